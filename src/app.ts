@@ -1,0 +1,138 @@
+// buildApp: the kernel plugins, then every module — the architecture on one screen.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fstatic from '@fastify/static';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import qs from 'node:querystring';
+import pino from 'pino';
+import type { Config } from './config.js';
+import { openDb, type Db } from './kernel/db.js';
+import { migrate } from './kernel/migrations.js';
+import { createEvents } from './kernel/events.js';
+import { createJobs } from './kernel/jobs.js';
+import { createAudit } from './kernel/audit.js';
+import { createViews, GOVUK_DIST, renderPage, SRC_DIR, translator, requestLang } from './kernel/views.js';
+import { createSessions, installCsrf } from './kernel/sessions.js';
+import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
+import { installObservability } from './kernel/observability.js';
+import type { Kernel, Module } from './kernel/module.js';
+import { createCatalogueModule } from './modules/catalogue/index.js';
+
+export const VERSION = '0.1.0';
+export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
+
+/** Every module, in mount order. Later modules receive earlier ones they depend on. */
+export function createModules(kernel: Kernel) {
+  const catalogue = createCatalogueModule(kernel);
+  return { catalogue };
+}
+export type Modules = ReturnType<typeof createModules>;
+
+export function migrationSources(modules: Record<string, Module>) {
+  return [KERNEL_MIGRATIONS, ...Object.values(modules).map((m) => ({ module: m.name, dir: m.migrations }))];
+}
+
+const ERROR_COPY: Record<string, string> = {
+  404: 'notFound', 403: 'forbidden', session_expired: 'sessionExpired', csrf_failed: 'csrf',
+  413: 'tooLarge', 429: 'tooMany', 500: 'server',
+};
+
+/** One log line per request (with its request id), at completion; incoming requests only at debug. */
+class RequestLog extends LogController {
+  incomingRequest(req: any) { req.log.debug({ req }, 'incoming request'); }
+}
+
+export interface BuiltApp { app: FastifyInstance; kernel: Kernel; modules: Modules; startWorkers(): Promise<void>; close(): Promise<void> }
+
+export async function buildApp(opts: { config: Config; db?: Db }): Promise<BuiltApp> {
+  const { config } = opts;
+  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.card_number', '*.cvc'] });
+  const db = opts.db ?? (await openDb(config.databaseUrl, config.dataDir));
+  const views = createViews();
+  const kernel: Kernel = {
+    config, db, log, views,
+    events: createEvents(db, log),
+    jobs: createJobs(db, log, { databaseUrl: config.databaseUrl }),
+    audit: createAudit(db),
+    sessions: createSessions(db, config),
+  };
+  const modules = createModules(kernel);
+  await migrate(db, migrationSources(modules));
+
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: config.bodyLimit,
+    trustProxy: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    logController: new RequestLog({ disableRequestLogging: (req) => req.url.startsWith('/assets/') || req.url === '/health' }),
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  });
+  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
+
+  await app.register(cookie, { secret: config.sessionSecret });
+  await app.register(formbody, { parser: (body) => qs.parse(body) });
+  await app.register(helmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'], formAction: ["'self'"], frameAncestors: ["'none'"], connectSrc: ["'self'"],
+        upgradeInsecureRequests: config.publicUrl.startsWith('https:') ? [] : null,
+      },
+    },
+    hsts: config.publicUrl.startsWith('https:'),
+  });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url.startsWith('/assets/'),
+  });
+  installCsrf(app, config);
+
+  const apiErrorFormats = Object.values(modules).flatMap((m) => m.apiErrorFormats ?? []);
+  installErrorHandling(app, {
+    apiFormats: apiErrorFormats,
+    renderPage(reply, e: ErrorInfo) {
+      const req = reply.request;
+      const t = translator(views.messages, requestLang(req));
+      const key = ERROR_COPY[e.code] ?? ERROR_COPY[e.status] ?? (e.status >= 500 ? 'server' : 'badRequest');
+      const paragraphs = ['p1', 'p2'].map((p) => t(`errors.${key}.${p}`)).filter((s) => !s.startsWith('errors.'));
+      if (key === 'badRequest' && e.status < 500) paragraphs.unshift(e.message);
+      return renderPage(views, req, reply, 'error.njk', { title: t(`errors.${key}.title`), paragraphs, signIn: e.code === 'session_expired' });
+    },
+  });
+
+  await app.register(fstatic, { root: join(GOVUK_DIST, 'govuk', 'assets'), prefix: '/assets/', maxAge: '1d' });
+  for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
+    app.get(`/assets/${file}`, (_req, reply) => reply.sendFile(file, join(GOVUK_DIST, 'govuk'), { maxAge: '1d' } as any));
+  }
+  for (const file of ['app.css', 'app.js']) {
+    app.get(`/assets/${file}`, (_req, reply) => reply.sendFile(file, join(SRC_DIR, 'views', 'static'), { maxAge: '1h' } as any));
+  }
+
+  await installObservability(app, db, { publicUrl: config.publicUrl, version: VERSION });
+  for (const m of Object.values(modules)) await app.register(async (scope) => m.routes(scope));
+
+  let workersStarted = false;
+  return {
+    app, kernel, modules,
+    async startWorkers() {
+      if (workersStarted) return;
+      workersStarted = true;
+      await kernel.jobs.start();
+      for (const m of Object.values(modules)) await m.startWorkers?.();
+      await kernel.events.start();
+    },
+    async close() {
+      await app.close();
+      if (workersStarted) { await kernel.events.stop(); await kernel.jobs.stop(); }
+      if (!opts.db) await db.close();
+    },
+  };
+}

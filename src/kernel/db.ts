@@ -1,0 +1,124 @@
+// The tiny database interface every module uses (query, exec, transaction, listen) and
+// its two implementations: embedded PGlite (default) and PostgreSQL through `pg`.
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+
+export interface QueryResult<T> { rows: T[]; rowCount: number }
+
+export interface Queryable {
+  query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Parameterless SQL, possibly several statements. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Parameterless SQL of several statements; the rows of the last one. */
+  execRows(sql: string): Promise<any[]>;
+  /** Calls `onMessage` for each NOTIFY on `channel`; returns an unsubscribe function. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+// Both drivers give int8/bigint as JS numbers (safe below 2^53, which ids and counts are).
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v)); // numeric → number
+pg.types.setTypeParser(1082, (v) => v); // date stays 'YYYY-MM-DD'
+
+export function createPostgresDb(connectionString: string, opts: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 });
+  pool.on('error', () => { /* idle client lost; the pool replaces it */ });
+  const listeners = new Map<string, Set<(p: string) => void>>();
+  let listenClient: pg.PoolClient | undefined;
+  const query = async <T>(sql: string, params?: unknown[]) => {
+    const r = await pool.query(sql, params as any[]);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+  };
+  return {
+    kind: 'postgres',
+    query,
+    async exec(sql) { await pool.query(sql); },
+    async execRows(sql) {
+      const r: any = await pool.query(sql);
+      return Array.isArray(r) ? (r[r.length - 1]?.rows ?? []) : r.rows;
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<T>(sql: string, params?: unknown[]) {
+            const r = await client.query(sql, params as any[]);
+            return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+          },
+          async exec(sql) { await client.query(sql); },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onMessage) {
+      if (!listenClient) {
+        listenClient = await pool.connect();
+        listenClient.on('notification', (m) => {
+          for (const cb of listeners.get(m.channel) ?? []) cb(m.payload ?? '');
+        });
+      }
+      if (!listeners.has(channel)) {
+        listeners.set(channel, new Set());
+        await listenClient.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+      }
+      listeners.get(channel)!.add(onMessage);
+      return async () => { listeners.get(channel)?.delete(onMessage); };
+    },
+    async close() {
+      listenClient?.release();
+      listenClient = undefined;
+      await pool.end();
+    },
+  };
+}
+
+/** Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. */
+export async function createPgliteDb(dataDir: string): Promise<Db> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create({
+    dataDir: dataDir.startsWith('memory://') ? undefined : dataDir,
+    // The same shapes as the pg parsers above.
+    parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v), 1082: (v: string) => v },
+  });
+  const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
+    async query<T>(sql: string, params?: unknown[]) {
+      const r = await q.query<T>(sql, params as any[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql) { await q.exec(sql); },
+  });
+  const base = wrap(db);
+  return {
+    kind: 'pglite',
+    ...base,
+    async execRows(sql) {
+      const results = await db.exec(sql);
+      return results[results.length - 1]?.rows ?? [];
+    },
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx as any))),
+    async listen(channel, onMessage) {
+      const unsub = await db.listen(channel, onMessage);
+      return async () => { await unsub(); };
+    },
+    async close() { if (!db.closed) await db.close(); },
+  };
+}
+
+export async function openDb(databaseUrl: string | undefined, dataDir: string): Promise<Db> {
+  return databaseUrl ? createPostgresDb(databaseUrl) : createPgliteDb(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`);
+}

@@ -1,0 +1,103 @@
+// The transactional outbox. A module appends its event inside the transaction that
+// changes its state; subscribers receive every event at least once, in commit-safe
+// order, and resume from their stored cursor after a restart. A handler that writes
+// only through the `tx` it is given is applied exactly once, even with several processes.
+import type { Logger } from 'pino';
+import type { Db, Queryable } from './db.js';
+
+export interface EventInput { stream: string; type: string; payload?: Record<string, unknown> }
+export interface StoredEvent { id: number; stream: string; type: string; payload: Record<string, any>; created_at: Date }
+export type EventHandler = (event: StoredEvent, tx: Queryable) => Promise<void>;
+
+interface Subscriber { name: string; handler: EventHandler; types?: string[]; failures: number; retryAt: number }
+
+const CHANNEL = 'cityscape_events';
+
+export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch?: number } = {}) {
+  const pollMs = opts.pollMs ?? 1000;
+  const batch = opts.batch ?? 100;
+  const subscribers: Subscriber[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let draining: Promise<void> | null = null;
+  let again = false;
+  let unlisten: (() => Promise<void>) | undefined;
+
+  /** Runs one subscriber's next batch. Returns how many events it handled. */
+  async function runBatch(sub: Subscriber): Promise<number> {
+    return db.transaction(async (tx) => {
+      await tx.query('INSERT INTO kernel.subscriptions (name) VALUES ($1) ON CONFLICT DO NOTHING', [sub.name]);
+      const cur = await tx.query<{ last_tx: string; last_id: number }>(
+        'SELECT last_tx::text, last_id FROM kernel.subscriptions WHERE name = $1 FOR UPDATE SKIP LOCKED', [sub.name]);
+      if (!cur.rows[0]) return 0; // another process is working this subscriber
+      const { last_tx, last_id } = cur.rows[0];
+      const { rows } = await tx.query<StoredEvent & { tx: string }>(
+        `SELECT id, tx::text, stream, type, payload, created_at FROM kernel.events
+          WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx, id LIMIT $3`, [last_tx, last_id, batch]);
+      if (!rows.length) return 0;
+      for (const e of rows) {
+        if (!sub.types || sub.types.some((t) => e.type === t || (t.endsWith('*') && e.type.startsWith(t.slice(0, -1))))) {
+          await sub.handler({ id: e.id, stream: e.stream, type: e.type, payload: e.payload, created_at: e.created_at }, tx);
+        }
+      }
+      const last = rows[rows.length - 1];
+      await tx.query('UPDATE kernel.subscriptions SET last_tx = $2::xid8, last_id = $3, updated_at = now() WHERE name = $1',
+        [sub.name, last.tx, last.id]);
+      return rows.length;
+    });
+  }
+
+  async function drainOnce(): Promise<void> {
+    for (const sub of subscribers) {
+      if (Date.now() < sub.retryAt) continue;
+      try {
+        while (running && (await runBatch(sub)) > 0) { /* keep going until caught up */ }
+        sub.failures = 0;
+      } catch (err) {
+        sub.failures += 1;
+        const delay = Math.min(30_000, 250 * 2 ** sub.failures);
+        sub.retryAt = Date.now() + delay;
+        log.error({ err, subscriber: sub.name, retryInMs: delay }, 'event handler failed; will retry');
+      }
+    }
+  }
+
+  /** Drain now; concurrent calls coalesce into one more pass. */
+  function drain(): Promise<void> {
+    if (draining) { again = true; return draining; }
+    draining = (async () => {
+      do { again = false; await drainOnce(); } while (again && running);
+    })().finally(() => { draining = null; });
+    return draining;
+  }
+
+  return {
+    /** Append an event in the caller's transaction (NOTIFY is sent when it commits). */
+    async append(tx: Queryable, e: EventInput): Promise<void> {
+      await tx.query('INSERT INTO kernel.events (stream, type, payload) VALUES ($1, $2, $3)', [e.stream, e.type, JSON.stringify(e.payload ?? {})]);
+      await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
+    },
+    /** Register a durable subscriber. `types` may end in * to match a prefix. */
+    subscribe(name: string, handler: EventHandler, types?: string[]): void {
+      subscribers.push({ name, handler, types, failures: 0, retryAt: 0 });
+    },
+    async start(): Promise<void> {
+      if (running) return;
+      running = true;
+      unlisten = await db.listen(CHANNEL, () => { void drain(); });
+      const tick = () => { timer = setTimeout(() => { void drain().finally(() => running && tick()); }, pollMs); };
+      tick();
+      void drain();
+    },
+    async stop(): Promise<void> {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await unlisten?.();
+      await draining;
+    },
+    /** Process everything already committed (tests, CLI). */
+    drain,
+  };
+}
+export type Events = ReturnType<typeof createEvents>;

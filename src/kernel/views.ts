@@ -1,0 +1,104 @@
+// Nunjucks with govuk-frontend: one environment for the page layout, shared partials and
+// every module's templates; English and Welsh copy from locale files; a language switch.
+import nunjucks from 'nunjucks';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export type Lang = 'en' | 'cy';
+export const LANGS: Lang[] = ['en', 'cy'];
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SRC_DIR = join(here, '..');
+const require = createRequire(import.meta.url);
+export const GOVUK_DIST = join(dirname(require.resolve('govuk-frontend/package.json')), 'dist');
+
+type Messages = Record<string, string>;
+
+function flatten(obj: Record<string, unknown>, prefix = '', out: Messages = {}): Messages {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object') flatten(v as Record<string, unknown>, key, out);
+    else out[key] = String(v);
+  }
+  return out;
+}
+
+/** Locale files: src/views/locales/{en,cy}.json and src/modules/<m>/locales/{en,cy}.json (keys prefixed <m>.). */
+export function loadMessages(): Record<Lang, Messages> {
+  const messages: Record<Lang, Messages> = { en: {}, cy: {} };
+  const sources: Array<[string, string]> = [[join(SRC_DIR, 'views', 'locales'), '']];
+  const modulesDir = join(SRC_DIR, 'modules');
+  if (existsSync(modulesDir)) {
+    for (const m of readdirSync(modulesDir)) sources.push([join(modulesDir, m, 'locales'), m]);
+  }
+  for (const [dir, prefix] of sources) {
+    for (const lang of LANGS) {
+      const file = join(dir, `${lang}.json`);
+      if (existsSync(file)) flatten(JSON.parse(readFileSync(file, 'utf8')), prefix, messages[lang]);
+    }
+  }
+  return messages;
+}
+
+export function translator(messages: Record<Lang, Messages>, lang: Lang) {
+  return (key: string, params: Record<string, string | number> = {}): string => {
+    const text = messages[lang][key] ?? messages.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, p) => (p in params ? String(params[p]) : `{${p}}`));
+  };
+}
+
+export function createViews(opts: { watch?: boolean } = {}) {
+  const env = new nunjucks.Environment(
+    new nunjucks.FileSystemLoader([join(SRC_DIR, 'views'), join(SRC_DIR, 'modules'), GOVUK_DIST], { watch: opts.watch ?? false, noCache: false }),
+    { autoescape: true, throwOnUndefined: false },
+  );
+  const messages = loadMessages();
+  env.addFilter('date', (value: unknown, lang: Lang = 'en') => {
+    if (!value) return '';
+    const d = value instanceof Date ? value : new Date(String(value).length === 10 ? `${value}T00:00:00Z` : String(value));
+    if (Number.isNaN(d.getTime())) return String(value);
+    return d.toLocaleDateString(lang === 'cy' ? 'cy-GB' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+  });
+  env.addFilter('percent', (v: number | null | undefined) => (v == null ? '' : `${Math.round(v * 1000) / 10}%`));
+  return { env, messages };
+}
+export type Views = ReturnType<typeof createViews>;
+
+/** The language of this request: ?lang= wins, then the cookie, then English. */
+export function requestLang(req: FastifyRequest): Lang {
+  const q = (req.query as Record<string, unknown> | undefined)?.lang;
+  if (q === 'cy' || q === 'en') return q;
+  const c = req.cookies?.lang;
+  return c === 'cy' ? 'cy' : 'en';
+}
+
+/** The current URL with the language set, for the language switch. */
+export function urlWithLang(url: string, lang: Lang): string {
+  const u = new URL(url, 'http://x');
+  u.searchParams.set('lang', lang);
+  return u.pathname + u.search;
+}
+
+export type RenderContext = Record<string, unknown>;
+
+export function renderPage(views: Views, req: FastifyRequest, reply: FastifyReply, template: string, ctx: RenderContext = {}): FastifyReply {
+  const lang = requestLang(req);
+  const q = (req.query as Record<string, unknown> | undefined)?.lang;
+  if ((q === 'cy' || q === 'en') && req.cookies?.lang !== q) {
+    reply.setCookie('lang', q, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
+  }
+  const html = views.env.render(template, {
+    ...ctx,
+    lang,
+    t: translator(views.messages, lang),
+    currentPath: req.url.split('?')[0],
+    switchLangUrl: urlWithLang(req.url, lang === 'en' ? 'cy' : 'en'),
+    csrfToken: (req as any).csrfToken?.() ?? '',
+    cspNonce: (reply as any).cspNonce?.script ?? '',
+    staff: (req as any).staff ?? null,
+  });
+  return reply.type('text/html; charset=utf-8').send(html);
+}

@@ -1,0 +1,64 @@
+// buildTestApp: the whole app on a throwaway database — in-memory PGlite by default, or a
+// fresh PostgreSQL database (created and dropped here) when DATABASE_URL is set.
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { buildApp, type BuiltApp } from '../src/app.js';
+import { testConfig, type Config } from '../src/config.js';
+import type { Actor } from '../src/modules/catalogue/index.js';
+
+export const cli: Actor = { kind: 'cli' };
+
+/** A fresh empty PostgreSQL database for one test app; returns its URL and a drop function. */
+export async function freshPostgres(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `cs_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestApp extends BuiltApp { databaseUrl?: string }
+
+export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean; workers?: boolean } = {}): Promise<TestApp> {
+  const { seed, ...rest } = overrides;
+  let drop: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL && rest.databaseUrl === undefined) {
+    const fresh = await freshPostgres(process.env.DATABASE_URL);
+    databaseUrl = fresh.url;
+    drop = fresh.drop;
+  }
+  const built = await buildApp({ config: testConfig({ ...rest, databaseUrl: rest.databaseUrl ?? databaseUrl }) });
+  if (seed) await built.modules.catalogue.seedDemo!();
+  await built.app.ready();
+  const close = built.close;
+  return { ...built, databaseUrl, async close() { await close(); await drop?.(); } };
+}
+
+/** Pull the CSRF cookie and token from a rendered form. */
+export function formSession(res: { headers: Record<string, any>; body: string }, cookies: Record<string, string> = {}): { cookies: Record<string, string>; csrf: string } {
+  const jar = { ...cookies };
+  const set = res.headers['set-cookie'];
+  for (const c of (Array.isArray(set) ? set : set ? [set] : []) as string[]) {
+    const [pair] = c.split(';');
+    const i = pair.indexOf('=');
+    jar[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+  return { cookies: jar, csrf: m?.[1] ?? '' };
+}
+
+export function cookieHeader(jar: Record<string, string>): string {
+  return Object.entries(jar).map(([k, v]) => `${k}=${v}`).join('; ');
+}
