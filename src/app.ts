@@ -1,5 +1,5 @@
 // buildApp: the kernel plugins, then every module — the architecture on one screen.
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -63,8 +63,8 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
   const modules = createModules(kernel);
   await migrate(db, migrationSources(modules));
 
-  const app = Fastify({
-    loggerInstance: log,
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: true,
     requestIdHeader: 'x-request-id',

@@ -58,8 +58,8 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message, fields: err.fields };
   const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
-    const fields = fe.validation.map((v) => {
-      const field = fieldName(v.instancePath ?? '', v.params?.missingProperty);
+    const fields = fe.validation.map((v: any) => {
+      X
       return { field, message: `${field} ${v.message ?? 'is invalid'}` };
     });
     return { status: 400, code: 'validation_error', message: fields.map((f) => f.message).join('; ') || 'Invalid request', fields };

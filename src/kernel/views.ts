@@ -26,7 +26,7 @@ function flatten(obj: Record<string, unknown>, prefix = '', out: Messages = {}):
   return out;
 }
 
-/** Locale files: src/views/locales/{en,cy}.json and src/modules/<m>/locales/{en,cy}.json (keys prefixed <m>.). */
+/** Locale files: src/views/locales/*.json and src/modules/<m>/locales/*.json (keys prefixed <m>.). */
 export function loadMessages(): Record<Lang, Messages> {
   const messages: Record<Lang, Messages> = { en: {}, cy: {} };
   const sources: Array<[string, string]> = [[join(SRC_DIR, 'views', 'locales'), '']];
@@ -34,10 +34,14 @@ export function loadMessages(): Record<Lang, Messages> {
   if (existsSync(modulesDir)) {
     for (const m of readdirSync(modulesDir)) sources.push([join(modulesDir, m, 'locales'), m]);
   }
+  // <lang>.json → keys under the module's name; <part>.<lang>.json → under <module>.<part>.
   for (const [dir, prefix] of sources) {
-    for (const lang of LANGS) {
-      const file = join(dir, `${lang}.json`);
-      if (existsSync(file)) flatten(JSON.parse(readFileSync(file, 'utf8')), prefix, messages[lang]);
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir)) {
+      const m = /^(?:(.+)\.)?(en|cy)\.json$/.exec(file);
+      if (!m) continue;
+      const key = [prefix, m[1]].filter(Boolean).join('.');
+      flatten(JSON.parse(readFileSync(join(dir, file), 'utf8')), key, messages[m[2] as Lang]);
     }
   }
   return messages;

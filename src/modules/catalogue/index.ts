@@ -5,24 +5,28 @@ import { fileURLToPath } from 'node:url';
 import type { Kernel, Module } from '../../kernel/module.js';
 import { createCatalogueService } from './service.js';
 import { catalogueApi, API_PREFIX } from './api.js';
-import { cataloguePages } from './pages.js';
+import { cataloguePages, type ServicePanel } from './pages.js';
 import { adminPages } from './admin.js';
 import { seedDemoCatalogue } from './demo.js';
 
 export type { CatalogueService, Actor, VerifiedKey } from './service.js';
+export type { ServicePanel } from './pages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export function createCatalogueModule(kernel: Kernel) {
   const service = createCatalogueService(kernel);
-  const module: Module & { service: typeof service } = {
+  const panels: ServicePanel[] = [];
+  const module: Module & { service: typeof service; addServicePanel(p: ServicePanel): void } = {
     name: 'catalogue',
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: API_PREFIX, format: (e) => ({ status: e.status, code: e.code, message: e.message, ...(e.fields.length ? { errors: e.fields } : {}) }) }],
     service,
+    /** Later modules (performance, experiments) add panels to the public service page. */
+    addServicePanel: (p) => { panels.push(p); },
     routes(app) {
       catalogueApi(app, service);
-      cataloguePages(app, kernel, service);
+      cataloguePages(app, kernel, service, panels);
       adminPages(app, kernel, service);
     },
     seedDemo: () => kernel.db.transaction((tx) => seedDemoCatalogue(tx)),
