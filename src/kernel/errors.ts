@@ -59,7 +59,7 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
     const fields = fe.validation.map((v: any) => {
-      X
+      const field = fieldName(String(v.instancePath ?? ''), v.params?.missingProperty as string | undefined);
       return { field, message: `${field} ${v.message ?? 'is invalid'}` };
     });
     return { status: 400, code: 'validation_error', message: fields.map((f) => f.message).join('; ') || 'Invalid request', fields };
