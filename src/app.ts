@@ -56,7 +56,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
   const kernel: Kernel = {
     config, db, log, views,
     events: createEvents(db, log),
-    jobs: createJobs(db, log, { databaseUrl: config.databaseUrl }),
+    jobs: createJobs(db, log, { databaseUrl: config.databaseUrl, maintenanceIntervalSeconds: config.jobMaintenanceSeconds }),
     audit: createAudit(db),
     sessions: createSessions(db, config),
   };

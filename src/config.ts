@@ -23,6 +23,8 @@ export interface Config {
   seedDemo: boolean;
   /** Worker loops (event dispatch, jobs) run in this process. */
   workers: boolean;
+  /** How often the job queue expires stuck jobs (of a process that died) and archives old ones. */
+  jobMaintenanceSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000),
     seedDemo: bool(env, 'SEED_DEMO', true),
     workers: bool(env, 'WORKERS', true),
+    jobMaintenanceSeconds: Math.max(1, int(env, 'JOB_MAINTENANCE_SECONDS', 30)),
   };
   return { ...config, ...overrides };
 }
@@ -105,6 +108,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitPerMinute: 100000,
     seedDemo: false,
     workers: true,
+    jobMaintenanceSeconds: 30,
     ...overrides,
   };
 }

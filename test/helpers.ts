@@ -30,8 +30,8 @@ export async function freshPostgres(baseUrl: string): Promise<{ url: string; dro
 
 export interface TestApp extends BuiltApp { databaseUrl?: string }
 
-export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean; workers?: boolean } = {}): Promise<TestApp> {
-  const { seed, ...rest } = overrides;
+export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean; routes?: (app: BuiltApp['app']) => void } = {}): Promise<TestApp> {
+  const { seed, routes, ...rest } = overrides;
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl: string | undefined;
   if (process.env.DATABASE_URL && rest.databaseUrl === undefined) {
@@ -41,6 +41,7 @@ export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean
   }
   const built = await buildApp({ config: testConfig({ ...rest, databaseUrl: rest.databaseUrl ?? databaseUrl }) });
   if (seed) await built.modules.catalogue.seedDemo!();
+  routes?.(built.app);
   await built.app.ready();
   const close = built.close;
   return { ...built, databaseUrl, async close() { await close(); await drop?.(); } };

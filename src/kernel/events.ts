@@ -19,32 +19,38 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
   const subscribers: Subscriber[] = [];
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  let stopped = false;
   let draining: Promise<void> | null = null;
   let again = false;
   let unlisten: (() => Promise<void>) | undefined;
 
-  /** Runs one subscriber's next batch. Returns how many events it handled. */
-  async function runBatch(sub: Subscriber): Promise<number> {
+  /**
+   * Runs one subscriber's next batch. `handled` counts events taken; `waiting` says that
+   * newer events exist but are not yet safe to read (a transaction that began earlier is
+   * still open somewhere, and might still commit an event that sorts before them).
+   */
+  async function runBatch(sub: Subscriber): Promise<{ handled: number; waiting: boolean }> {
     return db.transaction(async (tx) => {
       await tx.query('INSERT INTO kernel.subscriptions (name) VALUES ($1) ON CONFLICT DO NOTHING', [sub.name]);
       const cur = await tx.query<{ last_tx: string; last_id: number }>(
         'SELECT last_tx::text, last_id FROM kernel.subscriptions WHERE name = $1 FOR UPDATE SKIP LOCKED', [sub.name]);
-      if (!cur.rows[0]) return 0; // another process is working this subscriber
+      if (!cur.rows[0]) return { handled: 0, waiting: false }; // another process is working this subscriber
       const { last_tx, last_id } = cur.rows[0];
-      const { rows } = await tx.query<StoredEvent & { tx: string }>(
-        `SELECT id, tx::text, stream, type, payload, created_at FROM kernel.events
-          WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx, id LIMIT $3`, [last_tx, last_id, batch]);
-      if (!rows.length) return 0;
-      for (const e of rows) {
+      const { rows } = await tx.query<StoredEvent & { tx: string; safe: boolean }>(
+        `SELECT id, tx::text, stream, type, payload, created_at, tx < pg_snapshot_xmin(pg_current_snapshot()) AS safe
+           FROM kernel.events WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id LIMIT $3`, [last_tx, last_id, batch]);
+      const safe = rows.filter((r) => r.safe);
+      const waiting = safe.length < rows.length;
+      if (!safe.length) return { handled: 0, waiting };
+      for (const e of safe) {
         if (!sub.types || sub.types.some((t) => e.type === t || (t.endsWith('*') && e.type.startsWith(t.slice(0, -1))))) {
           await sub.handler({ id: e.id, stream: e.stream, type: e.type, payload: e.payload, created_at: e.created_at }, tx);
         }
       }
-      const last = rows[rows.length - 1];
+      const last = safe[safe.length - 1];
       await tx.query('UPDATE kernel.subscriptions SET last_tx = $2::xid8, last_id = $3, updated_at = now() WHERE name = $1',
         [sub.name, last.tx, last.id]);
-      return rows.length;
+      return { handled: safe.length, waiting };
     });
   }
 
@@ -52,7 +58,14 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
     for (const sub of subscribers) {
       if (Date.now() < sub.retryAt) continue;
       try {
-        while (running && (await runBatch(sub)) > 0) { /* keep going until caught up */ }
+        const giveUpAt = Date.now() + 5000;
+        for (;;) {
+          if (stopped) break;
+          const { handled, waiting } = await runBatch(sub);
+          if (handled > 0) continue;
+          if (!waiting || Date.now() > giveUpAt) break;
+          await new Promise((r) => setTimeout(r, 20)); // an older transaction is still open: wait briefly
+        }
         sub.failures = 0;
       } catch (err) {
         sub.failures += 1;
@@ -67,7 +80,7 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
   function drain(): Promise<void> {
     if (draining) { again = true; return draining; }
     draining = (async () => {
-      do { again = false; await drainOnce(); } while (again && running);
+      do { again = false; await drainOnce(); } while (again && !stopped);
     })().finally(() => { draining = null; });
     return draining;
   }
@@ -85,6 +98,7 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
     async start(): Promise<void> {
       if (running) return;
       running = true;
+      stopped = false;
       unlisten = await db.listen(CHANNEL, () => { void drain(); });
       const tick = () => { timer = setTimeout(() => { void drain().finally(() => running && tick()); }, pollMs); };
       tick();
@@ -92,6 +106,7 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
     },
     async stop(): Promise<void> {
       running = false;
+      stopped = true;
       if (timer) clearTimeout(timer);
       await unlisten?.();
       await draining;

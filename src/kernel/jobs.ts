@@ -19,13 +19,13 @@ function adapter(db: Db | Queryable) {
   };
 }
 
-export function createJobs(db: Db, log: Logger, opts: { databaseUrl?: string; pollingIntervalSeconds?: number } = {}) {
+export function createJobs(db: Db, log: Logger, opts: { databaseUrl?: string; pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number } = {}) {
   const boss = new PgBoss({
     ...(opts.databaseUrl ? { connectionString: opts.databaseUrl, max: 4 } : { db: adapter(db) }),
     schema: 'pgboss',
     schedule: false,
     supervise: true,
-    maintenanceIntervalSeconds: 120,
+    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
     ...DEFAULTS,
   } as PgBoss.ConstructorOptions);
   boss.on('error', (err) => log.error({ err }, 'job queue error'));

@@ -1,0 +1,107 @@
+// The outbox: events commit with their state, arrive in order, resume after a restart,
+// and a handler's own writes apply exactly once.
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { openDb, type Db } from './db.js';
+import { migrate } from './migrations.js';
+import { createEvents, type StoredEvent } from './events.js';
+import { KERNEL_MIGRATIONS } from '../app.js';
+import { freshPostgres } from '../../test/helpers.js';
+
+const log = pino({ level: 'silent' });
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+
+async function database(): Promise<Db> {
+  let url: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const fresh = await freshPostgres(process.env.DATABASE_URL);
+    url = fresh.url;
+    cleanups.push(fresh.drop);
+  }
+  const db = await openDb(url, 'memory://');
+  cleanups.push(() => db.close());
+  await migrate(db, [KERNEL_MIGRATIONS]);
+  await db.exec('CREATE TABLE public.handled (event_id bigint, type text)');
+  return db;
+}
+
+describe('events outbox', () => {
+  it('delivers only committed events, in order, each once', async () => {
+    const db = await database();
+    const events = createEvents(db, log);
+    const seen: StoredEvent[] = [];
+    events.subscribe('recorder', async (e, tx) => {
+      seen.push(e);
+      await tx.query('INSERT INTO public.handled VALUES ($1, $2)', [e.id, e.type]);
+    });
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 5; i++) await events.append(tx, { stream: 's:1', type: 'thing.happened', payload: { i } });
+    });
+    await db.transaction(async (tx) => {
+      await events.append(tx, { stream: 's:1', type: 'thing.rolled-back' });
+      throw new Error('abort');
+    }).catch(() => {});
+    await events.drain();
+    await events.drain();
+    expect(seen.map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(seen.some((e) => e.type === 'thing.rolled-back')).toBe(false);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.handled');
+    expect(rows[0].n).toBe(5);
+  });
+
+  it('resumes from its cursor after a restart and filters by type', async () => {
+    const db = await database();
+    const first = createEvents(db, log);
+    const a: number[] = [];
+    first.subscribe('audit-like', async (e) => { a.push(e.payload.n); }, ['order.*']);
+    await db.transaction(async (tx) => {
+      await first.append(tx, { stream: 'o:1', type: 'order.placed', payload: { n: 1 } });
+      await first.append(tx, { stream: 'o:1', type: 'other.thing', payload: { n: 99 } });
+    });
+    await first.drain();
+    expect(a).toEqual([1]);
+
+    // A new process (new Events object) with the same subscriber name starts after event 1.
+    const second = createEvents(db, log);
+    const b: number[] = [];
+    second.subscribe('audit-like', async (e) => { b.push(e.payload.n); }, ['order.*']);
+    await db.transaction(async (tx) => { await second.append(tx, { stream: 'o:1', type: 'order.paid', payload: { n: 2 } }); });
+    await second.drain();
+    expect(b).toEqual([2]);
+  });
+
+  it('retries a failing handler without skipping the event (at least once)', async () => {
+    const db = await database();
+    const events = createEvents(db, log);
+    let attempts = 0;
+    const done: number[] = [];
+    events.subscribe('flaky', async (e, tx) => {
+      attempts += 1;
+      await tx.query('INSERT INTO public.handled VALUES ($1, $2)', [e.id, 'attempt']);
+      if (attempts === 1) throw new Error('temporary failure');
+      done.push(e.payload.n);
+    });
+    await db.transaction((tx) => events.append(tx, { stream: 'x', type: 'x.y', payload: { n: 7 } }));
+    await events.drain(); // fails: rolled back, cursor not moved
+    expect(done).toEqual([]);
+    await new Promise((r) => setTimeout(r, 600)); // past the first backoff
+    await events.drain();
+    expect(done).toEqual([7]);
+    // The failed attempt's write was rolled back with it: exactly one row.
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.handled');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('wakes subscribers on commit through LISTEN/NOTIFY', async () => {
+    const db = await database();
+    const events = createEvents(db, log, { pollMs: 60_000 }); // polling alone would not deliver in time
+    const got = new Promise<StoredEvent>((resolve) => events.subscribe('waker', async (e) => resolve(e)));
+    await events.start();
+    cleanups.push(() => events.stop());
+    await new Promise((r) => setTimeout(r, 200));
+    await db.transaction((tx) => events.append(tx, { stream: 'w', type: 'w.now' }));
+    const e = await Promise.race([got, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    expect(e?.type).toBe('w.now');
+  });
+});
