@@ -27,6 +27,17 @@ export interface VerifiedKey { keyId: string; serviceId: string | null; platform
 
 export function createCatalogueService(k: Kernel) {
   const { db, audit, events } = k;
+  // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few.
+  const unsealed = new Map<string, string>();
+  const unsealCached = (sealed: string) => {
+    let plain = unsealed.get(sealed);
+    if (plain === undefined) {
+      plain = unseal(k.config.encryptionKey, sealed);
+      if (unsealed.size >= 1000) unsealed.clear();
+      unsealed.set(sealed, plain);
+    }
+    return plain;
+  };
 
   /** May this actor manage things belonging to this organisation? */
   function canManage(actor: Actor, organisationId: string | null, level: 'org' | 'service' = 'org'): boolean {
@@ -206,8 +217,15 @@ export function createCatalogueService(k: Kernel) {
       else require(actor, organisation.id);
       if (input.password !== undefined && input.password.length < 12) throw new BadRequest('Password must be at least 12 characters', [{ field: 'password', message: 'Password must be at least 12 characters' }]);
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.email)) throw new BadRequest('Enter an email address in the correct format, like name@example.com', [{ field: 'email', message: 'Enter an email address in the correct format, like name@example.com' }]);
+      const existing = await store.staffByEmail(db, input.email);
+      // Changing an existing account (its password, role or organisation) is for platform
+      // administrators and the command line only: an organisation admin must not take one over.
+      if (existing && actor.kind === 'staff' && actor.role !== 'platform_admin') {
+        throw new Conflict('A staff account with this email address already exists', 'staff_exists');
+      }
+      const before = existing ? { email: existing.email, role: existing.role, organisation_id: existing.organisation_id } : null;
       const passwordHash = input.password ? await hashPassword(input.password) : null;
-      return change(actor, { action: 'staff.upsert', subject: `catalogue.staff:${input.email.toLowerCase()}`, organisationId: organisation?.id ?? null }, async (tx) => {
+      return change(actor, { action: 'staff.upsert', subject: `catalogue.staff:${input.email.toLowerCase()}`, organisationId: organisation?.id ?? null, before }, async (tx) => {
         const id = await store.upsertStaff(tx, { email: input.email, name: input.name ?? '', password_hash: passwordHash, role: input.role, organisation_id: organisation?.id ?? null });
         return { id, email: input.email.toLowerCase(), role: input.role, organisation_id: organisation?.id ?? null };
       });
@@ -272,6 +290,16 @@ export function createCatalogueService(k: Kernel) {
         return { id, revoked: true };
       });
       return (await store.apiKey(db, id))!;
+    },
+    /**
+     * A service's keys with shared secrets (Notify's HS256 JWTs), revoked ones included so the
+     * caller can say "revoked" rather than "not found". Secrets are unsealed here, never stored plain.
+     */
+    async sharedSecretKeys(serviceId: string, platform: string): Promise<Array<{ keyId: string; type: string; name: string; secret: string; revoked: boolean }>> {
+      const rows = await store.sealedKeys(db, serviceId, platform);
+      return rows.filter((r) => r.secret_sealed).map((r) => ({
+        keyId: r.id, type: r.type, name: r.name, secret: unsealCached(r.secret_sealed!), revoked: r.revoked_at !== null,
+      }));
     },
     /** The key behind a presented secret, if it is live and for this platform. */
     async verifyApiKey(secret: string, platform: string): Promise<VerifiedKey | null> {
