@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Cache } from './cache.js';
 
 export type Lang = 'en' | 'cy';
 export const LANGS: Lang[] = ['en', 'cy'];
@@ -92,21 +93,48 @@ const DATE_FORMATS = { en: new Intl.DateTimeFormat('en-GB', DATE_OPTIONS), cy: n
 
 export type RenderContext = Record<string, unknown>;
 
-export function renderPage(views: Views, req: FastifyRequest, reply: FastifyReply, template: string, ctx: RenderContext = {}): FastifyReply {
-  const lang = requestLang(req);
+function rememberLang(req: FastifyRequest, reply: FastifyReply): Lang {
   const q = (req.query as Record<string, unknown> | undefined)?.lang;
   if ((q === 'cy' || q === 'en') && req.cookies?.lang !== q) {
     reply.setCookie('lang', q, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
   }
-  const html = views.env.render(template, {
+  return requestLang(req);
+}
+
+function pageContext(views: Views, req: FastifyRequest, lang: Lang, ctx: RenderContext, csrfToken: string, cspNonce: string, staff: unknown) {
+  return {
     ...ctx,
     lang,
     t: translator(views.messages, lang),
     currentPath: req.url.split('?')[0],
     switchLangUrl: urlWithLang(req.url, lang === 'en' ? 'cy' : 'en'),
-    csrfToken: (req as any).csrfToken?.() ?? '',
-    cspNonce: (reply as any).cspNonce?.script ?? '',
-    staff: (req as any).staff ?? null,
-  });
+    csrfToken,
+    cspNonce,
+    staff,
+  };
+}
+
+export function renderPage(views: Views, req: FastifyRequest, reply: FastifyReply, template: string, ctx: RenderContext = {}): FastifyReply {
+  const lang = rememberLang(req, reply);
+  const html = views.env.render(template, pageContext(views, req, lang, ctx,
+    (req as any).csrfToken?.() ?? '', (reply as any).cspNonce?.script ?? '', (req as any).staff ?? null));
   return reply.type('text/html; charset=utf-8').send(html);
+}
+
+/** Stand-ins for the per-request parts of a cached page. */
+export const CSRF_SLOT = '\u0000csrf\u0000';
+const NONCE_SLOT = '\u0000nonce\u0000';
+
+/**
+ * A public page served from `cache` (keyed by language and URL): rendered once with stand-ins
+ * for the CSRF token and CSP nonce, which are filled in per request. `build` gives the
+ * template context on a miss. Only for pages that show nothing about the signed-in user.
+ */
+export async function renderCachedPage(views: Views, req: FastifyRequest, reply: FastifyReply, cache: Cache<string>, template: string, build: (csrfSlot: string) => Promise<RenderContext>): Promise<FastifyReply> {
+  const lang = rememberLang(req, reply);
+  const html = await cache.wrap(`${lang}|${req.url}`, async () =>
+    views.env.render(template, pageContext(views, req, lang, await build(CSRF_SLOT), CSRF_SLOT, NONCE_SLOT, null)));
+  const csrf = req.csrfToken();
+  const nonce: string = (reply as any).cspNonce?.script ?? '';
+  return reply.type('text/html; charset=utf-8').send(html.replaceAll(CSRF_SLOT, csrf).replaceAll(NONCE_SLOT, nonce));
 }

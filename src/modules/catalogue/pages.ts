@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import type { FieldError } from '../../kernel/errors.js';
 import { formErrors, str, type FormBody, type FormErrors } from '../../kernel/forms.js';
-import { renderPage, requestLang, translator, type Lang } from '../../kernel/views.js';
+import { renderCachedPage, renderPage, requestLang, translator, type Lang } from '../../kernel/views.js';
+import { createCache } from '../../kernel/cache.js';
 import { OrganisationNotFound, type CatalogueService } from './service.js';
 import { ROADMAP_STATUSES, type Organisation, type Service, type ServiceDetail } from './schema.js';
 
@@ -165,13 +166,26 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     return results.filter((r): r is { title: string; html: string } => !!r && typeof r.html === 'string');
   }
 
+  // Service pages are served from a short-lived cache of rendered HTML (the CSRF token and
+  // CSP nonce are filled in per request), cleared whenever the catalogue changes.
+  const pageCache = createCache<string>({ ttlMs: 5000, max: 1000 });
+  catalogue.onChange(() => pageCache.clear());
+
   async function showService(req: FastifyRequest, reply: FastifyReply, slug: string, form?: { values: Record<string, string> } & FormErrors) {
-    const lang = requestLang(req);
+    if (!form) {
+      const s: ServiceDetail = await catalogue.getServiceDetail(slug); // a 404 is never cached
+      return renderCachedPage(views, req, reply, pageCache, 'catalogue/views/service.njk', (csrfSlot) => serviceContext(req, s, undefined, csrfSlot));
+    }
     const s: ServiceDetail = await catalogue.getServiceDetail(slug);
+    return renderPage(views, req, reply.status(400), 'catalogue/views/service.njk', await serviceContext(req, s, form, ''));
+  }
+
+  async function serviceContext(req: FastifyRequest, s: ServiceDetail, form: ({ values: Record<string, string> } & FormErrors) | undefined, csrf: string) {
+    const lang = requestLang(req);
     const extra = await runPanels(req, s, lang);
     const holder = s.office_holder;
     const action = `/services/${encodeURIComponent(s.slug)}/feedback${lang === 'cy' ? '?lang=cy' : ''}`;
-    return renderPage(views, req, form ? reply.status(400) : reply, 'catalogue/views/service.njk', {
+    return {
       service: s,
       name: localised(lang, s.name, s.name_cy),
       summary: localised(lang, s.summary, s.summary_cy),
@@ -184,8 +198,8 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
       panels: extra,
       ...(form
         ? { ...feedbackCtx, feedbackAction: action, values: form.values, errors: form.errors, errorList: form.errorList }
-        : { feedbackFormHtml: blankFeedbackForm(lang, action, req.csrfToken()) }),
-    });
+        : { feedbackFormHtml: blankFeedbackForm(lang, action, csrf) }),
+    };
   }
 
   app.get('/services/:slug', async (req, reply) => showService(req, reply, (req.params as { slug: string }).slug));

@@ -6,6 +6,7 @@ import type { Queryable } from '../../kernel/db.js';
 import { BadRequest, Conflict, Forbidden, NotFound, Unauthorised } from '../../kernel/errors.js';
 import { hashPassword, randomToken, seal, sha256, unseal, verifyPassword } from '../../kernel/crypto.js';
 import { store, type ServiceRow, type StaffRow } from './store.js';
+import { createCache } from '../../kernel/cache.js';
 import { KEY_PLATFORMS, KEY_TYPES } from './schema.js';
 import type { DecisionInput, FeedbackInput, OfficeHolderInput, OrganisationInput, RoadmapInput, ServiceDetail, ServiceInput, ServicePatch, TeamInput } from './schema.js';
 
@@ -21,12 +22,21 @@ export class ServiceNotFound extends NotFound { constructor(slug: string) { supe
 export class OrganisationNotFound extends NotFound { constructor(slug: string) { super(`No organisation with slug "${slug}"`, 'organisation_not_found'); } }
 
 const LOCK_AFTER = 5;
+const CHANGED_CHANNEL = 'cityscape_catalogue';
 const LOCK_MINUTES = 15;
 
 export interface VerifiedKey { keyId: string; serviceId: string | null; platform: string; type: string; name: string; secret?: string }
 
 export function createCatalogueService(k: Kernel) {
   const { db, audit, events } = k;
+
+  // Public reads are cached for a few seconds; any change clears the cache here at once and,
+  // through NOTIFY, in every other process. Feedback doesn't clear it: satisfaction may lag by the TTL.
+  const reads = createCache<any>({ ttlMs: 5000, max: 500 });
+  const changeListeners: Array<() => void> = [];
+  const invalidate = () => { reads.clear(); for (const l of changeListeners) l(); };
+  void db.listen(CHANGED_CHANNEL, invalidate).catch((err) => k.log.warn({ err }, 'catalogue change notifications unavailable'));
+  const cached = <T>(key: string, fn: () => Promise<T>): Promise<T> => reads.wrap(key, fn);
   // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few.
   const unsealed = new Map<string, string>();
   const unsealCached = (sealed: string) => {
@@ -55,12 +65,15 @@ export function createCatalogueService(k: Kernel) {
 
   /** Run a change with its audit entry and event in one transaction. */
   async function change<T>(actor: Actor, what: { action: string; subject: string; organisationId: string | null; before?: unknown }, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return db.transaction(async (tx) => {
+    const result = await db.transaction(async (tx) => {
       const after = await fn(tx);
       await audit.record(tx, { actor: actorName(actor), action: what.action, subject: what.subject, organisationId: what.organisationId, before: what.before ?? null, after });
       await events.append(tx, { stream: what.subject, type: `catalogue.${what.action}`, payload: { subject: what.subject, actor: actorName(actor) } });
+      await tx.query(`SELECT pg_notify('${CHANGED_CHANNEL}', '')`);
       return after;
     });
+    invalidate();
+    return result;
   }
 
   async function org(slug: string) {
@@ -105,22 +118,26 @@ export function createCatalogueService(k: Kernel) {
   return {
     canManage,
     // Public reads
-    listOrganisations: (kind?: string) => store.listOrganisations(db, kind),
-    getOrganisation: org,
-    listTeams: (organisationId: string) => store.listTeams(db, organisationId),
-    async listServices(f: { organisation?: string; orgKind?: string; q?: string; phase?: string } = {}) {
-      const organisationId = f.organisation ? (await org(f.organisation)).id : undefined;
-      return store.listServices(db, { organisationId, orgKind: f.orgKind, q: f.q?.trim() || undefined, phase: f.phase });
+    /** Called after every catalogue change (in this process or, via NOTIFY, another): for caches of pages. */
+    onChange(listener: () => void) { changeListeners.push(listener); },
+    listOrganisations: (kind?: string) => cached(`orgs|${kind ?? ''}`, () => store.listOrganisations(db, kind)),
+    getOrganisation: (slug: string) => cached(`org|${slug}`, () => org(slug)),
+    listTeams: (organisationId: string) => cached(`teams|${organisationId}`, () => store.listTeams(db, organisationId)),
+    listServices(f: { organisation?: string; orgKind?: string; q?: string; phase?: string } = {}) {
+      return cached(`services|${f.organisation ?? ''}|${f.orgKind ?? ''}|${f.q?.trim() ?? ''}|${f.phase ?? ''}`, async () => {
+        const organisationId = f.organisation ? (await org(f.organisation)).id : undefined;
+        return store.listServices(db, { organisationId, orgKind: f.orgKind, q: f.q?.trim() || undefined, phase: f.phase });
+      });
     },
-    getService: service,
+    getService: (slug: string) => cached(`service|${slug}`, () => service(slug)),
     getServiceById: (id: string) => store.serviceBy(db, 'id', id),
-    async getServiceDetail(slug: string): Promise<ServiceDetail> {
+    getServiceDetail: (slug: string): Promise<ServiceDetail> => cached(`detail|${slug}`, async () => {
       const s = await service(slug);
       const [holders, decisions, roadmap, satisfaction] = await Promise.all([
         store.officeHolders(db, s.id), store.decisions(db, s.id, 10), store.roadmap(db, s.id), store.satisfaction(db, s.id, 30),
       ]);
       return { ...s, office_holder: holders.find((h) => !h.left_post) ?? null, previous_office_holders: holders.filter((h) => h.left_post), decisions, roadmap, satisfaction };
-    },
+    }),
     satisfaction: (serviceId: string, days = 30) => store.satisfaction(db, serviceId, days),
     recentComments: (serviceId: string) => store.recentComments(db, serviceId),
     getRoadmapItem: (serviceId: string, id: string) => store.roadmapItem(db, serviceId, id),
