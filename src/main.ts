@@ -2,6 +2,8 @@
 // API keys, services. Each command returns its output instead of writing it, so the same
 // function runs here or — when a server already has the embedded data directory open —
 // inside that server, through its control socket (see kernel/control.ts for why).
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +132,31 @@ export const COMMANDS: Record<string, Command> = {
       out.line(table(['SLUG', 'NAME', 'PHASE', 'ORGANISATION'], services.map((s) => [s.slug, s.name, s.phase, s.organisation.name])));
     },
   },
+  'addresses import': {
+    usage: 'addresses import FILE... [--replace]',
+    summary: 'Import AddressBase Premium files (CSV or GML, full supply or change-only update) in one all-or-nothing transaction',
+    positionals: ['FILE...'], options: { replace: flag },
+    async run(ctx, v, files, out) {
+      const { resolve } = await import('node:path');
+      const r = await ctx.built.modules.addresses.importAddresses(files.map((f) => resolve(ctx.cwd, f)), { replace: !!v.replace });
+      out.line(`Imported ${r.records.toLocaleString('en-GB')} records from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s (${Math.round(r.records / Math.max(r.seconds, 0.001)).toLocaleString('en-GB')} records/s).`);
+      out.line(`${r.uprns.toLocaleString('en-GB')} properties changed; ${r.places.toLocaleString('en-GB')} address records rebuilt.`);
+    },
+  },
+  'addresses generate': {
+    usage: 'addresses generate --count N --out FILE [--seed N] [--gml]',
+    summary: 'Write N generated addresses as AddressBase Premium CSV (or GML) for demos, tests and benchmarks',
+    options: { count: str, out: str, seed: str, gml: flag },
+    check: (v) => (!v.count || !/^\d+$/.test(String(v.count)) ? 'addresses generate needs --count N (a whole number)' : !v.out ? 'addresses generate needs --out FILE' : v.seed && !/^\d+$/.test(String(v.seed)) ? '--seed must be a whole number' : undefined),
+    async run(ctx, v, _p, out) {
+      const { resolve } = await import('node:path');
+      const { writeAbpCsv, writeAbpGml } = await import('./modules/addresses/index.js');
+      const file = resolve(ctx.cwd, String(v.out));
+      const opts = { count: Number(v.count), seed: v.seed ? Number(v.seed) : 1 };
+      await (v.gml ? writeAbpGml(file, opts) : writeAbpCsv(file, opts));
+      out.line(`Wrote ${opts.count.toLocaleString('en-GB')} generated addresses to ${file} (seed ${opts.seed}).`);
+    },
+  },
   'services show': {
     usage: 'services show SLUG [--json]', summary: 'One service: who is accountable, decisions, roadmap, satisfaction',
     positionals: ['SLUG'], options: { json: flag },
@@ -195,7 +222,7 @@ export function parseCommand(argv: string[]): Parsed {
   }
   const wanted = cmd?.positionals ?? [];
   if (positionals.length < wanted.length) return usageError(`${name} needs ${wanted.slice(positionals.length).join(' ')}`, cmd!.usage);
-  if (positionals.length > wanted.length) return usageError(`unexpected argument "${positionals[wanted.length]}"`, cmd?.usage ?? 'start');
+  if (positionals.length > wanted.length && !wanted.at(-1)?.endsWith('...')) return usageError(`unexpected argument "${positionals[wanted.length]}"`, cmd?.usage ?? 'start');
   if (!cmd) return { kind: 'start' };
   const problem = cmd.check?.(values);
   if (problem) return usageError(problem, cmd.usage);
@@ -318,6 +345,7 @@ async function start(): Promise<number> {
   const address = built.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = port === config.port ? config.publicUrl : `http://localhost:${port}`;
+  releaseStartupMemory();
   say(`Cityscape ${VERSION} is running at ${url} (listening on ${config.host}:${port}; ${config.databaseUrl ? 'PostgreSQL' : `data in ${config.dataDir}`}). Press Ctrl-C to stop.`);
   const signal = await stopRequested;
   say(`${signal}: stopping…`);
@@ -385,3 +413,15 @@ export async function run(argv = process.argv.slice(2)): Promise<never> {
 }
 
 if (isEntry()) void run();
+
+/**
+ * Start-up (PGlite's initialisation above all) leaves a few hundred MB of dead buffers that V8
+ * collects only at its next full GC, which an idle process may not reach for a long time.
+ * One full collection now brings resident memory down to what the running process needs.
+ */
+function releaseStartupMemory(): void {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+  } catch { /* not essential */ }
+}
