@@ -1,6 +1,7 @@
 // The catalogue's JSON API at /api/catalogue/v1: public reads as open data; writes need a
 // catalogue admin API key (Authorization: Bearer …). Each route has one schema.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createCache } from '../../kernel/cache.js';
 import { Type } from '@sinclair/typebox';
 import { Unauthorised } from '../../kernel/errors.js';
 import type { CatalogueService, Actor } from './service.js';
@@ -28,20 +29,29 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
   }
   const write = { config: { api: true }, bodyLimit: 64 * 1024 };
 
+  // Open-data reads are served as cached bytes (serialised by the route's own response
+  // schema), cleared whenever the catalogue changes in any process.
+  const bodies = createCache<Buffer>({ ttlMs: 5000, max: 500 });
+  catalogue.onChange(() => bodies.clear());
+  const cachedJson = async (req: FastifyRequest, reply: FastifyReply, compute: () => Promise<unknown>) => {
+    const body = await bodies.wrap(req.url, async () => Buffer.from(reply.serialize(await compute()) as string));
+    return reply.type('application/json; charset=utf-8').send(body);
+  };
+
   app.get(`${API_PREFIX}/organisations`, {
     config: { api: true },
     schema: { tags, summary: 'List organisations', querystring: Type.Object({ kind: Type.Optional(lit(ORG_KINDS)) }), response: { 200: Type.Object({ organisations: Type.Array(Organisation) }), 400: ErrorBody } },
-  }, async (req) => ({ organisations: await catalogue.listOrganisations((req.query as any).kind) }));
+  }, (req, reply) => cachedJson(req, reply, async () => ({ organisations: await catalogue.listOrganisations((req.query as any).kind) })));
 
   app.get(`${API_PREFIX}/organisations/:slug`, {
     config: { api: true },
     schema: { tags, summary: 'An organisation with its teams and services', params: Slug, response: { 200: Type.Object({ organisation: Organisation, teams: Type.Array(Team), services: Type.Array(Service) }), 404: ErrorBody } },
-  }, async (req) => {
+  }, (req, reply) => cachedJson(req, reply, async () => {
     const { slug } = req.params as { slug: string };
     const organisation = await catalogue.getOrganisation(slug);
     const [teams, services] = await Promise.all([catalogue.listTeams(organisation.id), catalogue.listServices({ organisation: slug })]);
     return { organisation, teams, services };
-  });
+  }));
 
   app.get(`${API_PREFIX}/services`, {
     config: { api: true },
@@ -55,15 +65,15 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       }),
       response: { 200: Type.Object({ services: Type.Array(Service) }), 400: ErrorBody, 404: ErrorBody },
     },
-  }, async (req) => {
+  }, (req, reply) => cachedJson(req, reply, async () => {
     const q = req.query as any;
     return { services: await catalogue.listServices({ q: q.q, organisation: q.organisation, orgKind: q.organisation_kind, phase: q.phase }) };
-  });
+  }));
 
   app.get(`${API_PREFIX}/services/:slug`, {
     config: { api: true },
     schema: { tags, summary: 'A service: who is accountable, decisions, roadmap, user satisfaction', params: Slug, response: { 200: ServiceDetail, 404: ErrorBody } },
-  }, async (req) => catalogue.getServiceDetail((req.params as any).slug));
+  }, (req, reply) => cachedJson(req, reply, () => catalogue.getServiceDetail((req.params as any).slug)));
 
   app.get(`${API_PREFIX}/services/:slug/satisfaction`, {
     config: { api: true },
