@@ -19,6 +19,8 @@ export interface Config {
   encryptionKey: string;
   secureCookies: boolean;
   bodyLimit: number;
+  /** Which proxies to believe about the client address (X-Forwarded-For): false, true, a hop count, or addresses. */
+  trustProxy: boolean | number | string;
   rateLimitPerMinute: number;
   seedDemo: boolean;
   /** Worker loops (event dispatch, jobs) run in this process. */
@@ -62,6 +64,14 @@ function secret(env: Record<string, string | undefined>, name: string, dataDir: 
   return value;
 }
 
+/** TRUST_PROXY: unset/false (direct), true (any), a hop count, or comma-separated addresses/CIDRs. */
+function proxy(raw: string | undefined): boolean | number | string {
+  if (!raw || /^(0|false|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   const port = int(env, 'PORT', 3000);
   const dataDir = resolve(env.CITYSCAPE_DATA_DIR || '.cityscape');
@@ -84,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     encryptionKey: overrides.encryptionKey ?? secret(env, 'ENCRYPTION_KEY', dataDir, 'encryption-key'),
     secureCookies: bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:')),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024),
+    trustProxy: proxy(env.TRUST_PROXY),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000),
     seedDemo: bool(env, 'SEED_DEMO', true),
     workers: bool(env, 'WORKERS', true),
@@ -105,6 +116,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     encryptionKey: 'test-encryption-key-test-encryption-key',
     secureCookies: false,
     bodyLimit: 1024 * 1024,
+    trustProxy: false,
     rateLimitPerMinute: 100000,
     seedDemo: false,
     workers: true,
