@@ -187,6 +187,14 @@ export const store = {
   async revokeApiKey(db: Queryable, id: string): Promise<void> {
     await db.query('UPDATE catalogue.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
   },
+  /** A service's keys for one platform with their sealed secrets, revoked ones included (newest first). */
+  async sealedKeys(db: Queryable, serviceId: string, platform: string): Promise<Array<{ id: string; type: string; name: string; secret_sealed: string | null; revoked_at: string | null }>> {
+    if (!isUuid(serviceId)) return [];
+    const { rows } = await db.query<any>(
+      `SELECT id, type, name, secret_sealed, revoked_at FROM catalogue.api_keys
+        WHERE service_id = $1 AND platform = $2 ORDER BY created_at DESC`, [serviceId, platform]);
+    return rows.map((r) => ({ ...r, revoked_at: iso(r.revoked_at) }));
+  },
   /** The live key with this secret hash; marks it used (at most once a minute, to spare writes). */
   async useApiKey(db: Queryable, secretHash: string): Promise<(ApiKey & { secret_sealed: string | null }) | null> {
     const { rows } = await db.query(
