@@ -20,6 +20,7 @@ import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
 import { installObservability } from './kernel/observability.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
+import { createAddressesModule } from './modules/addresses/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -27,7 +28,8 @@ export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel'
 /** Every module, in mount order. Later modules receive earlier ones they depend on. */
 export function createModules(kernel: Kernel) {
   const catalogue = createCatalogueModule(kernel);
-  return { catalogue };
+  const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
+  return { catalogue, addresses };
 }
 export type Modules = ReturnType<typeof createModules>;
 

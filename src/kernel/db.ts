@@ -2,6 +2,7 @@
 // its two implementations: embedded PGlite (default) and PostgreSQL through `pg`.
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { mkdirSync } from 'node:fs';
 import v8 from 'node:v8';
 
@@ -96,6 +97,8 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   v8.setFlagsFromString('--liftoff-only');
   const db = await PGlite.create({
     dataDir: dataDir.startsWith('memory://') ? undefined : dataDir,
+    // pg_trgm: the addresses module's fuzzy street matching (also available on PostgreSQL).
+    extensions: { pg_trgm },
     // The same shapes as the pg parsers above.
     parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v), 1082: (v: string) => v },
     // One embedded backend needs far less than PostgreSQL's defaults; this halves resident memory.
