@@ -41,6 +41,6 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
     hideUntagged: true,
   });
   app.get('/openapi.json', { config: { api: true } }, async () => app.swagger());
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json' } as any });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json', validatorUrl: null } as any });
   return { registry };
 }
