@@ -19,7 +19,7 @@ function startProcess(databaseUrl: string): Promise<Proc> {
   });
   const proc = { child, port: 0, pid: child.pid!, output: '' };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process did not start:\n${proc.output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`process did not start:\n${proc.output}`)), 150_000);
     const onData = (d: Buffer) => {
       proc.output += d.toString();
       const m = /READY (\d+) (\d+)/.exec(proc.output);
@@ -31,7 +31,7 @@ function startProcess(databaseUrl: string): Promise<Proc> {
   });
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+async function until<T>(fn: () => Promise<T | undefined | false>, ms = 150_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -60,23 +60,27 @@ describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
   it('handles each event exactly once across both processes', async () => {
     const [a, b] = [await startProcess(db.url), await startProcess(db.url)];
     procs.push(a, b);
-    // Feedback submitted through either process emits catalogue.feedback.received.
-    await client.query(`INSERT INTO catalogue.organisations (slug, name, kind) VALUES ('org', 'Org', 'local_authority')`);
-    await client.query(`INSERT INTO catalogue.services (slug, name, summary, phase, organisation_id)
-      SELECT 'svc', 'Service', 'A service', 'live', id FROM catalogue.organisations WHERE slug = 'org'`);
-    const total = 40;
-    await Promise.all(Array.from({ length: total }, (_, i) =>
-      fetch(`http://127.0.0.1:${(i % 2 ? a : b).port}/api/catalogue/v1/services/svc/feedback`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: 1 + (i % 5) }),
-      }).then((r) => expect(r.status).toBe(201))));
-    const emitted = (await client.query(`SELECT count(*)::int AS n FROM kernel.events WHERE type = 'catalogue.feedback.received'`)).rows[0].n;
-    expect(emitted).toBe(total);
-    await until(async () => (await client.query('SELECT count(*)::int AS n FROM public.test_handled')).rows[0].n >= total);
-    await new Promise((r) => setTimeout(r, 2500)); // let any duplicate show up
-    const { rows } = await client.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM public.test_handled');
-    expect(rows[0]).toEqual({ n: total, d: total });
-    for (const p of [a, b]) { p.child.kill('SIGTERM'); await new Promise((r) => p.child.once('exit', r)); }
-  }, 120_000);
+    try {
+      // Feedback submitted through either process emits catalogue.feedback.received.
+      await client.query(`INSERT INTO catalogue.organisations (slug, name, kind) VALUES ('org', 'Org', 'local_authority')`);
+      await client.query(`INSERT INTO catalogue.services (slug, name, summary, phase, organisation_id)
+        SELECT 'svc', 'Service', 'A service', 'live', id FROM catalogue.organisations WHERE slug = 'org'`);
+      const total = 40;
+      await Promise.all(Array.from({ length: total }, (_, i) =>
+        fetch(`http://127.0.0.1:${(i % 2 ? a : b).port}/api/catalogue/v1/services/svc/feedback`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: 1 + (i % 5) }),
+        }).then((r) => expect(r.status).toBe(201))));
+      const emitted = (await client.query(`SELECT count(*)::int AS n FROM kernel.events WHERE type = 'catalogue.feedback.received'`)).rows[0].n;
+      expect(emitted).toBe(total);
+      await until(async () => (await client.query('SELECT count(*)::int AS n FROM public.test_handled')).rows[0].n >= total);
+      await new Promise((r) => setTimeout(r, 2500)); // let any duplicate show up
+      const { rows } = await client.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM public.test_handled');
+      expect(rows[0]).toEqual({ n: total, d: total });
+    } finally {
+      // Stopped even when the test fails, so they cannot take the next test's job.
+      for (const p of [a, b]) { p.child.kill('SIGKILL'); await new Promise((r) => p.child.exitCode !== null ? r(null) : p.child.once('exit', r)); }
+    }
+  }, 240_000);
 
   it('a job survives the process working it being killed', async () => {
     const victim = await startProcess(db.url);
@@ -93,7 +97,7 @@ describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
     // Another process takes it over once the dead one's claim expires.
     const rescuer = await startProcess(db.url);
     procs.push(rescuer);
-    const row = await until(async () => (await client.query(`SELECT job, pid FROM public.test_jobs WHERE job = 'important'`)).rows[0], 90_000);
+    const row = await until(async () => (await client.query(`SELECT job, pid FROM public.test_jobs WHERE job = 'important'`)).rows[0]);
     expect(row.pid).toBe(rescuer.pid);
-  }, 180_000);
+  }, 400_000);
 });
