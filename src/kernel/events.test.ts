@@ -6,6 +6,7 @@ import { openDb, type Db } from './db.js';
 import { migrate } from './migrations.js';
 import { createEvents, type StoredEvent } from './events.js';
 import { KERNEL_MIGRATIONS } from '../app.js';
+import pg from 'pg';
 import { freshPostgres } from '../../test/helpers.js';
 
 const log = pino({ level: 'silent' });
@@ -103,5 +104,41 @@ describe('events outbox', () => {
     await db.transaction((tx) => events.append(tx, { stream: 'w', type: 'w.now' }));
     const e = await Promise.race([got, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
     expect(e?.type).toBe('w.now');
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)('is held back by an open transaction of its own database, not of another', async () => {
+    const db = await database();
+    const events = createEvents(db, log);
+    const seen: string[] = [];
+    events.subscribe('horizon', async (e) => { seen.push(e.type); });
+    const other = await freshPostgres(process.env.DATABASE_URL!);
+    cleanups.push(other.drop);
+    const elsewhere = new pg.Client({ connectionString: other.url });
+    await elsewhere.connect();
+    cleanups.push(() => elsewhere.end());
+    // A long transaction in another database of the same server, holding a transaction id.
+    await elsewhere.query('BEGIN; SELECT pg_current_xact_id()');
+    await db.transaction((tx) => events.append(tx, { stream: 'h', type: 'h.first' }));
+    await events.drain();
+    expect(seen).toEqual(['h.first']);
+
+    // An open transaction in our own database that began earlier holds later events back
+    // (it might still commit an event that sorts first) until it ends.
+    const url = (await db.query<{ u: string }>('SELECT current_database() AS u')).rows[0].u;
+    const ours = new URL(process.env.DATABASE_URL!); ours.pathname = `/${url}`;
+    const mine = new pg.Client({ connectionString: ours.toString() });
+    await mine.connect();
+    cleanups.push(() => mine.end());
+    await mine.query('BEGIN');
+    await mine.query(`INSERT INTO kernel.events (stream, type) VALUES ('h', 'h.slow')`);
+    await db.transaction((tx) => events.append(tx, { stream: 'h', type: 'h.fast' }));
+    const pending = events.drain();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual(['h.first']);
+    await mine.query('COMMIT');
+    await pending;
+    await events.drain();
+    expect(seen).toEqual(['h.first', 'h.slow', 'h.fast']);
+    await elsewhere.query('ROLLBACK');
   });
 });

@@ -13,6 +13,19 @@ interface Subscriber { name: string; handler: EventHandler; types?: string[]; fa
 
 const CHANNEL = 'cityscape_events';
 
+/**
+ * The oldest transaction that might still commit an event: the oldest one in progress when
+ * this statement's snapshot was taken, leaving out those that pg_stat_activity shows running
+ * in another database (a snapshot spans the whole server, and a long transaction elsewhere
+ * must not hold our events back). A transaction whose database can't be told is assumed ours.
+ */
+const HORIZON = `WITH s AS (SELECT pg_current_snapshot() AS snap),
+  h AS (SELECT coalesce(min(x), (SELECT pg_snapshot_xmax(snap) FROM s)) AS horizon
+          FROM s, pg_snapshot_xip(s.snap) AS x
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                            WHERE a.datname IS DISTINCT FROM current_database() AND a.backend_xid IS NOT NULL
+                              AND a.backend_xid::text::bigint = x::text::bigint % 4294967296))`;
+
 export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch?: number } = {}) {
   const pollMs = opts.pollMs ?? 1000;
   const batch = opts.batch ?? 100;
@@ -26,8 +39,8 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
 
   /**
    * Runs one subscriber's next batch. `handled` counts events taken; `waiting` says that
-   * newer events exist but are not yet safe to read (a transaction that began earlier is
-   * still open somewhere, and might still commit an event that sorts before them).
+   * newer events exist but are not yet safe to read (a transaction of this database that began
+   * earlier is still open, and might still commit an event that sorts before them).
    */
   async function runBatch(sub: Subscriber): Promise<{ handled: number; waiting: boolean }> {
     return db.transaction(async (tx) => {
@@ -37,7 +50,8 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
       if (!cur.rows[0]) return { handled: 0, waiting: false }; // another process is working this subscriber
       const { last_tx, last_id } = cur.rows[0];
       const { rows } = await tx.query<StoredEvent & { tx: string; safe: boolean }>(
-        `SELECT id, tx::text, stream, type, payload, created_at, tx < pg_snapshot_xmin(pg_current_snapshot()) AS safe
+        `${HORIZON}
+         SELECT id, tx::text, stream, type, payload, created_at, tx < (SELECT horizon FROM h) AS safe
            FROM kernel.events WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id LIMIT $3`, [last_tx, last_id, batch]);
       const safe = rows.filter((r) => r.safe);
       const waiting = safe.length < rows.length;
