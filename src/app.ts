@@ -21,6 +21,9 @@ import { installObservability } from './kernel/observability.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
+import { createNotifyModule } from './modules/notify/index.js';
+import { createPaymentsModule } from './modules/payments/index.js';
+import { createIdentityModule } from './modules/identity/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -28,8 +31,11 @@ export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel'
 /** Every module, in mount order. Later modules receive earlier ones they depend on. */
 export function createModules(kernel: Kernel) {
   const catalogue = createCatalogueModule(kernel);
+  const notify = createNotifyModule({ ...kernel, catalogue: catalogue.service });
   const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
-  return { catalogue, addresses };
+  const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service });
+  const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
+  return { catalogue, notify, addresses, payments, identity };
 }
 export type Modules = ReturnType<typeof createModules>;
 

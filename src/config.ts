@@ -1,7 +1,7 @@
 // Environment → one validated, typed Config. The only file that reads process.env;
 // everything else receives a Config as an argument.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -27,6 +27,76 @@ export interface Config {
   workers: boolean;
   /** How often the job queue expires stuck jobs (of a process that died) and archives old ones. */
   jobMaintenanceSeconds: number;
+  /** Mail relay for email (smtp://user:pass@host:port, smtps://…); unset → the local outbox (development only). */
+  smtpUrl: string | undefined;
+  notify: NotifyConfig;
+  pay: PayConfig;
+  identity: IdentityConfig;
+}
+
+/** Sign-in and the OpenID Connect provider (src/modules/identity/README.md). */
+export interface IdentityConfig {
+  /** One-time codes (email, text message, password reset) expire after this many seconds. */
+  codeTtlSeconds: number;
+  /** Wrong tries before a code stops working. */
+  codeMaxAttempts: number;
+  /** Codes sent per purpose and address in 15 minutes. */
+  codesPerWindow: number;
+  /** Failed sign-ins (password or second factor) in a row before the account locks … */
+  lockoutThreshold: number;
+  /** … for this many seconds. */
+  lockoutSeconds: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** How long a signed-in provider session lasts without being used. */
+  sessionTtlSeconds: number;
+  /**
+   * Codes are sent through notify from this catalogue service's templates (an email template
+   * with ((subject)) and ((body)), a text message template with ((body))); unset → the
+   * identity module's development outbox (nothing is sent).
+   */
+  notify: { serviceId: string; emailTemplateId: string; smsTemplateId: string } | undefined;
+}
+
+/** GOV.UK Pay-compatible payments (src/modules/payments/README.md). */
+export interface PayConfig {
+  /** Minutes a paying user has to finish a payment before it expires (P0020); GOV.UK Pay's is 90. */
+  expiryMinutes: number;
+  /** Requests per API key per second (GOV.UK Pay allows 15 POSTs a second; GETs far more). */
+  rateLimitPostPerSecond: number;
+  rateLimitGetPerSecond: number;
+  /** Seconds a verified API key is remembered by each process (0: look it up on every request). */
+  keyCacheSeconds: number;
+  /** Webhook deliveries are retried after this many seconds, doubling each time, up to retryLimit times. */
+  webhookRetryDelaySeconds: number;
+  webhookRetryLimit: number;
+  /** The gateway live keys use: 'sandbox' until a real acquirer is added (see the payments README). */
+  liveGateway: string;
+}
+
+/** GOV.UK Notify-compatible messaging (src/modules/notify/README.md). */
+export interface NotifyConfig {
+  /** Domain of each service's sending address (<service-slug>@<domain>); default: PUBLIC_URL's host. */
+  emailDomain: string;
+  /** HTTP text message provider (src/modules/notify/providers.ts); unset → the local outbox. */
+  smsUrl: string | undefined;
+  /** HTTP letter print provider; unset → the local outbox. */
+  letterUrl: string | undefined;
+  /** Bearer token sent to, and expected from, the HTTP providers (their receipts and inbound texts). */
+  providerToken: string | undefined;
+  /** Requests per service and key type per minute (Notify's default 3000). */
+  rateLimitPerMinute: number;
+  /** Default daily limits per service and channel. */
+  dailyLimits: { email: number; sms: number; letter: number };
+  /** A delivery attempt older than this with no outcome is presumed lost (technical-failure, never re-sent). */
+  leaseSeconds: number;
+  /** A notification still waiting this long is queued again (its job was lost with a dead process). */
+  recoverAfterSeconds: number;
+  /** Deliveries in flight per process. */
+  concurrency: number;
+  /** Temporary failures (a relay's 4xx) are retried after base × 2^(attempt−1) seconds, up to maxAttempts tries. */
+  retryBaseSeconds: number;
+  maxAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,9 +129,12 @@ function secret(env: Record<string, string | undefined>, name: string, dataDir: 
   const path = join(dataDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
-  const value = randomBytes(32).toString('base64url');
-  writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' });
-  return value;
+  // Written whole to a temporary file, then linked into place: two processes starting at
+  // once on a new data directory both end up with the one secret that won, never a half-written one.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+  try { linkSync(tmp, path); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; } finally { unlinkSync(tmp); }
+  return readFileSync(path, 'utf8').trim();
 }
 
 /** TRUST_PROXY: unset/false (direct), true (any), a hop count, or comma-separated addresses/CIDRs. */
@@ -99,7 +172,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedDemo: bool(env, 'SEED_DEMO', true),
     workers: bool(env, 'WORKERS', true),
     jobMaintenanceSeconds: Math.max(1, int(env, 'JOB_MAINTENANCE_SECONDS', 30)),
+    smtpUrl: env.SMTP_URL || undefined,
+    notify: {
+      emailDomain: env.NOTIFY_EMAIL_DOMAIN || new URL(publicUrl).hostname,
+      smsUrl: env.NOTIFY_SMS_URL || undefined,
+      letterUrl: env.NOTIFY_LETTER_URL || undefined,
+      providerToken: env.NOTIFY_PROVIDER_TOKEN || undefined,
+      rateLimitPerMinute: int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 3000),
+      dailyLimits: {
+        email: int(env, 'NOTIFY_DAILY_LIMIT_EMAIL', 250_000),
+        sms: int(env, 'NOTIFY_DAILY_LIMIT_SMS', 250_000),
+        letter: int(env, 'NOTIFY_DAILY_LIMIT_LETTER', 20_000),
+      },
+      leaseSeconds: Math.max(1, int(env, 'NOTIFY_LEASE_SECONDS', 120)),
+      recoverAfterSeconds: Math.max(1, int(env, 'NOTIFY_RECOVER_AFTER_SECONDS', 300)),
+      concurrency: Math.max(1, int(env, 'NOTIFY_CONCURRENCY', 50)),
+      retryBaseSeconds: Math.max(1, int(env, 'NOTIFY_RETRY_BASE_SECONDS', 30)),
+      maxAttempts: Math.max(1, int(env, 'NOTIFY_MAX_ATTEMPTS', 5)),
+    },
+    pay: {
+      expiryMinutes: Math.max(1, int(env, 'PAY_EXPIRY_MINUTES', 90)),
+      rateLimitPostPerSecond: Math.max(1, int(env, 'PAY_RATE_LIMIT_POST_PER_SECOND', 15)),
+      rateLimitGetPerSecond: Math.max(1, int(env, 'PAY_RATE_LIMIT_GET_PER_SECOND', 100)),
+      keyCacheSeconds: int(env, 'PAY_KEY_CACHE_SECONDS', 5),
+      webhookRetryDelaySeconds: Math.max(1, int(env, 'PAY_WEBHOOK_RETRY_DELAY_SECONDS', 10)),
+      webhookRetryLimit: int(env, 'PAY_WEBHOOK_RETRY_LIMIT', 10),
+      liveGateway: env.PAY_LIVE_GATEWAY || 'sandbox',
+    },
+    identity: {
+      codeTtlSeconds: Math.max(60, int(env, 'IDENTITY_CODE_TTL_SECONDS', 900)),
+      codeMaxAttempts: Math.max(1, int(env, 'IDENTITY_CODE_MAX_ATTEMPTS', 5)),
+      codesPerWindow: Math.max(1, int(env, 'IDENTITY_CODES_PER_15_MINUTES', 5)),
+      lockoutThreshold: Math.max(1, int(env, 'IDENTITY_LOCKOUT_THRESHOLD', 5)),
+      lockoutSeconds: Math.max(1, int(env, 'IDENTITY_LOCKOUT_SECONDS', 900)),
+      accessTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_ACCESS_TOKEN_TTL_SECONDS', 3600)),
+      refreshTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_REFRESH_TOKEN_TTL_SECONDS', 30 * 86400)),
+      sessionTtlSeconds: Math.max(60, int(env, 'IDENTITY_SESSION_TTL_SECONDS', 86400)),
+      notify: env.IDENTITY_NOTIFY_SERVICE_ID && env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID && env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID
+        ? { serviceId: env.IDENTITY_NOTIFY_SERVICE_ID, emailTemplateId: env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID, smsTemplateId: env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID }
+        : undefined,
+    },
   };
+  if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
   return { ...config, ...overrides };
 }
 
@@ -121,6 +235,20 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     seedDemo: false,
     workers: true,
     jobMaintenanceSeconds: 30,
+    smtpUrl: undefined,
+    notify: {
+      emailDomain: 'localhost', smsUrl: undefined, letterUrl: undefined, providerToken: undefined,
+      rateLimitPerMinute: 3000, dailyLimits: { email: 250_000, sms: 250_000, letter: 20_000 },
+      leaseSeconds: 120, recoverAfterSeconds: 300, concurrency: 20, retryBaseSeconds: 30, maxAttempts: 5,
+    },
+    pay: {
+      expiryMinutes: 90, rateLimitPostPerSecond: 100_000, rateLimitGetPerSecond: 100_000, keyCacheSeconds: 0,
+      webhookRetryDelaySeconds: 1, webhookRetryLimit: 10, liveGateway: 'sandbox',
+    },
+    identity: {
+      codeTtlSeconds: 900, codeMaxAttempts: 5, codesPerWindow: 5, lockoutThreshold: 5, lockoutSeconds: 900,
+      accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 30 * 86400, sessionTtlSeconds: 86400, notify: undefined,
+    },
     ...overrides,
   };
 }

@@ -171,6 +171,38 @@ export const COMMANDS: Record<string, Command> = {
       if (s.roadmap.length) { out.line('Roadmap:'); for (const r of s.roadmap) out.line(`  [${r.status}] ${r.title}${r.target_date ? ` (by ${r.target_date})` : ''}`); }
     },
   },
+  'identity rotate-keys': {
+    usage: 'identity rotate-keys', summary: 'New signing keys for ID tokens and core identity JWTs; the previous keys stay published, older ones retire',
+    async run(ctx, _v, _p, out) {
+      const { added, retired } = await ctx.built.modules.identity.rotateKeys();
+      out.line(`New signing keys: ${added.join(', ')}.`);
+      out.line(retired.length ? `Retired: ${retired.join(', ')}.` : 'No keys retired (the previous keys stay published).');
+    },
+  },
+  // Two words name a command here, so "create" arrives as the positional ACTION.
+  'identity clients': {
+    positionals: ['create'],
+    usage: 'identity clients create --service SLUG --name NAME --redirect-uris URI[,URI…] [--public-key FILE] [--scopes email,phone,offline_access] [--claims coreIdentityJWT,address,passport] [--max-identity-level P0|P1|P2] [--post-logout-redirect-uris URI[,…]] [--backchannel-logout-uri URI] [--json]',
+    summary: 'Register a relying service (OpenID Connect client) for a catalogue service; without --public-key (PEM, JWK or JWKS) it gets a client secret, shown once as the last line',
+    options: { service: str, name: str, 'redirect-uris': str, 'public-key': str, scopes: str, claims: str, 'max-identity-level': str, 'post-logout-redirect-uris': str, 'backchannel-logout-uri': str, json: flag },
+    check: (v) => (!v.service ? 'identity clients create needs --service SLUG' : !v.name ? 'identity clients create needs --name NAME' : !v['redirect-uris'] ? 'identity clients create needs --redirect-uris URI[,URI…]' : undefined),
+    async run(ctx, v, [action], out) {
+      if (action !== 'create') { out.err(`cityscape: unknown command "identity clients ${action}" (try: identity clients create)`); return 2; }
+      const { readPublicKeys } = await import('./modules/identity/index.js');
+      const list = (x: unknown) => (typeof x === 'string' ? x.split(',').map((s) => s.trim()).filter(Boolean) : []);
+      const service = await ctx.built.modules.catalogue.service.getService(v.service as string);
+      const { client, secret } = await ctx.built.modules.identity.createClient(cli, {
+        serviceId: service.id, name: v.name as string, redirectUris: list(v['redirect-uris']), postLogoutRedirectUris: list(v['post-logout-redirect-uris']),
+        jwks: v['public-key'] ? await readPublicKeys(v['public-key'] as string, ctx.cwd) : null,
+        scopes: list(v.scopes), claims: list(v.claims).map((c) => (c.includes('/') ? c : `https://vocab.account.gov.uk/v1/${c}`)),
+        maxIdentityLevel: v['max-identity-level'] as 'P0' | 'P1' | 'P2' | undefined, backchannelLogoutUri: (v['backchannel-logout-uri'] as string | undefined) ?? null,
+      });
+      if (v.json) return out.line(JSON.stringify({ ...client, issuer: ctx.built.modules.identity.issuer, ...(secret ? { clientSecret: secret } : {}) }, null, 2));
+      out.line(`Registered "${client.name}" for ${service.name} (client ID ${client.clientId}, ${client.authMethod}).`);
+      out.line(`Issuer: ${ctx.built.modules.identity.issuer} (discovery at ${ctx.built.modules.identity.issuer}/.well-known/openid-configuration)`);
+      if (secret) { out.line('This is the only time the client secret is shown. Keep it secret:'); out.line(secret); }
+    },
+  },
 };
 const GROUPS = new Set(Object.keys(COMMANDS).filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]));
 

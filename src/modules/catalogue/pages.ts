@@ -184,6 +184,8 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     const lang = requestLang(req);
     const extra = await runPanels(req, s, lang);
     const holder = s.office_holder;
+    const orgs = await catalogue.listOrganisations();
+    const welshName = (id: string) => orgs.find((o) => o.id === id)?.name_cy;
     const action = `/services/${encodeURIComponent(s.slug)}/feedback${lang === 'cy' ? '?lang=cy' : ''}`;
     return {
       service: s,
@@ -193,6 +195,8 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
       description: s.description.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean),
       decisions: s.decisions.map((d) => ({ ...d, evidence_url: safeHref(d.evidence_url) })),
       holder: holder ? { ...holder, contactLink: holder.contact ? contactLink(holder.contact) : null } : null,
+      organisationName: localised(lang, s.organisation.name, welshName(s.organisation.id)),
+      holderOrganisation: holder ? localised(lang, holder.organisation_name, welshName(holder.organisation_id)) : null,
       roadmap: ROADMAP_STATUSES.map((status) => ({ status, items: s.roadmap.filter((r) => r.status === status) })).filter((g) => g.items.length > 0),
       platforms: s.platforms.map((p) => ({ key: p, known: `catalogue.platforms.${p}` in views.messages.en })),
       panels: extra,

@@ -37,6 +37,8 @@ export function createCatalogueService(k: Kernel) {
   const invalidate = () => { reads.clear(); for (const l of changeListeners) l(); };
   void db.listen(CHANGED_CHANNEL, invalidate).catch((err) => k.log.warn({ err }, 'catalogue change notifications unavailable'));
   const cached = <T>(key: string, fn: () => Promise<T>): Promise<T> => reads.wrap(key, fn);
+  // Modules that cache a service's keys (Notify checks them on every request) forget them here.
+  const keyListeners = new Set<(serviceId: string | null) => void>();
   // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few.
   const unsealed = new Map<string, string>();
   const unsealCached = (sealed: string) => {
@@ -294,6 +296,7 @@ export function createCatalogueService(k: Kernel) {
       }
       const key = await change(actor, { action: 'api_key.create', subject: `catalogue.api_key:${s?.slug ?? 'admin'}`, organisationId: s?.organisation.id ?? null }, (tx) =>
         store.insertApiKey(tx, { service_id: s?.id ?? null, platform: input.platform, type, name, hint: secret.slice(-4), secret_hash: sha256(secret), secret_sealed: sealed, created_by: actorName(actor) }));
+      for (const fn of keyListeners) fn(key.service_id);
       return { key, secret };
     },
     listApiKeys: (serviceId: string | null) => store.listApiKeys(db, serviceId),
@@ -306,8 +309,11 @@ export function createCatalogueService(k: Kernel) {
         await store.revokeApiKey(tx, id);
         return { id, revoked: true };
       });
+      for (const fn of keyListeners) fn(key.service_id);
       return (await store.apiKey(db, id))!;
     },
+    /** Called after a key is created or revoked in this process (other processes: see the caller's cache). */
+    onApiKeysChanged(fn: (serviceId: string | null) => void): void { keyListeners.add(fn); },
     /**
      * A service's keys with shared secrets (Notify's HS256 JWTs), revoked ones included so the
      * caller can say "revoked" rather than "not found". Secrets are unsealed here, never stored plain.

@@ -1,0 +1,183 @@
+// The identity module: sign in once for citizens and staff — an OpenID Connect provider
+// compatible with GOV.UK One Login (issuer <PUBLIC_URL>/identity), citizen accounts with two
+// factors and identity levels, relying services linked to catalogue services. Other modules
+// import only this file.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Provider from 'oidc-provider';
+import type { Kernel, Module } from '../../kernel/module.js';
+import type { ErrorInfo } from '../../kernel/errors.js';
+import type { Actor, CatalogueService } from '../catalogue/index.js';
+import { ACCOUNTS_CHANNEL, createAccounts, type Notifier } from './accounts.js';
+import { createAdapterFactory, createModelCache, OIDC_CHANNEL, sweepExpired } from './adapter.js';
+import { createClients, CLIENTS_CHANNEL, type ClientInput } from './clients.js';
+import { registrySource, seedDemoEvidence, type EvidenceSource } from './evidence.js';
+import { ensureKeys, KEYS_CHANNEL, loadKeys, rotateKeys } from './keys.js';
+import { createMessages, devOutbox } from './messages.js';
+import { allowReturnToService, interactionRoutes, mountProvider, PREFIX, wellKnownRoutes, type Holder } from './mount.js';
+import { buildProvider } from './provider.js';
+import { createSignOut } from './signout.js';
+import { createWeb } from './web.js';
+import { signInPages } from './pages-sign-in.js';
+import { registerPages } from './pages-register.js';
+import { provePages } from './pages-prove.js';
+import { accountPages } from './pages-account.js';
+import { adminPages } from './admin.js';
+import { ensureStaffClient, staffSignIn } from './staff.js';
+
+export type { Notifier as IdentityNotifier } from './accounts.js';
+export type { EvidenceSource, EvidenceInput, EvidenceResult, PostalAddress } from './evidence.js';
+export type { ClientInput, ClientView } from './clients.js';
+export { DEMO_RECORDS } from './evidence.js';
+export { totp } from './totp.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SWEEP_MS = 10 * 60 * 1000;
+
+/** What identity needs of notify's service (sending from a service's templates). */
+export interface NotifySender {
+  sendEmail(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }): Promise<unknown>;
+  sendSms(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }): Promise<unknown>;
+}
+
+export interface IdentityDeps extends Kernel {
+  catalogue: CatalogueService;
+  /**
+   * Sends the codes, from the templates named in config.identity.notify. Without either,
+   * messages stay in the module's development outbox (read by tests and local development).
+   */
+  notify?: NotifySender;
+  /** Or any other way of sending (replaces notify). */
+  notifier?: Notifier;
+  /** Authoritative sources for identity checks; the registry source by default. */
+  evidenceSources?: EvidenceSource[];
+}
+
+/** The OAuth error shape for the provider's endpoints, when Fastify itself refuses a request (e.g. 429). */
+const oauthError = (e: ErrorInfo) => ({
+  error: e.status === 429 ? 'temporarily_unavailable' : e.status >= 500 ? 'server_error' : 'invalid_request',
+  error_description: e.message,
+});
+
+export function createIdentityModule(deps: IdentityDeps) {
+  const k: Kernel = deps;
+  const { db, config, log } = k;
+  const issuer = `${config.publicUrl}${PREFIX}`;
+  const outbox = devOutbox(log);
+  const via = config.identity.notify;
+  const notifier: Notifier = deps.notifier ?? (deps.notify && via ? {
+    async sendEmail(m) { await deps.notify!.sendEmail(via.serviceId, { templateId: via.emailTemplateId, to: m.to, personalisation: { subject: m.subject, body: m.body }, reference: m.reference }); },
+    async sendSms(m) { await deps.notify!.sendSms(via.serviceId, { templateId: via.smsTemplateId, to: m.to, personalisation: { body: m.body }, reference: m.reference }); },
+  } : outbox.notifier);
+  const accounts = createAccounts(k, {
+    notifier,
+    messages: createMessages(k.views),
+    evidence: deps.evidenceSources ?? [registrySource(db)],
+    cfg: config.identity,
+  });
+  const clients = createClients(k, deps.catalogue, () => issuer);
+  const models = createModelCache();
+  const Adapter = createAdapterFactory(db, clients, models);
+  const web = createWeb(k, accounts);
+
+  let holder: Holder | undefined;
+  const current = (): Holder => {
+    if (!holder) throw new Error('the identity provider has not started (routes() builds it)');
+    return holder;
+  };
+  const signOut = createSignOut(db, log, () => current().provider, models);
+
+  /** Builds the provider with the current keys; again after every rotation (here or in another process). */
+  async function build(): Promise<void> {
+    await ensureKeys(db, config.encryptionKey);
+    const keys = await loadKeys(db, config.encryptionKey);
+    const provider = buildProvider({
+      issuer, config, log, views: k.views, keys, Adapter, accounts,
+      async endBrowserSignIn(cookie) {
+        const fakeReq = { cookies: { cs_session: cookie } } as never;
+        const session = await k.sessions.load(fakeReq).catch(() => null);
+        const signInId = (session?.data.identity as { signInId?: string } | undefined)?.signInId;
+        if (signInId) await accounts.endSignIn(signInId);
+        await k.sessions.destroy(fakeReq, { clearCookie() {} } as never);
+      },
+      revokeGrants: (grantIds) => signOut.revokeGrants(grantIds),
+    });
+    holder = { provider, handler: provider.callback(), keys, issuer };
+  }
+
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const module = {
+    name: 'identity',
+    migrations: join(here, 'migrations'),
+    apiErrorFormats: ['/identity/token', '/identity/userinfo'].map((prefix) => ({ prefix, format: oauthError })),
+    issuer,
+    accounts,
+    clients,
+    /** Messages kept when no notify module is given (tests and local development read codes here). */
+    outbox,
+
+    async routes(app) {
+      await build();
+      const stopKeys = await db.listen(KEYS_CHANNEL, () => { void build().catch((err) => log.error({ err }, 'identity: reloading keys failed')); });
+      const stopClients = await db.listen(CLIENTS_CHANNEL, (clientId) => clients.forget(clientId || undefined));
+      const stopAccounts = await db.listen(ACCOUNTS_CHANNEL, (accountId) => accounts.forget(accountId || undefined));
+      const stopModels = await db.listen(OIDC_CHANNEL, (message) => models.invalidate(message));
+      app.addHook('onClose', async () => { await stopKeys(); await stopClients(); await stopAccounts(); await stopModels(); });
+      mountProvider(app, current);
+      allowReturnToService(app, current);
+      wellKnownRoutes(app, current, clients);
+      interactionRoutes(app, k, web, current);
+      const { raise } = signInPages(app, k, web, accounts, signOut);
+      registerPages(app, k, web, accounts, raise);
+      provePages(app, k, web, accounts);
+      accountPages(app, k, web, clients, deps.catalogue, signOut);
+      adminPages(app, k, deps.catalogue, clients);
+      const staffSecret = await ensureStaffClient(k, clients);
+      staffSignIn(app, k, deps.catalogue, current, () => staffSecret);
+    },
+
+    async startWorkers() {
+      const sweep = () => sweepExpired(db).catch((err) => log.warn({ err }, 'identity: sweeping expired provider rows failed'));
+      clearInterval(sweeper);
+      sweeper = setInterval(sweep, SWEEP_MS);
+      sweeper.unref();
+    },
+
+    seedDemo: () => db.transaction((tx) => seedDemoEvidence(tx)),
+
+    /** The oidc-provider instance (tests and the bench). */
+    provider: (): Provider => current().provider,
+
+    /** `cityscape identity rotate-keys`: new signing keys from now on; the previous ones stay published. */
+    async rotateKeys() {
+      const r = await rotateKeys(db, config.encryptionKey);
+      await build();
+      return r;
+    },
+
+    /** `cityscape identity clients create` and the staff console. */
+    createClient: (actor: Actor, input: ClientInput) => clients.create(actor, input),
+
+    /** Sign out everywhere for an account (every sign-in, provider session, grant and token). */
+    async signOutEverywhere(accountId: string) {
+      await accounts.signOutEverywhere(accountId);
+      await signOut.endAll(accountId);
+    },
+  } satisfies Module & Record<string, unknown>;
+
+  return module;
+}
+export type IdentityModule = ReturnType<typeof createIdentityModule>;
+
+/** A relying service's public keys from a file: a PEM public key, a JWK or a JWKS (for the CLI). */
+export async function readPublicKeys(file: string, cwd: string): Promise<{ keys: Array<Record<string, unknown>> }> {
+  const [{ readFileSync }, { resolve }, { createPublicKey }] = await Promise.all([import('node:fs'), import('node:path'), import('node:crypto')]);
+  const text = readFileSync(resolve(cwd, file), 'utf8').trim();
+  if (text.startsWith('{')) {
+    const json = JSON.parse(text) as { keys?: Array<Record<string, unknown>> } & Record<string, unknown>;
+    return Array.isArray(json.keys) ? { keys: json.keys } : { keys: [json] };
+  }
+  const jwk = createPublicKey(text).export({ format: 'jwk' }) as Record<string, unknown>;
+  return { keys: [{ ...jwk, use: 'sig', alg: jwk.kty === 'EC' ? 'ES256' : 'RS256' }] };
+}

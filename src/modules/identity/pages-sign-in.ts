@@ -1,0 +1,247 @@
+// Signing in: email and password, then the security code (authenticator app or text message)
+// when the service needs Cl.Cm; forgotten password (code by email, then a new password, which
+// signs every other device out); signing out here and everywhere.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kernel } from '../../kernel/module.js';
+import type { FieldError } from '../../kernel/errors.js';
+import type { Accounts } from './accounts.js';
+import type { SignOut } from './signout.js';
+import type { Web } from './web.js';
+import { page, pageWithErrors } from './render.js';
+
+export const LIMITED = { rateLimit: { max: 30, timeWindow: '1 minute' } };
+
+export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts: Accounts, signOut: SignOut) {
+  const v = k.views;
+
+  // Email and password.
+  const signInForm = (req: FastifyRequest, extra: Record<string, unknown> = {}) => {
+    const t = web.t(req);
+    const uid = web.uid(req);
+    return {
+      title: t('identity.signIn.title'), paragraphs: [t('identity.signIn.intro')], action: '/identity/sign-in', uid,
+      button: t('identity.signIn.button'),
+      fields: [
+        { name: 'email', label: t('identity.signIn.email'), inputType: 'email', autocomplete: 'username', value: extra.email ?? '' },
+        { name: 'password', type: 'password', label: t('identity.signIn.password') },
+      ],
+      links: [
+        { href: web.to('/identity/forgotten-password', uid), text: t('identity.signIn.forgotten') },
+        { href: web.to('/identity/create-account', uid), text: t('identity.signIn.create') },
+        ...(uid ? [{ href: `/identity/interaction/${uid}/abort`, text: t('identity.cancel'), post: true }] : []),
+      ],
+      ...extra,
+    };
+  };
+
+  app.get('/identity/sign-in', async (req, reply) => {
+    const exists = (req.query as Record<string, unknown>).exists === '1';
+    return page(v, req, reply, 'form', signInForm(req, exists ? { banner: { title: web.t(req)('identity.account.success'), text: web.t(req)('identity.signIn.exists'), type: null } } : {}));
+  });
+
+  app.post('/identity/sign-in', { config: LIMITED }, async (req, reply) => {
+    const email = web.str(req, 'email', 320);
+    const password = web.password(req, 'password');
+    const uid = web.uid(req);
+    const missing: FieldError[] = [
+      ...(email ? [] : [web.field(req, 'email', 'emailMissing')]),
+      ...(password ? [] : [web.field(req, 'password', 'passwordEnter')]),
+    ];
+    if (missing.length) return pageWithErrors(v, req, reply, 'form', missing, signInForm(req, { email }));
+    let accountId: string;
+    let hasSecondFactor: boolean;
+    try {
+      const a = await accounts.signInWithPassword(email, password);
+      accountId = a.id;
+      hasSecondFactor = !!a.mfa_method;
+    } catch (err) {
+      const e = web.errors(req, err, 'email');
+      return pageWithErrors(v, req, reply, 'form', e.fields, signInForm(req, { email }), e.status);
+    }
+    await web.signIn(req, reply, accountId, 'Cl');
+    // Inside an authorization the interaction decides whether a code is needed; "Your account" always asks.
+    if (!uid && hasSecondFactor) return reply.redirect('/identity/sign-in/code', 303);
+    return reply.redirect(web.done(uid), 303);
+  });
+
+  // The security code (second factor).
+  const codeForm = async (req: FastifyRequest) => {
+    const t = web.t(req);
+    const uid = web.uid(req);
+    const si = (await web.signedIn(req))!;
+    const sms = si.account.mfa_method === 'sms';
+    return {
+      title: t('identity.code.title'), action: '/identity/sign-in/code', uid, button: t('identity.code.button'),
+      paragraphs: [sms ? t('identity.code.smsIntro', { ending: (si.account.phone ?? '').slice(-4) }) : t('identity.code.appIntro')],
+      fields: [{ name: 'code', type: 'code', label: t('identity.code.label') }],
+      links: [
+        ...(sms ? [{ href: '/identity/sign-in/code/resend', text: t('identity.code.resend'), post: true }] : []),
+        ...(uid ? [{ href: `/identity/interaction/${uid}/abort`, text: t('identity.cancel'), post: true }] : []),
+      ],
+    };
+  };
+
+  app.get('/identity/sign-in/code', async (req, reply) => {
+    const si = await web.signedIn(req);
+    if (!si) return reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303);
+    if (!si.account.mfa_method) return reply.redirect(web.to('/identity/two-factor', web.uid(req)), 303);
+    if (si.account.mfa_method === 'sms') {
+      try { await accounts.sendSignInSms(si.account.id, web.lang(req), { unlessSentWithinSeconds: 60 }); } catch (err) {
+        const e = web.errors(req, err, 'code');
+        return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
+      }
+    }
+    return page(v, req, reply, 'form', await codeForm(req));
+  });
+
+  app.post('/identity/sign-in/code/resend', { config: LIMITED }, async (req, reply) => {
+    const si = await web.signedIn(req);
+    if (!si) return reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303);
+    try { await accounts.sendSignInSms(si.account.id, web.lang(req)); } catch (err) {
+      const e = web.errors(req, err, 'code');
+      return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
+    }
+    return reply.redirect(web.to('/identity/sign-in/code', web.uid(req)), 303);
+  });
+
+  app.post('/identity/sign-in/code', { config: LIMITED }, async (req, reply) => {
+    const si = await web.signedIn(req);
+    const uid = web.uid(req);
+    if (!si) return reply.redirect(web.to('/identity/sign-in', uid), 303);
+    const code = web.str(req, 'code', 20);
+    if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], await codeForm(req));
+    try { await accounts.verifySecondFactor(si.account.id, code); } catch (err) {
+      const e = web.errors(req, err, 'code');
+      return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
+    }
+    await raise(req, reply, si.signInId);
+    return reply.redirect(web.done(uid), 303);
+  });
+
+  /** The sign-in now has a second factor: Cl.Cm, under a new session id. */
+  async function raise(req: FastifyRequest, reply: FastifyReply, signInId: string) {
+    await accounts.raiseSignIn(signInId, 'Cl.Cm');
+    await web.save(req, reply, { signInId });
+  }
+
+  // Forgotten password: email → code → new password.
+  const resetEmailForm = (req: FastifyRequest, email = '') => {
+    const t = web.t(req);
+    return {
+      title: t('identity.forgotten.title'), paragraphs: [t('identity.forgotten.intro')], action: '/identity/forgotten-password', uid: web.uid(req),
+      button: t('identity.forgotten.button'), fields: [{ name: 'email', label: t('identity.forgotten.email'), inputType: 'email', autocomplete: 'username', value: email }],
+    };
+  };
+  app.get('/identity/forgotten-password', async (req, reply) => page(v, req, reply, 'form', resetEmailForm(req)));
+  app.post('/identity/forgotten-password', { config: LIMITED }, async (req, reply) => {
+    const raw = web.str(req, 'email', 320);
+    let email: string;
+    try { email = await accounts.requestPasswordReset(raw, web.lang(req)); } catch (err) {
+      const e = web.errors(req, err, 'email');
+      return pageWithErrors(v, req, reply, 'form', e.fields, resetEmailForm(req, raw), e.status);
+    }
+    await web.save(req, reply, { ...(await web.journey(req)), resetEmail: email, resetVerifiedAt: undefined });
+    return reply.redirect(web.to('/identity/forgotten-password/code', web.uid(req)), 303);
+  });
+
+  const resetCodeForm = (req: FastifyRequest, email: string) => {
+    const t = web.t(req);
+    return {
+      title: t('identity.forgotten.code.title'), paragraphs: [t('identity.forgotten.code.intro', { email })], action: '/identity/forgotten-password/code',
+      uid: web.uid(req), button: t('identity.forgotten.code.button'), fields: [{ name: 'code', type: 'code', label: t('identity.forgotten.code.label') }],
+    };
+  };
+  app.get('/identity/forgotten-password/code', async (req, reply) => {
+    const j = await web.journey(req);
+    if (!j.resetEmail) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
+    return page(v, req, reply, 'form', resetCodeForm(req, j.resetEmail));
+  });
+  app.post('/identity/forgotten-password/code', { config: LIMITED }, async (req, reply) => {
+    const j = await web.journey(req);
+    if (!j.resetEmail) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
+    const code = web.str(req, 'code', 20);
+    if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], resetCodeForm(req, j.resetEmail));
+    try { await accounts.checkResetCode(j.resetEmail, code); } catch (err) {
+      const e = web.errors(req, err, 'code');
+      return pageWithErrors(v, req, reply, 'form', e.fields, resetCodeForm(req, j.resetEmail), e.status);
+    }
+    await web.save(req, reply, { ...j, resetVerifiedAt: Date.now() });
+    return reply.redirect(web.to('/identity/forgotten-password/new', web.uid(req)), 303);
+  });
+
+  const newPasswordForm = (req: FastifyRequest) => {
+    const t = web.t(req);
+    return {
+      title: t('identity.forgotten.new.title'), action: '/identity/forgotten-password/new', uid: web.uid(req), button: t('identity.forgotten.new.button'),
+      fields: [
+        { name: 'password', type: 'password', label: t('identity.forgotten.new.password'), hint: t('identity.forgotten.new.hint'), autocomplete: 'new-password' },
+        { name: 'confirm', type: 'password', label: t('identity.forgotten.new.confirm'), autocomplete: 'new-password' },
+      ],
+    };
+  };
+  app.get('/identity/forgotten-password/new', async (req, reply) => {
+    const j = await web.journey(req);
+    if (!j.resetEmail || !web.fresh(j.resetVerifiedAt)) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
+    return page(v, req, reply, 'form', newPasswordForm(req));
+  });
+  app.post('/identity/forgotten-password/new', async (req, reply) => {
+    const j = await web.journey(req);
+    const uid = web.uid(req);
+    if (!j.resetEmail || !web.fresh(j.resetVerifiedAt)) return reply.redirect(web.to('/identity/forgotten-password', uid), 303);
+    const password = web.password(req, 'password');
+    if (password !== web.password(req, 'confirm')) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], newPasswordForm(req));
+    let accountId: string;
+    let hasSecondFactor: boolean;
+    try {
+      const a = await accounts.resetPassword(j.resetEmail, password);
+      accountId = a.id;
+      hasSecondFactor = !!a.mfa_method;
+    } catch (err) {
+      const e = web.errors(req, err, 'password');
+      return pageWithErrors(v, req, reply, 'form', e.fields, newPasswordForm(req), e.status);
+    }
+    // Someone who knew the old password is signed out everywhere; this browser signs in afresh.
+    await accounts.signOutEverywhere(accountId);
+    await signOut.endAll(accountId);
+    await web.signIn(req, reply, accountId, 'Cl');
+    return reply.redirect(uid ? web.done(uid) : hasSecondFactor ? '/identity/sign-in/code' : '/identity/account', 303);
+  });
+
+  // Signing out of this browser, or everywhere.
+  async function endHere(req: FastifyRequest, reply: FastifyReply) {
+    const si = await web.signedIn(req);
+    if (si) await accounts.endSignIn(si.signInId);
+    // The provider's own session (and every relying service in it) ends too.
+    if (req.cookies.cs_oidc_session) await signOut.endSession(req.cookies.cs_oidc_session);
+    reply.clearCookie('cs_oidc_session', { path: '/identity' });
+    reply.clearCookie('cs_oidc_session.sig', { path: '/identity' });
+    if (req.cookies.cs_session) await k.sessions.destroy(req, reply);
+  }
+
+  app.post('/identity/sign-out', async (req, reply) => {
+    await endHere(req, reply);
+    return reply.redirect('/identity/signed-out', 303);
+  });
+  app.get('/identity/signed-out', async (req, reply) => page(v, req, reply, 'signed-out', { title: web.t(req)('identity.signedOut.title') }));
+
+  app.get('/identity/sign-out-everywhere', async (req, reply) => {
+    if (!(await web.signedIn(req))) return reply.redirect('/identity/sign-in', 303);
+    const t = web.t(req);
+    return page(v, req, reply, 'confirm', {
+      title: t('identity.everywhere.title'), paragraphs: [t('identity.everywhere.p1'), t('identity.everywhere.p2')],
+      action: '/identity/sign-out-everywhere', button: t('identity.everywhere.button'), warning: true,
+      backUrl: '/identity/account', backText: t('identity.everywhere.back'),
+    });
+  });
+  app.post('/identity/sign-out-everywhere', async (req, reply) => {
+    const si = await web.signedIn(req);
+    if (si) {
+      await accounts.signOutEverywhere(si.account.id);
+      await signOut.endAll(si.account.id);
+    }
+    await endHere(req, reply);
+    return reply.redirect('/identity/signed-out', 303);
+  });
+
+  return { raise };
+}

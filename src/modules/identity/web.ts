@@ -1,0 +1,112 @@
+// What every identity page shares: the journey state kept in the kernel session (a new
+// session id at every step, so no id chosen before signing in survives it), the signed-in
+// account, the interaction a journey belongs to (`uid`), and IdentityErrors as form errors.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kernel } from '../../kernel/module.js';
+import { SessionExpired, type FieldError } from '../../kernel/errors.js';
+import { str, type FormBody } from '../../kernel/forms.js';
+import { requestLang, translator, type Lang } from '../../kernel/views.js';
+import type { SessionData } from '../../kernel/sessions.js';
+import { IdentityError, type Accounts, type SignedIn } from './accounts.js';
+
+export interface JourneyState {
+  signInId?: string;
+  /** Registration: a code was sent to this address … */
+  registerEmail?: string;
+  /** … and confirmed (epoch ms), so a password may be set for it. */
+  verifiedEmail?: string;
+  verifiedAt?: number;
+  /** Password reset: code sent, then confirmed (epoch ms). */
+  resetEmail?: string;
+  resetVerifiedAt?: number;
+  /** Second factor being set up: the authenticator secret (sealed) or the phone number. */
+  totpSecret?: string;
+  smsPhone?: string;
+}
+
+const STEP_MAX_AGE_MS = 15 * 60 * 1000;
+const UID = /^[A-Za-z0-9_-]{8,64}$/;
+
+type Loaded = { data: SessionData; journey: JourneyState };
+
+export function createWeb(k: Kernel, accounts: Accounts) {
+  const { sessions } = k;
+
+  async function load(req: FastifyRequest): Promise<Loaded> {
+    const cached = (req as FastifyRequest & { _identity?: Loaded })._identity;
+    if (cached) return cached;
+    let data: SessionData = {};
+    try { data = (await sessions.load(req))?.data ?? {}; } catch (e) { if (!(e instanceof SessionExpired)) throw e; }
+    const loaded = { data, journey: (data.identity ?? {}) as JourneyState };
+    (req as FastifyRequest & { _identity?: Loaded })._identity = loaded;
+    return loaded;
+  }
+
+  const web = {
+    t: (req: FastifyRequest) => translator(k.views.messages, requestLang(req)),
+    lang: (req: FastifyRequest): Lang => requestLang(req),
+    journey: async (req: FastifyRequest) => (await load(req)).journey,
+
+    /** Saves the journey under a new session id (other modules' session data is kept). */
+    async save(req: FastifyRequest, reply: FastifyReply, journey: JourneyState): Promise<void> {
+      const { data } = await load(req);
+      if (req.cookies.cs_session) await sessions.destroy(req, reply);
+      const next = { ...data, identity: journey };
+      await sessions.create(reply, next);
+      (req as FastifyRequest & { _identity?: Loaded })._identity = { data: next, journey };
+    },
+
+    /** The signed-in account of this browser, if its sign-in is still live. */
+    async signedIn(req: FastifyRequest): Promise<SignedIn | null> {
+      const cached = (req as FastifyRequest & { _signedIn?: SignedIn | null })._signedIn;
+      if (cached !== undefined) return cached;
+      const { journey } = await load(req);
+      const s = journey.signInId ? await accounts.liveSignIn(journey.signInId) : null;
+      (req as FastifyRequest & { _signedIn?: SignedIn | null })._signedIn = s;
+      return s;
+    },
+
+    /** Signs this browser in as `accountId` at `level`: a new sign-in row and a new session id. */
+    async signIn(req: FastifyRequest, reply: FastifyReply, accountId: string, level: 'Cl' | 'Cl.Cm'): Promise<void> {
+      const previous = (await load(req)).journey.signInId;
+      if (previous) await accounts.endSignIn(previous);
+      const signInId = await accounts.startSignIn(accountId, level);
+      await web.save(req, reply, { signInId });
+      (req as FastifyRequest & { _signedIn?: SignedIn | null })._signedIn = undefined;
+    },
+
+    fresh: (at: number | undefined) => typeof at === 'number' && Date.now() - at < STEP_MAX_AGE_MS,
+
+    /** The interaction (`uid`) a journey page belongs to, from the query or the form. */
+    uid(req: FastifyRequest): string | null {
+      const v = (req.query as Record<string, unknown>)?.uid ?? (req.body as FormBody | undefined)?.uid;
+      return typeof v === 'string' && UID.test(v) ? v : null;
+    },
+    /** A journey path carrying the interaction along. */
+    to(path: string, uid: string | null): string {
+      return uid ? `${path}${path.includes('?') ? '&' : '?'}uid=${encodeURIComponent(uid)}` : path;
+    },
+    /** Where a finished step goes: back to the interaction, or to "Your account". */
+    done(uid: string | null): string {
+      return uid ? `/identity/interaction/${uid}` : '/identity/account';
+    },
+
+    /** Form errors from an IdentityError (copy from identity.errors.*); anything else is rethrown. */
+    errors(req: FastifyRequest, err: unknown, field: string): { fields: FieldError[]; status: number } {
+      if (err instanceof IdentityError) {
+        return { fields: [{ field, message: web.t(req)(`identity.errors.${err.code}`, err.params) }], status: err.status === 401 ? 400 : err.status };
+      }
+      throw err;
+    },
+    field: (req: FastifyRequest, field: string, key: string, params: Record<string, string | number> = {}): FieldError =>
+      ({ field, message: web.t(req)(`identity.errors.${key}`, params) }),
+    str: (req: FastifyRequest, name: string, max?: number) => str(req.body as FormBody | undefined, name, max),
+    /** Passwords are not trimmed. */
+    password: (req: FastifyRequest, name: string) => {
+      const v = (req.body as FormBody | undefined)?.[name];
+      return typeof v === 'string' ? v.slice(0, 1000) : '';
+    },
+  };
+  return web;
+}
+export type Web = ReturnType<typeof createWeb>;

@@ -1,0 +1,247 @@
+// Delivering notifications, durably and at most once. Each job claims its notification with a
+// fresh attempt id and a lease, hands it to the channel's provider, and writes the outcome only
+// while it still holds that attempt. A temporary failure (a relay's 4xx) is retried with backoff
+// through a new job written with the outcome. If the process dies mid-delivery the claim stays:
+// once its lease has passed the sweeper marks it technical-failure — it is never sent again,
+// because the relay may already have it. Jobs lost with a dead process are queued again.
+import { randomUUID } from 'node:crypto';
+import type { Kernel } from '../../kernel/module.js';
+import type { Queryable } from '../../kernel/db.js';
+import { renderEmail } from './content/email.js';
+import { renderLetterPdf } from './content/letter.js';
+import { deliveryReceipt } from './schema.js';
+import { OutcomeUnknown, type Outcome, type Providers } from './providers.js';
+import type { Profiles } from './profiles.js';
+import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
+import { store, type NotificationRow } from './store.js';
+
+export const STATUS_EVENT = 'notify.notification.status';
+
+const COLS = 'id, service_id, api_key_id, key_type, type, template_id, template_version, recipient, normalised_to, reference, status, subject, body, address, postage, billable_units, sender, one_click_unsubscribe_url, precompiled, created_by_name, simulated, scheduled_for, created_at, sent_at, completed_at, updated_at, attempts, attempt_id, lease_until, next_attempt_at, provider, provider_reference, provider_response';
+
+export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers: Providers }) {
+  const { db, config, log } = k;
+  const { profiles, providers } = deps;
+  let stopping = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const inflight = new Set<Promise<unknown>>();
+  const warm = queueWarmer(k.jobs);
+  const workers: string[] = [];
+
+  /** Appends one status event per service for rows that reached a final status, in the caller's transaction. */
+  async function statusEvents(tx: Queryable, rows: NotificationRow[]): Promise<void> {
+    const byService = new Map<string, NotificationRow[]>();
+    for (const r of rows) byService.set(r.service_id, [...(byService.get(r.service_id) ?? []), r]);
+    for (const [serviceId, list] of byService) {
+      await k.events.append(tx, { stream: `notify.service:${serviceId}`, type: STATUS_EVENT, payload: { service_id: serviceId, receipts: list.map(deliveryReceipt) } });
+    }
+  }
+
+  /** Claims whichever of these notifications are ready, all under one attempt id and lease. */
+  async function claim(ids: string[], attemptId: string): Promise<NotificationRow[]> {
+    const { rows } = await db.query<NotificationRow>(
+      `UPDATE notify.notifications SET status = 'sending', attempt_id = $2, lease_until = now() + make_interval(secs => $3),
+         attempts = attempts + 1, next_attempt_at = NULL, sent_at = coalesce(sent_at, now()), updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND attempt_id IS NULL
+          AND (status = 'created' OR (status = 'sending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now() + interval '1 second'))
+          AND (scheduled_for IS NULL OR scheduled_for <= now() + interval '1 second')
+        RETURNING ${COLS}`, [ids, attemptId, config.notify.leaseSeconds]);
+    return rows;
+  }
+
+  interface Result { row: NotificationRow; outcome: Outcome; provider: string; billableUnits?: number }
+
+  /**
+   * Writes the outcomes of one attempt in one transaction, only for rows still held by that
+   * attempt: final statuses (with their event), hand-overs awaiting a receipt, and retries
+   * (each with its next job).
+   */
+  async function record(results: Result[], attemptId: string): Promise<void> {
+    if (!results.length) return;
+    await db.transaction(async (tx) => {
+      const retries = results.filter((r) => r.outcome.retry && r.row.attempts < config.notify.maxAttempts);
+      const settled = results.filter((r) => !retries.includes(r));
+      const jobs: object[] = [];
+      for (const r of retries) {
+        const delay = config.notify.retryBaseSeconds * 2 ** Math.max(0, r.row.attempts - 1);
+        const u = await tx.query(
+          `UPDATE notify.notifications SET status = 'sending', attempt_id = NULL, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $3),
+             enqueued_at = now(), provider = $4, provider_response = $5, updated_at = now()
+            WHERE id = $1 AND attempt_id = $2`, [r.row.id, attemptId, delay, r.provider, r.outcome.response.slice(0, 1000)]);
+        if (u.rowCount) jobs.push({ name: DELIVER_QUEUE, data: { id: r.row.id }, ...deliverJobOptions(config, null, delay), startAfter: String(delay) });
+      }
+      if (jobs.length) await k.jobs.boss.insert(jobs as any, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any);
+      if (!settled.length) return;
+      const params: unknown[] = [attemptId];
+      const values = settled.map((r) => {
+        params.push(r.row.id, r.outcome.status, r.provider, r.outcome.response.slice(0, 1000), r.outcome.reference ?? null, r.billableUnits ?? null);
+        const n = params.length;
+        return `($${n - 5}::uuid, $${n - 4}::text, $${n - 3}::text, $${n - 2}::text, $${n - 1}::text, $${n}::int)`;
+      });
+      const { rows } = await tx.query<NotificationRow>(
+        `UPDATE notify.notifications n SET status = v.status, attempt_id = NULL, lease_until = NULL, next_attempt_at = NULL,
+           completed_at = CASE WHEN v.status <> 'sending' THEN now() ELSE n.completed_at END, provider = v.provider, provider_response = v.response,
+           provider_reference = coalesce(v.reference, n.provider_reference), billable_units = coalesce(v.units, n.billable_units), updated_at = now()
+          FROM (VALUES ${values.join(', ')}) AS v(id, status, provider, response, reference, units)
+         WHERE n.id = v.id AND n.attempt_id = $1
+         RETURNING ${COLS.split(', ').map((c) => `n.${c}`).join(', ')}`, params);
+      const finals = rows.filter((r) => r.status !== 'sending');
+      if (finals.length) await statusEvents(tx, finals);
+    });
+  }
+
+  async function letterPdf(row: NotificationRow): Promise<{ pdf: Uint8Array; pages: number }> {
+    if (row.precompiled) {
+      const f = await store.letterFile(db, row.id);
+      if (!f) throw new Error(`precompiled letter ${row.id} has no file`);
+      return { pdf: f.pdf, pages: f.pages };
+    }
+    const p = await profiles.get(row.service_id);
+    return renderLetterPdf({ serviceName: p.name, address: row.address ?? [], contactBlock: row.sender, date: row.created_at, subject: row.subject ?? '', body: row.body });
+  }
+
+  function simulatedOutcome(row: NotificationRow): Outcome {
+    const to = row.normalised_to ?? '';
+    if (to === 'perm-fail@simulator.notify' || to === '447700900002') return { status: 'permanent-failure', response: 'simulated permanent failure' };
+    if (to === 'temp-fail@simulator.notify' || to === '447700900003') return { status: 'temporary-failure', response: 'simulated temporary failure' };
+    return { status: 'delivered', response: 'simulated: never sent' };
+  }
+
+  /** One message to its provider; null when the outcome is unknown because we are stopping (left for the sweeper). */
+  async function attempt(row: NotificationRow): Promise<Result | null> {
+    if (row.simulated) return { row, outcome: simulatedOutcome(row), provider: 'simulated' };
+    const p = await profiles.get(row.service_id);
+    let provider: string = row.type;
+    try {
+      if (row.type === 'email') {
+        provider = providers.email.name;
+        const rendered = renderEmail({ serviceName: p.name, subject: row.subject ?? '', body: row.body });
+        const headers: Record<string, string> = { 'X-Notify-Notification-Id': row.id };
+        if (row.one_click_unsubscribe_url) {
+          headers['List-Unsubscribe'] = `<${row.one_click_unsubscribe_url}>`;
+          headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+        }
+        const outcome = await providers.email.send({ id: row.id, from: { name: p.name, address: p.fromEmail }, to: row.recipient!, replyTo: row.sender, subject: rendered.subject, html: rendered.html, text: rendered.text, headers });
+        return { row, outcome, provider };
+      }
+      if (row.type === 'sms') {
+        provider = providers.sms.name;
+        return { row, outcome: await providers.sms.send({ id: row.id, to: `+${row.normalised_to}`, from: row.sender ?? p.smsSender, body: row.body }), provider };
+      }
+      provider = providers.letter.name;
+      const { pdf, pages } = await letterPdf(row);
+      const outcome = await providers.letter.send({ id: row.id, pdf, pages, postage: row.postage ?? 'second', address: row.address ?? [] });
+      return { row, outcome, provider, billableUnits: Math.max(1, Math.ceil(pages / 2)) };
+    } catch (err) {
+      if (err instanceof OutcomeUnknown) {
+        // Stopping: behave like a crash (leave the claim; the sweeper fails it once the lease has passed).
+        if (stopping) { log.warn({ id: row.id }, 'notify: delivery abandoned at shutdown; outcome unknown'); return null; }
+        return { row, outcome: { status: 'technical-failure', response: `outcome unknown: ${err.message}` }, provider };
+      }
+      log.error({ err, id: row.id }, 'notify: delivery failed');
+      return { row, outcome: { status: 'technical-failure', response: String((err as Error)?.message ?? err) }, provider };
+    }
+  }
+
+  /** Handles a batch of delivery jobs: claim, send concurrently, record the outcomes together. */
+  async function deliver(ids: string[]): Promise<void> {
+    if (stopping || !ids.length) return;
+    const attemptId = randomUUID();
+    const rows = await claim(ids, attemptId);
+    const claimed = new Set(rows.map((r) => r.id));
+    const others = ids.filter((id) => !claimed.has(id));
+    if (others.length) await failIfLost(others);
+    const results = await Promise.all(rows.map((r) => attempt(r)));
+    await record(results.filter((r): r is Result => r !== null), attemptId);
+  }
+
+  /** Claimed notifications whose lease has passed lost their attempt: fail them, never resend. */
+  async function failIfLost(ids: string[]): Promise<void> {
+    await db.transaction(async (tx) => {
+      const { rows } = await tx.query<NotificationRow>(
+        `UPDATE notify.notifications SET status = 'technical-failure', completed_at = now(), attempt_id = NULL, lease_until = NULL,
+           provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
+          WHERE id = ANY($1::uuid[]) AND status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now() RETURNING ${COLS}`, [ids]);
+      if (rows.length) await statusEvents(tx, rows);
+    });
+  }
+
+  /** Fails lost attempts and requeues notifications whose job was lost. Safe in every process at once. */
+  async function sweep(): Promise<{ failed: number; requeued: number }> {
+    const failed = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<NotificationRow>(
+        `UPDATE notify.notifications SET status = 'technical-failure', completed_at = now(), attempt_id = NULL, lease_until = NULL,
+           provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
+          WHERE id IN (SELECT id FROM notify.notifications WHERE status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now()
+                        LIMIT 500 FOR UPDATE SKIP LOCKED)
+          RETURNING ${COLS}`);
+      if (rows.length) await statusEvents(tx, rows);
+      return rows.length;
+    });
+    const requeued = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: string }>(
+        `UPDATE notify.notifications SET enqueued_at = now()
+          WHERE id IN (SELECT id FROM notify.notifications
+                        WHERE status IN ('created', 'sending') AND attempt_id IS NULL
+                          AND enqueued_at < now() - make_interval(secs => $1)
+                          AND (status = 'created' OR next_attempt_at IS NOT NULL)
+                          AND (scheduled_for IS NULL OR scheduled_for <= now())
+                        LIMIT 500 FOR UPDATE SKIP LOCKED)
+          RETURNING id`, [config.notify.recoverAfterSeconds]);
+      for (const r of rows) await k.jobs.send(DELIVER_QUEUE, { id: r.id }, { tx, ...deliverJobOptions(config) });
+      return rows.length;
+    });
+    if (failed || requeued) log.info({ failed, requeued }, 'notify: recovered deliveries');
+    return { failed, requeued };
+  }
+
+  return {
+    deliver,
+    sweep,
+    letterPdf,
+    async start(): Promise<void> {
+      stopping = false;
+      await warm();
+      // Two workers, so one batch is being fetched and claimed while the other is with the relay.
+      // A worker that got a full batch fetches again at once instead of waiting for its next poll.
+      const batchSize = Math.max(1, Math.ceil(config.notify.concurrency / 2));
+      for (let w = 0; w < 2; w++) {
+        let workerId = '';
+        workerId = await k.jobs.boss.work<{ id?: string }>(DELIVER_QUEUE, { batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+          const work = deliver([...new Set(jobs.map((j) => j.data.id).filter((id): id is string => !!id))]);
+          inflight.add(work);
+          try { await work; } catch (err) { log.error({ err }, 'notify: delivery batch failed; the sweeper will pick it up'); } finally { inflight.delete(work); }
+          if (jobs.length >= batchSize && !stopping) (k.jobs.boss as any).notifyWorker(workerId);
+        });
+        workers.push(workerId);
+      }
+      await sweep().catch((err) => log.error({ err }, 'notify: sweep failed'));
+      const every = Math.max(1, Math.min(config.notify.leaseSeconds, config.notify.recoverAfterSeconds, 30)) * 1000;
+      const tick = () => { sweepTimer = setTimeout(() => { void sweep().catch((err) => log.error({ err }, 'notify: sweep failed')).finally(() => { if (!stopping) tick(); }); }, every); };
+      tick();
+    },
+    /** Stops taking work; in-flight deliveries get a short grace period, then their connections are closed. */
+    async stop(): Promise<void> {
+      stopping = true;
+      if (sweepTimer) clearTimeout(sweepTimer);
+      const grace = Math.min(5_000, config.notify.leaseSeconds * 500);
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, grace))]);
+      await Promise.allSettled([providers.email.close(), providers.sms.close(), providers.letter.close()]);
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 2_000))]);
+    },
+    /** New work was queued in this process: wake idle workers instead of waiting for their next poll. */
+    nudge(): void { if (!stopping) for (const id of workers) (k.jobs.boss as any).notifyWorker(id); },
+    /** A provider's delivery receipt for a message it accepted earlier. */
+    async receipt(reference: string, status: 'delivered' | 'permanent-failure' | 'temporary-failure' | 'technical-failure'): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query<NotificationRow>(
+          `UPDATE notify.notifications SET status = $2, completed_at = now(), updated_at = now()
+            WHERE (provider_reference = $1 OR id::text = $1) AND status = 'sending' AND attempt_id IS NULL AND next_attempt_at IS NULL
+            RETURNING ${COLS}`, [reference, status]);
+        if (rows.length) await statusEvents(tx, rows);
+        return rows.length > 0;
+      });
+    },
+  };
+}
+export type Delivery = ReturnType<typeof createDelivery>;

@@ -1,0 +1,244 @@
+// The GOV.UK Pay public API at /pay/v1: payments, events, cancel, delayed capture, refunds,
+// agreements, telephone payment authorisation and disputes. Bearer keys are the catalogue's
+// `pay` keys; a key works only on its own service's live or test ledger. Each route has a
+// TypeBox schema for the OpenAPI document and serialisation; requests are checked by
+// validation.ts so that failures carry Pay's codes and wording.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { sha256 } from '../../kernel/crypto.js';
+import { PayError } from './errors.js';
+import type { Scope } from './context.js';
+import type { PaymentService } from './service.js';
+import type { RefundService } from './service-refunds.js';
+import * as S from './schema.js';
+import * as R from './representation.js';
+import { rule, searchParams, validateCreateAgreement, validateCreatePayment, validateMotoAuth, validateRefund } from './validation.js';
+
+export const API_PREFIX = '/pay/v1';
+const tags = ['payments'];
+const security = [{ bearerAuth: [] }];
+const Id = (name: string) => Type.Object({ [name]: Type.String() });
+const errors = { 400: S.PayErrorBody, 401: S.PayErrorBody, 404: S.PayErrorBody, 409: S.PayErrorBody, 412: S.PayErrorBody, 422: S.PayErrorBody, 429: S.PayErrorBody };
+
+export interface ApiDeps {
+  payments: PaymentService;
+  refunds: RefundService;
+  verifyKey(secret: string): Promise<{ keyId: string; serviceId: string | null; type: string } | null>;
+  urls: R.Urls;
+  secret: string;
+  keyCacheSeconds: number;
+  rateLimit: { post: number; get: number };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest { payScope?: Scope }
+}
+
+/** Registers the API in its own scope: its key check, JSON parser and validator stay inside /pay/v1. */
+export function paymentsApi(parent: FastifyInstance, d: ApiDeps) {
+  parent.register(async (app) => routes(app, d));
+}
+
+function routes(app: FastifyInstance, d: ApiDeps) {
+  const { payments, refunds, urls } = d;
+
+  // Verified keys are remembered briefly (by hash) so a busy integration costs one lookup per window.
+  const cache = new Map<string, { scope: Scope | null; until: number }>();
+  async function scopeOf(req: FastifyRequest): Promise<Scope> {
+    const header = req.headers.authorization ?? '';
+    const secret = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (!secret) throw new PayError(401, 'unauthorised', 'Credentials are required to access this resource.');
+    const h = sha256(secret);
+    const hit = cache.get(h);
+    let scope: Scope | null;
+    if (hit && hit.until > Date.now()) scope = hit.scope;
+    else {
+      const key = await d.verifyKey(secret);
+      scope = key && key.serviceId && (key.type === 'live' || key.type === 'test') ? { serviceId: key.serviceId, live: key.type === 'live', keyId: key.keyId } : null;
+      if (d.keyCacheSeconds > 0) {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(h, { scope, until: Date.now() + d.keyCacheSeconds * 1000 });
+      }
+    }
+    if (!scope) throw new PayError(401, 'unauthorised', 'Credentials are required to access this resource.');
+    return scope;
+  }
+
+  // GOV.UK Pay's limits are per API key and per second; GETs are limited far more loosely.
+  const keyGenerator = (req: FastifyRequest) => {
+    const a = req.headers.authorization;
+    return a ? `pay:${sha256(a).slice(0, 24)}` : `pay-ip:${req.ip}`;
+  };
+  const limit = (max: number) => ({ rateLimit: { max, timeWindow: 1000, keyGenerator } });
+  const POST = { config: { api: true, ...limit(d.rateLimit.post) } };
+  const GET = { config: { api: true, ...limit(d.rateLimit.get) } };
+
+  // JSON bodies: an empty body is allowed (cancel and capture have none); bad JSON is Pay's "Unable to parse JSON".
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    const text = String(body);
+    if (!text.trim()) return done(null, undefined);
+    try { done(null, JSON.parse(text)); } catch {
+      const path = req.url.split('?')[0];
+      done(new PayError(400, path.endsWith('/refunds') ? 'P0697' : path.startsWith('/pay/v1/agreements') ? 'P2197' : 'P0197', 'Unable to parse JSON'), undefined);
+    }
+  });
+  // Routes carry schemas for documentation; the checks themselves are Pay's (validation.ts).
+  app.setValidatorCompiler(() => () => true);
+
+  app.addHook('preHandler', async (req) => {
+    if (req.url.startsWith(`${API_PREFIX}/auth`)) return; // secured by its one-time token instead
+    req.payScope = await scopeOf(req);
+  });
+  const scope = (req: FastifyRequest) => req.payScope!;
+  const actor = (req: FastifyRequest) => `apikey:${req.payScope!.keyId}`;
+
+  app.post(`${API_PREFIX}/payments`, {
+    ...POST,
+    schema: {
+      tags, security, summary: 'Create a payment', body: S.CreatePaymentRequest,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ pattern: '^$|^[a-zA-Z0-9-]+$', maxLength: 255 })) }),
+      response: { 200: S.Payment, 201: S.Payment, ...errors },
+    },
+  }, async (req, reply) => {
+    const s = scope(req);
+    const input = validateCreatePayment(req.body, s.live);
+    const raw = req.headers['idempotency-key'];
+    const key = typeof raw === 'string' && raw !== '' ? raw : undefined;
+    if (key !== undefined && (!/^[a-zA-Z0-9-]+$/.test(key) || key.length > 255)) {
+      throw new PayError(422, 'P0102', 'Invalid attribute value: Idempotency-Key. Must be 1 to 255 letters, digits or hyphens', { header: 'Idempotency-Key' });
+    }
+    const { payment, replayed } = await payments.create(s, input, key);
+    const body = R.paymentJson(urls, d.secret, payment);
+    reply.header('location', `${urls.api}/v1/payments/${payment.payment_id}`);
+    return reply.status(replayed ? 200 : 201).send(body);
+  });
+
+  app.get(`${API_PREFIX}/payments`, {
+    ...GET, schema: { tags, security, summary: 'Search payments', querystring: S.PaymentSearchQuery, response: { 200: S.PaymentSearch, ...errors } },
+  }, async (req) => {
+    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+      reference: rule.maxLength(255), email: rule.maxLength(254), state: rule.oneOf(['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error']),
+      card_brand: rule.maxLength(50), from_date: rule.dateTime, to_date: rule.dateTime, cardholder_name: rule.maxLength(255),
+      first_digits_card_number: rule.digits(6), last_digits_card_number: rule.digits(4), from_settled_date: rule.date, to_settled_date: rule.date,
+      agreement_id: rule.maxLength(26),
+    });
+    const { rows, total } = await payments.search(scope(req), {
+      reference: v.reference, email: v.email, state: v.state, cardBrand: v.card_brand, fromDate: v.from_date, toDate: v.to_date,
+      cardholderName: v.cardholder_name, firstDigits: v.first_digits_card_number, lastDigits: v.last_digits_card_number,
+      fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date, agreementId: v.agreement_id,
+    }, paging.page, paging.size);
+    if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
+    return searchPage(`${urls.api}/v1/payments`, v, paging, total, rows.map((p) => R.paymentSearchJson(urls, p)));
+  });
+
+  app.get(`${API_PREFIX}/payments/:paymentId`, {
+    ...GET, schema: { tags, security, summary: 'Get a payment', params: Id('paymentId'), response: { 200: S.Payment, ...errors } },
+  }, async (req) => R.paymentJson(urls, d.secret, await payments.get(scope(req), (req.params as any).paymentId)));
+
+  app.get(`${API_PREFIX}/payments/:paymentId/events`, {
+    ...GET, schema: { tags, security, summary: "Get a payment's events", params: Id('paymentId'), response: { 200: S.PaymentEvents, ...errors } },
+  }, async (req) => {
+    const { payment, events } = await payments.events(scope(req), (req.params as any).paymentId);
+    return R.eventsJson(urls, payment.payment_id, events);
+  });
+
+  app.post(`${API_PREFIX}/payments/:paymentId/cancel`, {
+    ...POST, schema: { tags, security, summary: 'Cancel a payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
+  }, async (req, reply) => {
+    await payments.cancel(scope(req), (req.params as any).paymentId);
+    return reply.status(204).send();
+  });
+
+  app.post(`${API_PREFIX}/payments/:paymentId/capture`, {
+    ...POST, schema: { tags, security, summary: 'Take (capture) a delayed payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
+  }, async (req, reply) => {
+    await payments.capture(scope(req), (req.params as any).paymentId);
+    return reply.status(204).send();
+  });
+
+  app.post(`${API_PREFIX}/payments/:paymentId/refunds`, {
+    ...POST, schema: { tags, security, summary: 'Refund a payment', params: Id('paymentId'), body: S.RefundRequest, response: { 202: S.Refund, ...errors } },
+  }, async (req, reply) => {
+    const input = validateRefund(req.body);
+    const r = await refunds.refund(scope(req), (req.params as any).paymentId, input, actor(req));
+    return reply.status(202).send(R.refundJson(urls, r));
+  });
+
+  app.get(`${API_PREFIX}/payments/:paymentId/refunds`, {
+    ...GET, schema: { tags, security, summary: "Get a payment's refunds", params: Id('paymentId'), response: { 200: S.PaymentRefunds, ...errors } },
+  }, async (req) => {
+    const id = (req.params as any).paymentId;
+    return R.refundsForPaymentJson(urls, id, await refunds.list(scope(req), id));
+  });
+
+  app.get(`${API_PREFIX}/payments/:paymentId/refunds/:refundId`, {
+    ...GET, schema: { tags, security, summary: 'Get a refund', params: Type.Object({ paymentId: Type.String(), refundId: Type.String() }), response: { 200: S.Refund, ...errors } },
+  }, async (req) => {
+    const p = req.params as { paymentId: string; refundId: string };
+    return R.refundJson(urls, await refunds.get(scope(req), p.paymentId, p.refundId));
+  });
+
+  app.get(`${API_PREFIX}/refunds`, {
+    ...GET, schema: { tags, security, summary: 'Search refunds', querystring: S.RefundSearchQuery, response: { 200: S.RefundSearch, ...errors } },
+  }, async (req) => {
+    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P1101', {
+      from_date: rule.dateTime, to_date: rule.dateTime, from_settled_date: rule.date, to_settled_date: rule.date,
+    });
+    const { rows, total } = await refunds.search(scope(req), { fromDate: v.from_date, toDate: v.to_date, fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date }, paging.page, paging.size);
+    if (!rows.length && paging.page > 1) throw new PayError(404, 'P1100', 'Page not found');
+    return searchPage(`${urls.api}/v1/refunds`, v, paging, total, rows.map((r) => R.refundJson(urls, r)));
+  });
+
+  app.post(`${API_PREFIX}/agreements`, {
+    ...POST, schema: { tags, security, summary: 'Create an agreement for recurring payments', body: S.CreateAgreementRequest, response: { 201: S.Agreement, ...errors } },
+  }, async (req, reply) => reply.status(201).send(R.agreementJson(await refunds.createAgreement(scope(req), validateCreateAgreement(req.body)))));
+
+  app.get(`${API_PREFIX}/agreements`, {
+    ...GET, schema: { tags, security, summary: 'Search agreements', querystring: S.AgreementSearchQuery, response: { 200: S.AgreementSearch, ...errors } },
+  }, async (req) => {
+    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P2401', {
+      reference: rule.maxLength(255), status: rule.oneOf(['created', 'active', 'cancelled', 'inactive']),
+    });
+    const { rows, total } = await refunds.searchAgreements(scope(req), { reference: v.reference, status: v.status }, paging.page, paging.size);
+    if (!rows.length && paging.page > 1) throw new PayError(404, 'P2402', 'Page not found');
+    return searchPage(`${urls.api}/v1/agreements`, v, paging, total, rows.map(R.agreementJson));
+  });
+
+  app.get(`${API_PREFIX}/agreements/:agreementId`, {
+    ...GET, schema: { tags, security, summary: 'Get an agreement', params: Id('agreementId'), response: { 200: S.Agreement, ...errors } },
+  }, async (req) => R.agreementJson(await refunds.getAgreement(scope(req), (req.params as any).agreementId)));
+
+  app.post(`${API_PREFIX}/agreements/:agreementId/cancel`, {
+    ...POST, schema: { tags, security, summary: 'Cancel an agreement', params: Id('agreementId'), response: { 204: Type.Null(), ...errors } },
+  }, async (req, reply) => {
+    await refunds.cancelAgreement(scope(req), (req.params as any).agreementId);
+    return reply.status(204).send();
+  });
+
+  app.post(`${API_PREFIX}/auth`, {
+    ...POST, schema: { tags, summary: 'Send card details to authorise a MOTO payment (secured by the one-time token)', body: S.AuthorisationRequest, response: { 204: Type.Null(), 402: S.PayErrorBody, ...errors } },
+  }, async (req, reply) => {
+    await payments.authoriseMoto(validateMotoAuth(req.body));
+    return reply.status(204).send();
+  });
+
+  app.get(`${API_PREFIX}/disputes`, {
+    ...GET, schema: { tags, security, summary: 'Search disputes', querystring: S.DisputeSearchQuery, response: { 200: S.DisputeSearch, ...errors } },
+  }, async (req) => {
+    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+      from_date: rule.dateTime, to_date: rule.dateTime, from_settled_date: rule.date, to_settled_date: rule.date,
+      status: rule.oneOf(['needs_response', 'under_review', 'lost', 'won']),
+    });
+    const { rows, total } = await refunds.searchDisputes(scope(req), { fromDate: v.from_date, toDate: v.to_date, fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date, status: v.status }, paging.page, paging.size);
+    if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
+    const p = searchPage(`${urls.api}/v1/disputes`, v, paging, total, rows.map((x) => R.disputeJson(urls, x)));
+    const { _links, ...rest } = p;
+    return { ...rest, links: _links }; // the disputes search names its links `links`
+  });
+}
+
+function searchPage<T>(href: string, values: Record<string, string>, paging: { page: number; size: number }, total: number, results: T[]) {
+  const { page: _p, display_size: _d, ...query } = values;
+  return { total, count: results.length, page: paging.page, results, _links: R.pageLinks(href, query, paging.page, paging.size, total) };
+}

@@ -1,0 +1,178 @@
+// The hosted payment pages a next_url leads to: card details → (bank check) → confirm →
+// back to the service, or a result page when the payment ends another way. In the payment's
+// language (English or Welsh), without JavaScript, every form with a CSRF token, never cached.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kernel } from '../../kernel/module.js';
+import { formErrors, str, type FormBody } from '../../kernel/forms.js';
+import { translator, requestLang, type Lang } from '../../kernel/views.js';
+import type { CatalogueService } from '../catalogue/index.js';
+import type { Journey } from './journey.js';
+import type { PaymentRow } from './store.js';
+import { COUNTRIES, readCardForm, type CardFormValues } from './card-form.js';
+import { ACCEPTED_BRANDS } from './cards.js';
+
+const COOKIE = 'cs_pay';
+const BRAND_LABELS: Record<string, string> = { visa: 'Visa', 'master-card': 'Mastercard', amex: 'American Express', 'diners-club': 'Diners Club', discover: 'Discover', jcb: 'JCB', unionpay: 'Union Pay' };
+
+export function money(pence: number, lang: Lang = 'en'): string {
+  return (pence / 100).toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', { style: 'currency', currency: 'GBP' });
+}
+
+/** Render a page of the payment journey in the payment's language. */
+export async function renderPay(k: Kernel, catalogue: CatalogueService, req: FastifyRequest, reply: FastifyReply, view: string,
+  ctx: Record<string, unknown>, lang: Lang, serviceId: string | null, status = 200): Promise<FastifyReply> {
+  const service = serviceId ? await catalogue.getServiceById(serviceId) : null;
+  const t = translator(k.views.messages, lang);
+  const html = k.views.env.render(`payments/views/${view}.njk`, {
+    ...ctx, lang, t, currentPath: req.url.split('?')[0], switchLangUrl: null,
+    csrfToken: req.csrfToken(), cspNonce: (reply as any).cspNonce?.script ?? '', staff: null,
+    serviceName: service ? (lang === 'cy' && service.name_cy ? service.name_cy : service.name) : t('app.name'),
+  });
+  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, journey: Journey) {
+  const cookieOpts = (id: string) => ({ path: `/pay/card/${id}`, httpOnly: true, sameSite: 'lax' as const, secure: k.config.secureCookies, maxAge: 3 * 3600 });
+  const page = (req: FastifyRequest, reply: FastifyReply, p: PaymentRow, view: string, ctx: Record<string, unknown> = {}, status = 200) =>
+    renderPay(k, catalogue, req, reply, view, { payment: p, amount: money(p.amount, p.language), live: p.live, ...ctx }, p.language, p.service_id, status);
+  const spent = (req: FastifyRequest, reply: FastifyReply) =>
+    renderPay(k, catalogue, req, reply, 'card/result', { outcome: 'linkUsed' }, requestLang(req), null, 403);
+
+  /** Where a payment in this state belongs. */
+  function routeFor(p: PaymentRow): string | null {
+    const base = `/pay/card/${p.payment_id}`;
+    if (p.status === 'submitted') return `${base}/confirm`;
+    if (p.status === 'success' || p.status === 'capturable') return p.return_url;
+    if (p.status === 'failed' || p.status === 'cancelled' || p.status === 'error') return `${base}/done`;
+    if (p.auth_step === '3ds') return `${base}/3ds`;
+    return null;
+  }
+
+  async function bind(token: string, reply: FastifyReply, req: FastifyRequest) {
+    const used = await journey.useNextUrl(token);
+    if (!used) return spent(req, reply);
+    reply.setCookie(COOKIE, used.journey, cookieOpts(used.paymentId));
+    return reply.redirect(`/pay/card/${used.paymentId}`, 303);
+  }
+
+  app.get('/pay/secure/:token', async (req, reply) => bind((req.params as any).token, reply, req));
+  // next_url_post: the service's own page posts the token here (cross-site, so no CSRF token of ours).
+  app.post('/pay/secure', { config: { csrf: false } }, async (req, reply) => bind(str(req.body as FormBody, 'chargeTokenId', 200), reply, req));
+
+  /** The payment this browser is paying, or the "no longer valid" page. */
+  async function load(req: FastifyRequest, reply: FastifyReply): Promise<PaymentRow | null> {
+    const p = await journey.load((req.params as any).id, req.cookies[COOKIE]);
+    if (!p) { await spent(req, reply); return null; }
+    return p;
+  }
+
+  function cardPage(req: FastifyRequest, reply: FastifyReply, p: PaymentRow, values: Partial<CardFormValues>, fieldErrors: ReturnType<typeof formErrors> | null, status = 200) {
+    const prefilled = p.prefilled ?? {};
+    const address = prefilled.billing_address ?? {};
+    const v = {
+      cardholder_name: prefilled.cardholder_name ?? '', address_line1: address.line1 ?? '', address_line2: address.line2 ?? '', address_city: address.city ?? '',
+      address_postcode: address.postcode ?? '', address_country: COUNTRIES.some(([c]) => c === address.country) ? address.country : 'GB', email: p.email ?? '',
+      ...values,
+    };
+    return page(req, reply, p, 'card/card-details', {
+      values: v, ...(fieldErrors ?? { errors: {}, errorList: [] }),
+      countries: COUNTRIES.map(([value, text]) => ({ value, text: value === 'GB' && p.language === 'cy' ? 'Y Deyrnas Unedig' : text, selected: value === v.address_country })),
+      brands: ACCEPTED_BRANDS.map((b) => BRAND_LABELS[b]),
+      title: translator(k.views.messages, p.language)('payments.card.title'),
+    }, status);
+  }
+
+  app.get('/pay/card/:id', async (req, reply) => {
+    let p = await load(req, reply);
+    if (!p) return reply;
+    p = await journey.start(p);
+    if (p.auth_step === 'authorising') return page(req, reply, p, 'card/result', { outcome: 'inProgress' });
+    const next = routeFor(p);
+    if (next) return reply.redirect(next, 303);
+    return cardPage(req, reply, p, {}, null);
+  });
+
+  app.post('/pay/card/:id', async (req, reply) => {
+    let p = await load(req, reply);
+    if (!p) return reply;
+    p = await journey.start(p);
+    const next = routeFor(p);
+    if (next) return reply.redirect(next, 303);
+    const t = translator(k.views.messages, p.language);
+    const { form, errors, values } = readCardForm(req.body as FormBody, t);
+    if (!form) return cardPage(req, reply, p, values, formErrors(errors), 400);
+    const after = await journey.submitCard(p, form);
+    if (!after) return page(req, reply, p, 'card/result', { outcome: 'inProgress' });
+    return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
+  });
+
+  app.get('/pay/card/:id/3ds', {
+    // A real issuer's page is reached by posting a form to it: let this one page post there.
+    onSend: async (_req, reply, payload) => {
+      const origin = (reply as any).payFormOrigin as string | undefined;
+      const csp = reply.getHeader('content-security-policy');
+      if (origin && typeof csp === 'string') reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+      return payload;
+    },
+  }, async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    const challenge = journey.challengeOf(p);
+    if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+    if (challenge.kind === 'redirect') (reply as any).payFormOrigin = new URL(challenge.url).origin;
+    return page(req, reply, p, 'card/three-ds', { challenge, title: translator(k.views.messages, p.language)('payments.threeDs.title') });
+  });
+
+  // The sandbox's own bank check posts here from our page (with a CSRF token).
+  app.post('/pay/card/:id/3ds', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    if (journey.challengeOf(p)?.kind !== 'sandbox') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+    const result = str(req.body as FormBody, 'result', 20) === 'authenticated' ? 'authenticated' : 'failed';
+    const after = await journey.submit3ds(p, { result });
+    return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
+  });
+
+  // A real issuer posts its answer back here (cross-site: no cookie, no CSRF token). The gateway
+  // checks the answer belongs to this payment's challenge before it authorises anything.
+  app.post('/pay/card/:id/3ds/return', { config: { csrf: false } }, async (req, reply) => {
+    const id = (req.params as any).id;
+    const p = await journey.loadForChallenge(id);
+    if (!p) return spent(req, reply);
+    const body = Object.fromEntries(Object.entries((req.body as FormBody) ?? {}).map(([key, v]) => [key, String(Array.isArray(v) ? v[0] : v ?? '')]));
+    await journey.submit3ds(p, body);
+    return reply.redirect(`/pay/card/${id}`, 303);
+  });
+
+  app.get('/pay/card/:id/confirm', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+    const country = COUNTRIES.find(([c]) => c === p.card?.billing_address?.country)?.[1];
+    return page(req, reply, p, 'card/confirm', { card: p.card, country, title: translator(k.views.messages, p.language)('payments.confirm.title') });
+  });
+
+  app.post('/pay/card/:id/confirm', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+    const after = await journey.confirm(p);
+    return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}/done`, 303);
+  });
+
+  app.post('/pay/card/:id/cancel', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    const after = await journey.userCancel(p);
+    return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}/done`, 303);
+  });
+
+  app.get('/pay/card/:id/done', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    if (p.status === 'success' || p.status === 'capturable') return reply.redirect(p.return_url ?? '/', 303);
+    if (p.status !== 'failed' && p.status !== 'cancelled' && p.status !== 'error') return reply.redirect(`/pay/card/${p.payment_id}`, 303);
+    const outcome = p.status === 'error' ? 'error' : p.code === 'P0020' ? 'expired' : p.code === 'P0030' ? 'cancelled' : p.code === 'P0040' ? 'cancelledByService' : 'declined';
+    return page(req, reply, p, 'card/result', { outcome });
+  });
+}
