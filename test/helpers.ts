@@ -4,6 +4,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig, type Config } from '../src/config.js';
+import { openDb, type Db } from '../src/kernel/db.js';
 import type { Actor } from '../src/modules/catalogue/index.js';
 
 export const cli: Actor = { kind: 'cli' };
@@ -26,6 +27,19 @@ export async function freshPostgres(baseUrl: string): Promise<{ url: string; dro
       await c.end();
     },
   };
+}
+
+/** A bare throwaway database (no app): in-memory PGlite, or a fresh PostgreSQL database when DATABASE_URL is set. */
+export async function testDb(cleanups: Array<() => Promise<void>>): Promise<{ db: Db; url?: string }> {
+  let url: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const fresh = await freshPostgres(process.env.DATABASE_URL);
+    url = fresh.url;
+    cleanups.push(fresh.drop);
+  }
+  const db = await openDb(url, 'memory://');
+  cleanups.push(() => db.close());
+  return { db, url };
 }
 
 export interface TestApp extends BuiltApp { databaseUrl?: string }

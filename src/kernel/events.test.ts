@@ -2,26 +2,19 @@
 // and a handler's own writes apply exactly once.
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { openDb, type Db } from './db.js';
+import type { Db } from './db.js';
 import { migrate } from './migrations.js';
 import { createEvents, type StoredEvent } from './events.js';
 import { KERNEL_MIGRATIONS } from '../app.js';
 import pg from 'pg';
-import { freshPostgres } from '../../test/helpers.js';
+import { freshPostgres, testDb } from '../../test/helpers.js';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
 
 async function database(): Promise<Db> {
-  let url: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const fresh = await freshPostgres(process.env.DATABASE_URL);
-    url = fresh.url;
-    cleanups.push(fresh.drop);
-  }
-  const db = await openDb(url, 'memory://');
-  cleanups.push(() => db.close());
+  const { db } = await testDb(cleanups);
   await migrate(db, [KERNEL_MIGRATIONS]);
   await db.exec('CREATE TABLE public.handled (event_id bigint, type text)');
   return db;

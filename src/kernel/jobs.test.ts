@@ -2,23 +2,16 @@
 // transaction that rolls back never runs.
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { openDb } from './db.js';
+import type { Db } from './db.js';
 import { createJobs, type Jobs } from './jobs.js';
-import { freshPostgres } from '../../test/helpers.js';
+import { testDb } from '../../test/helpers.js';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
 
-async function queue(): Promise<{ jobs: Jobs; db: Awaited<ReturnType<typeof openDb>> }> {
-  let url: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const fresh = await freshPostgres(process.env.DATABASE_URL);
-    url = fresh.url;
-    cleanups.push(fresh.drop);
-  }
-  const db = await openDb(url, 'memory://');
-  cleanups.push(() => db.close());
+async function queue(): Promise<{ jobs: Jobs; db: Db }> {
+  const { db, url } = await testDb(cleanups);
   const jobs = createJobs(db, log, { databaseUrl: url });
   await jobs.start();
   cleanups.push(() => jobs.stop());
