@@ -21,7 +21,7 @@ import { installObservability } from './kernel/observability.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
-import { createNotifyModule } from './modules/notify/index.js';
+import { createNotifyModule, type NotifyService } from './modules/notify/index.js';
 import { createPaymentsModule } from './modules/payments/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
 
@@ -33,11 +33,26 @@ export function createModules(kernel: Kernel) {
   const catalogue = createCatalogueModule(kernel);
   const notify = createNotifyModule({ ...kernel, catalogue: catalogue.service });
   const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
-  const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service });
+  const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
   return { catalogue, notify, addresses, payments, identity };
 }
 export type Modules = ReturnType<typeof createModules>;
+
+/**
+ * Payment receipts go through Notify as the paying service, from a plain template that
+ * Cityscape adds to the service the first time it sends one (the team can then reword it).
+ */
+function receiptsThrough(notify: NotifyService) {
+  const name = 'Payment receipt (Cityscape Pay)';
+  return {
+    async sendEmail(input: { serviceId: string; to: string; subject: string; body: string; reference: string }) {
+      const existing = (await notify.templates(input.serviceId, 'email')).find((t: { name: string }) => t.name === name) as { id: string } | undefined;
+      const templateId = existing?.id ?? (await notify.createTemplate(input.serviceId, { type: 'email', name, subject: '((subject))', body: '((body))' }, 'cityscape')).id;
+      return notify.sendEmail(input.serviceId, { templateId, to: input.to, personalisation: { subject: input.subject, body: input.body }, reference: input.reference });
+    },
+  };
+}
 
 export function migrationSources(modules: Record<string, Module>) {
   return [KERNEL_MIGRATIONS, ...Object.values(modules).map((m) => ({ module: m.name, dir: m.migrations }))];

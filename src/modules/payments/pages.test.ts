@@ -245,4 +245,14 @@ describe('receipts', () => {
     const without = createPaymentsModule({ ...t.kernel, catalogue: t.modules.catalogue.service });
     await without.service.receipts.send(id); // no notify: nothing to do, no error
   });
+
+  it('sends receipts through the real notify module as the paying service (as wired in app.ts)', async () => {
+    const { b, id } = await start({});
+    await b.post(`/pay/card/${id}`, cardFields());
+    await b.post(`/pay/card/${id}/confirm`, {});
+    await t.modules.payments.service.receipts.send(id);
+    const { rows } = await t.kernel.db.query<{ to: string; template_name: string }>(
+      `SELECT n.recipient AS to, t.name AS template_name FROM notify.notifications n JOIN notify.templates t ON t.id = n.template_id WHERE n.reference = $1`, [id]);
+    expect(rows).toEqual([{ to: 'sherlock.holmes@example.com', template_name: 'Payment receipt (Cityscape Pay)' }]);
+  });
 });
