@@ -51,7 +51,13 @@ export async function newPage(h: Harness): Promise<{ context: BrowserContext; pa
   page.on('response', (r) => {
     if (r.status() >= 400 && r.request().resourceType() !== 'document') problems.push(`${r.status()} for ${r.request().resourceType()} ${r.url()}`);
   });
-  page.on('requestfailed', (r) => { if (r.resourceType() !== 'document') problems.push(`failed to load ${r.resourceType()} ${r.url()}: ${r.failure()?.errorText}`); });
+  page.on('requestfailed', (r) => {
+    // ERR_ABORTED is the browser dropping a request because the page navigated away (e.g. a
+    // favicon still loading when a form redirects to another site): not a broken resource.
+    if (r.resourceType() !== 'document' && r.failure()?.errorText !== 'net::ERR_ABORTED') {
+      problems.push(`failed to load ${r.resourceType()} ${r.url()}: ${r.failure()?.errorText}`);
+    }
+  });
   (page as any).problems = problems;
   return { context, page };
 }
