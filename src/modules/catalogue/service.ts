@@ -39,6 +39,11 @@ export function createCatalogueService(k: Kernel) {
   const cached = <T>(key: string, fn: () => Promise<T>): Promise<T> => reads.wrap(key, fn);
   // Modules that cache a service's keys (Notify checks them on every request) forget them here.
   const keyListeners = new Set<(serviceId: string | null) => void>();
+  // Keys seen in the last few seconds, so an API call costs no database round trip for its key.
+  // A revocation here clears it at once; other processes notice within the TTL (and via NOTIFY).
+  const verified = createCache<Awaited<ReturnType<typeof store.liveApiKey>>>({ ttlMs: 5000, max: 10_000 });
+  keyListeners.add(() => verified.clear());
+  changeListeners.push(() => verified.clear());
   // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few.
   const unsealed = new Map<string, string>();
   const unsealCached = (sealed: string) => {
@@ -327,7 +332,14 @@ export function createCatalogueService(k: Kernel) {
     /** The key behind a presented secret, if it is live and for this platform. */
     async verifyApiKey(secret: string, platform: string): Promise<VerifiedKey | null> {
       if (!secret || secret.length > 300) return null;
-      const key = await store.useApiKey(db, sha256(secret));
+      const hash = sha256(secret);
+      let key = verified.get(hash);
+      if (key === undefined) {
+        // A read first: the write that records "last used" happens at most once a minute a key.
+        key = await store.liveApiKey(db, hash);
+        if (key && (!key.last_used_at || Date.parse(key.last_used_at) < Date.now() - 60_000)) key = await store.useApiKey(db, hash);
+        verified.set(hash, key);
+      }
       if (!key || key.platform !== platform) return null;
       return { keyId: key.id, serviceId: key.service_id, platform: key.platform, type: key.type, name: key.name,
         secret: key.secret_sealed ? unseal(k.config.encryptionKey, key.secret_sealed) : undefined };

@@ -195,6 +195,13 @@ export const store = {
         WHERE service_id = $1 AND platform = $2 ORDER BY created_at DESC`, [serviceId, platform]);
     return rows.map((r) => ({ ...r, revoked_at: iso(r.revoked_at) }));
   },
+  /** The unrevoked key with this secret hash, read only. */
+  async liveApiKey(db: Queryable, secretHash: string): Promise<(ApiKey & { secret_sealed: string | null }) | null> {
+    const { rows } = await db.query(
+      `SELECT id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at, secret_sealed
+         FROM catalogue.api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`, [secretHash]);
+    return rows[0] ? { ...toKey(rows[0]), secret_sealed: rows[0].secret_sealed } : null;
+  },
   /** The live key with this secret hash; marks it used (at most once a minute, to spare writes). */
   async useApiKey(db: Queryable, secretHash: string): Promise<(ApiKey & { secret_sealed: string | null }) | null> {
     const { rows } = await db.query(
