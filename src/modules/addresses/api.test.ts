@@ -151,6 +151,15 @@ describe('find', () => {
       expect(r.body.results[0].DPA.UPRN, query).toBe(String(a.uprn));
     }
   });
+  it('finds a street named word for word, misspelt, or misspelt after a building name', async () => {
+    const a = first();
+    const typo = a.street.name.replace(/^([A-Z])([A-Z])/, '$2$1');
+    for (const query of [`${a.buildingNumber} ${a.street.name} ${a.street.town.name}`, `${a.buildingNumber} ${typo}, ${a.street.town.name}`,
+      `Nowhere House, ${a.buildingNumber} ${typo}, ${a.street.town.name}`]) {
+      const r = await get('find', { query, maxresults: '3' });
+      expect(r.body.results[0].DPA.UPRN, query).toBe(String(a.uprn));
+    }
+  });
   it('applies minmatch and matchprecision, and offers LPI results', async () => {
     const a = first();
     const r = await get('find', { query: `${a.buildingNumber} ${a.street.name} ${a.street.town.name}`, minmatch: '0.9', matchprecision: '3' });

@@ -1,9 +1,16 @@
 // British National Grid (EPSG:27700, OSGB36 on the Airy 1830 ellipsoid, transverse Mercator)
 // ⇄ ETRS89/WGS84 latitude and longitude (EPSG:4258/EPSG:4326), with the formulas of OS's
-// "A guide to coordinate systems in Great Britain": the projection is exact to the millimetre;
-// the datum change is the published 7-parameter Helmert transformation, good to a few metres
-// (OSTN15 would be centimetres but needs OS's 15 MB grid). Records imported from AddressBase
-// keep their supplied ETRS89 latitude and longitude, so results are as exact as the data.
+// "A guide to coordinate systems in Great Britain" and OS's OSTN15 transformation: ETRS89 is
+// projected with the National Grid's projection on its own ellipsoid, then shifted by OSTN15's
+// kilometre grid of easting and northing shifts, interpolated bilinearly (ostn15.bin, packed
+// by ostn15-pack.ts). That is OSTN15 itself, so it agrees with OS's test points to a millimetre
+// or two. Outside OSTN15's rectangle (0–700 km east, 0–1250 km north) the 7-parameter Helmert
+// transformation (a few metres) is used. Imported AddressBase records keep their supplied
+// ETRS89 latitude and longitude.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
 
 const RAD = Math.PI / 180;
 const SEC = RAD / 3600;
@@ -38,7 +45,16 @@ function meridionalArc(e: Ellipsoid, lat: number): number {
 
 /** OSGB36 latitude/longitude (degrees) → National Grid easting/northing (metres). */
 export function projectOsgb36(lat: number, lng: number): EastNorth {
-  const e = AIRY;
+  return project(AIRY, lat, lng);
+}
+
+/** National Grid easting/northing → OSGB36 latitude/longitude (degrees). */
+export function unprojectOsgb36(x: number, y: number): LatLng {
+  return unproject(AIRY, x, y);
+}
+
+/** The National Grid's transverse Mercator projection on ellipsoid `e` (GRS80 for OSTN15's ETRS89 side). */
+function project(e: Ellipsoid, lat: number, lng: number): EastNorth {
   const phi = lat * RAD, lam = lng * RAD;
   const e2 = 1 - (e.b * e.b) / (e.a * e.a);
   const sin = Math.sin(phi), cos = Math.cos(phi), tan = Math.tan(phi);
@@ -61,9 +77,7 @@ export function projectOsgb36(lat: number, lng: number): EastNorth {
   };
 }
 
-/** National Grid easting/northing → OSGB36 latitude/longitude (degrees). */
-export function unprojectOsgb36(x: number, y: number): LatLng {
-  const e = AIRY;
+function unproject(e: Ellipsoid, x: number, y: number): LatLng {
   const e2 = 1 - (e.b * e.b) / (e.a * e.a);
   let phi = (y - N0) / (e.a * F0) + LAT0;
   let M = meridionalArc(e, phi);
@@ -119,16 +133,81 @@ function helmert([x, y, z]: Xyz, sign: 1 | -1): Xyz {
   return [tx + s * x - rz * y + ry * z, ty + rz * x + s * y - rx * z, tz - ry * x + rx * y + s * z];
 }
 
-/** ETRS89/WGS84 latitude and longitude → National Grid easting and northing. */
-export function toGrid(lat: number, lng: number): EastNorth {
+/** ETRS89/WGS84 → National Grid by the Helmert transformation alone (a few metres; outside OSTN15). */
+export function toGridHelmert(lat: number, lng: number): EastNorth {
   const osgb = fromCartesian(AIRY, helmert(toCartesian(GRS80, lat, lng), 1));
   return projectOsgb36(osgb.lat, osgb.lng);
 }
 
-/** National Grid easting and northing → ETRS89/WGS84 latitude and longitude. */
-export function fromGrid(x: number, y: number): LatLng {
+/** National Grid → ETRS89/WGS84 by the Helmert transformation alone. */
+export function fromGridHelmert(x: number, y: number): LatLng {
   const osgb = unprojectOsgb36(x, y);
   return fromCartesian(GRS80, helmert(toCartesian(AIRY, osgb.lat, osgb.lng), -1));
+}
+
+// OSTN15: shifts (mm) at every kilometre node from (0, 0) to (700 km, 1250 km), easting index fastest.
+export const OSTN15_COLS = 701;
+export const OSTN15_ROWS = 1251;
+export interface Ostn15 { east: Int32Array; north: Int32Array }
+
+/** Unpacks ostn15.bin (see ostn15-pack.ts): both grids as millimetre shifts. */
+export function decodeOstn15(packed: Buffer): Ostn15 {
+  const raw = brotliDecompressSync(packed);
+  const n = OSTN15_COLS * OSTN15_ROWS;
+  const grid = (offset: number, min: number) => {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const z = raw[offset + i] | (raw[offset + n + i] << 8);
+      const d = (z >>> 1) ^ -(z & 1);
+      const c = i % OSTN15_COLS;
+      const pred = i >= OSTN15_COLS ? (c ? out[i - 1] + out[i - OSTN15_COLS] - out[i - OSTN15_COLS - 1] : out[i - OSTN15_COLS]) : c ? out[i - 1] : 0;
+      out[i] = pred + d;
+    }
+    for (let i = 0; i < n; i++) out[i] += min;
+    return out;
+  };
+  return { east: grid(8, raw.readInt32LE(0)), north: grid(8 + 2 * n, raw.readInt32LE(4)) };
+}
+
+let ostn15: Ostn15 | undefined;
+const OSTN15_FILE = join(dirname(fileURLToPath(import.meta.url)), 'ostn15.bin');
+const loadOstn15 = () => (ostn15 ??= decodeOstn15(readFileSync(OSTN15_FILE)));
+
+/** OSTN15's easting and northing shifts (metres) at a point of the ETRS89 pseudo-grid; null outside the grid. */
+function shifts(x: number, y: number): [number, number] | null {
+  const ei = Math.floor(x / 1000), ni = Math.floor(y / 1000);
+  if (ei < 0 || ni < 0 || ei >= OSTN15_COLS - 1 || ni >= OSTN15_ROWS - 1) return null;
+  const g = loadOstn15();
+  const t = (x - ei * 1000) / 1000, u = (y - ni * 1000) / 1000;
+  const i0 = ni * OSTN15_COLS + ei, i1 = i0 + 1, i3 = i0 + OSTN15_COLS, i2 = i3 + 1;
+  const w0 = (1 - t) * (1 - u), w1 = t * (1 - u), w2 = t * u, w3 = (1 - t) * u;
+  return [
+    (w0 * g.east[i0] + w1 * g.east[i1] + w2 * g.east[i2] + w3 * g.east[i3]) / 1000,
+    (w0 * g.north[i0] + w1 * g.north[i1] + w2 * g.north[i2] + w3 * g.north[i3]) / 1000,
+  ];
+}
+
+/** ETRS89/WGS84 latitude and longitude → National Grid easting and northing (OSTN15). */
+export function toGrid(lat: number, lng: number): EastNorth {
+  const p = project(GRS80, lat, lng);
+  const s = shifts(p.x, p.y);
+  return s ? { x: p.x + s[0], y: p.y + s[1] } : toGridHelmert(lat, lng);
+}
+
+/** National Grid easting and northing → ETRS89/WGS84 latitude and longitude (OSTN15, by iteration as OS describes). */
+export function fromGrid(x: number, y: number): LatLng {
+  let s = shifts(x, y);
+  if (!s) return fromGridHelmert(x, y);
+  let ex = x - s[0], ey = y - s[1];
+  for (let i = 0; i < 20; i++) {
+    s = shifts(ex, ey);
+    if (!s) return fromGridHelmert(x, y);
+    const nx = x - s[0], ny = y - s[1];
+    const done = Math.abs(nx - ex) < 1e-5 && Math.abs(ny - ey) < 1e-5;
+    ex = nx; ey = ny;
+    if (done) break;
+  }
+  return unproject(GRS80, ex, ey);
 }
 
 /** The spatial reference systems the API accepts; BNG and WGS84 are OS's aliases. */

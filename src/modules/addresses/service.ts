@@ -29,6 +29,13 @@ const LPI_ORDER = `UPRN ADDRESS USRN LPI_KEY ORGANISATION SAO_START_NUMBER SAO_S
   STREET_STATE_CODE_DESCRIPTION STREET_CLASSIFICATION_CODE STREET_CLASSIFICATION_CODE_DESCRIPTION LPI_LOGICAL_STATUS_CODE
   LPI_LOGICAL_STATUS_CODE_DESCRIPTION LANGUAGE MATCH MATCH_DESCRIPTION`.split(/\s+/);
 
+/** Every run of consecutive words ("HIGH STREET", "HIGH STREET BRISTOL", …): the names a street may be typed as. */
+export function wordRuns(words: string[]): string[] {
+  const ws = words.slice(0, 12), out = new Set<string>();
+  for (let i = 0; i < ws.length; i++) for (let j = i + 1; j <= ws.length; j++) out.add(ws.slice(i, j).join(' '));
+  return [...out];
+}
+
 export function matchDescription(score: number): string {
   return score >= 0.999 ? 'EXACT' : score >= 0.7 ? 'GOOD' : score >= 0.4 ? 'MEDIUM' : 'NO MATCH';
 }
@@ -70,28 +77,46 @@ export function createAddressService(db: Db) {
   async function find(text: string, o: QueryOptions & { minmatch?: number; matchprecision: number }): Promise<Page> {
     const q = splitQuery(text);
     const scored = new Map<string, { c: Candidate; score: number }>();
+    let best = 0;
     const score = (cands: Candidate[]) => {
       for (const c of cands) {
         if (scored.has(c.id)) continue;
         const s = scoreAddress(q, { words: c.norm.split(' '), postcode: c.outward ? `${c.outward}${c.inward}` : null });
         scored.set(c.id, { c, score: s });
+        if (s > best) best = s;
       }
     };
     if (q.postcode) score(await store.candidatesAtPostcode(db, q.postcode.outward, q.postcode.inward, o.filters));
-    const best = () => Math.max(0, ...[...scored.values()].map((s) => s.score));
     const streetWords = q.words.filter((w) => !isNumeric(w) && !SUB_WORD(w));
-    if (streetWords.length && (!q.postcode || best() < 0.8)) {
+    if (streetWords.length && (!q.postcode || best < 0.8)) {
       const nums = [...new Set(q.words.filter(isNumeric).map((w) => Number(/^\d+/.exec(w)![0])))];
       const text = streetWords.join(' ');
-      const found = await store.candidatesOnStreets(db, text, nums, o.filters, nums.length ? 12 : 6);
-      score(found);
-      if (nums.length && best() < 0.6) score(await store.candidatesOnStreets(db, text, [], o.filters, 4));
+      const streets = nums.length ? 12 : 6;
+      // First the streets named word for word in the query, then those spelt like it, and only
+      // when neither gave a good match, every street by trigram distance (as before).
+      score(await store.candidatesOnStreets(db, 'exact', text, wordRuns(streetWords), nums, o.filters, streets));
+      if (best < 0.8) {
+        // The street usually follows the house number: "Flat 2 Ash Court 10 High St, Bath".
+        let last = q.words.length - 1;
+        while (last >= 0 && !isNumeric(q.words[last])) last--;
+        const tail = q.words.slice(last + 1).filter((w) => !SUB_WORD(w));
+        score(await store.candidatesOnStreets(db, 'similar', tail.length ? tail.join(' ') : text, [], nums, o.filters, streets));
+      }
+      if (best < 0.8) {
+        score(await store.candidatesOnStreets(db, 'nearest', text, [], nums, o.filters, streets));
+        if (nums.length && best < 0.6) score(await store.candidatesOnStreets(db, 'nearest', text, [], [], o.filters, 4));
+      }
     }
     const min = o.minmatch ?? 0.2;
     const ranked = [...scored.values()].filter((s) => s.score >= min - 1e-9)
       .sort((a, b) => b.score - a.score || (a.c.lang === 'EN' ? 0 : 1) - (b.c.lang === 'EN' ? 0 : 1) || a.c.id.localeCompare(b.c.id));
     const page = ranked.slice(o.offset, o.offset + o.maxresults);
-    return { total: ranked.length, results: page.map((p) => present(p.c, o.outputSrs, { score: p.score, precision: o.matchprecision })) };
+    const hits = page.length ? await store.byIds(db, page.map((p) => p.c.id)) : [];
+    const byId = new Map(hits.map((h) => [h.id, h]));
+    return {
+      total: ranked.length,
+      results: page.filter((p) => byId.has(p.c.id)).map((p) => present(byId.get(p.c.id)!, o.outputSrs, { score: p.score, precision: o.matchprecision })),
+    };
   }
 
   return {

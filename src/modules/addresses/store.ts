@@ -7,7 +7,8 @@ export interface Filters {
   classPatterns: string[] | null; logicalStatus: number[] | null; lpiLogicalStatus: number[] | null; countries: string[] | null;
 }
 export interface PlaceHit { id: string; uprn: number; x: number; y: number; lat: number | null; lng: number | null; doc: Record<string, any>; dist?: number; total?: number }
-export interface Candidate extends PlaceHit { norm: string; outward: string | null; inward: string | null; dataset: string; lang: string }
+/** What free text is scored on; the OS fields are read afterwards, for the page of results only. */
+export interface Candidate { id: string; norm: string; outward: string | null; inward: string | null; lang: string }
 
 /** The filter part of a WHERE clause; parameters start at $n. */
 function where(f: Filters, start: number): { sql: string; params: unknown[] } {
@@ -25,8 +26,7 @@ const COLS = `id, uprn, pos[0] AS x, pos[1] AS y, lat, lng, doc`;
 const toHit = (r: any): PlaceHit => ({ id: r.id, uprn: Number(r.uprn), x: Number(r.x), y: Number(r.y), lat: r.lat, lng: r.lng, doc: r.doc,
   ...(r.dist !== undefined ? { dist: Number(r.dist) } : {}), ...(r.total !== undefined ? { total: Number(r.total) } : {}) });
 
-const toCandidate = (r: any): Candidate => ({ ...toHit(r), norm: r.norm, outward: r.outward, inward: r.inward, dataset: r.dataset, lang: r.lang });
-
+const CANDIDATE = 'id, norm, outward, inward, lang';
 export const store = {
   async byPostcode(db: Queryable, pc: { outward: string; inward?: string; inwardPrefix?: string }, f: Filters, offset: number, limit: number) {
     const w = where(f, 4);
@@ -77,20 +77,33 @@ export const store = {
   /** Free-text candidates: every record at a postcode. */
   async candidatesAtPostcode(db: Queryable, outward: string, inward: string, f: Filters): Promise<Candidate[]> {
     const w = where(f, 3);
-    const { rows } = await db.query(`SELECT ${COLS}, norm, outward, inward, dataset, lang FROM addresses.place WHERE outward = $1 AND inward = $2 AND ${w.sql} LIMIT 2000`,
+    const { rows } = await db.query<Candidate>(`SELECT ${CANDIDATE} FROM addresses.place WHERE outward = $1 AND inward = $2 AND ${w.sql} LIMIT 2000`,
       [outward, inward, ...w.params]);
-    return rows.map(toCandidate);
+    return rows;
   },
-  /** Free-text candidates: records on the streets most like the words, with one of the numbers if any were given. */
-  async candidatesOnStreets(db: Queryable, streetText: string, nums: number[], f: Filters, streets: number): Promise<Candidate[]> {
-    const w = where(f, 3);
-    const { rows } = await db.query(
-      `WITH s AS (SELECT id FROM addresses.street_key ORDER BY name <-> $1 LIMIT ${Math.floor(streets)})
-       SELECT p.id, p.uprn, p.pos[0] AS x, p.pos[1] AS y, p.lat, p.lng, p.doc, p.norm, p.outward, p.inward, p.dataset, p.lang
-       FROM addresses.place p JOIN s ON p.street_key_id = s.id
+  /**
+   * Free-text candidates: records on the streets most like the words, with one of the numbers
+   * if any were given, found one of three ways, cheapest first:
+   * - `exact`: streets whose own name (without locality and town) is one of `names`, the runs
+   *   of the query's words (a B-tree look-up: the words people type usually hold the name);
+   * - `similar`: streets whose own name shares enough trigrams with the words (GIN index), for
+   *   a misspelt street;
+   * - `nearest`: every street key ranked by trigram distance (the slow way, as a last resort).
+   * The chosen streets are ranked by trigram distance of their key (street, locality, town) to
+   * the words. MATERIALIZED keeps the planner from ranking every key through the GiST index.
+   */
+  async candidatesOnStreets(db: Queryable, how: 'exact' | 'similar' | 'nearest', streetText: string, names: string[], nums: number[], f: Filters, streets: number): Promise<Candidate[]> {
+    const w = where(f, how === 'exact' ? 4 : 3);
+    const limit = Math.floor(streets);
+    const s = how === 'nearest'
+      ? `WITH s AS (SELECT id FROM addresses.street_key ORDER BY name <-> $1 LIMIT ${limit})`
+      : `WITH m AS MATERIALIZED (SELECT id, name FROM addresses.street_key WHERE ${how === 'exact' ? 'street = ANY($3::text[])' : 'street % $1'}),
+         s AS (SELECT id FROM m ORDER BY name <-> $1 LIMIT ${limit})`;
+    const { rows } = await db.query<Candidate>(
+      `${s} SELECT p.id, p.norm, p.outward, p.inward, p.lang FROM addresses.place p JOIN s ON p.street_key_id = s.id
        WHERE (cardinality($2::int[]) = 0 OR p.nums && $2::int[]) AND ${w.sql} LIMIT 3000`,
-      [streetText, nums, ...w.params]);
-    return rows.map(toCandidate);
+      [streetText, nums, ...(how === 'exact' ? [names] : []), ...w.params]);
+    return rows;
   },
   async byIds(db: Queryable, ids: string[]): Promise<PlaceHit[]> {
     const { rows } = await db.query(`SELECT ${COLS} FROM addresses.place WHERE id = ANY($1::text[])`, [ids]);

@@ -1,6 +1,7 @@
 // Free-text normalisation and scoring: postcodes, abbreviations, flat forms and typos.
 import { describe, expect, it } from 'vitest';
 import { parsePostcode, parsePostcodeQuery, scoreAddress, splitQuery, words } from './text.js';
+import { wordRuns } from './service.js';
 
 describe('postcodes', () => {
   it('parses full postcodes with or without the space, in any case', () => {
@@ -30,5 +31,12 @@ describe('words', () => {
     expect(exact).toBeGreaterThan(flat);
     expect(flat).toBeGreaterThan(other);
     expect(scoreAddress(splitQuery('10 High Street Bath'), { words: ['10', 'HIGH', 'STREET', 'BATH'], postcode: null })).toBe(1);
+  });
+});
+
+describe('street names in a query', () => {
+  it('lists every run of consecutive words, the ways a street may be named', () => {
+    expect(wordRuns(['HIGH', 'STREET', 'BATH'])).toEqual(['HIGH', 'HIGH STREET', 'HIGH STREET BATH', 'STREET', 'STREET BATH', 'BATH']);
+    expect(wordRuns(Array.from({ length: 20 }, (_, i) => `W${i}`))).toHaveLength(78); // at most 12 words
   });
 });
