@@ -191,13 +191,17 @@ async function coldStart(): Promise<ColdStart> {
   try { readFileSync(main); } catch { return { ms: null, rssMb: null, peakRssMb: null, pass: false, note: 'src/main.ts does not exist' }; }
   const dataDir = mkdtempSync(join(tmpdir(), 'cityscape-bench-'));
   const port = await freePort();
-  log(`\n[cold start] node --max-semi-space-size=2 --import tsx src/main.ts start (as npm start) (PORT=${port}, empty ${dataDir})`);
+  // Exactly what `npm start` runs (its environment assignments and node flags), from package.json.
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const words = script.split(/\s+/);
+  const assigned = Object.fromEntries(words.slice(0, words.indexOf('node')).map((w) => w.split('=', 2)));
+  log(`\n[cold start] ${script} (as npm start) (PORT=${port}, empty ${dataDir})`);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, CITYSCAPE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SEED_DEMO: 'true', LOG_LEVEL: 'warn',
+    ...process.env, ...assigned, CITYSCAPE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SEED_DEMO: 'true', LOG_LEVEL: 'warn',
   };
   delete env.DATABASE_URL;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--import', 'tsx', main, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, words.slice(words.indexOf('node') + 1), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let exited: number | null | undefined;

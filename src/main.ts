@@ -362,7 +362,16 @@ async function start(): Promise<number> {
   try {
     const { buildApp } = await import('./app.js');
     built = await buildApp({ config });
-    if (config.seedDemo) { const out = new Out(); await seedAll(built, out); if (out.stdout.includes('Seeded')) process.stdout.write(out.stdout); }
+    if (config.seedDemo) {
+      const out = new Out();
+      await seedAll(built, out);
+      if (out.stdout.includes('Seeded')) {
+        process.stdout.write(out.stdout);
+        // Embedded PostgreSQL's WebAssembly memory only ever grows, and seeding the demo touches
+        // ~40 MB that the running server never needs again: reopen the database to give it back.
+        if (!config.databaseUrl) { await built.close(); built = await buildApp({ config }); }
+      }
+    }
     const app = built;
     if (socket) control = await startControlServer(socket, (req) => executeIn({ built: app, config, cwd: req.cwd, appliedOnOpen: [] }, req.argv));
     await built.app.listen({ port: config.port, host: config.host });
@@ -454,6 +463,8 @@ if (isEntry()) void run();
 function releaseStartupMemory(): void {
   try {
     v8.setFlagsFromString('--expose-gc');
+    v8.setFlagsFromString('--compact-on-every-full-gc');
     (vm.runInNewContext('gc') as () => void)();
+    v8.setFlagsFromString('--no-compact-on-every-full-gc');
   } catch { /* not essential */ }
 }

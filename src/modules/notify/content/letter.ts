@@ -2,7 +2,11 @@
 // shows it (Notify's letter specification: 24.6 mm from the left, 39.5 mm from the top, within
 // 95.4 × 26.8 mm), the sender's contact block and date on the right, then the heading and
 // the body from Notify Markdown, flowing onto further pages with "Page n of m" at the foot.
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import type { PDFFont, PDFPage, rgb } from 'pdf-lib';
+
+// pdf-lib is loaded on the first letter, not at start-up: most processes never draw one and it
+// costs ~6 MB of resident memory.
+const pdfLib = () => import('pdf-lib');
 import { inlineTokens, parseBlocks } from './markdown.js';
 
 export const MM = 72 / 25.4;
@@ -60,6 +64,7 @@ function draw(page: PDFPage, text: string, o: { x: number; y: number; size: numb
 const linkText = (s: string) => inlineTokens(s).map((t) => (t.href && t.href !== t.text ? `${t.text} (${t.href})` : t.text)).join('');
 
 export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8Array; pages: number }> {
+  const { PDFDocument, StandardFonts, rgb } = await pdfLib();
   const doc = await PDFDocument.create();
   doc.setTitle(input.subject);
   doc.setAuthor(input.serviceName);
@@ -149,6 +154,7 @@ export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8A
 /** Checks a precompiled letter: a PDF whose pages are all A4 (portrait). */
 export async function inspectPdf(bytes: Uint8Array): Promise<{ pages: number; a4: boolean } | null> {
   try {
+    const { PDFDocument } = await pdfLib();
     const doc = await PDFDocument.load(bytes, { updateMetadata: false });
     const pages = doc.getPages();
     const a4 = pages.every((p) => {
