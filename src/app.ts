@@ -35,6 +35,7 @@ export function createModules(kernel: Kernel) {
   const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
   const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
+  for (const m of [notify, addresses, payments, identity] as Module[]) for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   return { catalogue, notify, addresses, payments, identity };
 }
 export type Modules = ReturnType<typeof createModules>;

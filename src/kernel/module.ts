@@ -31,6 +31,8 @@ export interface Module {
   routes(app: FastifyInstance): Promise<void> | void;
   /** Background work (subscribers, job workers) for processes that run workers. */
   startWorkers?(): Promise<void>;
+  /** Areas of the staff console this module serves, linked from the console's home (`/admin`). */
+  staffAreas?: Array<{ href: string; label: string /* a locale key */ }>;
   /** Seed demo data (on a fresh data directory, or `cityscape seed-demo`). */
   seedDemo?(): Promise<boolean>;
 }

@@ -151,6 +151,10 @@ describe('signing in', () => {
     expect(dash.body).toContain('href="/admin/services/apply-for-a-blue-badge"');
     expect(dash.body).not.toContain('href="/admin/services/pay-council-tax"'); // Glanfor's
     expect(dash.body).toContain('href="/admin/sign-out"');
+    // Every platform's console is reachable from here.
+    for (const [href, text] of [['/admin/notify', 'Send emails, text messages and letters'], ['/admin/pay', 'Payments'], ['/admin/identity/clients', 'Relying services (sign-in)']]) {
+      expect(dash.body).toContain(`<a class="govuk-link" href="${href}">${text}</a>`);
+    }
 
     await b.get('/admin/sign-in');
     await b.post('/admin/sign-in', { email: USERS.riverside, password: PASSWORD });

@@ -3,7 +3,7 @@
 // organisations/teams/staff live in admin-services.ts, admin-keys.ts and admin-orgs.ts.
 // Permissions are the service's: pages pass the actor on and a Forbidden becomes the 403 page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kernel } from '../../kernel/module.js';
+import type { Kernel, Module } from '../../kernel/module.js';
 import { HttpError } from '../../kernel/errors.js';
 import { str, type FormBody } from '../../kernel/forms.js';
 import { requestLang } from '../../kernel/views.js';
@@ -21,7 +21,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/admin(?:[/?][^\s\\]*)?$/.test(next) && !next.startsWith('/admin//') && next.length < 500 ? next : '/admin';
 }
 
-export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService) {
+export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService, areas: NonNullable<Module['staffAreas']> = []) {
   const { sessions } = kernel;
 
   // Sign-in and sign-out sit outside the guard.
@@ -92,6 +92,7 @@ export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: Cata
         services, organisation: own, role: actor.role,
         canCreateService: actor.role !== 'service_team',
         canManageStaff: actor.role !== 'service_team',
+        areas,
       });
     });
 

@@ -109,6 +109,7 @@ export function createIdentityModule(deps: IdentityDeps) {
 
   const module = {
     name: 'identity',
+    staffAreas: [{ href: '/admin/identity/clients', label: 'identity.admin.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: ['/identity/token', '/identity/userinfo'].map((prefix) => ({ prefix, format: oauthError })),
     issuer,

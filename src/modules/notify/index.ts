@@ -44,6 +44,7 @@ export function createNotifyModule(deps: NotifyDeps) {
 
   const module: Module & { service: typeof service; delivery: typeof delivery; providers: Providers; limits: typeof limits } = {
     name: 'notify',
+    staffAreas: [{ href: '/admin/notify', label: 'notify.console.home.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: API_PREFIX, format: (e) => notifyErrorBody(e) }],
     service,

@@ -65,6 +65,7 @@ export function createPaymentsModule(deps: PaymentsDeps) {
   const service = { payments, refunds, journey, webhooks, links, gateways, receipts: { send: sendReceipt } };
   const module: Module & { service: typeof service } = {
     name: 'payments',
+    staffAreas: [{ href: '/admin/pay', label: 'payments.admin.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: API_PREFIX, format: payErrorBody }],
     service,
