@@ -97,6 +97,15 @@ export interface NotifyConfig {
   /** Temporary failures (a relay's 4xx) are retried after base × 2^(attempt−1) seconds, up to maxAttempts tries. */
   retryBaseSeconds: number;
   maxAttempts: number;
+  /**
+   * Bounces (src/modules/notify/README.md): set → each email's envelope sender is a
+   * per-notification address at this domain signed with sessionSecret, whose MX points at a
+   * bounce listener.
+   */
+  bounceDomain?: string;
+  /** Port of this process's inbound SMTP listener for bounces (only in processes that run workers); unset → none. */
+  bounceSmtpPort?: number;
+  bounceSmtpHost?: string;
 }
 
 export class ConfigError extends Error {}
@@ -189,6 +198,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: Math.max(1, int(env, 'NOTIFY_CONCURRENCY', 50)),
       retryBaseSeconds: Math.max(1, int(env, 'NOTIFY_RETRY_BASE_SECONDS', 30)),
       maxAttempts: Math.max(1, int(env, 'NOTIFY_MAX_ATTEMPTS', 5)),
+      bounceDomain: env.NOTIFY_BOUNCE_DOMAIN?.toLowerCase() || undefined,
+      bounceSmtpPort: env.NOTIFY_BOUNCE_SMTP_PORT ? int(env, 'NOTIFY_BOUNCE_SMTP_PORT', 0) : undefined,
+      bounceSmtpHost: env.NOTIFY_BOUNCE_SMTP_HOST || env.HOST || '0.0.0.0',
     },
     pay: {
       expiryMinutes: Math.max(1, int(env, 'PAY_EXPIRY_MINUTES', 90)),
@@ -214,6 +226,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   };
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  if (config.notify.bounceSmtpPort !== undefined) {
+    if (config.notify.bounceSmtpPort > 65535) throw new ConfigError('NOTIFY_BOUNCE_SMTP_PORT must be a port number');
+    if (!config.notify.bounceDomain) throw new ConfigError('NOTIFY_BOUNCE_SMTP_PORT needs NOTIFY_BOUNCE_DOMAIN');
+  }
   return { ...config, ...overrides };
 }
 

@@ -14,6 +14,7 @@ import { OutcomeUnknown, type Outcome, type Providers } from './providers.js';
 import type { Profiles } from './profiles.js';
 import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
 import { store, type NotificationRow } from './store.js';
+import { bounceAddress } from './bounces.js';
 
 export const STATUS_EVENT = 'notify.notification.status';
 
@@ -35,6 +36,21 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     for (const [serviceId, list] of byService) {
       await k.events.append(tx, { stream: `notify.service:${serviceId}`, type: STATUS_EVENT, payload: { service_id: serviceId, receipts: list.map(deliveryReceipt) } });
     }
+  }
+
+  /**
+   * Moves messages already handed over to a final status when a later report says so (a
+   * provider's receipt, a bounce), with their status event, in the caller's transaction. Never
+   * while an attempt holds them or a retry is pending: that attempt's outcome decides.
+   * `where` uses $3…; `response`, when given, replaces the provider's answer.
+   */
+  async function settleLater(tx: Queryable, where: string, args: unknown[], status: string, response: string | null): Promise<NotificationRow[]> {
+    const { rows } = await tx.query<NotificationRow>(
+      `UPDATE notify.notifications SET status = $1, completed_at = now(), provider_response = coalesce($2, provider_response), updated_at = now()
+        WHERE ${where} AND attempt_id IS NULL AND next_attempt_at IS NULL
+        RETURNING ${COLS}`, [status, response, ...args]);
+    if (rows.length) await statusEvents(tx, rows);
+    return rows;
   }
 
   /** Claims whichever of these notifications are ready, all under one attempt id and lease. */
@@ -121,7 +137,10 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
           headers['List-Unsubscribe'] = `<${row.one_click_unsubscribe_url}>`;
           headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
         }
-        const outcome = await providers.email.send({ id: row.id, from: { name: p.name, address: p.fromEmail }, to: row.recipient!, replyTo: row.sender, subject: rendered.subject, html: rendered.html, text: rendered.text, headers });
+        // With bounce handling on, the envelope sender is this notification's own signed address,
+        // so a bounce arriving later says which notification it is about (bounces.ts).
+        const returnPath = config.notify.bounceDomain ? bounceAddress(config, row.id) : undefined;
+        const outcome = await providers.email.send({ id: row.id, from: { name: p.name, address: p.fromEmail }, to: row.recipient!, replyTo: row.sender, subject: rendered.subject, html: rendered.html, text: rendered.text, headers, returnPath });
         return { row, outcome, provider };
       }
       if (row.type === 'sms') {
@@ -233,14 +252,15 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     nudge(): void { if (!stopping) for (const id of workers) (k.jobs.boss as any).notifyWorker(id); },
     /** A provider's delivery receipt for a message it accepted earlier. */
     async receipt(reference: string, status: 'delivered' | 'permanent-failure' | 'temporary-failure' | 'technical-failure'): Promise<boolean> {
-      return db.transaction(async (tx) => {
-        const { rows } = await tx.query<NotificationRow>(
-          `UPDATE notify.notifications SET status = $2, completed_at = now(), updated_at = now()
-            WHERE (provider_reference = $1 OR id::text = $1) AND status = 'sending' AND attempt_id IS NULL AND next_attempt_at IS NULL
-            RETURNING ${COLS}`, [reference, status]);
-        if (rows.length) await statusEvents(tx, rows);
-        return rows.length > 0;
-      });
+      return db.transaction(async (tx) =>
+        (await settleLater(tx, `(provider_reference = $3 OR id::text = $3) AND status = 'sending'`, [reference], status, null)).length > 0);
+    },
+    /**
+     * A bounce for an email the relay accepted earlier, in the caller's transaction: only from
+     * sending or delivered, so a final failure is never overwritten and a repeat changes nothing.
+     */
+    async bounced(tx: Queryable, id: string, status: 'permanent-failure' | 'temporary-failure', response: string): Promise<NotificationRow | null> {
+      return (await settleLater(tx, `id = $3 AND type = 'email' AND status IN ('sending', 'delivered')`, [id], status, response.slice(0, 1000)))[0] ?? null;
     },
   };
 }

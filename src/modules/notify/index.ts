@@ -12,6 +12,7 @@ import { createProviders, type Providers } from './providers.js';
 import { createSender } from './send.js';
 import { createDelivery } from './delivery.js';
 import { createCallbacks } from './callbacks.js';
+import { createBounces } from './bounces.js';
 import { createNotifyService } from './service.js';
 import { API_PREFIX, notifyApi } from './api.js';
 import { notifyPages } from './pages.js';
@@ -39,16 +40,18 @@ export function createNotifyModule(deps: NotifyDeps) {
   const delivery = createDelivery(kernel, { profiles, providers });
   nudge = () => delivery.nudge();
   const callbacks = createCallbacks(kernel);
+  const bounces = createBounces(kernel, delivery);
   const service = createNotifyService(kernel, { profiles, send, delivery, callbacks });
   let working = false;
 
-  const module: Module & { service: typeof service; delivery: typeof delivery; providers: Providers; limits: typeof limits } = {
+  const module: Module & { service: typeof service; delivery: typeof delivery; bounces: typeof bounces; providers: Providers; limits: typeof limits } = {
     name: 'notify',
     staffAreas: [{ href: '/admin/notify', label: 'notify.console.home.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: API_PREFIX, format: (e) => notifyErrorBody(e) }],
     service,
     delivery,
+    bounces,
     providers,
     limits,
     routes(app) {
@@ -56,7 +59,7 @@ export function createNotifyModule(deps: NotifyDeps) {
       notifyPages(app, kernel, catalogue, service);
       downloadPages(app, kernel, service);
       app.addHook('onClose', async () => {
-        if (working) await delivery.stop();
+        if (working) { await bounces.stop(); await delivery.stop(); }
         else await Promise.allSettled([providers.email.close(), providers.sms.close(), providers.letter.close()]);
         await kernel.jobs.stop(); // started by the first send even in a process without workers
       });
@@ -79,6 +82,7 @@ export function createNotifyModule(deps: NotifyDeps) {
       working = true;
       await callbacks.start();
       await delivery.start();
+      await bounces.start();
     },
   };
   return module;

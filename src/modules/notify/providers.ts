@@ -19,6 +19,8 @@ export class OutcomeUnknown extends Error {}
 export interface EmailMessage {
   id: string; from: { name: string; address: string }; to: string; replyTo: string | null; subject: string; html: string; text: string;
   headers: Record<string, string>;
+  /** SMTP envelope sender (where bounces go) when it differs from the From address. */
+  returnPath?: string;
 }
 export interface SmsMessage { id: string; to: string; from: string; body: string }
 export interface LetterMessage { id: string; pdf: Uint8Array; postage: string; pages: number; address: string[] }
@@ -44,6 +46,7 @@ export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs
         const info: any = await transport.sendMail({
           messageId: `<${m.id}@${m.from.address.split('@')[1] ?? 'cityscape'}>`,
           from: m.from, to: m.to, ...(m.replyTo ? { replyTo: m.replyTo } : {}), subject: m.subject, html: m.html, text: m.text, headers: m.headers,
+          ...(m.returnPath ? { envelope: { from: m.returnPath, to: m.to } } : {}),
         });
         if (info.rejected?.length && !info.accepted?.length) return { status: 'permanent-failure', response: String(info.response ?? 'rejected') };
         return { status: 'delivered', response: String(info.response ?? '250 OK'), reference: info.messageId ?? null };
