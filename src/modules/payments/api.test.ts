@@ -295,6 +295,11 @@ describe('Idempotency-Key', () => {
     expect(again.payment_id).toBe(first.payment_id);
     const conflict = expectPay(await api.post('/v1/payments', newPayment({ amount: 1 }), { 'idempotency-key': key }), 'POST', '/v1/payments', 409);
     expect(conflict).toEqual({ code: 'P0191', header: 'Idempotency-Key', description: 'The Idempotency-Key you sent in the request header has already been used to create a payment.' });
+    // With optional fields (the insert then sends other columns), the replay is the created payment as stored.
+    const rich = newPayment({ email: 'payer@example.com', metadata: { ledger_code: 'AB1', vat: true }, language: 'cy' });
+    const made = expectPay(await api.post('/v1/payments', rich, { 'idempotency-key': `${key}-rich` }), 'POST', '/v1/payments', 201);
+    expect(expectPay(await api.post('/v1/payments', rich, { 'idempotency-key': `${key}-rich` }), 'POST', '/v1/payments', 200)).toEqual(made);
+    expect(expectPay(await api.get(`/v1/payments/${made.payment_id}`), 'GET', '/v1/payments/{paymentId}', 200)).toEqual(made);
     // Keys belong to a ledger: the same key on another service makes its own payment.
     const other = await payFixture(t);
     expect((await payClient(t, other.keys.test).post('/v1/payments', newPayment(), { 'idempotency-key': key })).statusCode).toBe(201);
@@ -379,12 +384,36 @@ describe('rate limits', () => {
       for (const r of limited) {
         expect(contract.check('POST', '/v1/payments', 429, r.json())).toBeNull();
         expect(r.json()).toEqual({ code: 'P0900', description: 'Too many requests' });
+        expect(r.headers['retry-after']).toBe('1');
       }
+      // The limit is per operation: reading is not held back by the creates.
+      const created = results.find((r) => r.statusCode === 201)!.json();
+      expect((await c.get(`/v1/payments/${created.payment_id}`)).statusCode).toBe(200);
       // Another key has its own allowance.
       const h = await payFixture(small);
       expect((await payClient(small, h.keys.test).post('/v1/payments', newPayment())).statusCode).toBe(201);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('API keys', () => {
+  it('stops a revoked key at once, even while verified keys are remembered', async () => {
+    const cached = await buildTestApp({ pay: { ...t.kernel.config.pay, keyCacheSeconds: 60 } });
+    try {
+      const g = await payFixture(cached);
+      const catalogue = cached.modules.catalogue.service;
+      const { key, secret } = await catalogue.createApiKey({ kind: 'cli' }, { serviceSlug: g.service.slug, platform: 'pay', type: 'test' });
+      const c = payClient(cached, secret);
+      expect((await c.post('/v1/payments', newPayment())).statusCode).toBe(201);
+      await catalogue.revokeApiKey({ kind: 'cli' }, key.id);
+      const refused = await c.post('/v1/payments', newPayment());
+      expect(refused.statusCode).toBe(401);
+      expect(contract.check('POST', '/v1/payments', 401, refused.json())).toBeNull();
+      expect((await payClient(cached, g.keys.test).post('/v1/payments', newPayment())).statusCode).toBe(201); // the service's other keys still work
+    } finally {
+      await cached.close();
     }
   });
 });

@@ -73,6 +73,7 @@ export function createPaymentsModule(deps: PaymentsDeps) {
       paymentsApi(app, {
         payments, refunds, urls: ctx.urls, secret: ctx.secret, keyCacheSeconds: kernel.config.pay.keyCacheSeconds,
         verifyKey: (secret) => catalogue.verifyApiKey(secret, 'pay'),
+        onKeysChanged: (fn) => catalogue.onApiKeysChanged(fn),
         rateLimit: { post: kernel.config.pay.rateLimitPostPerSecond, get: kernel.config.pay.rateLimitGetPerSecond },
       });
       paymentPages(app, kernel, catalogue, journey);

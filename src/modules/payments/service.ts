@@ -141,9 +141,9 @@ export function createPaymentService(ctx: Ctx) {
       const inserted = await store.insertPayment(db, row, idem);
       if (!inserted) {
         // The key was taken (a concurrent request with it has committed by now).
-        const existing = await store.idempotencyKey(db, scope.serviceId, scope.live, idempotencyKey!);
+        const existing = await store.paymentByIdempotencyKey(db, scope, idempotencyKey!);
         if (!existing || existing.request_hash !== idem!.hash) throw new IdempotencyConflict();
-        return { payment: (await store.payment(db, existing.payment_id, scope))!, replayed: true };
+        return { payment: existing.payment, replayed: true };
       }
       if (agreementToken) return { payment: await chargeAgreement(inserted, agreementToken), replayed: false };
       return { payment: inserted, replayed: false };

@@ -1,5 +1,6 @@
 // The SQL for agreements (recurring payments) and disputes, scoped by (service_id, live).
 import type { Queryable } from '../../kernel/db.js';
+import { searchLedger, type DateFilters } from './store.js';
 
 export interface AgreementRow {
   agreement_id: string; service_id: string; live: boolean; reference: string; description: string; user_identifier: string | null;
@@ -55,20 +56,7 @@ export const disputeStore = {
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [d.dispute_id, d.payment_id, d.service_id, d.live, d.amount, d.fee, d.net_amount, d.reason, d.status, d.evidence_due_date, d.settled_date]);
   },
-  async search(db: Queryable, scope: Scope, f: { fromDate?: string; toDate?: string; fromSettledDate?: string; toSettledDate?: string; status?: string },
-    limit: number, offset: number): Promise<{ rows: DisputeRow[]; total: number }> {
-    const where = ['service_id = $1', 'live = $2'];
-    const values: unknown[] = [scope.serviceId, scope.live];
-    const add = (sql: string, v: unknown) => { values.push(v); where.push(sql.replace('?', `$${values.length}`)); };
-    if (f.fromDate) add('created_at >= ?', f.fromDate);
-    if (f.toDate) add('created_at < ?', f.toDate);
-    if (f.fromSettledDate) add('settled_date >= ?::date', f.fromSettledDate);
-    if (f.toSettledDate) add('settled_date < ?::date', f.toSettledDate);
-    if (f.status) add('status = ?', f.status);
-    const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM payments.disputes WHERE ${where.join(' AND ')}`, values);
-    values.push(limit, offset);
-    const { rows } = await db.query<DisputeRow>(`SELECT * FROM payments.disputes WHERE ${where.join(' AND ')}
-      ORDER BY created_at DESC, dispute_id LIMIT $${values.length - 1} OFFSET $${values.length}`, values);
-    return { rows, total: c.rows[0].n };
+  search(db: Queryable, scope: Scope, f: DateFilters & { status?: string }, limit: number, offset: number): Promise<{ rows: DisputeRow[]; total: number }> {
+    return searchLedger<DisputeRow>(db, 'disputes', scope, f, limit, offset);
   },
 };
