@@ -77,3 +77,36 @@ export function formSession(res: { headers: Record<string, any>; body: string },
 export function cookieHeader(jar: Record<string, string>): string {
   return Object.entries(jar).map(([k, v]) => `${k}=${v}`).join('; ');
 }
+
+type Injected = Awaited<ReturnType<BuiltApp['app']['inject']>>;
+
+/**
+ * A browser through app.inject: its own cookie jar, the CSRF token from the last form it saw,
+ * optionally its own IP address. URLs may be absolute (http://localhost:3000/…). Follows nothing by itself.
+ */
+export function formBrowser(built: Pick<BuiltApp, 'app'>, opts: { ip?: string } = {}) {
+  const path = (url: string) => { const u = new URL(url, 'http://localhost:3000'); return u.pathname + u.search; };
+  const b = {
+    jar: {} as Record<string, string>,
+    csrf: '',
+    absorb(res: Injected) {
+      const s = formSession({ headers: res.headers, body: res.body }, b.jar);
+      b.jar = s.cookies;
+      if (s.csrf) b.csrf = s.csrf;
+      return res;
+    },
+    async get(url: string) {
+      return b.absorb(await built.app.inject({ method: 'GET', url: path(url), remoteAddress: opts.ip, headers: { accept: 'text/html', cookie: cookieHeader(b.jar) } }));
+    },
+    async post(url: string, fields: Record<string, string | string[]>, o: { csrf?: boolean } = {}) {
+      const body = new URLSearchParams();
+      if (o.csrf !== false) body.append('_csrf', b.csrf);
+      for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+      return b.absorb(await built.app.inject({
+        method: 'POST', url: path(url), remoteAddress: opts.ip, payload: body.toString(),
+        headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(b.jar) },
+      }));
+    },
+  };
+  return b;
+}

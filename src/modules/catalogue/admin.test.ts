@@ -1,6 +1,6 @@
 // The staff console through HTTP, as a browser would use it: cookies, CSRF tokens, forms.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, cli, cookieHeader, formSession, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, cli, cookieHeader, formBrowser, formSession, type TestApp } from '../../../test/helpers.js';
 import { sha256 } from '../../kernel/crypto.js';
 
 const PASSWORD = 'a long enough password';
@@ -17,33 +17,10 @@ let ipCount = 0;
 
 type Res = Awaited<ReturnType<TestApp['app']['inject']>>;
 
-/** A browser: its own cookie jar, the CSRF token from the last form it saw, its own IP address. */
+/** A browser with its own IP address (sign-in attempts are limited per address). */
 function browser() {
   ipCount += 1;
-  const ip = `10.1.${Math.floor(ipCount / 200)}.${(ipCount % 200) + 1}`;
-  const b = {
-    jar: {} as Record<string, string>,
-    csrf: '',
-    absorb(res: Res) {
-      const s = formSession({ headers: res.headers, body: res.body }, b.jar);
-      b.jar = s.cookies;
-      if (s.csrf) b.csrf = s.csrf;
-      return res;
-    },
-    async get(url: string) {
-      return b.absorb(await built.app.inject({ method: 'GET', url, remoteAddress: ip, headers: { accept: 'text/html', cookie: cookieHeader(b.jar) } }));
-    },
-    async post(url: string, fields: Record<string, string | string[]>, opts: { csrf?: boolean } = {}) {
-      const body = new URLSearchParams();
-      if (opts.csrf !== false) body.append('_csrf', b.csrf);
-      for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-      return b.absorb(await built.app.inject({
-        method: 'POST', url, remoteAddress: ip, payload: body.toString(),
-        headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(b.jar) },
-      }));
-    },
-  };
-  return b;
+  return formBrowser(built, { ip: `10.1.${Math.floor(ipCount / 200)}.${(ipCount % 200) + 1}` });
 }
 type Browser = ReturnType<typeof browser>;
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { BuiltApp } from '../../app.js';
-import { cookieHeader, formSession } from '../../../test/helpers.js';
+import { formBrowser } from '../../../test/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = join(here, '..', '..', '..', '..', 'shared', 'specs', 'govuk-pay', 'publicapi_spec.json');
@@ -98,29 +98,8 @@ export function payContract() {
 
 /** A browser on the hosted pages: keeps cookies and the last form's CSRF token; follows nothing by itself. */
 export function payBrowser(built: Pick<BuiltApp, 'app'>) {
-  const b = {
-    jar: {} as Record<string, string>,
-    csrf: '',
-    absorb(res: Res) {
-      const s = formSession({ headers: res.headers, body: res.body }, b.jar);
-      b.jar = s.cookies;
-      if (s.csrf) b.csrf = s.csrf;
-      return res;
-    },
-    async get(url: string) {
-      const u = new URL(url, 'http://localhost:3000');
-      return b.absorb(await built.app.inject({ method: 'GET', url: u.pathname + u.search, headers: { accept: 'text/html', cookie: cookieHeader(b.jar) } }));
-    },
-    async post(url: string, fields: Record<string, string | string[]>, opts: { csrf?: boolean } = {}) {
-      const body = new URLSearchParams();
-      if (opts.csrf !== false) body.append('_csrf', b.csrf);
-      for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-      const u = new URL(url, 'http://localhost:3000');
-      return b.absorb(await built.app.inject({
-        method: 'POST', url: u.pathname + u.search, payload: body.toString(),
-        headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(b.jar) },
-      }));
-    },
+  const b = formBrowser(built);
+  return Object.assign(b, {
     /** GET, then follow same-site redirects. */
     async follow(res: Res, max = 5): Promise<Res> {
       let r = res;
@@ -131,8 +110,7 @@ export function payBrowser(built: Pick<BuiltApp, 'app'>) {
       }
       return r;
     },
-  };
-  return b;
+  });
 }
 
 /** A good card form for the hosted card page. */
