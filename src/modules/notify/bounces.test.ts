@@ -9,7 +9,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { NotifyClient } from 'notifications-node-client';
-import { buildTestApp, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
 import { testConfig } from '../../config.js';
 import { bounceAddress } from './bounces.js';
 import { notifyFixture, smtpSink, until } from './testing.js';
@@ -126,6 +126,16 @@ describe('bounces over SMTP', () => {
     const later = await sendEmail('later@example.com');
     await until(() => receipts.some((r) => r.id === later.id), 100);
     expect(receipts.filter((r) => r.id === id)).toHaveLength(2);
+
+    // The service team sees the reports on the message's page in the console.
+    await t.modules.catalogue.service.createStaff({ kind: 'cli' }, { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase', role: 'service_team', organisationSlug: fx.org.slug });
+    const staff = formBrowser(t);
+    await staff.get('/admin/sign-in');
+    expect((await staff.post('/admin/sign-in', { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase' })).statusCode).toBe(303);
+    const page = (await staff.get(`/admin/notify/${fx.service.slug}/messages/${id}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    expect(page).toContain('Reports mailed back');
+    expect(page).toContain('Bounce failed 5.1.1; smtp; 550 5.1.1 <ada@example.com>: User unknown permanent-failure');
+    expect(page).toContain('Bounce failed 4.2.2 No change');
   });
 
   it('makes a soft bounce temporary-failure; a delayed report is recorded and changes nothing', async () => {

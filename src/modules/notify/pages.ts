@@ -250,7 +250,8 @@ export function notifyPages(app: FastifyInstance, k: Kernel, catalogue: Catalogu
       const id = (req.params as { id: string }).id;
       if (!UUID.test(id)) throw new NotFound();
       const n = await service.notification(s.id, id).catch(() => { throw new NotFound('No such message'); });
-      return render(req, reply, 'message', { title: t(req)('notify.console.message.title'), s, base, n, shownStatus: externalStatus(n.type, n.status), html: n.type === 'sms' ? null : bodyHtml(n.body) });
+      return render(req, reply, 'message', { title: t(req)('notify.console.message.title'), s, base, n, shownStatus: externalStatus(n.type, n.status), html: n.type === 'sms' ? null : bodyHtml(n.body),
+        reports: n.type === 'email' ? await service.emailReports(s.id, n.id) : [] });
     });
 
     // Settings

@@ -47,6 +47,7 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
       if (!n) throw noResult();
       return n;
     },
+    emailReports: (serviceId: string, id: string) => store.emailReports(db, serviceId, id),
     notificationJson: (n: Parameters<typeof notificationJson>[0]) => notificationJson(n, base),
     async listNotifications(serviceId: string, keyType: KeyType, q: ListQuery) {
       const rows = await store.listNotifications(db, {

@@ -133,6 +133,12 @@ export const store = {
     const { rows } = await db.query<NotificationRow>(`SELECT ${N_COLS} FROM notify.notifications WHERE id = $1 AND service_id = $2`, [id, serviceId]);
     return rows[0] ?? null;
   },
+  /** Bounces, delays and complaints mailed back about one email (bounces.ts), oldest first. */
+  async emailReports(db: Queryable, serviceId: string, notificationId: string) {
+    return (await db.query<{ kind: string; action: string; dsn_status: string; diagnostic: string | null; new_status: string | null; received_at: Date }>(
+      `SELECT kind, action, dsn_status, diagnostic, new_status, received_at FROM notify.email_reports
+        WHERE service_id = $1 AND notification_id = $2 ORDER BY received_at, id`, [serviceId, notificationId])).rows;
+  },
   async notificationById(db: Queryable, id: string): Promise<NotificationRow | null> {
     const { rows } = await db.query<NotificationRow>(`SELECT ${N_COLS} FROM notify.notifications WHERE id = $1`, [id]);
     return rows[0] ?? null;
