@@ -11,6 +11,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig, type Config } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
@@ -79,7 +82,8 @@ const gc = () => { (globalThis as { gc?: () => void }).gc?.(); };
 async function app(url: string | undefined, smtpUrl?: string): Promise<BuiltApp> {
   const base = testConfig();
   const config: Config = testConfig({
-    databaseUrl: url, rateLimitPerMinute: 1e9, smtpUrl,
+    // PGlite on disk, as `npm start` runs it (in memory, the 100,000 rows would be resident memory).
+    databaseUrl: url, dataDir: url ? 'memory://' : mkdtempSync(join(tmpdir(), 'cityscape-bench-notify-')), rateLimitPerMinute: 1e9, smtpUrl,
     notify: { ...base.notify, rateLimitPerMinute: 1e9, dailyLimits: { email: 1e9, sms: 1e9, letter: 1e9 }, concurrency: 50 },
   });
   const built = await buildApp({ config });
@@ -176,6 +180,7 @@ async function benchDb(db: 'pglite' | 'postgres', url: string | undefined): Prom
     };
   } finally {
     await built.close();
+    if (!url) rmSync(built.kernel.config.dataDir, { recursive: true, force: true });
     await sink.close();
   }
 }
