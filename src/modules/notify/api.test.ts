@@ -174,6 +174,9 @@ describe('sending with the official client', () => {
     const page = await t.app.inject({ url: path, headers: { accept: 'text/html' } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Confirm your email address');
+    const welsh = await t.app.inject({ url: path, headers: { accept: 'text/html', cookie: 'lang=cy' } });
+    expect(welsh.body).toContain('Cadarnhewch eich cyfeiriad e-bost');
+    expect(welsh.body).toContain('I lawrlwytho report.csv, rhowch y cyfeiriad e-bost yr anfonwyd y ffeil ato.');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
     const cookie = ([] as string[]).concat(page.headers['set-cookie'] as any).map((c) => c.split(';')[0]).join('; ');
     const post = (email: string) => t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, accept: 'text/html' }, payload: new URLSearchParams({ _csrf: csrf, email }).toString() });

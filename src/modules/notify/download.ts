@@ -5,15 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { NotFound } from '../../kernel/errors.js';
 import { str, type FormBody } from '../../kernel/forms.js';
-import { renderPage } from '../../kernel/views.js';
+import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { NotifyService } from './service.js';
 
 export function downloadPages(app: FastifyInstance, k: Kernel, service: NotifyService) {
+  const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
   const find = async (req: FastifyRequest) => {
     const { serviceId, docId } = req.params as { serviceId: string; docId: string };
     const key = String((req.query as Record<string, unknown>).key ?? '');
     const doc = await service.document(serviceId, docId, key);
-    if (!doc) throw new NotFound('This link has expired or is not right');
+    if (!doc) throw new NotFound(t(req)('notify.download.expired'));
     return { doc, action: `/notify/d/${serviceId}/${docId}?key=${encodeURIComponent(key)}` };
   };
   const file = (reply: FastifyReply, doc: { filename: string | null; mime_type: string; content: Uint8Array }) => {
@@ -22,7 +23,7 @@ export function downloadPages(app: FastifyInstance, k: Kernel, service: NotifySe
       .header('x-content-type-options', 'nosniff').type(doc.mime_type).send(Buffer.from(doc.content));
   };
   const page = (req: FastifyRequest, reply: FastifyReply, ctx: Record<string, unknown>) =>
-    renderPage(k.views, req, reply, 'notify/views/download.njk', { title: ctx.confirm ? 'Confirm your email address' : 'Download your file', ...ctx });
+    renderPage(k.views, req, reply, 'notify/views/download.njk', { title: t(req)(ctx.confirm ? 'notify.download.confirmTitle' : 'notify.download.downloadTitle'), ...ctx });
 
   app.get('/notify/d/:serviceId/:docId', { config: { rateLimit: { max: 60, timeWindow: '1 minute' } } }, async (req, reply) => {
     const { doc, action } = await find(req);
@@ -35,7 +36,7 @@ export function downloadPages(app: FastifyInstance, k: Kernel, service: NotifySe
     const { doc, action } = await find(req);
     const email = str(req.body as FormBody | undefined, 'email', 320);
     if (!doc.confirm_email || (email && service.documentEmailMatches(doc, email))) return file(reply, doc);
-    const message = email ? 'This is not the email address the file was sent to' : 'Enter your email address';
+    const message = t(req)(email ? 'notify.download.wrongEmail' : 'notify.download.enterEmail');
     reply.status(400);
     return page(req, reply, { confirm: true, action, filename: doc.filename, email, errorList: [{ text: message, href: '#email' }], errors: { email: { text: message } } });
   });
