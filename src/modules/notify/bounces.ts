@@ -12,6 +12,7 @@ import type { Config } from '../../config.js';
 import type { Kernel } from '../../kernel/module.js';
 import type { Delivery } from './delivery.js';
 import { decisive, readReports, statusFor, type Report } from './dsn.js';
+import { store } from './store.js';
 
 /** Reports and returned headers are small; our emails carry no attachments (files go by link). */
 export const MAX_REPORT_BYTES = 1024 * 1024;
@@ -53,18 +54,17 @@ export function createBounces(k: Kernel, delivery: Delivery) {
     const status = statusFor(r);
     const kind = r.kind === 'complaint' ? 'complaint' : status ? 'bounce' : r.action === 'delayed' ? 'delay' : 'delivery';
     await db.transaction(async (tx) => {
-      const { rows: [n] } = await tx.query<{ service_id: string; status: string; attempt_id: string | null }>(
-        `SELECT service_id, status, attempt_id FROM notify.notifications WHERE id = $1 AND type = 'email' FOR UPDATE`, [id]);
+      const n = await store.emailForReport(tx, id);
       if (!n) { log.info({ id }, 'notify: bounce for a notification that no longer exists; dropped'); return; }
       // A relay can bounce before our attempt has written "delivered": answer 4xx so the sender
       // tries again shortly, rather than lose the bounce under that outcome.
       if (status && n.status === 'sending' && n.attempt_id) throw new InFlight();
       const response = `bounce: ${r.action} ${r.status}${r.diagnostic ? `; ${r.diagnostic}` : ''}`.trim();
       const changed = status ? await delivery.bounced(tx, id, status, response) : null;
-      await tx.query(
-        `INSERT INTO notify.email_reports (notification_id, service_id, kind, action, dsn_status, diagnostic, recipient, new_status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notification_id, kind, action, dsn_status) DO NOTHING`,
-        [id, n.service_id, kind, r.action.slice(0, 50), r.status, r.diagnostic?.slice(0, 1000) ?? null, r.recipient?.slice(0, 320) ?? null, changed?.status ?? null]);
+      await store.insertEmailReport(tx, {
+        notification_id: id, service_id: n.service_id, kind, action: r.action.slice(0, 50), dsn_status: r.status,
+        diagnostic: r.diagnostic?.slice(0, 1000) ?? null, recipient: r.recipient?.slice(0, 320) ?? null, new_status: changed?.status ?? null,
+      });
       log.info({ id, kind, action: r.action, dsn: r.status, status: changed?.status ?? n.status }, 'notify: email report received');
     });
   }

@@ -133,6 +133,18 @@ export const store = {
     const { rows } = await db.query<NotificationRow>(`SELECT ${N_COLS} FROM notify.notifications WHERE id = $1 AND service_id = $2`, [id, serviceId]);
     return rows[0] ?? null;
   },
+  /** An email, locked, for applying a report mailed back about it (bounces.ts). */
+  async emailForReport(db: Queryable, id: string) {
+    return (await db.query<{ service_id: string; status: string; attempt_id: string | null }>(
+      `SELECT service_id, status, attempt_id FROM notify.notifications WHERE id = $1 AND type = 'email' FOR UPDATE`, [id])).rows[0] ?? null;
+  },
+  /** Keeps a report mailed back about an email; the same report again is kept once. */
+  async insertEmailReport(db: Queryable, r: { notification_id: string; service_id: string; kind: string; action: string; dsn_status: string; diagnostic: string | null; recipient: string | null; new_status: string | null }) {
+    await db.query(
+      `INSERT INTO notify.email_reports (notification_id, service_id, kind, action, dsn_status, diagnostic, recipient, new_status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notification_id, kind, action, dsn_status) DO NOTHING`,
+      [r.notification_id, r.service_id, r.kind, r.action, r.dsn_status, r.diagnostic, r.recipient, r.new_status]);
+  },
   /** Bounces, delays and complaints mailed back about one email (bounces.ts), oldest first. */
   async emailReports(db: Queryable, serviceId: string, notificationId: string) {
     return (await db.query<{ kind: string; action: string; dsn_status: string; diagnostic: string | null; new_status: string | null; received_at: Date }>(

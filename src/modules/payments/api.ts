@@ -34,14 +34,14 @@ export interface ApiDeps {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { payScope?: Scope; payKeyHash?: string | null }
+  interface FastifyRequest { payScope?: Scope; payKey?: { secret: string; hash: string } | null }
 }
 
-/** SHA-256 of the request's bearer key, or null without one: worked out once per request (rate limit, then key check). */
-function keyHashOf(req: FastifyRequest): string | null {
-  if (req.payKeyHash !== undefined) return req.payKeyHash;
+/** The request's bearer key and its SHA-256, or null without one: worked out once per request (rate limit, then key check). */
+function keyOf(req: FastifyRequest): { secret: string; hash: string } | null {
+  if (req.payKey !== undefined) return req.payKey;
   const secret = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-  return (req.payKeyHash = secret ? sha256(secret) : null);
+  return (req.payKey = secret ? { secret, hash: sha256(secret) } : null);
 }
 
 /** Registers the API in its own scope: its key check, JSON parser and validator stay inside /pay/v1. */
@@ -52,14 +52,13 @@ export function paymentsApi(parent: FastifyInstance, d: ApiDeps) {
 function routes(app: FastifyInstance, d: ApiDeps) {
   const { payments, refunds, urls } = d;
   app.decorateRequest('payScope', undefined);
-  app.decorateRequest('payKeyHash', undefined);
+  app.decorateRequest('payKey', undefined);
 
   // Verified keys are remembered briefly (by hash) so a busy integration costs one lookup per window.
   const cache = new Map<string, { scope: Scope | null; until: number }>();
   d.onKeysChanged(() => cache.clear());
   const unauthorised = () => new PayError(401, 'unauthorised', 'Credentials are required to access this resource.');
-  async function verify(req: FastifyRequest, h: string): Promise<Scope> {
-    const secret = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')![1];
+  async function verify({ secret, hash: h }: { secret: string; hash: string }): Promise<Scope> {
     const key = await d.verifyKey(secret);
     const scope = key && key.serviceId && (key.type === 'live' || key.type === 'test') ? { serviceId: key.serviceId, live: key.type === 'live', keyId: key.keyId } : null;
     if (d.keyCacheSeconds > 0) {
@@ -83,7 +82,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     if (max === undefined) return done();
     const now = Math.floor(Date.now() / 1000);
     if (now !== second) { second = now; counts = new Map(); }
-    const k = `${req.routeOptions.url}|${keyHashOf(req) ?? `ip:${req.ip}`}`;
+    const k = `${req.routeOptions.url}|${keyOf(req)?.hash ?? `ip:${req.ip}`}`;
     const n = (counts.get(k) ?? 0) + 1;
     counts.set(k, n);
     if (n <= max) return done();
@@ -106,15 +105,15 @@ function routes(app: FastifyInstance, d: ApiDeps) {
   // A callback hook: with the key remembered (the usual case) the scope is set without a promise.
   app.addHook('preHandler', (req, _reply, done) => {
     if (req.url.startsWith(AUTH_PATH)) return done(); // secured by its one-time token instead
-    const h = keyHashOf(req);
-    if (!h) return done(unauthorised());
-    const hit = cache.get(h);
+    const key = keyOf(req);
+    if (!key) return done(unauthorised());
+    const hit = cache.get(key.hash);
     if (hit && hit.until > Date.now()) {
       if (!hit.scope) return done(unauthorised());
       req.payScope = hit.scope;
       return done();
     }
-    verify(req, h).then((scope) => { req.payScope = scope; done(); }, done);
+    verify(key).then((scope) => { req.payScope = scope; done(); }, done);
   });
   const scope = (req: FastifyRequest) => req.payScope!;
   const actor = (req: FastifyRequest) => `apikey:${req.payScope!.keyId}`;
