@@ -28,48 +28,95 @@ const log = (s: string) => process.stderr.write(s + '\n');
 // The machine is shared: every figure is printed with the 1-minute load average when it was taken.
 const load = () => Math.round(loadavg()[0] * 100) / 100;
 
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 const ms = (v: number) => Math.round(v * 1000) / 1000;
 async function timed(n: number, f: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) { const t = process.hrtime.bigint(); await f(i); out.push(Number(process.hrtime.bigint() - t) / 1e6); }
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await f(i);
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
   return out;
 }
 const stats = (xs: number[]) => ({ p50: ms(pct(xs, 50)), p95: ms(pct(xs, 95)), p99: ms(pct(xs, 99)) });
 
-interface SizeResult { count: number; importSeconds?: number; records?: number; recordsPerSecond?: number; importLoad?: number; find: ReturnType<typeof stats>; findLoad?: number }
+interface SizeResult {
+  count: number;
+  importSeconds?: number;
+  records?: number;
+  recordsPerSecond?: number;
+  importLoad?: number;
+  find: ReturnType<typeof stats>;
+  findLoad?: number;
+}
 
-async function withDataset<T>(count: number, fn: (built: BuiltApp, info: { records: number; seconds: number; load: number }) => Promise<T>): Promise<T> {
+async function withDataset<T>(
+  count: number,
+  fn: (built: BuiltApp, info: { records: number; seconds: number; load: number }) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'abp-bench-'));
   const file = join(dir, `AddressBasePremium_FULL_${count}.csv`);
   const db = await freshPostgres(PG_BASE);
   try {
     let t = Date.now();
     await writeAbpCsv(file, { count, seed: 1 });
-    log(`  generated ${count.toLocaleString()} addresses (${Math.round(statSync(file).size / 1e6)} MB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `  generated ${count.toLocaleString()} addresses (${Math.round(statSync(file).size / 1e6)} MB) in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
     const built = await buildApp({ config: testConfig({ databaseUrl: db.url, logLevel: 'silent' }) });
     try {
       t = Date.now();
       let last = 0;
       const loads: number[] = [];
       const r = await built.modules.addresses.importAddresses([file], {
-        onProgress: (p) => { if (Date.now() - last > 5000) { last = Date.now(); loads.push(load()); log(`    ${p.phase}: ${p.records.toLocaleString()} records, ${p.uprnsDone.toLocaleString()}/${p.uprnsTotal.toLocaleString()} UPRNs indexed`); } },
+        onProgress: (p) => {
+          if (Date.now() - last > 5000) {
+            last = Date.now();
+            loads.push(load());
+            log(
+              `    ${p.phase}: ${p.records.toLocaleString()} records, ${p.uprnsDone.toLocaleString()}/${p.uprnsTotal.toLocaleString()} UPRNs indexed`,
+            );
+          }
+        },
       });
       const seconds = (Date.now() - t) / 1000;
       loads.push(load());
       const l = Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100; // mean over the import
-      log(`  imported ${r.records.toLocaleString()} records in ${seconds.toFixed(1)} s (${Math.round(r.records / seconds).toLocaleString()} records/s), ${r.places.toLocaleString()} places; load ${l}`);
+      log(
+        `  imported ${r.records.toLocaleString()} records in ${seconds.toFixed(1)} s (${Math.round(r.records / seconds).toLocaleString()} records/s), ${r.places.toLocaleString()} places; load ${l}`,
+      );
       return await fn(built, { records: r.records, seconds, load: l });
-    } finally { await built.close(); }
-  } finally { await db.drop(); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await built.close();
+    }
+  } finally {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Free-text queries people type: the evaluation set plus addresses sampled from the data. */
 async function findQueries(built: BuiltApp, n: number): Promise<string[]> {
   const { rows } = await built.kernel.db.query<{ q: string }>(
-    `SELECT doc->>'ADDRESS' AS q FROM addresses.place TABLESAMPLE SYSTEM (1) WHERE dataset = 'DPA' AND lang = 'EN' LIMIT $1`, [n]);
+    `SELECT doc->>'ADDRESS' AS q FROM addresses.place TABLESAMPLE SYSTEM (1) WHERE dataset = 'DPA' AND lang = 'EN' LIMIT $1`,
+    [n],
+  );
   const evalQueries = loadEvalSet().map((c) => c.query);
-  return [...evalQueries, ...rows.map((r, i) => (i % 2 ? r.q.toLowerCase().replace(/,/g, '').replace(/ ROAD\b/i, ' rd') : r.q.replace(/, [A-Z0-9]+ [0-9][A-Z]{2}$/, '')))];
+  return [
+    ...evalQueries,
+    ...rows.map((r, i) =>
+      i % 2
+        ? r.q
+            .toLowerCase()
+            .replace(/,/g, '')
+            .replace(/ ROAD\b/i, ' rd')
+        : r.q.replace(/, [A-Z0-9]+ [0-9][A-Z]{2}$/, ''),
+    ),
+  ];
 }
 
 async function findLatency(built: BuiltApp, queries: string[]) {
@@ -81,13 +128,21 @@ async function findLatency(built: BuiltApp, queries: string[]) {
 
 async function main() {
   const started = Date.now();
-  log(`Addresses benchmark on PostgreSQL (${QUICK ? 'quick' : 'full'}): ${MAIN.toLocaleString()} addresses${EXTRA.length ? `, find also at ${EXTRA.map((n) => n.toLocaleString()).join(' and ')}` : ''}`);
+  log(
+    `Addresses benchmark on PostgreSQL (${QUICK ? 'quick' : 'full'}): ${MAIN.toLocaleString()} addresses${EXTRA.length ? `, find also at ${EXTRA.map((n) => n.toLocaleString()).join(' and ')}` : ''}`,
+  );
   const sizes: SizeResult[] = [];
   const main = await withDataset(MAIN, async (built, imp) => {
     const db = built.kernel.db;
     const svc = built.modules.addresses.service;
-    const uprns = (await db.query<{ uprn: number }>('SELECT uprn FROM addresses.blpu TABLESAMPLE SYSTEM (2) LIMIT 2000')).rows.map((r) => Number(r.uprn));
-    const postcodes = (await db.query<{ pc: string }>(`SELECT DISTINCT outward || ' ' || inward AS pc FROM addresses.place TABLESAMPLE SYSTEM (2) WHERE outward IS NOT NULL LIMIT 2000`)).rows.map((r) => r.pc);
+    const uprns = (await db.query<{ uprn: number }>('SELECT uprn FROM addresses.blpu TABLESAMPLE SYSTEM (2) LIMIT 2000')).rows.map((r) =>
+      Number(r.uprn),
+    );
+    const postcodes = (
+      await db.query<{ pc: string }>(
+        `SELECT DISTINCT outward || ' ' || inward AS pc FROM addresses.place TABLESAMPLE SYSTEM (2) WHERE outward IS NOT NULL LIMIT 2000`,
+      )
+    ).rows.map((r) => r.pc);
     const o = { filters: filters(['DPA']), offset: 0, maxresults: 100, outputSrs: 'EPSG:27700' as const };
     await timed(200, (i) => db.query('SELECT * FROM addresses.blpu WHERE uprn = $1', [uprns[i % uprns.length]]));
     const baseline = stats(await timed(3000, (i) => db.query('SELECT * FROM addresses.blpu WHERE uprn = $1', [uprns[i % uprns.length]])));
@@ -98,63 +153,115 @@ async function main() {
     const find = stats(await findLatency(built, queries));
     const findLoad = load();
     // Throughput: concurrent callers sharing the pool (the way a server's requests do).
-    const callers = 8, seconds = QUICK ? 3 : 8;
+    const callers = 8,
+      seconds = QUICK ? 3 : 8;
     let done = 0;
     const until = Date.now() + seconds * 1000;
-    await Promise.all(Array.from({ length: callers }, async (_, c) => {
-      const fo = { ...o, maxresults: 10, matchprecision: 1 };
-      for (let i = c; Date.now() < until; i += callers) { await svc.find(queries[i % queries.length], fo); done++; }
-    }));
+    await Promise.all(
+      Array.from({ length: callers }, async (_, c) => {
+        const fo = { ...o, maxresults: 10, matchprecision: 1 };
+        for (let i = c; Date.now() < until; i += callers) {
+          await svc.find(queries[i % queries.length], fo);
+          done++;
+        }
+      }),
+    );
     const findsPerSecond = Math.round(done / seconds);
     const throughputLoad = load();
     // The baseline's throughput the same way (8 callers, same pool), right after.
     let pk = 0;
     const pkUntil = Date.now() + 3000;
-    await Promise.all(Array.from({ length: callers }, async (_, c) => {
-      for (let i = c; Date.now() < pkUntil; i += callers) { await db.query('SELECT * FROM addresses.blpu WHERE uprn = $1', [uprns[i % uprns.length]]); pk++; }
-    }));
+    await Promise.all(
+      Array.from({ length: callers }, async (_, c) => {
+        for (let i = c; Date.now() < pkUntil; i += callers) {
+          await db.query('SELECT * FROM addresses.blpu WHERE uprn = $1', [uprns[i % uprns.length]]);
+          pk++;
+        }
+      }),
+    );
     const baselinePerSecond = Math.round(pk / 3);
     // Recall on the labelled set.
     const cases = loadEvalSet();
-    let at1 = 0, at5 = 0;
+    let at1 = 0,
+      at5 = 0;
     for (const c of cases) {
       const page = await svc.find(c.query, { ...o, maxresults: 5, matchprecision: 1 });
       const got = page.results.map((r: any) => r.DPA.UPRN);
       if (got[0] === c.uprn) at1++;
       if (got.includes(c.uprn)) at5++;
     }
-    sizes.push({ count: MAIN, importSeconds: imp.seconds, records: imp.records, recordsPerSecond: Math.round(imp.records / imp.seconds), importLoad: imp.load, find, findLoad });
+    sizes.push({
+      count: MAIN,
+      importSeconds: imp.seconds,
+      records: imp.records,
+      recordsPerSecond: Math.round(imp.records / imp.seconds),
+      importLoad: imp.load,
+      find,
+      findLoad,
+    });
     return {
-      baseline, postcode, lookupLoad, find, findLoad, findsPerSecond, throughputLoad, baselinePerSecond,
-      recall1: at1 / cases.length, recall5: at5 / cases.length, cases: cases.length, recordsPerSecond: Math.round(imp.records / imp.seconds), importLoad: imp.load,
+      baseline,
+      postcode,
+      lookupLoad,
+      find,
+      findLoad,
+      findsPerSecond,
+      throughputLoad,
+      baselinePerSecond,
+      recall1: at1 / cases.length,
+      recall5: at5 / cases.length,
+      cases: cases.length,
+      recordsPerSecond: Math.round(imp.records / imp.seconds),
+      importLoad: imp.load,
     };
   });
   for (const n of EXTRA) {
     await withDataset(n, async (built, imp) => {
       const find = stats(await findLatency(built, await findQueries(built, 1500)));
-      sizes.push({ count: n, importSeconds: imp.seconds, records: imp.records, recordsPerSecond: Math.round(imp.records / imp.seconds), importLoad: imp.load, find, findLoad: load() });
+      sizes.push({
+        count: n,
+        importSeconds: imp.seconds,
+        records: imp.records,
+        recordsPerSecond: Math.round(imp.records / imp.seconds),
+        importLoad: imp.load,
+        find,
+        findLoad: load(),
+      });
     });
   }
   sizes.sort((a, b) => a.count - b.count);
   const checks = [
-    { name: 'postcode p50 < 2 ms', pass: main.postcode.p50 < 2 }, { name: 'postcode p99 < 10 ms', pass: main.postcode.p99 < 10 },
-    { name: 'find p95 < 30 ms', pass: main.find.p95 < 30 }, { name: '≥ 1,000 finds/s', pass: main.findsPerSecond >= 1000 },
-    { name: 'import ≥ 30,000 records/s', pass: main.recordsPerSecond >= 30000 }, { name: 'recall@1 ≥ 0.95', pass: main.recall1 >= 0.95 },
+    { name: 'postcode p50 < 2 ms', pass: main.postcode.p50 < 2 },
+    { name: 'postcode p99 < 10 ms', pass: main.postcode.p99 < 10 },
+    { name: 'find p95 < 30 ms', pass: main.find.p95 < 30 },
+    { name: '≥ 1,000 finds/s', pass: main.findsPerSecond >= 1000 },
+    { name: 'import ≥ 30,000 records/s', pass: main.recordsPerSecond >= 30000 },
+    { name: 'recall@1 ≥ 0.95', pass: main.recall1 >= 0.95 },
   ];
   const result = { quick: QUICK, addresses: MAIN, ...main, sizes, checks, seconds: Math.round((Date.now() - started) / 1000) };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'addresses.json'), JSON.stringify(result, null, 2) + '\n');
   const line = (s: string) => process.stdout.write(s + '\n');
   line(`\nAddresses at ${MAIN.toLocaleString()} (PostgreSQL; times in ms)`);
-  line(`  primary-key lookup (baseline)  p50 ${main.baseline.p50}  p95 ${main.baseline.p95}  p99 ${main.baseline.p99}   (load ${main.lookupLoad})`);
+  line(
+    `  primary-key lookup (baseline)  p50 ${main.baseline.p50}  p95 ${main.baseline.p95}  p99 ${main.baseline.p99}   (load ${main.lookupLoad})`,
+  );
   line(`  postcode                       p50 ${main.postcode.p50}  p95 ${main.postcode.p95}  p99 ${main.postcode.p99}`);
   line(`  find                           p50 ${main.find.p50}  p95 ${main.find.p95}  p99 ${main.find.p99}   (load ${main.findLoad})`);
-  line(`  find throughput                ${main.findsPerSecond.toLocaleString()} finds/s (8 concurrent callers; load ${main.throughputLoad}; baseline ${main.baselinePerSecond.toLocaleString()} primary-key lookups/s)`);
+  line(
+    `  find throughput                ${main.findsPerSecond.toLocaleString()} finds/s (8 concurrent callers; load ${main.throughputLoad}; baseline ${main.baselinePerSecond.toLocaleString()} primary-key lookups/s)`,
+  );
   line(`  import                         ${main.recordsPerSecond.toLocaleString()} records/s (load ${main.importLoad})`);
   line(`  recall@1 ${main.recall1.toFixed(3)}  recall@5 ${main.recall5.toFixed(3)}  (${main.cases} labelled queries)`);
-  for (const s of sizes) line(`  find at ${s.count.toLocaleString().padStart(9)}: p50 ${s.find.p50}  p95 ${s.find.p95}  p99 ${s.find.p99} (load ${s.findLoad})   (import ${s.recordsPerSecond?.toLocaleString()} records/s, load ${s.importLoad})`);
+  for (const s of sizes)
+    line(
+      `  find at ${s.count.toLocaleString().padStart(9)}: p50 ${s.find.p50}  p95 ${s.find.p95}  p99 ${s.find.p99} (load ${s.findLoad})   (import ${s.recordsPerSecond?.toLocaleString()} records/s, load ${s.importLoad})`,
+    );
   for (const c of checks) line(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}`);
   process.exitCode = checks.every((c) => c.pass) ? 0 : 1;
 }
 
-main().catch((err) => { console.error(err); process.exit(2); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(2);
+});

@@ -16,7 +16,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
-import { Browser, freePort } from '../src/modules/identity/test-support.js';
+import { Browser, freePort } from '../src/modules/identity/testing.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -31,9 +31,26 @@ const TARGET = 0.5;
 const PG_BASE = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const log = (s: string) => process.stderr.write(s + '\n');
 
-export interface IdentityBenchResult { db: 'postgres' | 'pglite'; baselineFlowsPerSec: number; cityscapeFlowsPerSec: number; ratio: number; target: number; pass: boolean; errors: number }
+export interface IdentityBenchResult {
+  db: 'postgres' | 'pglite';
+  baselineFlowsPerSec: number;
+  cityscapeFlowsPerSec: number;
+  ratio: number;
+  target: number;
+  pass: boolean;
+  errors: number;
+}
 
-interface Target { authorize: string; token: string; userinfo: string; clientId: string; secret: string; redirectUri: string; extra: Record<string, string>; cookies: string[] }
+interface Target {
+  authorize: string;
+  token: string;
+  userinfo: string;
+  clientId: string;
+  secret: string;
+  redirectUri: string;
+  extra: Record<string, string>;
+  cookies: string[];
+}
 
 /** The load client, in its own process: WORKERS loops of authorize → token → userinfo. */
 const CLIENT = `
@@ -74,9 +91,14 @@ async function flow(cookies) {
 `;
 
 async function drive(t: Target, duration: number): Promise<{ done: number; errors: number; seconds: number; firstError: string | null }> {
-  const child = spawn(process.execPath, ['-e', CLIENT], { env: { ...process.env, BENCH_CLIENT: JSON.stringify({ ...t, duration }) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', CLIENT], {
+    env: { ...process.env, BENCH_CLIENT: JSON.stringify({ ...t, duration }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
   await new Promise((r) => child.on('exit', r));
   return JSON.parse(out);
 }
@@ -100,12 +122,23 @@ async function profiled<T>(fn: () => Promise<T>): Promise<T> {
     const t = self.get(node.id) ?? 0;
     total += t;
     const url = node.callFrame.url;
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? 'src/' + (url.split('/src/')[1] ?? '').split('/').slice(0, 2).join('/') : url ? 'node:' + url.split('/').pop() : node.callFrame.functionName || '(native)');
+    const pkg =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+      (url.includes('/src/')
+        ? 'src/' + (url.split('/src/')[1] ?? '').split('/').slice(0, 2).join('/')
+        : url
+          ? 'node:' + url.split('/').pop()
+          : node.callFrame.functionName || '(native)');
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
     const name = `${node.callFrame.functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${node.callFrame.lineNumber + 1}`;
     byFn.set(name, (byFn.get(name) ?? 0) + t);
   }
-  const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, t]) => `    ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, t]) => `    ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
   log(`  self time by package:\n${top(byPkg, 15)}\n  by function:\n${top(byFn, 25)}`);
   return result;
 }
@@ -117,8 +150,17 @@ async function startBaseline(): Promise<{ server: Server; target: Omit<Target, '
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const redirectUri = 'http://127.0.0.1:9/callback';
   const provider = new Provider(issuer, {
-    clients: [{ client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'], token_endpoint_auth_method: 'client_secret_post', id_token_signed_response_alg: 'ES256' }],
+    clients: [
+      {
+        client_id: 'bench',
+        client_secret: 'bench-secret-bench-secret-bench-secret',
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_post',
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'bench', alg: 'ES256', use: 'sig' } as never] },
     findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: 'bench@example.org', email_verified: true }) }),
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
@@ -127,7 +169,15 @@ async function startBaseline(): Promise<{ server: Server; target: Omit<Target, '
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
     cookies: { keys: ['bench-cookie-key'] },
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 3600, RefreshToken: 30 * 86400, Session: 86400, Grant: 30 * 86400 },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 30 * 86400,
+      Session: 86400,
+      Grant: 30 * 86400,
+    },
   });
   const handler = provider.callback();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -136,18 +186,45 @@ async function startBaseline(): Promise<{ server: Server; target: Omit<Target, '
       const d = await provider.interactionDetails(req, res);
       const grant = new provider.Grant({ accountId: 'bench-user', clientId: 'bench' });
       grant.addOIDCScope('openid email');
-      await provider.interactionFinished(req, res, { login: { accountId: 'bench-user' }, consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: 'bench-user' }, consent: { grantId: await grant.save() } },
+        { mergeWithLastSubmission: false },
+      );
       void d;
-    })().catch((e) => { res.statusCode = 500; res.end(String(e)); });
+    })().catch((e) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  const target = { authorize: `${issuer}/auth`, token: `${issuer}/token`, userinfo: `${issuer}/me`, clientId: 'bench', secret: 'bench-secret-bench-secret-bench-secret', redirectUri, extra: {} };
+  const target = {
+    authorize: `${issuer}/auth`,
+    token: `${issuer}/token`,
+    userinfo: `${issuer}/me`,
+    clientId: 'bench',
+    secret: 'bench-secret-bench-secret-bench-secret',
+    redirectUri,
+    extra: {},
+  };
   return {
-    server, target,
+    server,
+    target,
     async signIn() {
       const b = new Browser(issuer);
       const url = new URL(target.authorize);
-      for (const [k, v] of Object.entries({ client_id: 'bench', redirect_uri: redirectUri, response_type: 'code', scope: 'openid email', nonce: 'n', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+      for (const [k, v] of Object.entries({
+        client_id: 'bench',
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        scope: 'openid email',
+        nonce: 'n',
+        state: 's',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }))
+        url.searchParams.set(k, v);
       const r = await b.go(url.href);
       if (!r.location?.includes('code=')) throw new Error(`baseline sign-in failed: ${r.status}`);
       return b.cookiesFor('/auth');
@@ -155,42 +232,80 @@ async function startBaseline(): Promise<{ server: Server; target: Omit<Target, '
   };
 }
 
-async function startCityscape(): Promise<{ built: BuiltApp; target: Omit<Target, 'cookies'>; signIn(): Promise<string>; drop(): Promise<void> }> {
+async function startCityscape(): Promise<{
+  built: BuiltApp;
+  target: Omit<Target, 'cookies'>;
+  signIn(): Promise<string>;
+  drop(): Promise<void>;
+}> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const fresh = PGLITE ? null : await freshPostgres(PG_BASE);
-  const built = await buildApp({ config: testConfig({ publicUrl: baseUrl, databaseUrl: fresh?.url, rateLimitPerMinute: 10_000_000, logLevel: 'silent' }) });
+  const built = await buildApp({
+    config: testConfig({ publicUrl: baseUrl, databaseUrl: fresh?.url, rateLimitPerMinute: 10_000_000, logLevel: 'silent' }),
+  });
   await built.app.listen({ port, host: '127.0.0.1' });
   await built.modules.catalogue.seedDemo!();
   const service = await built.modules.catalogue.service.getService('apply-for-a-blue-badge');
   const redirectUri = 'http://127.0.0.1:9/callback';
-  const { client, secret } = await built.modules.identity.createClient({ kind: 'cli' }, {
-    serviceId: service.id, name: 'Bench', redirectUris: [redirectUri], scopes: ['email'],
-  });
+  const { client, secret } = await built.modules.identity.createClient(
+    { kind: 'cli' },
+    {
+      serviceId: service.id,
+      name: 'Bench',
+      redirectUris: [redirectUri],
+      scopes: ['email'],
+    },
+  );
   const email = 'bench@example.org';
   const password = 'bench password 1';
   await built.modules.identity.accounts.createAccount(email, password);
   const issuer = `${baseUrl}/identity`;
   const extra = { vtr: '["Cl"]' };
-  const target = { authorize: `${issuer}/authorize`, token: `${issuer}/token`, userinfo: `${issuer}/userinfo`, clientId: client.clientId, secret: secret!, redirectUri, extra };
+  const target = {
+    authorize: `${issuer}/authorize`,
+    token: `${issuer}/token`,
+    userinfo: `${issuer}/userinfo`,
+    clientId: client.clientId,
+    secret: secret!,
+    redirectUri,
+    extra,
+  };
   return {
-    built, target,
+    built,
+    target,
     async signIn() {
       const b = new Browser(baseUrl);
       const url = new URL(target.authorize);
-      for (const [k, v] of Object.entries({ client_id: client.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid email', nonce: 'n', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...extra })) url.searchParams.set(k, v);
+      for (const [k, v] of Object.entries({
+        client_id: client.clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        scope: 'openid email',
+        nonce: 'n',
+        state: 's',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        ...extra,
+      }))
+        url.searchParams.set(k, v);
       await b.go(url.href);
       const r = await b.submit('/identity/sign-in', { email, password });
       if (!r.location?.includes('code=')) throw new Error(`Cityscape sign-in failed: ${r.status} ${r.url}`);
       return b.cookiesFor('/identity/authorize');
     },
-    async drop() { await built.close(); await fresh?.drop(); },
+    async drop() {
+      await built.close();
+      await fresh?.drop();
+    },
   };
 }
 
 export async function identityBench(): Promise<IdentityBenchResult> {
   const db = PGLITE ? 'pglite' : 'postgres';
-  log(`[identity] authorization-code flows per second, ${WORKERS} clients, ${DURATION}s × ${ROUNDS} rounds, ${cpus().length} CPUs, Cityscape on ${db}`);
+  log(
+    `[identity] authorization-code flows per second, ${WORKERS} clients, ${DURATION}s × ${ROUNDS} rounds, ${cpus().length} CPUs, Cityscape on ${db}`,
+  );
   const baseline = await startBaseline();
   const city = await startCityscape();
   try {
@@ -209,7 +324,10 @@ export async function identityBench(): Promise<IdentityBenchResult> {
     let errors = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const rate: Record<string, number> = {};
-      for (const [name, t] of [['base', base], ['ours', ours]] as const) {
+      for (const [name, t] of [
+        ['base', base],
+        ['ours', ours],
+      ] as const) {
         const r = PROFILE && name === 'ours' ? await profiled(() => drive(t, DURATION)) : await drive(t, DURATION);
         totals[name].done += r.done;
         totals[name].seconds += r.seconds;
@@ -218,13 +336,25 @@ export async function identityBench(): Promise<IdentityBenchResult> {
         if (r.errors) log(`  ${name}: ${r.errors} errors (${r.firstError})`);
       }
       ratios.push(rate.ours / rate.base);
-      log(`  round ${round + 1}: oidc-provider (memory) ${rate.base.toFixed(1)}, Cityscape (${db}) ${rate.ours.toFixed(1)} flows/s — ${(100 * rate.ours / rate.base).toFixed(0)}%`);
+      log(
+        `  round ${round + 1}: oidc-provider (memory) ${rate.base.toFixed(1)}, Cityscape (${db}) ${rate.ours.toFixed(1)} flows/s — ${((100 * rate.ours) / rate.base).toFixed(0)}%`,
+      );
     }
     const baselineFlowsPerSec = totals.base.done / totals.base.seconds;
     const cityscapeFlowsPerSec = totals.ours.done / totals.ours.seconds;
     const ratio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
-    const result = { db, baselineFlowsPerSec, cityscapeFlowsPerSec, ratio, target: TARGET, pass: ratio >= TARGET && errors === 0, errors } as IdentityBenchResult;
-    log(`[identity] oidc-provider in memory ${baselineFlowsPerSec.toFixed(1)} flows/s, Cityscape on ${db} ${cityscapeFlowsPerSec.toFixed(1)} flows/s (means); median ratio of the rounds ${(ratio * 100).toFixed(0)}% (target ≥ ${TARGET * 100}%) ${result.pass ? 'PASS' : 'FAIL'}`);
+    const result = {
+      db,
+      baselineFlowsPerSec,
+      cityscapeFlowsPerSec,
+      ratio,
+      target: TARGET,
+      pass: ratio >= TARGET && errors === 0,
+      errors,
+    } as IdentityBenchResult;
+    log(
+      `[identity] oidc-provider in memory ${baselineFlowsPerSec.toFixed(1)} flows/s, Cityscape on ${db} ${cityscapeFlowsPerSec.toFixed(1)} flows/s (means); median ratio of the rounds ${(ratio * 100).toFixed(0)}% (target ≥ ${TARGET * 100}%) ${result.pass ? 'PASS' : 'FAIL'}`,
+    );
     return result;
   } finally {
     await new Promise((r) => baseline.server.close(r));
@@ -233,5 +363,14 @@ export async function identityBench(): Promise<IdentityBenchResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  identityBench().then((r) => { process.stdout.write(JSON.stringify(r, null, 2) + '\n'); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+  identityBench().then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

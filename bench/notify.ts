@@ -65,25 +65,37 @@ autocannon({
 });
 `;
 
-function runClient(data: Record<string, unknown>): Promise<{ requests: number; duration: number; p50: number; p99: number; non2xx: number; errors: number }> {
+function runClient(
+  data: Record<string, unknown>,
+): Promise<{ requests: number; duration: number; p50: number; p99: number; non2xx: number; errors: number }> {
   const req = createRequire(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CLIENT], { env: { ...process.env, BENCH_CLIENT: JSON.stringify({ ...data, autocannon: req.resolve('autocannon') }) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', CLIENT], {
+      env: { ...process.env, BENCH_CLIENT: JSON.stringify({ ...data, autocannon: req.resolve('autocannon') }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    child.stdout.on('data', (c) => { out += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load client exited with ${code}`))));
   });
 }
 
 const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
-const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : 0;
-const gc = () => { (globalThis as { gc?: () => void }).gc?.(); };
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : 0);
+const gc = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+};
 
 async function app(url: string | undefined, smtpUrl?: string): Promise<BuiltApp> {
   const base = testConfig();
   const config: Config = testConfig({
     // PGlite on disk, as `npm start` runs it (in memory, the 100,000 rows would be resident memory).
-    databaseUrl: url, dataDir: url ? 'memory://' : mkdtempSync(join(tmpdir(), 'cityscape-bench-notify-')), rateLimitPerMinute: 1e9, smtpUrl,
+    databaseUrl: url,
+    dataDir: url ? 'memory://' : mkdtempSync(join(tmpdir(), 'cityscape-bench-notify-')),
+    rateLimitPerMinute: 1e9,
+    smtpUrl,
     notify: { ...base.notify, rateLimitPerMinute: 1e9, dailyLimits: { email: 1e9, sms: 1e9, letter: 1e9 }, concurrency: 50 },
   });
   const built = await buildApp({ config });
@@ -97,29 +109,70 @@ async function benchDb(db: 'pglite' | 'postgres', url: string | undefined): Prom
   const built = await app(url, sink.url);
   try {
     const fx = await notifyFixture(built);
-    const tpl = await built.modules.notify.service.createTemplate(fx.service.id, { type: 'email', name: 'Bench', subject: 'Your reference ((ref))', body: 'Hello ((name)),\n\nYour reference is ((ref)).' }, 'bench@example.gov.uk');
+    const tpl = await built.modules.notify.service.createTemplate(
+      fx.service.id,
+      { type: 'email', name: 'Bench', subject: 'Your reference ((ref))', body: 'Hello ((name)),\n\nYour reference is ((ref)).' },
+      'bench@example.gov.uk',
+    );
     const port = (built.app.server.address() as AddressInfo).port;
     const key = fx.keys.live;
-    const client = (extra: Record<string, unknown>) => runClient({
-      url: `http://127.0.0.1:${port}/notify/v2/notifications/email`, serviceId: key.slice(-73, -37), secret: key.slice(-36), connections: CONNECTIONS,
-      body: JSON.stringify({ template_id: tpl.id, email_address: 'someone@example.com', personalisation: { name: 'Ada', ref: 'ABC-123' }, reference: 'bench' }),
-      ...extra,
-    });
+    const client = (extra: Record<string, unknown>) =>
+      runClient({
+        url: `http://127.0.0.1:${port}/notify/v2/notifications/email`,
+        serviceId: key.slice(-73, -37),
+        secret: key.slice(-36),
+        connections: CONNECTIONS,
+        body: JSON.stringify({
+          template_id: tpl.id,
+          email_address: 'someone@example.com',
+          personalisation: { name: 'Ada', ref: 'ABC-123' },
+          reference: 'bench',
+        }),
+        ...extra,
+      });
 
     // 1. Sends accepted per second, and a raw insert of the same row through the same driver.
     await client({ amount: 1000 });
     const api = await client({ duration: DURATION });
     const apiPerSec = (api.requests - api.non2xx) / api.duration;
-    log(`API: ${Math.round(apiPerSec)} sends/s accepted (p50 ${api.p50} ms, p99 ${api.p99} ms, non-2xx ${api.non2xx}, errors ${api.errors})`);
+    log(
+      `API: ${Math.round(apiPerSec)} sends/s accepted (p50 ${api.p50} ms, p99 ${api.p99} ms, non-2xx ${api.non2xx}, errors ${api.errors})`,
+    );
     const template = await built.modules.notify.service.template(fx.service.id, tpl.id);
     const row = () => ({
-      id: randomUUID(), service_id: fx.service.id, api_key_id: null, key_type: 'live' as const, type: 'email' as const, template_id: template.id, template_version: template.version,
-      recipient: 'someone@example.com', normalised_to: 'someone@example.com', reference: 'bench', status: 'raw', subject: 'Your reference ABC-123', body: 'Hello Ada,\n\nYour reference is ABC-123.',
-      address: null, postage: null, billable_units: 1, sender: null, one_click_unsubscribe_url: null, precompiled: false, created_by_name: null, simulated: false, scheduled_for: null,
+      id: randomUUID(),
+      service_id: fx.service.id,
+      api_key_id: null,
+      key_type: 'live' as const,
+      type: 'email' as const,
+      template_id: template.id,
+      template_version: template.version,
+      recipient: 'someone@example.com',
+      normalised_to: 'someone@example.com',
+      reference: 'bench',
+      status: 'raw',
+      subject: 'Your reference ABC-123',
+      body: 'Hello Ada,\n\nYour reference is ABC-123.',
+      address: null,
+      postage: null,
+      billable_units: 1,
+      sender: null,
+      one_click_unsubscribe_url: null,
+      precompiled: false,
+      created_by_name: null,
+      simulated: false,
+      scheduled_for: null,
     });
     let raw = 0;
     const end = Date.now() + DURATION * 1000;
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => { while (Date.now() < end) { await store.insertNotification(built.kernel.db, row()); raw++; } }));
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < end) {
+          await store.insertNotification(built.kernel.db, row());
+          raw++;
+        }
+      }),
+    );
     const rawPerSec = raw / DURATION;
     const ratio = apiPerSec / rawPerSec;
     log(`raw INSERT: ${Math.round(rawPerSec)} rows/s → API is ${(ratio * 100).toFixed(0)}% of raw`);
@@ -131,7 +184,9 @@ async function benchDb(db: 'pglite' | 'postgres', url: string | undefined): Prom
     await client({ amount: MEMORY_SENDS });
     gc();
     const after = process.memoryUsage();
-    log(`memory: rss ${mb(before.rss)} → ${mb(after.rss)} MB, heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB after ${MEMORY_SENDS} sends`);
+    log(
+      `memory: rss ${mb(before.rss)} → ${mb(after.rss)} MB, heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB after ${MEMORY_SENDS} sends`,
+    );
     // The queued backlog is not part of the delivery runs below.
     await built.kernel.db.query("UPDATE notify.notifications SET status = 'cancelled' WHERE status = 'created'");
     await built.kernel.db.query("DELETE FROM pgboss.job WHERE name = 'notify.deliver'");
@@ -141,7 +196,16 @@ async function benchDb(db: 'pglite' | 'postgres', url: string | undefined): Prom
     // 2a. Delivery rate: a backlog drained to the SMTP sink.
     const svc = built.modules.notify.service;
     const ids: string[] = [];
-    for (let i = 0; i < BACKLOG; i++) ids.push((await svc.sendEmail(fx.service.id, { templateId: tpl.id, to: `r${i}@example.com`, personalisation: { name: 'Ada', ref: String(i) } })).id);
+    for (let i = 0; i < BACKLOG; i++)
+      ids.push(
+        (
+          await svc.sendEmail(fx.service.id, {
+            templateId: tpl.id,
+            to: `r${i}@example.com`,
+            personalisation: { name: 'Ada', ref: String(i) },
+          })
+        ).id,
+      );
     const received0 = sink.received.length;
     const t0 = Date.now();
     await built.startWorkers();
@@ -156,27 +220,56 @@ async function benchDb(db: 'pglite' | 'postgres', url: string | undefined): Prom
     for (let i = 0; i < LAG_RATE * LAG_SECONDS; i++) {
       const wait = start + (i * 1000) / LAG_RATE - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pendingSends.push(svc.sendEmail(fx.service.id, { templateId: tpl.id, to: `lag${i}@example.com`, personalisation: { name: 'Ada', ref: String(i) } }).then((r) => r.id));
+      pendingSends.push(
+        svc
+          .sendEmail(fx.service.id, { templateId: tpl.id, to: `lag${i}@example.com`, personalisation: { name: 'Ada', ref: String(i) } })
+          .then((r) => r.id),
+      );
     }
     const lagIds = await Promise.all(pendingSends);
     const sentRate = lagIds.length / ((Date.now() - start) / 1000);
     let lags: number[] = [];
     for (;;) {
       const { rows } = await built.kernel.db.query<{ lag: number }>(
-        `SELECT extract(epoch FROM (completed_at - created_at)) * 1000 AS lag FROM notify.notifications WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL`, [lagIds]);
-      if (rows.length === lagIds.length) { lags = rows.map((r) => Number(r.lag)).sort((a, b) => a - b); break; }
+        `SELECT extract(epoch FROM (completed_at - created_at)) * 1000 AS lag FROM notify.notifications WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL`,
+        [lagIds],
+      );
+      if (rows.length === lagIds.length) {
+        lags = rows.map((r) => Number(r.lag)).sort((a, b) => a - b);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
-    const lag = { rate: Math.round(sentRate), sent: lagIds.length, p50: Math.round(pct(lags, 0.5)), p99: Math.round(pct(lags, 0.99)), max: Math.round(lags[lags.length - 1] ?? 0), pass: pct(lags, 0.99) < TARGETS.lagP99Ms && sentRate >= LAG_RATE * 0.9 };
+    const lag = {
+      rate: Math.round(sentRate),
+      sent: lagIds.length,
+      p50: Math.round(pct(lags, 0.5)),
+      p99: Math.round(pct(lags, 0.99)),
+      max: Math.round(lags[lags.length - 1] ?? 0),
+      pass: pct(lags, 0.99) < TARGETS.lagP99Ms && sentRate >= LAG_RATE * 0.9,
+    };
     log(`queue lag at ${lag.rate} sends/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
 
     return {
       db,
-      accept: { apiPerSec: Math.round(apiPerSec), rawPerSec: Math.round(rawPerSec), ratio: Math.round(ratio * 100) / 100, p50: api.p50, p99: api.p99, errors: api.errors + api.non2xx,
-        pass: ratio >= TARGETS.ratio && (db !== 'postgres' || apiPerSec >= TARGETS.pgSendsPerSec) },
+      accept: {
+        apiPerSec: Math.round(apiPerSec),
+        rawPerSec: Math.round(rawPerSec),
+        ratio: Math.round(ratio * 100) / 100,
+        p50: api.p50,
+        p99: api.p99,
+        errors: api.errors + api.non2xx,
+        pass: ratio >= TARGETS.ratio && (db !== 'postgres' || apiPerSec >= TARGETS.pgSendsPerSec),
+      },
       delivery: { messages: BACKLOG, perSec: Math.round(perSec), pass: perSec >= TARGETS.deliveryPerSec },
       lag,
-      memory: { sends: MEMORY_SENDS, rssBeforeMb: mb(before.rss), rssAfterMb: mb(after.rss), heapBeforeMb: mb(before.heapUsed), heapAfterMb: mb(after.heapUsed) },
+      memory: {
+        sends: MEMORY_SENDS,
+        rssBeforeMb: mb(before.rss),
+        rssAfterMb: mb(after.rss),
+        heapBeforeMb: mb(before.heapUsed),
+        heapAfterMb: mb(after.heapUsed),
+      },
     };
   } finally {
     await built.close();
@@ -189,8 +282,18 @@ export async function benchNotify(opts: { postgres?: boolean; pglite?: boolean }
   const results: NotifyBenchResult[] = [];
   if (opts.postgres !== false) {
     let fresh: Awaited<ReturnType<typeof freshPostgres>> | undefined;
-    try { fresh = await freshPostgres(PG_BASE); } catch (err) { log(`PostgreSQL not reachable at ${PG_BASE}: ${(err as Error).message}; skipped`); }
-    if (fresh) { try { results.push(await benchDb('postgres', fresh.url)); } finally { await fresh.drop(); } }
+    try {
+      fresh = await freshPostgres(PG_BASE);
+    } catch (err) {
+      log(`PostgreSQL not reachable at ${PG_BASE}: ${(err as Error).message}; skipped`);
+    }
+    if (fresh) {
+      try {
+        results.push(await benchDb('postgres', fresh.url));
+      } finally {
+        await fresh.drop();
+      }
+    }
   }
   if (opts.pglite !== false) results.push(await benchDb('pglite', undefined));
   return results;
@@ -200,15 +303,27 @@ export function printNotify(results: NotifyBenchResult[]): void {
   const ok = (b: boolean) => (b ? 'PASS' : 'FAIL');
   console.log('\nNotify');
   for (const r of results) {
-    console.log(`  ${r.db.padEnd(8)} accepted ${r.accept.apiPerSec}/s vs raw insert ${r.accept.rawPerSec}/s = ${(r.accept.ratio * 100).toFixed(0)}% (target ≥ 40%${r.db === 'postgres' ? ' and ≥ 1,500/s' : ''}) ${ok(r.accept.pass)}`);
-    console.log(`  ${r.db.padEnd(8)} email delivery ${r.delivery.perSec}/s (target ≥ 300/s) ${ok(r.delivery.pass)}; queue lag at ${r.lag.rate}/s p99 ${r.lag.p99} ms (target < 2000 ms) ${ok(r.lag.pass)}`);
-    console.log(`  ${r.db.padEnd(8)} memory after ${r.memory.sends} sends: rss ${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb} MB, heap ${r.memory.heapBeforeMb} → ${r.memory.heapAfterMb} MB`);
+    console.log(
+      `  ${r.db.padEnd(8)} accepted ${r.accept.apiPerSec}/s vs raw insert ${r.accept.rawPerSec}/s = ${(r.accept.ratio * 100).toFixed(0)}% (target ≥ 40%${r.db === 'postgres' ? ' and ≥ 1,500/s' : ''}) ${ok(r.accept.pass)}`,
+    );
+    console.log(
+      `  ${r.db.padEnd(8)} email delivery ${r.delivery.perSec}/s (target ≥ 300/s) ${ok(r.delivery.pass)}; queue lag at ${r.lag.rate}/s p99 ${r.lag.p99} ms (target < 2000 ms) ${ok(r.lag.pass)}`,
+    );
+    console.log(
+      `  ${r.db.padEnd(8)} memory after ${r.memory.sends} sends: rss ${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb} MB, heap ${r.memory.heapBeforeMb} → ${r.memory.heapAfterMb} MB`,
+    );
   }
   console.log(JSON.stringify({ notify: results }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/notify.ts')) {
   benchNotify({ postgres: !args.has('--no-postgres'), pglite: !args.has('--no-pglite') })
-    .then((r) => { printNotify(r); process.exit(0); })
-    .catch((err) => { console.error(err); process.exit(1); });
+    .then((r) => {
+      printNotify(r);
+      process.exit(0);
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
 }

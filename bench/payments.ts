@@ -27,12 +27,25 @@ const P99_TARGET_MS = 25;
 const log = (s: string) => process.stderr.write(s + '\n');
 
 export interface PaymentsResult {
-  db: 'pglite' | 'postgres'; apiPairsPerSec: number; rawPairsPerSec: number; ratio: number; pass: boolean;
-  apiP50: number; apiP99: number; errors: number; clientCpu: number; sameRow: string | null;
+  db: 'pglite' | 'postgres';
+  apiPairsPerSec: number;
+  rawPairsPerSec: number;
+  ratio: number;
+  pass: boolean;
+  apiP50: number;
+  apiP99: number;
+  errors: number;
+  clientCpu: number;
+  sameRow: string | null;
   latency?: { rate: number; sent: number; p50: number; p99: number; max: number; lateSends: number; errors: number; pass: boolean };
 }
 
-const REQUEST = { amount: 14500, reference: 'BENCH-1', description: 'Pay your council tax', return_url: 'https://service.example.gov.uk/completed' };
+const REQUEST = {
+  amount: 14500,
+  reference: 'BENCH-1',
+  description: 'Pay your council tax',
+  return_url: 'https://service.example.gov.uk/completed',
+};
 const BODY = JSON.stringify(REQUEST);
 
 /**
@@ -81,18 +94,30 @@ process.on('message', async (m) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
-interface Client { run<T>(m: Record<string, unknown>): Promise<T & { cpuShare: number }>; stop(): void }
+interface Client {
+  run<T>(m: Record<string, unknown>): Promise<T & { cpuShare: number }>;
+  stop(): void;
+}
 
 function startClient(data: Record<string, unknown>): Client {
-  const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT], { env: { ...process.env, BENCH_CLIENT: JSON.stringify(data) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT], {
+    env: { ...process.env, BENCH_CLIENT: JSON.stringify(data) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
-    run: (m) => new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`load client exited with ${code}`));
-      child.once('exit', onExit);
-      child.once('message', (r) => { child.off('exit', onExit); resolve(r as any); });
-      child.send(m);
-    }),
-    stop: () => { if (child.connected) child.disconnect(); },
+    run: (m) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`load client exited with ${code}`));
+        child.once('exit', onExit);
+        child.once('message', (r) => {
+          child.off('exit', onExit);
+          resolve(r as any);
+        });
+        child.send(m);
+      }),
+    stop: () => {
+      if (child.connected) child.disconnect();
+    },
   };
 }
 
@@ -112,9 +137,11 @@ const pct = (xs: number[], p: number) => {
 async function rawPair(built: BuiltApp, who: { serviceId: string; keyId: string }): Promise<string> {
   const db = built.kernel.db;
   const id = externalId();
-  await db.query(`INSERT INTO payments.payments (payment_id, service_id, live, key_id, amount, description, reference, return_url, language, gateway)
+  await db.query(
+    `INSERT INTO payments.payments (payment_id, service_id, live, key_id, amount, description, reference, return_url, language, gateway)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-  [id, who.serviceId, false, who.keyId, REQUEST.amount, REQUEST.description, REQUEST.reference, REQUEST.return_url, 'en', 'sandbox']);
+    [id, who.serviceId, false, who.keyId, REQUEST.amount, REQUEST.description, REQUEST.reference, REQUEST.return_url, 'en', 'sandbox'],
+  );
   await db.query('SELECT * FROM payments.payments WHERE payment_id = $1', [id]);
   return id;
 }
@@ -124,19 +151,34 @@ async function raw(built: BuiltApp, who: { serviceId: string; keyId: string }, s
   let n = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (performance.now() < end) { await rawPair(built, who); n++; }
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < end) {
+        await rawPair(built, who);
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }
 
 /** Null when a row made through the API and one made raw differ only in id and times; else the columns that differ. */
 async function sameRow(built: BuiltApp, key: string, who: { serviceId: string; keyId: string }): Promise<string | null> {
-  const res = await built.app.inject({ method: 'POST', url: '/pay/v1/payments', payload: BODY, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+  const res = await built.app.inject({
+    method: 'POST',
+    url: '/pay/v1/payments',
+    payload: BODY,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  });
   const ids = [res.json().payment_id as string, await rawPair(built, who)];
-  const { rows } = await built.kernel.db.query<Record<string, unknown>>('SELECT * FROM payments.payments WHERE payment_id = ANY($1::text[])', [ids]);
+  const { rows } = await built.kernel.db.query<Record<string, unknown>>(
+    'SELECT * FROM payments.payments WHERE payment_id = ANY($1::text[])',
+    [ids],
+  );
   if (rows.length !== 2) return `expected 2 rows, found ${rows.length}`;
-  const differ = Object.keys(rows[0]).filter((c) => !['payment_id', 'created_at', 'updated_at'].includes(c) && JSON.stringify(rows[0][c]) !== JSON.stringify(rows[1][c]));
+  const differ = Object.keys(rows[0]).filter(
+    (c) => !['payment_id', 'created_at', 'updated_at'].includes(c) && JSON.stringify(rows[0][c]) !== JSON.stringify(rows[1][c]),
+  );
   return differ.length ? differ.join(', ') : null;
 }
 
@@ -162,11 +204,28 @@ async function benchDb(db: 'pglite' | 'postgres', databaseUrl: string | undefine
     }
     const differ = await sameRow(built, f.keys.test, who);
     // Alternate short API and raw windows so that load from elsewhere on the machine falls on both alike.
-    log(`[payments/${db}] ${ROUNDS} rounds of create + get through the API (${DURATION / ROUNDS} s) then raw insert + select (${DURATION / ROUNDS} s)`);
-    let apiPairs = 0; let apiSeconds = 0; let apiErrors = 0; let rawSum = 0; let cpu = 0; const p50s: number[] = []; const p99s: number[] = [];
+    log(
+      `[payments/${db}] ${ROUNDS} rounds of create + get through the API (${DURATION / ROUNDS} s) then raw insert + select (${DURATION / ROUNDS} s)`,
+    );
+    let apiPairs = 0;
+    let apiSeconds = 0;
+    let apiErrors = 0;
+    let rawSum = 0;
+    let cpu = 0;
+    const p50s: number[] = [];
+    const p99s: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const a = await client.run<{ pairs: number; seconds: number; errors: number; p50: number; p99: number }>({ mode: 'closed', clients: CLIENTS, seconds: DURATION / ROUNDS });
-      apiPairs += a.pairs; apiSeconds += a.seconds; apiErrors += a.errors; cpu += a.cpuShare / ROUNDS; p50s.push(a.p50); p99s.push(a.p99);
+      const a = await client.run<{ pairs: number; seconds: number; errors: number; p50: number; p99: number }>({
+        mode: 'closed',
+        clients: CLIENTS,
+        seconds: DURATION / ROUNDS,
+      });
+      apiPairs += a.pairs;
+      apiSeconds += a.seconds;
+      apiErrors += a.errors;
+      cpu += a.cpuShare / ROUNDS;
+      p50s.push(a.p50);
+      p99s.push(a.p99);
       const r2 = await raw(built, who, DURATION / ROUNDS);
       rawSum += r2;
       log(`[payments/${db}]   round ${r + 1}: API ${Math.round(a.pairs / a.seconds)} pairs/s, raw ${Math.round(r2)} pairs/s`);
@@ -174,15 +233,36 @@ async function benchDb(db: 'pglite' | 'postgres', databaseUrl: string | undefine
     const apiRate = apiPairs / apiSeconds;
     const rawRate = rawSum / ROUNDS;
     const result: PaymentsResult = {
-      db, apiPairsPerSec: apiRate, rawPairsPerSec: rawRate, ratio: apiRate / rawRate, pass: apiRate / rawRate >= RATIO_TARGET && apiErrors === 0 && !differ,
-      apiP50: Math.max(...p50s), apiP99: Math.max(...p99s), errors: apiErrors, clientCpu: cpu, sameRow: differ, // autocannon's, over both requests
+      db,
+      apiPairsPerSec: apiRate,
+      rawPairsPerSec: rawRate,
+      ratio: apiRate / rawRate,
+      pass: apiRate / rawRate >= RATIO_TARGET && apiErrors === 0 && !differ,
+      apiP50: Math.max(...p50s),
+      apiP99: Math.max(...p99s),
+      errors: apiErrors,
+      clientCpu: cpu,
+      sameRow: differ, // autocannon's, over both requests
     };
     if (db === 'postgres') {
       log(`[payments/${db}] open loop: ${RATE} creates/s for ${DURATION} s (after 1 s unmeasured)`);
       await client.run({ mode: 'open', rate: RATE, seconds: 1 });
-      const o = await client.run<{ sent: number; lat: number[]; errors: number; late: number }>({ mode: 'open', rate: RATE, seconds: DURATION });
+      const o = await client.run<{ sent: number; lat: number[]; errors: number; late: number }>({
+        mode: 'open',
+        rate: RATE,
+        seconds: DURATION,
+      });
       const p99 = pct(o.lat, 99);
-      result.latency = { rate: RATE, sent: o.sent, p50: pct(o.lat, 50), p99, max: Math.max(...o.lat), lateSends: o.late, errors: o.errors, pass: p99 < P99_TARGET_MS && o.errors === 0 };
+      result.latency = {
+        rate: RATE,
+        sent: o.sent,
+        p50: pct(o.lat, 50),
+        p99,
+        max: Math.max(...o.lat),
+        lateSends: o.late,
+        errors: o.errors,
+        pass: p99 < P99_TARGET_MS && o.errors === 0,
+      };
     }
     return result;
   } finally {
@@ -197,8 +277,18 @@ export async function benchPayments(opts: { postgres?: boolean } = {}): Promise<
   results.push(await benchDb('pglite', undefined));
   if (opts.postgres !== false) {
     let fresh: Awaited<ReturnType<typeof freshPostgres>> | undefined;
-    try { fresh = await freshPostgres(PG_BASE); } catch (e) { notes.push(`PostgreSQL skipped: unreachable (${(e as Error).message})`); }
-    if (fresh) { try { results.push(await benchDb('postgres', fresh.url)); } finally { await fresh.drop(); } }
+    try {
+      fresh = await freshPostgres(PG_BASE);
+    } catch (e) {
+      notes.push(`PostgreSQL skipped: unreachable (${(e as Error).message})`);
+    }
+    if (fresh) {
+      try {
+        results.push(await benchDb('postgres', fresh.url));
+      } finally {
+        await fresh.drop();
+      }
+    }
   }
   return { results, notes };
 }
@@ -210,28 +300,50 @@ export function paymentsTable(results: PaymentsResult[]): string {
     '-----------------------------------  --------  -----------  -----------  ------  -------  ----------  ----------  ------',
   ];
   for (const r of results) {
-    lines.push(`${'create + get payment'.padEnd(35)}  ${r.db.padEnd(8)}  ${f(r.apiPairsPerSec).padStart(11)}  ${f(r.rawPairsPerSec).padStart(11)}  ${(f(r.ratio * 100, 1) + '%').padStart(6)}  ${'≥ 40%'.padStart(7)}  ${f(r.apiP50, 1).padStart(10)}  ${f(r.apiP99, 1).padStart(10)}  ${r.pass ? 'PASS' : 'MISS'}`);
+    lines.push(
+      `${'create + get payment'.padEnd(35)}  ${r.db.padEnd(8)}  ${f(r.apiPairsPerSec).padStart(11)}  ${f(r.rawPairsPerSec).padStart(11)}  ${(f(r.ratio * 100, 1) + '%').padStart(6)}  ${'≥ 40%'.padStart(7)}  ${f(r.apiP50, 1).padStart(10)}  ${f(r.apiP99, 1).padStart(10)}  ${r.pass ? 'PASS' : 'MISS'}`,
+    );
   }
   for (const r of results) {
     if (!r.latency) continue;
     const l = r.latency;
-    lines.push(`${`create latency at ${l.rate}/s (open loop)`.padEnd(35)}  ${r.db.padEnd(8)}  ${`${l.sent} sent`.padStart(11)}  ${''.padStart(11)}  ${''.padStart(6)}  ${'< 25 ms'.padStart(7)}  ${f(l.p50, 1).padStart(10)}  ${f(l.p99, 1).padStart(10)}  ${l.pass ? 'PASS' : 'MISS'}`);
+    lines.push(
+      `${`create latency at ${l.rate}/s (open loop)`.padEnd(35)}  ${r.db.padEnd(8)}  ${`${l.sent} sent`.padStart(11)}  ${''.padStart(11)}  ${''.padStart(6)}  ${'< 25 ms'.padStart(7)}  ${f(l.p50, 1).padStart(10)}  ${f(l.p99, 1).padStart(10)}  ${l.pass ? 'PASS' : 'MISS'}`,
+    );
   }
   return lines.join('\n');
 }
 
 async function main() {
   const { results, notes } = await benchPayments({ postgres: !args.has('--no-postgres') });
-  console.log(`\nPayments benchmark — ${QUICK ? 'quick, ' : ''}${DURATION} s per measurement, ${CLIENTS} clients; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`);
-  console.log('ratio = (create + get pairs/s through the API) ÷ (raw INSERT + SELECT pairs/s of the same row, same driver), measured in this run\n');
+  console.log(
+    `\nPayments benchmark — ${QUICK ? 'quick, ' : ''}${DURATION} s per measurement, ${CLIENTS} clients; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
+  );
+  console.log(
+    'ratio = (create + get pairs/s through the API) ÷ (raw INSERT + SELECT pairs/s of the same row, same driver), measured in this run\n',
+  );
   console.log(paymentsTable(results));
-  for (const r of results) if (r.errors || r.latency?.errors) notes.push(`${r.db}: ${r.errors} API errors${r.latency ? `, ${r.latency.errors} in the latency run` : ''}`);
+  for (const r of results)
+    if (r.errors || r.latency?.errors)
+      notes.push(`${r.db}: ${r.errors} API errors${r.latency ? `, ${r.latency.errors} in the latency run` : ''}`);
   for (const r of results) if (r.sameRow) notes.push(`${r.db}: the raw row is not the API's row (${r.sameRow})`);
-  notes.push(`the load client used ${results.map((r) => `${Math.round(r.clientCpu * 100)}% of a CPU (${r.db})`).join(', ')} during the API windows, on the same machine as the server`);
-  for (const r of results) if (r.latency?.lateSends) notes.push(`${r.db}: ${r.latency.lateSends} of ${r.latency.sent} open-loop requests left the client over 1 ms late (their latency counts from when they were due)`);
+  notes.push(
+    `the load client used ${results.map((r) => `${Math.round(r.clientCpu * 100)}% of a CPU (${r.db})`).join(', ')} during the API windows, on the same machine as the server`,
+  );
+  for (const r of results)
+    if (r.latency?.lateSends)
+      notes.push(
+        `${r.db}: ${r.latency.lateSends} of ${r.latency.sent} open-loop requests left the client over 1 ms late (their latency counts from when they were due)`,
+      );
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/payments.ts')) {
-  main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

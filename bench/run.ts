@@ -37,12 +37,36 @@ const ROUTES = [
 const COLD_START_TARGET_MS = 8000;
 const RSS_TARGET_MB = 300;
 
-interface Load { rps: number; p50: number; p99: number; requests: number; seconds: number; non2xx: number; errors: number }
-interface Scenario {
-  route: string; title: string; path: string; db: 'pglite' | 'postgres'; bytes: number;
-  cityscape: Load; bare: Load; ratio: number; target: number; pass: boolean; hotspots?: string[];
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  seconds: number;
+  non2xx: number;
+  errors: number;
 }
-interface ColdStart { ms: number | null; rssMb: number | null; peakRssMb: number | null; pass: boolean; skipped?: boolean; note?: string }
+interface Scenario {
+  route: string;
+  title: string;
+  path: string;
+  db: 'pglite' | 'postgres';
+  bytes: number;
+  cityscape: Load;
+  bare: Load;
+  ratio: number;
+  target: number;
+  pass: boolean;
+  hotspots?: string[];
+}
+interface ColdStart {
+  ms: number | null;
+  rssMb: number | null;
+  peakRssMb: number | null;
+  pass: boolean;
+  skipped?: boolean;
+  note?: string;
+}
 
 const notes: string[] = [];
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -50,26 +74,41 @@ const log = (s: string) => process.stderr.write(s + '\n');
 /** One autocannon run, its client on a worker thread so it does not share the server's event loop. */
 async function load(url: string, opts: { duration?: number; amount?: number } = {}): Promise<Load> {
   const r = await autocannon({
-    url, connections: CONNECTIONS, workers: 1,
+    url,
+    connections: CONNECTIONS,
+    workers: 1,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? DURATION }),
   });
-  const seconds = r.duration > 0 ? r.duration : opts.duration ?? DURATION;
+  const seconds = r.duration > 0 ? r.duration : (opts.duration ?? DURATION);
   return {
     rps: r.requests.total / seconds,
-    p50: r.latency.p50, p99: r.latency.p99,
-    requests: r.requests.total, seconds, non2xx: r.non2xx, errors: r.errors + r.timeouts,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    seconds,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
   };
 }
 
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2; };
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+};
 
 /** Slices of one side put together: req/s over all of them; p50 and p99 the median of the slices'. */
 function combine(slices: Load[]): Load {
   const requests = slices.reduce((n, l) => n + l.requests, 0);
   const seconds = slices.reduce((n, l) => n + l.seconds, 0);
   return {
-    rps: requests / seconds, p50: median(slices.map((l) => l.p50)), p99: median(slices.map((l) => l.p99)),
-    requests, seconds, non2xx: slices.reduce((n, l) => n + l.non2xx, 0), errors: slices.reduce((n, l) => n + l.errors, 0),
+    rps: requests / seconds,
+    p50: median(slices.map((l) => l.p50)),
+    p99: median(slices.map((l) => l.p99)),
+    requests,
+    seconds,
+    non2xx: slices.reduce((n, l) => n + l.non2xx, 0),
+    errors: slices.reduce((n, l) => n + l.errors, 0),
   };
 }
 
@@ -79,7 +118,16 @@ async function paired(bareUrl: string, cityUrl: string): Promise<{ bare: Load; c
   const city: Load[] = [];
   const slice = DURATION / SLICES;
   for (let i = 0; i < SLICES; i++) {
-    const order = i % 2 === 0 ? [[bare, bareUrl], [city, cityUrl]] as const : [[city, cityUrl], [bare, bareUrl]] as const;
+    const order =
+      i % 2 === 0
+        ? ([
+            [bare, bareUrl],
+            [city, cityUrl],
+          ] as const)
+        : ([
+            [city, cityUrl],
+            [bare, bareUrl],
+          ] as const);
     for (const [into, url] of order) into.push(await load(url, { duration: slice }));
   }
   return { bare: combine(bare), city: combine(city) };
@@ -93,7 +141,10 @@ async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
 }
 
@@ -126,13 +177,17 @@ async function profiled<T>(name: string, fn: () => Promise<T>): Promise<{ result
     const name = `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFn.set(name, (byFn.get(name) ?? 0) + t);
   }
-  const top = [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)
+  const top = [...byFn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
     .map(([name, t]) => `${((100 * t) / (total || 1)).toFixed(1).padStart(5)}%  ${name}`);
   return { result, top };
 }
 
 async function startCityscape(databaseUrl: string | undefined): Promise<BuiltApp> {
-  const built = await buildApp({ config: testConfig({ seedDemo: false, logLevel: 'silent', databaseUrl, rateLimitPerMinute: 1_000_000_000 }) });
+  const built = await buildApp({
+    config: testConfig({ seedDemo: false, logLevel: 'silent', databaseUrl, rateLimitPerMinute: 1_000_000_000 }),
+  });
   await built.modules.catalogue.seedDemo!();
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   return built;
@@ -149,11 +204,16 @@ async function benchDatabase(db: 'pglite' | 'postgres', databaseUrl: string | un
     for (const r of ROUTES) {
       const res = await fetch(base + r.path);
       if (res.status !== 200) throw new Error(`GET ${r.path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-      bodies.set(r.path, { body: Buffer.from(await res.arrayBuffer()), type: res.headers.get('content-type') ?? 'application/octet-stream' });
+      bodies.set(r.path, {
+        body: Buffer.from(await res.arrayBuffer()),
+        type: res.headers.get('content-type') ?? 'application/octet-stream',
+      });
     }
     for (const r of ROUTES) {
       const { body, type } = bodies.get(r.path)!;
-      bare.get(r.path, (_req, reply) => { reply.type(type).send(body); });
+      bare.get(r.path, (_req, reply) => {
+        reply.type(type).send(body);
+      });
     }
     await bare.listen({ port: 0, host: '127.0.0.1' });
     const bareBase = `http://127.0.0.1:${listenPort(bare)}`;
@@ -169,13 +229,25 @@ async function benchDatabase(db: 'pglite' | 'postgres', databaseUrl: string | un
         // A separate run under the profiler, so its overhead stays out of the figures above.
         hotspots = (await profiled(`${db}-${r.key}`, () => load(base + r.path))).top;
       }
-      for (const [who, l] of [['Cityscape', cityLoad], ['bare', bareLoad]] as const) {
+      for (const [who, l] of [
+        ['Cityscape', cityLoad],
+        ['bare', bareLoad],
+      ] as const) {
         if (l.non2xx || l.errors) notes.push(`${db} ${r.title}: ${who} had ${l.non2xx} non-2xx responses and ${l.errors} errors/timeouts`);
       }
       const ratio = cityLoad.rps / bareLoad.rps;
       out.push({
-        route: r.key, title: r.title, path: r.path, db, bytes: bodies.get(r.path)!.body.length,
-        cityscape: cityLoad, bare: bareLoad, ratio, target: r.target, pass: ratio >= r.target && !cityLoad.non2xx && !cityLoad.errors, hotspots,
+        route: r.key,
+        title: r.title,
+        path: r.path,
+        db,
+        bytes: bodies.get(r.path)!.body.length,
+        cityscape: cityLoad,
+        bare: bareLoad,
+        ratio,
+        target: r.target,
+        pass: ratio >= r.target && !cityLoad.non2xx && !cityLoad.errors,
+        hotspots,
       });
     }
     return out;
@@ -188,7 +260,11 @@ async function benchDatabase(db: 'pglite' | 'postgres', databaseUrl: string | un
 /** `cityscape start` on an empty data directory: time to the first 200 on /, then RSS after idling. */
 async function coldStart(): Promise<ColdStart> {
   const main = join(ROOT, 'src', 'main.ts');
-  try { readFileSync(main); } catch { return { ms: null, rssMb: null, peakRssMb: null, pass: false, note: 'src/main.ts does not exist' }; }
+  try {
+    readFileSync(main);
+  } catch {
+    return { ms: null, rssMb: null, peakRssMb: null, pass: false, note: 'src/main.ts does not exist' };
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'cityscape-bench-'));
   const port = await freePort();
   // Exactly what `npm start` runs (its environment assignments and node flags), from package.json.
@@ -197,23 +273,41 @@ async function coldStart(): Promise<ColdStart> {
   const assigned = Object.fromEntries(words.slice(0, words.indexOf('node')).map((w) => w.split('=', 2)));
   log(`\n[cold start] ${script} (as npm start) (PORT=${port}, empty ${dataDir})`);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, ...assigned, CITYSCAPE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SEED_DEMO: 'true', LOG_LEVEL: 'warn',
+    ...process.env,
+    ...assigned,
+    CITYSCAPE_DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SEED_DEMO: 'true',
+    LOG_LEVEL: 'warn',
   };
   delete env.DATABASE_URL;
   const t0 = performance.now();
   const child = spawn(process.execPath, words.slice(words.indexOf('node') + 1), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   let exited: number | null | undefined;
-  const exitedP = new Promise<void>((resolve) => child.once('exit', (code) => { exited = code; resolve(); }));
+  const exitedP = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exited = code;
+      resolve();
+    }),
+  );
   try {
     let ms: number | null = null;
     while (performance.now() - t0 < 60_000 && exited === undefined) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
-        if (res.status === 200) { ms = performance.now() - t0; break; }
-      } catch { /* not listening yet */ }
+        if (res.status === 200) {
+          ms = performance.now() - t0;
+          break;
+        }
+      } catch {
+        /* not listening yet */
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
     if (ms === null) {
@@ -244,16 +338,21 @@ const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r, ri) => {
-    const line = r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
+  return rows
+    .map((r, ri) => {
+      const line = r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+      return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
 }
 
 async function main() {
   const started = new Date();
   const [load1] = loadavg();
-  if (load1 > 1.5) notes.push(`the machine was busy when the run started (load average ${load1.toFixed(1)} on ${cpus().length} cores): figures are less reliable`);
+  if (load1 > 1.5)
+    notes.push(
+      `the machine was busy when the run started (load average ${load1.toFixed(1)} on ${cpus().length} cores): figures are less reliable`,
+    );
   const scenarios: Scenario[] = [];
   scenarios.push(...(await benchDatabase('pglite', undefined)));
 
@@ -267,7 +366,11 @@ async function main() {
       notes.push(`PostgreSQL skipped: ${PG_BASE.replace(/\/\/[^@]*@/, '//')} is unreachable (${(e as Error).message})`);
     }
     if (fresh) {
-      try { scenarios.push(...(await benchDatabase('postgres', fresh.url))); } finally { await fresh.drop(); }
+      try {
+        scenarios.push(...(await benchDatabase('postgres', fresh.url)));
+      } finally {
+        await fresh.drop();
+      }
     }
   }
 
@@ -276,18 +379,55 @@ async function main() {
     : await coldStart();
   if (cold.note) notes.push(`cold start: ${cold.note}`);
 
-  const rows: string[][] = [['measurement', 'db', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s', 'bare p50', 'bare p99', 'ratio', 'target', 'result']];
+  const rows: string[][] = [
+    ['measurement', 'db', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s', 'bare p50', 'bare p99', 'ratio', 'target', 'result'],
+  ];
   for (const s of scenarios) {
-    rows.push([s.title, s.db, fmt(s.cityscape.rps), ms(s.cityscape.p50), ms(s.cityscape.p99), fmt(s.bare.rps), ms(s.bare.p50), ms(s.bare.p99),
-      pct(s.ratio), `≥ ${pct(s.target).replace('.0', '')}`, s.pass ? 'PASS' : 'MISS']);
+    rows.push([
+      s.title,
+      s.db,
+      fmt(s.cityscape.rps),
+      ms(s.cityscape.p50),
+      ms(s.cityscape.p99),
+      fmt(s.bare.rps),
+      ms(s.bare.p50),
+      ms(s.bare.p99),
+      pct(s.ratio),
+      `≥ ${pct(s.target).replace('.0', '')}`,
+      s.pass ? 'PASS' : 'MISS',
+    ]);
   }
-  rows.push(['cold start to first 200 on /', 'pglite', cold.ms === null ? '—' : `${fmt(cold.ms / 1000, 2)} s`, '', '', '', '', '', '', `< ${COLD_START_TARGET_MS / 1000} s`,
-    cold.skipped ? 'SKIP' : cold.ms === null ? 'FAIL' : cold.ms < COLD_START_TARGET_MS ? 'PASS' : 'MISS']);
-  rows.push(['RSS after 3 s idle (peak)', 'pglite', cold.rssMb === null ? '—' : `${fmt(cold.rssMb)} MB`, cold.peakRssMb === null ? '' : `(${fmt(cold.peakRssMb)} MB)`, '', '', '', '', '',
-    `< ${RSS_TARGET_MB} MB`, cold.skipped ? 'SKIP' : cold.rssMb === null ? 'FAIL' : cold.rssMb < RSS_TARGET_MB ? 'PASS' : 'MISS']);
+  rows.push([
+    'cold start to first 200 on /',
+    'pglite',
+    cold.ms === null ? '—' : `${fmt(cold.ms / 1000, 2)} s`,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    `< ${COLD_START_TARGET_MS / 1000} s`,
+    cold.skipped ? 'SKIP' : cold.ms === null ? 'FAIL' : cold.ms < COLD_START_TARGET_MS ? 'PASS' : 'MISS',
+  ]);
+  rows.push([
+    'RSS after 3 s idle (peak)',
+    'pglite',
+    cold.rssMb === null ? '—' : `${fmt(cold.rssMb)} MB`,
+    cold.peakRssMb === null ? '' : `(${fmt(cold.peakRssMb)} MB)`,
+    '',
+    '',
+    '',
+    '',
+    '',
+    `< ${RSS_TARGET_MB} MB`,
+    cold.skipped ? 'SKIP' : cold.rssMb === null ? 'FAIL' : cold.rssMb < RSS_TARGET_MB ? 'PASS' : 'MISS',
+  ]);
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`\nCityscape benchmark — ${QUICK ? 'quick, ' : ''}${DURATION} s per measurement (${SLICES} alternating slices), ${CONNECTIONS} connections; node ${process.version}, ${cpus().length} × ${cpu}`);
+  console.log(
+    `\nCityscape benchmark — ${QUICK ? 'quick, ' : ''}${DURATION} s per measurement (${SLICES} alternating slices), ${CONNECTIONS} connections; node ${process.version}, ${cpus().length} × ${cpu}`,
+  );
   console.log('ratio = Cityscape req/s ÷ bare Fastify req/s for the same bytes, measured in this run\n');
   console.log(table(rows));
   for (const s of scenarios) {
@@ -296,8 +436,18 @@ async function main() {
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
 
   const results = {
-    date: started.toISOString(), node: process.version, cpu, cores: cpus().length, quick: QUICK, durationSeconds: DURATION, slices: SLICES, connections: CONNECTIONS,
-    loadAverageAtStart: load1, scenarios, coldStart: { ...cold, targetMs: COLD_START_TARGET_MS, rssTargetMb: RSS_TARGET_MB }, notes,
+    date: started.toISOString(),
+    node: process.version,
+    cpu,
+    cores: cpus().length,
+    quick: QUICK,
+    durationSeconds: DURATION,
+    slices: SLICES,
+    connections: CONNECTIONS,
+    loadAverageAtStart: load1,
+    scenarios,
+    coldStart: { ...cold, targetMs: COLD_START_TARGET_MS, rssTargetMb: RSS_TARGET_MB },
+    notes,
   };
   const file = join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(file), { recursive: true });
@@ -305,4 +455,10 @@ async function main() {
   console.log(`\nResults written to ${file.replace(ROOT + '/', '')}`);
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,10 +1,10 @@
 // buildApp: the kernel plugins, then every module — the architecture on one screen.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import fstatic from '@fastify/static';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import qs from 'node:querystring';
 import pino from 'pino';
@@ -18,6 +18,7 @@ import { createViews, GOVUK_DIST, renderPage, SRC_DIR, translator, requestLang }
 import { createSessions, installCsrf } from './kernel/sessions.js';
 import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
 import { installObservability } from './kernel/observability.js';
+import { installSecurityHeaders } from './kernel/security.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
@@ -48,9 +49,17 @@ function receiptsThrough(notify: NotifyService) {
   const name = 'Payment receipt (Cityscape Pay)';
   return {
     async sendEmail(input: { serviceId: string; to: string; subject: string; body: string; reference: string }) {
-      const existing = (await notify.templates(input.serviceId, 'email')).find((t: { name: string }) => t.name === name) as { id: string } | undefined;
-      const templateId = existing?.id ?? (await notify.createTemplate(input.serviceId, { type: 'email', name, subject: '((subject))', body: '((body))' }, 'cityscape')).id;
-      return notify.sendEmail(input.serviceId, { templateId, to: input.to, personalisation: { subject: input.subject, body: input.body }, reference: input.reference });
+      const existing = (await notify.templates(input.serviceId, 'email')).find((t: { name: string }) => t.name === name) as
+        { id: string } | undefined;
+      const templateId =
+        existing?.id ??
+        (await notify.createTemplate(input.serviceId, { type: 'email', name, subject: '((subject))', body: '((body))' }, 'cityscape')).id;
+      return notify.sendEmail(input.serviceId, {
+        templateId,
+        to: input.to,
+        personalisation: { subject: input.subject, body: input.body },
+        reference: input.reference,
+      });
     },
   };
 }
@@ -60,24 +69,43 @@ export function migrationSources(modules: Record<string, Module>) {
 }
 
 const ERROR_COPY: Record<string, string> = {
-  404: 'notFound', 403: 'forbidden', session_expired: 'sessionExpired', csrf_failed: 'csrf',
-  413: 'tooLarge', 429: 'tooMany', 500: 'server',
+  404: 'notFound',
+  403: 'forbidden',
+  session_expired: 'sessionExpired',
+  csrf_failed: 'csrf',
+  413: 'tooLarge',
+  429: 'tooMany',
+  500: 'server',
 };
 
 /** One log line per request (with its request id), at completion; incoming requests only at debug. */
 class RequestLog extends LogController {
-  incomingRequest(req: any) { req.log.debug({ req }, 'incoming request'); }
+  incomingRequest(req: any) {
+    req.log.debug({ req }, 'incoming request');
+  }
 }
 
-export interface BuiltApp { app: FastifyInstance; kernel: Kernel; modules: Modules; startWorkers(): Promise<void>; close(): Promise<void> }
+export interface BuiltApp {
+  app: FastifyInstance;
+  kernel: Kernel;
+  modules: Modules;
+  startWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export async function buildApp(opts: { config: Config; db?: Db }): Promise<BuiltApp> {
   const { config } = opts;
-  const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.card_number', '*.cvc'] });
+  const log = pino({
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.card_number', '*.cvc'],
+  });
   const db = opts.db ?? (await openDb(config.databaseUrl, config.dataDir));
   const views = createViews();
   const kernel: Kernel = {
-    config, db, log, views,
+    config,
+    db,
+    log,
+    views,
     events: createEvents(db, log),
     jobs: createJobs(db, log, { databaseUrl: config.databaseUrl, maintenanceIntervalSeconds: config.jobMaintenanceSeconds }),
     audit: createAudit(db),
@@ -99,35 +127,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
 
   await app.register(cookie, { secret: config.sessionSecret });
   await app.register(formbody, { parser: (body) => qs.parse(body) });
-  // Security headers (helmet's set, written once per response by one hook). The content
-  // security policy's nonce is made only for pages that read reply.cspNonce.
-  const https = config.publicUrl.startsWith('https:');
-  const securityHeaders: Record<string, string> = {
-    'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin', 'origin-agent-cluster': '?1',
-    'x-dns-prefetch-control': 'off', 'x-download-options': 'noopen', 'x-permitted-cross-domain-policies': 'none', 'x-xss-protection': '0',
-    ...(https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
-  };
-  const csp = (nonce?: string) => [
-    "default-src 'self'", `script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}`, "style-src 'self'", "img-src 'self' data:",
-    "font-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'", "connect-src 'self'", "base-uri 'self'", "object-src 'none'",
-    ...(https ? ['upgrade-insecure-requests'] : []),
-  ].join('; ');
-  const plainCsp = csp();
-  app.decorateReply('cspNonce', {
-    getter(this: FastifyReply & { _nonce?: string }) {
-      if (!this._nonce) {
-        this._nonce = randomBytes(16).toString('base64');
-        this.header('content-security-policy', csp(this._nonce));
-      }
-      return { script: this._nonce, style: this._nonce };
-    },
-  });
-  app.addHook('onSend', async (req, reply) => {
-    reply.headers(securityHeaders);
-    reply.header('x-request-id', req.id);
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', plainCsp);
-  });
+  installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: '1 minute',
@@ -144,7 +144,11 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
       const key = ERROR_COPY[e.code] ?? ERROR_COPY[e.status] ?? (e.status >= 500 ? 'server' : 'badRequest');
       const paragraphs = ['p1', 'p2'].map((p) => t(`errors.${key}.${p}`)).filter((s) => !s.startsWith('errors.'));
       if (key === 'badRequest' && e.status < 500) paragraphs.unshift(e.message);
-      return renderPage(views, req, reply, 'error.njk', { title: t(`errors.${key}.title`), paragraphs, signIn: e.code === 'session_expired' });
+      return renderPage(views, req, reply, 'error.njk', {
+        title: t(`errors.${key}.title`),
+        paragraphs,
+        signIn: e.code === 'session_expired',
+      });
     },
   });
 
@@ -161,7 +165,9 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
 
   let workersStarted = false;
   return {
-    app, kernel, modules,
+    app,
+    kernel,
+    modules,
     async startWorkers() {
       if (workersStarted) return;
       workersStarted = true;
@@ -171,7 +177,10 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     },
     async close() {
       await app.close();
-      if (workersStarted) { await kernel.events.stop(); await kernel.jobs.stop(); }
+      if (workersStarted) {
+        await kernel.events.stop();
+        await kernel.jobs.stop();
+      }
       if (!opts.db) await db.close();
     },
   };

@@ -7,13 +7,25 @@ import type { BuiltApp } from './app.js';
 import type { Db } from './kernel/db.js';
 import type { Module } from './kernel/module.js';
 
-export interface Ctx { built: BuiltApp; config: Config; cwd: string; appliedOnOpen: string[] }
+export interface Ctx {
+  built: BuiltApp;
+  config: Config;
+  cwd: string;
+  appliedOnOpen: string[];
+}
 export type Values = Record<string, string | boolean | undefined>;
 export class Out {
-  stdout = ''; stderr = '';
-  line(s = '') { this.stdout += s + '\n'; }
-  err(s: string) { this.stderr += s + '\n'; }
-  result(exitCode: number): CommandResult { return { exitCode, stdout: this.stdout, stderr: this.stderr }; }
+  stdout = '';
+  stderr = '';
+  line(s = '') {
+    this.stdout += s + '\n';
+  }
+  err(s: string) {
+    this.stderr += s + '\n';
+  }
+  result(exitCode: number): CommandResult {
+    return { exitCode, stdout: this.stdout, stderr: this.stderr };
+  }
 }
 export interface Command {
   usage: string;
@@ -44,31 +56,50 @@ export async function seedAll(built: BuiltApp, out: Out): Promise<void> {
 export async function appliedMigrations(db: Db): Promise<string[]> {
   const { rows } = await db.query<{ present: boolean }>(`SELECT to_regclass('kernel.migrations') IS NOT NULL AS present`);
   if (!rows[0]?.present) return [];
-  return (await db.query<{ m: string }>(`SELECT module || '/' || name AS m FROM kernel.migrations ORDER BY applied_at, module <> 'kernel', module, name`)).rows.map((r) => r.m);
+  return (
+    await db.query<{ m: string }>(
+      `SELECT module || '/' || name AS m FROM kernel.migrations ORDER BY applied_at, module <> 'kernel', module, name`,
+    )
+  ).rows.map((r) => r.m);
 }
 
 export const COMMANDS: Record<string, Command> = {
   migrate: {
-    usage: 'migrate', summary: 'Apply database migrations',
+    usage: 'migrate',
+    summary: 'Apply database migrations',
     async run(ctx, _v, _p, out) {
       const [{ migrate }, { migrationSources }] = await Promise.all([import('./kernel/migrations.js'), import('./app.js')]);
       const applied = [...ctx.appliedOnOpen, ...(await migrate(ctx.built.kernel.db, migrationSources(ctx.built.modules)))];
-      if (!applied.length) return out.line(`The database is up to date (${(await appliedMigrations(ctx.built.kernel.db)).length} migrations applied earlier).`);
+      if (!applied.length)
+        return out.line(
+          `The database is up to date (${(await appliedMigrations(ctx.built.kernel.db)).length} migrations applied earlier).`,
+        );
       out.line(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:`);
       for (const m of applied) out.line(`  ${m}`);
     },
   },
   'seed-demo': {
-    usage: 'seed-demo', summary: 'Add the demo catalogue (fictional organisations and services) if the catalogue is empty',
+    usage: 'seed-demo',
+    summary: 'Add the demo catalogue (fictional organisations and services) if the catalogue is empty',
     run: (ctx, _v, _p, out) => seedAll(ctx.built, out),
   },
   'admin create': {
     usage: 'admin create --email EMAIL (--password PASSWORD | --password-stdin) [--name NAME]',
-    summary: 'Create a platform administrator, or reset one\'s password (at least 12 characters)',
+    summary: "Create a platform administrator, or reset one's password (at least 12 characters)",
     options: { email: str, password: str, name: str },
-    check: (v) => (!v.email ? 'admin create needs --email EMAIL' : !v.password ? 'admin create needs --password PASSWORD (or --password-stdin)' : undefined),
+    check: (v) =>
+      !v.email
+        ? 'admin create needs --email EMAIL'
+        : !v.password
+          ? 'admin create needs --password PASSWORD (or --password-stdin)'
+          : undefined,
     async run(ctx, v, _p, out) {
-      const staff = await ctx.built.modules.catalogue.service.createStaff(cli, { email: v.email as string, password: v.password as string, name: v.name as string | undefined, role: 'platform_admin' });
+      const staff = await ctx.built.modules.catalogue.service.createStaff(cli, {
+        email: v.email as string,
+        password: v.password as string,
+        name: v.name as string | undefined,
+        role: 'platform_admin',
+      });
       out.line(`Platform administrator ${staff.email} is ready (id ${staff.id}).`);
       out.line(`Sign in at ${ctx.config.publicUrl}/admin/sign-in`);
     },
@@ -77,24 +108,41 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'keys create (--service SLUG --platform NAME [--type live|test|team] | --admin) [--name NAME]',
     summary: 'Create an API key; the key alone is the last line of output',
     options: { service: str, platform: str, type: str, name: str, admin: flag },
-    check: (v) => v.admin
-      ? (v.service ? 'A --admin key belongs to no service: leave out --service' : v.type ? 'A --admin key is always of type admin: leave out --type' : undefined)
-      : !v.service ? 'keys create needs --service SLUG (or --admin for a catalogue admin key)'
-        : !v.platform ? 'keys create needs --platform NAME (pay, notify, addresses, identity, exchange, performance, experiments, forms or catalogue)' : undefined,
+    check: (v) =>
+      v.admin
+        ? v.service
+          ? 'A --admin key belongs to no service: leave out --service'
+          : v.type
+            ? 'A --admin key is always of type admin: leave out --type'
+            : undefined
+        : !v.service
+          ? 'keys create needs --service SLUG (or --admin for a catalogue admin key)'
+          : !v.platform
+            ? 'keys create needs --platform NAME (pay, notify, addresses, identity, exchange, performance, experiments, forms or catalogue)'
+            : undefined,
     async run(ctx, v, _p, out) {
       const catalogue = ctx.built.modules.catalogue.service;
       const name = v.name as string | undefined;
       const { key, secret } = v.admin
         ? await catalogue.createApiKey(cli, { serviceSlug: null, platform: (v.platform as string) ?? 'catalogue', type: 'admin', name })
-        : await catalogue.createApiKey(cli, { serviceSlug: v.service as string, platform: v.platform as string, type: (v.type as string) ?? 'test', name });
-      out.line(v.admin ? `Created catalogue admin key "${key.name}" (id ${key.id}).`
-        : `Created ${key.type} key "${key.name}" for ${v.service} on the ${key.platform} platform (id ${key.id}).`);
+        : await catalogue.createApiKey(cli, {
+            serviceSlug: v.service as string,
+            platform: v.platform as string,
+            type: (v.type as string) ?? 'test',
+            name,
+          });
+      out.line(
+        v.admin
+          ? `Created catalogue admin key "${key.name}" (id ${key.id}).`
+          : `Created ${key.type} key "${key.name}" for ${v.service} on the ${key.platform} platform (id ${key.id}).`,
+      );
       out.line('This is the only time the key is shown. Keep it secret:');
       out.line(secret);
     },
   },
   'keys list': {
-    usage: 'keys list (--service SLUG | --admin) [--json]', summary: 'List a service\'s API keys (never their secrets), or the catalogue admin keys',
+    usage: 'keys list (--service SLUG | --admin) [--json]',
+    summary: "List a service's API keys (never their secrets), or the catalogue admin keys",
     options: { service: str, admin: flag, json: flag },
     check: (v) => (!v.service === !v.admin ? 'keys list needs either --service SLUG or --admin' : undefined),
     async run(ctx, v, _p, out) {
@@ -102,34 +150,62 @@ export const COMMANDS: Record<string, Command> = {
       const keys = await catalogue.listApiKeys(v.admin ? null : (await catalogue.getService(v.service as string)).id);
       if (v.json) return out.line(JSON.stringify(keys, null, 2));
       if (!keys.length) return out.line(v.admin ? 'There are no catalogue admin keys.' : `${v.service} has no API keys.`);
-      out.line(table(['ID', 'NAME', 'PLATFORM', 'TYPE', 'ENDS IN', 'CREATED', 'LAST USED', 'STATUS'],
-        keys.map((k) => [k.id, k.name, k.platform, k.type, `…${k.hint}`, when(k.created_at), when(k.last_used_at), k.revoked_at ? `revoked ${when(k.revoked_at)}` : 'active'])));
+      out.line(
+        table(
+          ['ID', 'NAME', 'PLATFORM', 'TYPE', 'ENDS IN', 'CREATED', 'LAST USED', 'STATUS'],
+          keys.map((k) => [
+            k.id,
+            k.name,
+            k.platform,
+            k.type,
+            `…${k.hint}`,
+            when(k.created_at),
+            when(k.last_used_at),
+            k.revoked_at ? `revoked ${when(k.revoked_at)}` : 'active',
+          ]),
+        ),
+      );
     },
   },
   'keys revoke': {
-    usage: 'keys revoke ID', summary: 'Revoke an API key at once', positionals: ['ID'],
+    usage: 'keys revoke ID',
+    summary: 'Revoke an API key at once',
+    positionals: ['ID'],
     async run(ctx, _v, [id], out) {
       const key = await ctx.built.modules.catalogue.service.revokeApiKey(cli, id);
       out.line(`Revoked key ${key.id} ("${key.name}", ${key.platform} ${key.type}).`);
     },
   },
   'services list': {
-    usage: 'services list [--json]', summary: 'List every service in the catalogue', options: { json: flag },
+    usage: 'services list [--json]',
+    summary: 'List every service in the catalogue',
+    options: { json: flag },
     async run(ctx, v, _p, out) {
       const services = await ctx.built.modules.catalogue.service.listServices();
       if (v.json) return out.line(JSON.stringify(services, null, 2));
       if (!services.length) return out.line('The catalogue has no services yet (try: cityscape seed-demo).');
-      out.line(table(['SLUG', 'NAME', 'PHASE', 'ORGANISATION'], services.map((s) => [s.slug, s.name, s.phase, s.organisation.name])));
+      out.line(
+        table(
+          ['SLUG', 'NAME', 'PHASE', 'ORGANISATION'],
+          services.map((s) => [s.slug, s.name, s.phase, s.organisation.name]),
+        ),
+      );
     },
   },
   'addresses import': {
     usage: 'addresses import FILE... [--replace]',
     summary: 'Import AddressBase Premium files (CSV or GML, full supply or change-only update) in one all-or-nothing transaction',
-    positionals: ['FILE...'], options: { replace: flag },
+    positionals: ['FILE...'],
+    options: { replace: flag },
     async run(ctx, v, files, out) {
       const { resolve } = await import('node:path');
-      const r = await ctx.built.modules.addresses.importAddresses(files.map((f) => resolve(ctx.cwd, f)), { replace: !!v.replace });
-      out.line(`Imported ${r.records.toLocaleString('en-GB')} records from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s (${Math.round(r.records / Math.max(r.seconds, 0.001)).toLocaleString('en-GB')} records/s).`);
+      const r = await ctx.built.modules.addresses.importAddresses(
+        files.map((f) => resolve(ctx.cwd, f)),
+        { replace: !!v.replace },
+      );
+      out.line(
+        `Imported ${r.records.toLocaleString('en-GB')} records from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(1)} s (${Math.round(r.records / Math.max(r.seconds, 0.001)).toLocaleString('en-GB')} records/s).`,
+      );
       out.line(`${r.uprns.toLocaleString('en-GB')} properties changed; ${r.places.toLocaleString('en-GB')} address records rebuilt.`);
     },
   },
@@ -137,7 +213,14 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'addresses generate --count N --out FILE [--seed N] [--gml]',
     summary: 'Write N generated addresses as AddressBase Premium CSV (or GML) for demos, tests and benchmarks',
     options: { count: str, out: str, seed: str, gml: flag },
-    check: (v) => (!v.count || !/^\d+$/.test(String(v.count)) ? 'addresses generate needs --count N (a whole number)' : !v.out ? 'addresses generate needs --out FILE' : v.seed && !/^\d+$/.test(String(v.seed)) ? '--seed must be a whole number' : undefined),
+    check: (v) =>
+      !v.count || !/^\d+$/.test(String(v.count))
+        ? 'addresses generate needs --count N (a whole number)'
+        : !v.out
+          ? 'addresses generate needs --out FILE'
+          : v.seed && !/^\d+$/.test(String(v.seed))
+            ? '--seed must be a whole number'
+            : undefined,
     async run(ctx, v, _p, out) {
       const { resolve } = await import('node:path');
       const { writeAbpCsv, writeAbpGml } = await import('./modules/addresses/index.js');
@@ -148,21 +231,33 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'services show': {
-    usage: 'services show SLUG [--json]', summary: 'One service: who is accountable, decisions, roadmap, satisfaction',
-    positionals: ['SLUG'], options: { json: flag },
+    usage: 'services show SLUG [--json]',
+    summary: 'One service: who is accountable, decisions, roadmap, satisfaction',
+    positionals: ['SLUG'],
+    options: { json: flag },
     async run(ctx, v, [slug], out) {
       const s = await ctx.built.modules.catalogue.service.getServiceDetail(slug);
       if (v.json) return out.line(JSON.stringify(s, null, 2));
       out.line(`${s.name} (${s.slug}) — ${s.phase}`);
       out.line(`Run by ${s.organisation.name}${s.team ? `, ${s.team.name}` : ''}. Platforms: ${s.platforms.join(', ') || 'none'}.`);
-      if (s.office_holder) out.line(`Accountable: ${s.office_holder.name}, ${s.office_holder.role}, since ${s.office_holder.in_post_since}`);
-      out.line(`Satisfaction: ${s.satisfaction.score === null ? 'no responses' : `${Math.round(s.satisfaction.score * 100)}%`} (${s.satisfaction.responses} responses, ${s.satisfaction.days} days)`);
-      if (s.decisions.length) { out.line('Decisions:'); for (const d of s.decisions) out.line(`  ${d.decided_on}  ${d.decision} (${d.decided_by})`); }
-      if (s.roadmap.length) { out.line('Roadmap:'); for (const r of s.roadmap) out.line(`  [${r.status}] ${r.title}${r.target_date ? ` (by ${r.target_date})` : ''}`); }
+      if (s.office_holder)
+        out.line(`Accountable: ${s.office_holder.name}, ${s.office_holder.role}, since ${s.office_holder.in_post_since}`);
+      out.line(
+        `Satisfaction: ${s.satisfaction.score === null ? 'no responses' : `${Math.round(s.satisfaction.score * 100)}%`} (${s.satisfaction.responses} responses, ${s.satisfaction.days} days)`,
+      );
+      if (s.decisions.length) {
+        out.line('Decisions:');
+        for (const d of s.decisions) out.line(`  ${d.decided_on}  ${d.decision} (${d.decided_by})`);
+      }
+      if (s.roadmap.length) {
+        out.line('Roadmap:');
+        for (const r of s.roadmap) out.line(`  [${r.status}] ${r.title}${r.target_date ? ` (by ${r.target_date})` : ''}`);
+      }
     },
   },
   'identity rotate-keys': {
-    usage: 'identity rotate-keys', summary: 'New signing keys for ID tokens and core identity JWTs; the previous keys stay published, older ones retire',
+    usage: 'identity rotate-keys',
+    summary: 'New signing keys for ID tokens and core identity JWTs; the previous keys stay published, older ones retire',
     async run(ctx, _v, _p, out) {
       const { added, retired } = await ctx.built.modules.identity.rotateKeys();
       out.line(`New signing keys: ${added.join(', ')}.`);
@@ -172,25 +267,67 @@ export const COMMANDS: Record<string, Command> = {
   // Two words name a command here, so "create" arrives as the positional ACTION.
   'identity clients': {
     positionals: ['create'],
-    usage: 'identity clients create --service SLUG --name NAME --redirect-uris URI[,URI…] [--public-key FILE] [--scopes email,phone,offline_access] [--claims coreIdentityJWT,address,passport] [--max-identity-level P0|P1|P2] [--post-logout-redirect-uris URI[,…]] [--backchannel-logout-uri URI] [--json]',
-    summary: 'Register a relying service (OpenID Connect client) for a catalogue service; without --public-key (PEM, JWK or JWKS) it gets a client secret, shown once as the last line',
-    options: { service: str, name: str, 'redirect-uris': str, 'public-key': str, scopes: str, claims: str, 'max-identity-level': str, 'post-logout-redirect-uris': str, 'backchannel-logout-uri': str, json: flag },
-    check: (v) => (!v.service ? 'identity clients create needs --service SLUG' : !v.name ? 'identity clients create needs --name NAME' : !v['redirect-uris'] ? 'identity clients create needs --redirect-uris URI[,URI…]' : undefined),
+    usage:
+      'identity clients create --service SLUG --name NAME --redirect-uris URI[,URI…] [--public-key FILE] [--scopes email,phone,offline_access] [--claims coreIdentityJWT,address,passport] [--max-identity-level P0|P1|P2] [--post-logout-redirect-uris URI[,…]] [--backchannel-logout-uri URI] [--json]',
+    summary:
+      'Register a relying service (OpenID Connect client) for a catalogue service; without --public-key (PEM, JWK or JWKS) it gets a client secret, shown once as the last line',
+    options: {
+      service: str,
+      name: str,
+      'redirect-uris': str,
+      'public-key': str,
+      scopes: str,
+      claims: str,
+      'max-identity-level': str,
+      'post-logout-redirect-uris': str,
+      'backchannel-logout-uri': str,
+      json: flag,
+    },
+    check: (v) =>
+      !v.service
+        ? 'identity clients create needs --service SLUG'
+        : !v.name
+          ? 'identity clients create needs --name NAME'
+          : !v['redirect-uris']
+            ? 'identity clients create needs --redirect-uris URI[,URI…]'
+            : undefined,
     async run(ctx, v, [action], out) {
-      if (action !== 'create') { out.err(`cityscape: unknown command "identity clients ${action}" (try: identity clients create)`); return 2; }
+      if (action !== 'create') {
+        out.err(`cityscape: unknown command "identity clients ${action}" (try: identity clients create)`);
+        return 2;
+      }
       const { readPublicKeys } = await import('./modules/identity/index.js');
-      const list = (x: unknown) => (typeof x === 'string' ? x.split(',').map((s) => s.trim()).filter(Boolean) : []);
+      const list = (x: unknown) =>
+        typeof x === 'string'
+          ? x
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [];
       const service = await ctx.built.modules.catalogue.service.getService(v.service as string);
       const { client, secret } = await ctx.built.modules.identity.createClient(cli, {
-        serviceId: service.id, name: v.name as string, redirectUris: list(v['redirect-uris']), postLogoutRedirectUris: list(v['post-logout-redirect-uris']),
+        serviceId: service.id,
+        name: v.name as string,
+        redirectUris: list(v['redirect-uris']),
+        postLogoutRedirectUris: list(v['post-logout-redirect-uris']),
         jwks: v['public-key'] ? await readPublicKeys(v['public-key'] as string, ctx.cwd) : null,
-        scopes: list(v.scopes), claims: list(v.claims).map((c) => (c.includes('/') ? c : `https://vocab.account.gov.uk/v1/${c}`)),
-        maxIdentityLevel: v['max-identity-level'] as 'P0' | 'P1' | 'P2' | undefined, backchannelLogoutUri: (v['backchannel-logout-uri'] as string | undefined) ?? null,
+        scopes: list(v.scopes),
+        claims: list(v.claims).map((c) => (c.includes('/') ? c : `https://vocab.account.gov.uk/v1/${c}`)),
+        maxIdentityLevel: v['max-identity-level'] as 'P0' | 'P1' | 'P2' | undefined,
+        backchannelLogoutUri: (v['backchannel-logout-uri'] as string | undefined) ?? null,
       });
-      if (v.json) return out.line(JSON.stringify({ ...client, issuer: ctx.built.modules.identity.issuer, ...(secret ? { clientSecret: secret } : {}) }, null, 2));
+      if (v.json)
+        return out.line(
+          JSON.stringify({ ...client, issuer: ctx.built.modules.identity.issuer, ...(secret ? { clientSecret: secret } : {}) }, null, 2),
+        );
       out.line(`Registered "${client.name}" for ${service.name} (client ID ${client.clientId}, ${client.authMethod}).`);
-      out.line(`Issuer: ${ctx.built.modules.identity.issuer} (discovery at ${ctx.built.modules.identity.issuer}/.well-known/openid-configuration)`);
-      if (secret) { out.line('This is the only time the client secret is shown. Keep it secret:'); out.line(secret); }
+      out.line(
+        `Issuer: ${ctx.built.modules.identity.issuer} (discovery at ${ctx.built.modules.identity.issuer}/.well-known/openid-configuration)`,
+      );
+      if (secret) {
+        out.line('This is the only time the client secret is shown. Keep it secret:');
+        out.line(secret);
+      }
     },
   },
 };

@@ -142,7 +142,13 @@ function secret(env: Record<string, string | undefined>, name: string, dataDir: 
   // once on a new data directory both end up with the one secret that won, never a half-written one.
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
-  try { linkSync(tmp, path); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; } finally { unlinkSync(tmp); }
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
   return readFileSync(path, 'utf8').trim();
 }
 
@@ -162,7 +168,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
   const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  try { new URL(publicUrl); } catch { throw new ConfigError(`PUBLIC_URL is not a URL: "${publicUrl}"`); }
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL is not a URL: "${publicUrl}"`);
+  }
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
   const config: Config = {
@@ -220,9 +230,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accessTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_ACCESS_TOKEN_TTL_SECONDS', 3600)),
       refreshTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_REFRESH_TOKEN_TTL_SECONDS', 30 * 86400)),
       sessionTtlSeconds: Math.max(60, int(env, 'IDENTITY_SESSION_TTL_SECONDS', 86400)),
-      notify: env.IDENTITY_NOTIFY_SERVICE_ID && env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID && env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID
-        ? { serviceId: env.IDENTITY_NOTIFY_SERVICE_ID, emailTemplateId: env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID, smsTemplateId: env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID }
-        : undefined,
+      notify:
+        env.IDENTITY_NOTIFY_SERVICE_ID && env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID && env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID
+          ? {
+              serviceId: env.IDENTITY_NOTIFY_SERVICE_ID,
+              emailTemplateId: env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID,
+              smsTemplateId: env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID,
+            }
+          : undefined,
     },
   };
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
@@ -253,17 +268,37 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jobMaintenanceSeconds: 30,
     smtpUrl: undefined,
     notify: {
-      emailDomain: 'localhost', smsUrl: undefined, letterUrl: undefined, providerToken: undefined,
-      rateLimitPerMinute: 3000, dailyLimits: { email: 250_000, sms: 250_000, letter: 20_000 },
-      leaseSeconds: 120, recoverAfterSeconds: 300, concurrency: 20, retryBaseSeconds: 30, maxAttempts: 5,
+      emailDomain: 'localhost',
+      smsUrl: undefined,
+      letterUrl: undefined,
+      providerToken: undefined,
+      rateLimitPerMinute: 3000,
+      dailyLimits: { email: 250_000, sms: 250_000, letter: 20_000 },
+      leaseSeconds: 120,
+      recoverAfterSeconds: 300,
+      concurrency: 20,
+      retryBaseSeconds: 30,
+      maxAttempts: 5,
     },
     pay: {
-      expiryMinutes: 90, rateLimitPostPerSecond: 100_000, rateLimitGetPerSecond: 100_000, keyCacheSeconds: 0,
-      webhookRetryDelaySeconds: 1, webhookRetryLimit: 10, liveGateway: 'sandbox',
+      expiryMinutes: 90,
+      rateLimitPostPerSecond: 100_000,
+      rateLimitGetPerSecond: 100_000,
+      keyCacheSeconds: 0,
+      webhookRetryDelaySeconds: 1,
+      webhookRetryLimit: 10,
+      liveGateway: 'sandbox',
     },
     identity: {
-      codeTtlSeconds: 900, codeMaxAttempts: 5, codesPerWindow: 5, lockoutThreshold: 5, lockoutSeconds: 900,
-      accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 30 * 86400, sessionTtlSeconds: 86400, notify: undefined,
+      codeTtlSeconds: 900,
+      codeMaxAttempts: 5,
+      codesPerWindow: 5,
+      lockoutThreshold: 5,
+      lockoutSeconds: 900,
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 30 * 86400,
+      sessionTtlSeconds: 86400,
+      notify: undefined,
     },
     ...overrides,
   };

@@ -10,17 +10,33 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config, type LogLevel } from './config.js';
 import { HttpError } from './kernel/errors.js';
-import { acquireLock, lockPath, runExclusive, socketPathFor, startControlServer, type CommandResult, type ControlServer, type HeldLock } from './kernel/control.js';
+import {
+  acquireLock,
+  lockPath,
+  runExclusive,
+  socketPathFor,
+  startControlServer,
+  type CommandResult,
+  type ControlServer,
+  type HeldLock,
+} from './kernel/control.js';
 import type { BuiltApp } from './app.js';
 import { appliedMigrations, COMMANDS, Out, seedAll, type Command, type Ctx, type Values } from './commands.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-const GROUPS = new Set(Object.keys(COMMANDS).filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]));
+const GROUPS = new Set(
+  Object.keys(COMMANDS)
+    .filter((n) => n.includes(' '))
+    .map((n) => n.split(' ')[0]),
+);
 
 export function usage(): string {
-  const rows: [string, string][] = [['start', 'Run the server (configured by the environment, below)'],
-    ...Object.values(COMMANDS).map((c) => [c.usage, c.summary] as [string, string]), ['help', 'Show this help']];
+  const rows: [string, string][] = [
+    ['start', 'Run the server (configured by the environment, below)'],
+    ...Object.values(COMMANDS).map((c) => [c.usage, c.summary] as [string, string]),
+    ['help', 'Show this help'],
+  ];
   return `Usage: cityscape <command> [options]
 
 Commands:
@@ -52,21 +68,34 @@ export function parseCommand(argv: string[]): Parsed {
   const name = COMMANDS[first] || first === 'start' ? first : COMMANDS[`${first} ${second}`] ? `${first} ${second}` : undefined;
   if (!name) {
     if (!GROUPS.has(first)) return usageError(`unknown command "${first}"`);
-    const subs = Object.keys(COMMANDS).filter((n) => n.startsWith(`${first} `)).map((n) => `  cityscape ${COMMANDS[n].usage}`).join('\n');
-    return done(2, '', `cityscape: ${second && !second.startsWith('-') ? `unknown command "${first} ${second}"` : `"${first}" needs a subcommand`}\nUsage:\n${subs}\n`);
+    const subs = Object.keys(COMMANDS)
+      .filter((n) => n.startsWith(`${first} `))
+      .map((n) => `  cityscape ${COMMANDS[n].usage}`)
+      .join('\n');
+    return done(
+      2,
+      '',
+      `cityscape: ${second && !second.startsWith('-') ? `unknown command "${first} ${second}"` : `"${first}" needs a subcommand`}\nUsage:\n${subs}\n`,
+    );
   }
   const cmd = COMMANDS[name];
   const rest = argv.slice(name.split(' ').length);
-  if (rest.includes('--help') || rest.includes('-h')) return done(0, `Usage: cityscape ${cmd?.usage ?? 'start'}\n${cmd ? `${cmd.summary}\n` : ''}`);
-  let values: Values; let positionals: string[];
+  if (rest.includes('--help') || rest.includes('-h'))
+    return done(0, `Usage: cityscape ${cmd?.usage ?? 'start'}\n${cmd ? `${cmd.summary}\n` : ''}`);
+  let values: Values;
+  let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, options: cmd?.options ?? {}, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] });
+    ({ values, positionals } = parseArgs({ args: rest, options: cmd?.options ?? {}, allowPositionals: true, strict: true }) as {
+      values: Values;
+      positionals: string[];
+    });
   } catch (err: any) {
     return usageError(err.message, cmd?.usage ?? 'start');
   }
   const wanted = cmd?.positionals ?? [];
   if (positionals.length < wanted.length) return usageError(`${name} needs ${wanted.slice(positionals.length).join(' ')}`, cmd!.usage);
-  if (positionals.length > wanted.length && !wanted.at(-1)?.endsWith('...')) return usageError(`unexpected argument "${positionals[wanted.length]}"`, cmd?.usage ?? 'start');
+  if (positionals.length > wanted.length && !wanted.at(-1)?.endsWith('...'))
+    return usageError(`unexpected argument "${positionals[wanted.length]}"`, cmd?.usage ?? 'start');
   if (!cmd) return { kind: 'start' };
   const problem = cmd.check?.(values);
   if (problem) return usageError(problem, cmd.usage);
@@ -80,7 +109,10 @@ async function runParsed(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Promise
     return out.result((await p.cmd.run(ctx, p.values, p.positionals, out)) ?? 0);
   } catch (err: any) {
     if (err instanceof HttpError) out.err(err.message);
-    else { ctx.built.kernel.log.error({ err, command: p.name }, 'command failed'); out.err(`cityscape ${p.name} failed: ${err?.message ?? err}`); }
+    else {
+      ctx.built.kernel.log.error({ err, command: p.name }, 'command failed');
+      out.err(`cityscape ${p.name} failed: ${err?.message ?? err}`);
+    }
     return out.result(1);
   }
 }
@@ -89,7 +121,8 @@ async function runParsed(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Promise
 export async function executeIn(ctx: Ctx, argv: string[]): Promise<CommandResult> {
   const p = parseCommand(argv);
   if (p.kind === 'done') return p.result;
-  if (p.kind === 'start') return { exitCode: 1, stdout: '', stderr: `Cityscape is already running on this data directory (pid ${process.pid})\n` };
+  if (p.kind === 'start')
+    return { exitCode: 1, stdout: '', stderr: `Cityscape is already running on this data directory (pid ${process.pid})\n` };
   return runParsed(p, ctx);
 }
 
@@ -105,8 +138,12 @@ async function runLocally(p: Extract<Parsed, { kind: 'run' }>, config: Config, c
     try {
       const after = await appliedMigrations(db);
       return await runParsed(p, { built, config, cwd, appliedOnOpen: after.filter((m) => !before.includes(m)) });
-    } finally { await built.close(); }
-  } finally { await db.close(); }
+    } finally {
+      await built.close();
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 /** loadConfig, tolerating another process creating the secret files at the same moment. */
@@ -116,7 +153,9 @@ async function loadConfigSafely(): Promise<Config> {
       const config = loadConfig();
       if (config.sessionSecret && config.encryptionKey) return config;
       if (attempt >= 20) throw new ConfigError(`A secret file in ${config.dataDir} is empty; delete it so a new one is generated`);
-    } catch (err: any) { if (err?.code !== 'EEXIST' || attempt >= 20) throw err; }
+    } catch (err: any) {
+      if (err?.code !== 'EEXIST' || attempt >= 20) throw err;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -125,10 +164,17 @@ async function loadConfigSafely(): Promise<Config> {
 function explain(err: any, config?: Config, failed = 'Cityscape could not start'): { line: string; stack: boolean } {
   if (err instanceof ConfigError) return { line: `Configuration error: ${err.message}`, stack: false };
   const where = config ? `${config.host}:${config.port}` : '';
-  if (err?.code === 'EADDRINUSE' && err.syscall === 'listen') return { line: `Cannot start: port ${config?.port} is already in use (${where}). Stop whatever is using it or set PORT to a free port.`, stack: false };
-  if (err?.code === 'EACCES' && err.syscall === 'listen') return { line: `Cannot start: not allowed to listen on ${where}. Ports below 1024 need extra privileges; set PORT.`, stack: false };
-  if (err?.code === 'EADDRNOTAVAIL') return { line: `Cannot start: ${config?.host} is not an address of this machine; set HOST.`, stack: false };
-  if (config?.databaseUrl && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28P01', '3D000'].includes(err?.code)) return { line: `Cannot use the database in DATABASE_URL: ${err.message}`, stack: false };
+  if (err?.code === 'EADDRINUSE' && err.syscall === 'listen')
+    return {
+      line: `Cannot start: port ${config?.port} is already in use (${where}). Stop whatever is using it or set PORT to a free port.`,
+      stack: false,
+    };
+  if (err?.code === 'EACCES' && err.syscall === 'listen')
+    return { line: `Cannot start: not allowed to listen on ${where}. Ports below 1024 need extra privileges; set PORT.`, stack: false };
+  if (err?.code === 'EADDRNOTAVAIL')
+    return { line: `Cannot start: ${config?.host} is not an address of this machine; set HOST.`, stack: false };
+  if (config?.databaseUrl && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28P01', '3D000'].includes(err?.code))
+    return { line: `Cannot use the database in DATABASE_URL: ${err.message}`, stack: false };
   return { line: `${failed}: ${err?.message ?? err}`, stack: true };
 }
 
@@ -139,17 +185,29 @@ const warn = (line: string) => process.stderr.write(line + '\n');
 /** `cityscape start`: the server, holding the data directory and answering other commands on its socket. */
 async function start(): Promise<number> {
   let config: Config;
-  try { config = await loadConfigSafely(); } catch (err) { const d = explain(err); warn(d.line); if (d.stack) warn(String((err as Error).stack)); return 1; }
+  try {
+    config = await loadConfigSafely();
+  } catch (err) {
+    const d = explain(err);
+    warn(d.line);
+    if (d.stack) warn(String((err as Error).stack));
+    return 1;
+  }
   const socket = config.databaseUrl ? null : socketPathFor(config.dataDir);
   let lock: HeldLock | undefined;
   if (socket) {
     const r = await acquireLock(config.dataDir, {
-      role: 'server', socket, shouldWait: (h) => h?.role !== 'server',
+      role: 'server',
+      socket,
+      shouldWait: (h) => h?.role !== 'server',
       onWait: (h) => warn(`Waiting for ${h ? `a cityscape command (pid ${h.pid})` : 'another process'} to finish with ${config.dataDir}…`),
     });
     if (!r.ok) {
-      warn(r.holder?.role === 'server' ? `Cityscape is already running on this data directory (pid ${r.holder.pid}${r.holder.host === hostname() ? '' : ` on ${r.holder.host}`}): ${config.dataDir}`
-        : `The data directory ${config.dataDir} is in use by ${r.holder ? `process ${r.holder.pid}` : 'another process'}. If no Cityscape process is running, delete ${lockPath(config.dataDir)}.`);
+      warn(
+        r.holder?.role === 'server'
+          ? `Cityscape is already running on this data directory (pid ${r.holder.pid}${r.holder.host === hostname() ? '' : ` on ${r.holder.host}`}): ${config.dataDir}`
+          : `The data directory ${config.dataDir} is in use by ${r.holder ? `process ${r.holder.pid}` : 'another process'}. If no Cityscape process is running, delete ${lockPath(config.dataDir)}.`,
+      );
       return 1;
     }
     lock = r.lock;
@@ -158,17 +216,35 @@ async function start(): Promise<number> {
   let built: BuiltApp | undefined;
   let control: ControlServer | undefined;
   let stop!: (signal: string) => void;
-  const stopRequested = new Promise<string>((r) => { stop = r; });
+  const stopRequested = new Promise<string>((r) => {
+    stop = r;
+  });
   let signals = 0;
   const onSignal = (signal: string) => {
-    if (++signals > 1) { warn('Stopping at once.'); process.exit(1); }
+    if (++signals > 1) {
+      warn('Stopping at once.');
+      process.exit(1);
+    }
     stop(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const shutdown = async (): Promise<number> => {
-    const force = setTimeout(() => { warn('Still stopping after 30 s; exiting anyway.'); process.exit(1); }, 30_000).unref();
-    try { await control?.close(); await built?.close(); return 0; } catch (err: any) { warn(`Error while stopping: ${err?.message ?? err}`); return 1; } finally { lock?.release(); clearTimeout(force); }
+    const force = setTimeout(() => {
+      warn('Still stopping after 30 s; exiting anyway.');
+      process.exit(1);
+    }, 30_000).unref();
+    try {
+      await control?.close();
+      await built?.close();
+      return 0;
+    } catch (err: any) {
+      warn(`Error while stopping: ${err?.message ?? err}`);
+      return 1;
+    } finally {
+      lock?.release();
+      clearTimeout(force);
+    }
   };
 
   try {
@@ -181,11 +257,15 @@ async function start(): Promise<number> {
         process.stdout.write(out.stdout);
         // Embedded PostgreSQL's WebAssembly memory only ever grows, and seeding the demo touches
         // ~40 MB that the running server never needs again: reopen the database to give it back.
-        if (!config.databaseUrl) { await built.close(); built = await buildApp({ config }); }
+        if (!config.databaseUrl) {
+          await built.close();
+          built = await buildApp({ config });
+        }
       }
     }
     const app = built;
-    if (socket) control = await startControlServer(socket, (req) => executeIn({ built: app, config, cwd: req.cwd, appliedOnOpen: [] }, req.argv));
+    if (socket)
+      control = await startControlServer(socket, (req) => executeIn({ built: app, config, cwd: req.cwd, appliedOnOpen: [] }, req.argv));
     await built.app.listen({ port: config.port, host: config.host });
     if (config.workers) await built.startWorkers();
   } catch (err) {
@@ -199,7 +279,9 @@ async function start(): Promise<number> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = port === config.port ? config.publicUrl : `http://localhost:${port}`;
   releaseStartupMemory();
-  say(`Cityscape ${VERSION} is running at ${url} (listening on ${config.host}:${port}; ${config.databaseUrl ? 'PostgreSQL' : `data in ${config.dataDir}`}). Press Ctrl-C to stop.`);
+  say(
+    `Cityscape ${VERSION} is running at ${url} (listening on ${config.host}:${port}; ${config.databaseUrl ? 'PostgreSQL' : `data in ${config.dataDir}`}). Press Ctrl-C to stop.`,
+  );
   const signal = await stopRequested;
   say(`${signal}: stopping…`);
   const code = await shutdown();
@@ -211,7 +293,8 @@ async function start(): Promise<number> {
 async function passwordFromStdin(argv: string[]): Promise<string[] | string> {
   const i = argv.indexOf('--password-stdin');
   if (i < 0) return argv;
-  if (process.stdin.isTTY) return '--password-stdin reads from a pipe, e.g.: printf %s "$PASSWORD" | cityscape admin create --email … --password-stdin';
+  if (process.stdin.isTTY)
+    return '--password-stdin reads from a pipe, e.g.: printf %s "$PASSWORD" | cityscape admin create --email … --password-stdin';
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
   return [...argv.slice(0, i), `--password=${text.split(/\r?\n/)[0]}`, ...argv.slice(i + 1)];
@@ -219,16 +302,31 @@ async function passwordFromStdin(argv: string[]): Promise<string[] | string> {
 
 export async function main(rawArgv: string[]): Promise<number> {
   const argv = await passwordFromStdin(rawArgv);
-  if (typeof argv === 'string') { warn(`cityscape: ${argv}`); return 2; }
+  if (typeof argv === 'string') {
+    warn(`cityscape: ${argv}`);
+    return 2;
+  }
   const p = parseCommand(argv);
-  if (p.kind === 'done') { await write(process.stdout, p.result.stdout); await write(process.stderr, p.result.stderr); return p.result.exitCode; }
+  if (p.kind === 'done') {
+    await write(process.stdout, p.result.stdout);
+    await write(process.stderr, p.result.stderr);
+    return p.result.exitCode;
+  }
   if (p.kind === 'start') return start();
 
   let config: Config;
-  try { config = await loadConfigSafely(); } catch (err) { const d = explain(err); warn(d.line); if (d.stack) warn(String((err as Error).stack)); return 1; }
+  try {
+    config = await loadConfigSafely();
+  } catch (err) {
+    const d = explain(err);
+    warn(d.line);
+    if (d.stack) warn(String((err as Error).stack));
+    return 1;
+  }
   const cwd = process.cwd();
   // Ctrl-C while this process has the database open: finish and close it cleanly (a second one forces).
-  let local = false; let interrupted = 0;
+  let local = false;
+  let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
     if (!local || ++interrupted > 1) process.exit(code);
@@ -237,13 +335,24 @@ export async function main(rawArgv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const runHere = async () => { local = true; try { return await runLocally(p, config, cwd); } finally { local = false; } };
+  const runHere = async () => {
+    local = true;
+    try {
+      return await runLocally(p, config, cwd);
+    } finally {
+      local = false;
+    }
+  };
   let result: CommandResult;
   try {
-    result = config.databaseUrl ? await runHere() : await runExclusive(config.dataDir, {
-      request: { argv, cwd }, runLocal: runHere,
-      onWait: (h) => warn(`Waiting for ${h ? `another cityscape command (pid ${h.pid})` : 'another process'} to finish with ${config.dataDir}…`),
-    });
+    result = config.databaseUrl
+      ? await runHere()
+      : await runExclusive(config.dataDir, {
+          request: { argv, cwd },
+          runLocal: runHere,
+          onWait: (h) =>
+            warn(`Waiting for ${h ? `another cityscape command (pid ${h.pid})` : 'another process'} to finish with ${config.dataDir}…`),
+        });
   } catch (err) {
     warn(explain(err, config, `cityscape ${p.name}`).line);
     return 1;
@@ -254,13 +363,22 @@ export async function main(rawArgv: string[]): Promise<number> {
 }
 
 function isEntry(): boolean {
-  try { return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url)); } catch { return false; }
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 }
 
 /** Runs the command line and exits with its code (once output is flushed). */
 export async function run(argv = process.argv.slice(2)): Promise<never> {
   let code: number;
-  try { code = await main(argv); } catch (err: any) { warn(err?.stack ?? String(err)); code = 1; }
+  try {
+    code = await main(argv);
+  } catch (err: any) {
+    warn(err?.stack ?? String(err));
+    code = 1;
+  }
   await write(process.stdout, '');
   process.exit(code);
 }
@@ -278,5 +396,7 @@ function releaseStartupMemory(): void {
     v8.setFlagsFromString('--compact-on-every-full-gc');
     (vm.runInNewContext('gc') as () => void)();
     v8.setFlagsFromString('--no-compact-on-every-full-gc');
-  } catch { /* not essential */ }
+  } catch {
+    /* not essential */
+  }
 }

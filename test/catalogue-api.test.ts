@@ -12,7 +12,9 @@ beforeAll(async () => {
   t = await buildTestApp({ seed: true });
   admin = (await t.modules.catalogue.service.createApiKey(cli, { serviceSlug: null, platform: 'catalogue', type: 'admin' })).secret;
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('catalogue API', () => {
   it('serves the demo catalogue as open data', async () => {
@@ -36,10 +38,22 @@ describe('catalogue API', () => {
   });
 
   it('requires a catalogue admin key to write', async () => {
-    const body = { slug: 'new-thing', name: 'New thing', summary: 'Do a new thing', phase: 'alpha', organisation_slug: 'riverside-city-council' };
+    const body = {
+      slug: 'new-thing',
+      name: 'New thing',
+      summary: 'Do a new thing',
+      phase: 'alpha',
+      organisation_slug: 'riverside-city-council',
+    };
     expect((await t.app.inject({ method: 'POST', url: `${API}/services`, payload: body })).statusCode).toBe(401);
-    const pay = (await t.modules.catalogue.service.createApiKey(cli, { serviceSlug: 'pay-a-parking-fine', platform: 'pay', type: 'live' })).secret;
-    const wrong = await t.app.inject({ method: 'POST', url: `${API}/services`, payload: body, headers: { authorization: `Bearer ${pay}` } });
+    const pay = (await t.modules.catalogue.service.createApiKey(cli, { serviceSlug: 'pay-a-parking-fine', platform: 'pay', type: 'live' }))
+      .secret;
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: `${API}/services`,
+      payload: body,
+      headers: { authorization: `Bearer ${pay}` },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().code).toBe('invalid_api_key');
     const ok = await t.app.inject({ method: 'POST', url: `${API}/services`, payload: body, headers: auth() });
@@ -57,14 +71,29 @@ describe('catalogue API', () => {
       [{ slug: 'Bad Slug', name: 'x', summary: 'y', phase: 'alpha', organisation_slug: 'riverside-city-council' }, 'slug'],
       [{ slug: 'ok-slug', name: 'x', summary: 'y', phase: 'gamma', organisation_slug: 'riverside-city-council' }, 'phase'],
       [{ slug: 'ok-slug', name: 'x', summary: 'y', phase: 'alpha' }, 'organisation_slug'],
-      [{ slug: 'ok-slug', name: 'x', summary: 'y', phase: 'alpha', organisation_slug: 'riverside-city-council', start_url: 'javascript:alert(1)' }, 'start_url'],
+      [
+        {
+          slug: 'ok-slug',
+          name: 'x',
+          summary: 'y',
+          phase: 'alpha',
+          organisation_slug: 'riverside-city-council',
+          start_url: 'javascript:alert(1)',
+        },
+        'start_url',
+      ],
     ];
     for (const [payload, field] of cases) {
       const r = await t.app.inject({ method: 'POST', url: `${API}/services`, payload, headers: auth() });
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
       expect(r.json().errors.map((e: any) => e.field)).toContain(field);
     }
-    const noOrg = await t.app.inject({ method: 'POST', url: `${API}/services`, headers: auth(), payload: { slug: 'ok-slug', name: 'x', summary: 'y', phase: 'alpha', organisation_slug: 'nowhere' } });
+    const noOrg = await t.app.inject({
+      method: 'POST',
+      url: `${API}/services`,
+      headers: auth(),
+      payload: { slug: 'ok-slug', name: 'x', summary: 'y', phase: 'alpha', organisation_slug: 'nowhere' },
+    });
     expect(noOrg.statusCode).toBe(404);
     expect((await t.app.inject({ url: `${API}/services?phase=gamma` })).statusCode).toBe(400);
   });
@@ -72,25 +101,42 @@ describe('catalogue API', () => {
   it('keeps office-holder history', async () => {
     const slug = 'pay-a-parking-fine';
     const before = (await t.app.inject({ url: `${API}/services/${slug}` })).json();
-    const r = await t.app.inject({ method: 'PUT', url: `${API}/services/${slug}/office-holder`, headers: auth(), payload: { name: 'Cllr Jo Example', role: 'Cabinet Member for Transport', in_post_since: '2099-01-01', contact: 'jo@example.org' } });
+    const r = await t.app.inject({
+      method: 'PUT',
+      url: `${API}/services/${slug}/office-holder`,
+      headers: auth(),
+      payload: { name: 'Cllr Jo Example', role: 'Cabinet Member for Transport', in_post_since: '2099-01-01', contact: 'jo@example.org' },
+    });
     expect(r.statusCode).toBe(200);
     const after = (await t.app.inject({ url: `${API}/services/${slug}` })).json();
     expect(after.office_holder).toMatchObject({ name: 'Cllr Jo Example', left_post: null });
     expect(after.previous_office_holders[0]).toMatchObject({ name: before.office_holder.name, left_post: '2099-01-01' });
-    const earlier = await t.app.inject({ method: 'PUT', url: `${API}/services/${slug}/office-holder`, headers: auth(), payload: { name: 'X', role: 'Y', in_post_since: '2000-01-01' } });
+    const earlier = await t.app.inject({
+      method: 'PUT',
+      url: `${API}/services/${slug}/office-holder`,
+      headers: auth(),
+      payload: { name: 'X', role: 'Y', in_post_since: '2000-01-01' },
+    });
     expect(earlier.statusCode).toBe(400);
     expect(earlier.json().errors[0].field).toBe('in_post_since');
   });
 
   it('computes satisfaction as (mean rating − 1) / 4 over the last 30 days', async () => {
-    const created = await t.app.inject({ method: 'POST', url: `${API}/services`, headers: auth(), payload: { slug: 'score-me', name: 'Score me', summary: 's', phase: 'beta', organisation_slug: 'riverside-city-council' } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: `${API}/services`,
+      headers: auth(),
+      payload: { slug: 'score-me', name: 'Score me', summary: 's', phase: 'beta', organisation_slug: 'riverside-city-council' },
+    });
     expect(created.statusCode).toBe(201);
     expect((await t.app.inject({ url: `${API}/services/score-me/satisfaction` })).json()).toEqual({ score: null, responses: 0, days: 30 });
     for (const rating of [5, 4, 2]) {
       expect((await t.app.inject({ method: 'POST', url: `${API}/services/score-me/feedback`, payload: { rating } })).statusCode).toBe(201);
     }
     // An old response outside the window must not count.
-    await t.kernel.db.query(`INSERT INTO catalogue.feedback (service_id, rating, created_at) VALUES ($1, 1, now() - interval '45 days')`, [created.json().id]);
+    await t.kernel.db.query(`INSERT INTO catalogue.feedback (service_id, rating, created_at) VALUES ($1, 1, now() - interval '45 days')`, [
+      created.json().id,
+    ]);
     const s = (await t.app.inject({ url: `${API}/services/score-me/satisfaction` })).json();
     expect(s.responses).toBe(3);
     expect(s.score).toBeCloseTo((11 / 3 - 1) / 4, 3);
@@ -98,7 +144,11 @@ describe('catalogue API', () => {
   });
 
   it('stores API keys hashed, keeps them to their platform and service, and revokes them', async () => {
-    const { key, secret } = await t.modules.catalogue.service.createApiKey(cli, { serviceSlug: 'tax-your-vehicle', platform: 'notify', type: 'team' });
+    const { key, secret } = await t.modules.catalogue.service.createApiKey(cli, {
+      serviceSlug: 'tax-your-vehicle',
+      platform: 'notify',
+      type: 'team',
+    });
     const service = (await t.app.inject({ url: `${API}/services/tax-your-vehicle` })).json();
     expect(secret).toMatch(new RegExp(`-${service.id}-[0-9a-f-]{36}$`));
     const { rows } = await t.kernel.db.query<Record<string, string | null>>('SELECT * FROM catalogue.api_keys WHERE id = $1', [key.id]);

@@ -14,15 +14,27 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const BASE = process.env.DATABASE_URL;
 const SLUG = 'pay-a-parking-fine';
 
-interface Run { code: number | null; stdout: string; stderr: string }
-interface Server { child: ChildProcess; port: number; output(): string; exited: Promise<number | null> }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+interface Server {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+  exited: Promise<number | null>;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    }).on('error', reject);
+    const s = net
+      .createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
   });
 }
 
@@ -33,14 +45,23 @@ let drop: (() => Promise<void>) | undefined;
 const servers: ChildProcess[] = [];
 
 function spawnCli(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...env, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function cityscape(args: string[], extra: Record<string, string> = {}): Promise<Run> {
   const child = spawnCli(args, extra);
-  let stdout = ''; let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -48,13 +69,21 @@ async function startServer(serverPort = port, extra: Record<string, string> = {}
   const child = spawnCli(['start'], { PORT: String(serverPort), ...extra });
   servers.push(child);
   let output = '';
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${output}`);
-    try { if ((await fetch(`http://127.0.0.1:${serverPort}/health`)).ok) break; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${serverPort}/health`)).ok) break;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -119,7 +148,9 @@ describe('cityscape command line', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).not.toContain(key);
     expect(listed.stdout).not.toContain('secret');
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, platform: 'pay', type: 'test', hint: key.slice(-4), revoked_at: null })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id, platform: 'pay', type: 'test', hint: key.slice(-4), revoked_at: null }),
+    ]);
 
     const revoked = await cityscape(['keys', 'revoke', id]);
     expect(revoked).toMatchObject({ code: 0 });
@@ -153,9 +184,15 @@ describe('cityscape command line', () => {
     expect((await fetch(`${base}/services`)).status).toBe(200);
     const key = lastLine(adminKey.stdout);
     expect(key).toMatch(/^cs_catalogue_admin_/);
-    const decision = { decided_on: '2026-01-15', decision: 'Decided while the CLI shared the data directory', decided_by: 'CLI test board' };
+    const decision = {
+      decided_on: '2026-01-15',
+      decision: 'Decided while the CLI shared the data directory',
+      decided_by: 'CLI test board',
+    };
     const res = await fetch(`${base}/services/${SLUG}/decisions`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(decision),
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(decision),
     });
     expect(res.status, await res.clone().text()).toBe(201);
 
@@ -174,7 +211,9 @@ describe('cityscape command line', () => {
     // Embedded: refused by the lock even on another port. PostgreSQL allows many processes, so the same port is what clashes.
     const second = await cityscape(['start'], { PORT: String(BASE ? port : await freePort()) });
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(BASE ? /port \d+ is already in use/ : new RegExp(`Cityscape is already running on this data directory \\(pid ${server.child.pid}\\)`));
+    expect(second.stderr).toMatch(
+      BASE ? /port \d+ is already in use/ : new RegExp(`Cityscape is already running on this data directory \\(pid ${server.child.pid}\\)`),
+    );
     expect(second.stderr).not.toMatch(/\n\s+at /);
     expect((await fetch(`http://127.0.0.1:${server.port}/health`)).ok).toBe(true);
     server.child.kill('SIGINT');
@@ -210,6 +249,8 @@ describe('cityscape command line', () => {
       expect(busy.stderr.trim()).toMatch(new RegExp(`^Cannot start: port ${takenPort} is already in use`));
       expect(fs.existsSync(lockFile())).toBe(false);
       expect(fs.existsSync(sockFile())).toBe(false);
-    } finally { taken.close(); }
+    } finally {
+      taken.close();
+    }
   }, 120_000);
 });

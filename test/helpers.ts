@@ -42,9 +42,13 @@ export async function testDb(cleanups: Array<() => Promise<void>>): Promise<{ db
   return { db, url };
 }
 
-export interface TestApp extends BuiltApp { databaseUrl?: string }
+export interface TestApp extends BuiltApp {
+  databaseUrl?: string;
+}
 
-export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean; routes?: (app: BuiltApp['app']) => void } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  overrides: Partial<Config> & { seed?: boolean; routes?: (app: BuiltApp['app']) => void } = {},
+): Promise<TestApp> {
   const { seed, routes, ...rest } = overrides;
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl: string | undefined;
@@ -58,11 +62,21 @@ export async function buildTestApp(overrides: Partial<Config> & { seed?: boolean
   routes?.(built.app);
   await built.app.ready();
   const close = built.close;
-  return { ...built, databaseUrl, async close() { await close(); await drop?.(); } };
+  return {
+    ...built,
+    databaseUrl,
+    async close() {
+      await close();
+      await drop?.();
+    },
+  };
 }
 
 /** Pull the CSRF cookie and token from a rendered form. */
-export function formSession(res: { headers: Record<string, any>; body: string }, cookies: Record<string, string> = {}): { cookies: Record<string, string>; csrf: string } {
+export function formSession(
+  res: { headers: Record<string, any>; body: string },
+  cookies: Record<string, string> = {},
+): { cookies: Record<string, string>; csrf: string } {
   const jar = { ...cookies };
   const set = res.headers['set-cookie'];
   for (const c of (Array.isArray(set) ? set : set ? [set] : []) as string[]) {
@@ -75,7 +89,9 @@ export function formSession(res: { headers: Record<string, any>; body: string },
 }
 
 export function cookieHeader(jar: Record<string, string>): string {
-  return Object.entries(jar).map(([k, v]) => `${k}=${v}`).join('; ');
+  return Object.entries(jar)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
 }
 
 type Injected = Awaited<ReturnType<BuiltApp['app']['inject']>>;
@@ -85,7 +101,10 @@ type Injected = Awaited<ReturnType<BuiltApp['app']['inject']>>;
  * optionally its own IP address. URLs may be absolute (http://localhost:3000/…). Follows nothing by itself.
  */
 export function formBrowser(built: Pick<BuiltApp, 'app'>, opts: { ip?: string } = {}) {
-  const path = (url: string) => { const u = new URL(url, 'http://localhost:3000'); return u.pathname + u.search; };
+  const path = (url: string) => {
+    const u = new URL(url, 'http://localhost:3000');
+    return u.pathname + u.search;
+  };
   const b = {
     jar: {} as Record<string, string>,
     csrf: '',
@@ -96,16 +115,28 @@ export function formBrowser(built: Pick<BuiltApp, 'app'>, opts: { ip?: string } 
       return res;
     },
     async get(url: string) {
-      return b.absorb(await built.app.inject({ method: 'GET', url: path(url), remoteAddress: opts.ip, headers: { accept: 'text/html', cookie: cookieHeader(b.jar) } }));
+      return b.absorb(
+        await built.app.inject({
+          method: 'GET',
+          url: path(url),
+          remoteAddress: opts.ip,
+          headers: { accept: 'text/html', cookie: cookieHeader(b.jar) },
+        }),
+      );
     },
     async post(url: string, fields: Record<string, string | string[]>, o: { csrf?: boolean } = {}) {
       const body = new URLSearchParams();
       if (o.csrf !== false) body.append('_csrf', b.csrf);
       for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-      return b.absorb(await built.app.inject({
-        method: 'POST', url: path(url), remoteAddress: opts.ip, payload: body.toString(),
-        headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(b.jar) },
-      }));
+      return b.absorb(
+        await built.app.inject({
+          method: 'POST',
+          url: path(url),
+          remoteAddress: opts.ip,
+          payload: body.toString(),
+          headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(b.jar) },
+        }),
+      );
     },
   };
   return b;

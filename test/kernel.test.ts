@@ -7,8 +7,12 @@ import { migrate } from '../src/kernel/migrations.js';
 import { migrationSources } from '../src/app.js';
 
 let t: TestApp;
-beforeAll(async () => { t = await buildTestApp({ seed: true }); });
-afterAll(async () => { await t?.close(); });
+beforeAll(async () => {
+  t = await buildTestApp({ seed: true });
+});
+afterAll(async () => {
+  await t?.close();
+});
 
 const json = { accept: 'application/json' };
 
@@ -48,7 +52,12 @@ describe('errors', () => {
     expect(r.json()).toMatchObject({ status: 400, code: 'validation_error', errors: [{ field: 'rating' }] });
     const missing = await t.app.inject({ method: 'POST', url: '/api/catalogue/v1/services/pay-a-parking-fine/feedback', payload: {} });
     expect(missing.json().errors[0].field).toBe('rating');
-    const badJson = await t.app.inject({ method: 'POST', url: '/api/catalogue/v1/services/pay-a-parking-fine/feedback', headers: { 'content-type': 'application/json' }, payload: '{"rating":' });
+    const badJson = await t.app.inject({
+      method: 'POST',
+      url: '/api/catalogue/v1/services/pay-a-parking-fine/feedback',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"rating":',
+    });
     expect(badJson.statusCode).toBe(400);
   });
 
@@ -67,16 +76,27 @@ describe('errors', () => {
   });
 
   it('answers 413 for an oversized body', async () => {
-    const r = await t.app.inject({ method: 'POST', url: '/api/catalogue/v1/services/pay-a-parking-fine/feedback', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ rating: 5, improvement: 'x'.repeat(2 * 1024 * 1024) }) });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/catalogue/v1/services/pay-a-parking-fine/feedback',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ rating: 5, improvement: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     expect(r.statusCode).toBe(413);
     expect(r.json().code).toBe('payload_too_large');
   });
 
   it('never shows the details of a server error', async () => {
-    const boom = await buildTestApp({ routes: (app) => {
-      app.get('/__boom', { config: { api: true } }, async () => { throw new Error('secret internals: password=hunter2'); });
-      app.get('/__boom-page', async () => { throw new Error('secret internals: password=hunter2'); });
-    } });
+    const boom = await buildTestApp({
+      routes: (app) => {
+        app.get('/__boom', { config: { api: true } }, async () => {
+          throw new Error('secret internals: password=hunter2');
+        });
+        app.get('/__boom-page', async () => {
+          throw new Error('secret internals: password=hunter2');
+        });
+      },
+    });
     try {
       const r = await boom.app.inject({ url: '/__boom', headers: json });
       expect(r.statusCode).toBe(500);
@@ -86,7 +106,9 @@ describe('errors', () => {
       expect(page.statusCode).toBe(500);
       expect(page.body).toContain('Sorry, there is a problem with the service');
       expect(page.body).not.toContain('hunter2');
-    } finally { await boom.close(); }
+    } finally {
+      await boom.close();
+    }
   });
 });
 
@@ -103,7 +125,8 @@ describe('security', () => {
 
   it('rejects a form post without a valid CSRF token', async () => {
     const r = await t.app.inject({
-      method: 'POST', url: '/services/pay-a-parking-fine/feedback',
+      method: 'POST',
+      url: '/services/pay-a-parking-fine/feedback',
       headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: 'cs_csrf=abc' },
       payload: 'rating=5&_csrf=forged',
     });
@@ -118,7 +141,9 @@ describe('security', () => {
       for (let i = 0; i < 5; i++) codes.push((await limited.app.inject({ url: '/api/catalogue/v1/services' })).statusCode);
       expect(codes.slice(0, 3)).toEqual([200, 200, 200]);
       expect(codes[4]).toBe(429);
-    } finally { await limited.close(); }
+    } finally {
+      await limited.close();
+    }
   });
 });
 
@@ -127,13 +152,17 @@ describe('database', () => {
     const sources = migrationSources(t.modules);
     const [a, b] = await Promise.all([migrate(t.kernel.db, sources), migrate(t.kernel.db, sources)]);
     expect([...a, ...b]).toEqual([]); // everything was already applied at start-up, exactly once
-    const { rows } = await t.kernel.db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT (module, name))::int AS d FROM kernel.migrations');
+    const { rows } = await t.kernel.db.query<{ n: number; d: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT (module, name))::int AS d FROM kernel.migrations',
+    );
     expect(rows[0].n).toBe(rows[0].d);
     expect(rows[0].n).toBeGreaterThanOrEqual(2);
   });
 
   it('keeps the audit log append-only', async () => {
-    await t.kernel.db.transaction((tx) => t.kernel.audit.record(tx, { actor: 'cli', action: 'test.thing', subject: 'x', before: { a: 1 }, after: { a: 2 } }));
+    await t.kernel.db.transaction((tx) =>
+      t.kernel.audit.record(tx, { actor: 'cli', action: 'test.thing', subject: 'x', before: { a: 1 }, after: { a: 2 } }),
+    );
     const [entry] = await t.kernel.audit.list({ limit: 1 });
     expect(entry).toMatchObject({ actor: 'cli', action: 'test.thing', before: { a: 1 }, after: { a: 2 } });
     await expect(t.kernel.db.query('UPDATE kernel.audit_log SET actor = $1', ['mallory'])).rejects.toThrow(/append-only/);

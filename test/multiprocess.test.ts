@@ -7,9 +7,20 @@ import { freshPostgres } from './helpers.js';
 
 const BASE = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 let reachable = true;
-try { const c = new pg.Client({ connectionString: BASE }); await c.connect(); await c.end(); } catch { reachable = false; }
+try {
+  const c = new pg.Client({ connectionString: BASE });
+  await c.connect();
+  await c.end();
+} catch {
+  reachable = false;
+}
 
-interface Proc { child: ChildProcess; port: number; pid: number; output: string }
+interface Proc {
+  child: ChildProcess;
+  port: number;
+  pid: number;
+  output: string;
+}
 
 function startProcess(databaseUrl: string): Promise<Proc> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cityscape-process.ts'], {
@@ -23,11 +34,22 @@ function startProcess(databaseUrl: string): Promise<Proc> {
     const onData = (d: Buffer) => {
       proc.output += d.toString();
       const m = /READY (\d+) (\d+)/.exec(proc.output);
-      if (m && !proc.port) { proc.port = Number(m[1]); clearTimeout(timer); resolve(proc); }
+      if (m && !proc.port) {
+        proc.port = Number(m[1]);
+        clearTimeout(timer);
+        resolve(proc);
+      }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => { proc.output += d.toString(); });
-    child.on('exit', (code) => { if (!proc.port) { clearTimeout(timer); reject(new Error(`exited ${code}:\n${proc.output}`)); } });
+    child.stderr!.on('data', (d) => {
+      proc.output += d.toString();
+    });
+    child.on('exit', (code) => {
+      if (!proc.port) {
+        clearTimeout(timer);
+        reject(new Error(`exited ${code}:\n${proc.output}`));
+      }
+    });
   });
 }
 
@@ -66,11 +88,17 @@ describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
       await client.query(`INSERT INTO catalogue.services (slug, name, summary, phase, organisation_id)
         SELECT 'svc', 'Service', 'A service', 'live', id FROM catalogue.organisations WHERE slug = 'org'`);
       const total = 40;
-      await Promise.all(Array.from({ length: total }, (_, i) =>
-        fetch(`http://127.0.0.1:${(i % 2 ? a : b).port}/api/catalogue/v1/services/svc/feedback`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: 1 + (i % 5) }),
-        }).then((r) => expect(r.status).toBe(201))));
-      const emitted = (await client.query(`SELECT count(*)::int AS n FROM kernel.events WHERE type = 'catalogue.feedback.received'`)).rows[0].n;
+      await Promise.all(
+        Array.from({ length: total }, (_, i) =>
+          fetch(`http://127.0.0.1:${(i % 2 ? a : b).port}/api/catalogue/v1/services/svc/feedback`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ rating: 1 + (i % 5) }),
+          }).then((r) => expect(r.status).toBe(201)),
+        ),
+      );
+      const emitted = (await client.query(`SELECT count(*)::int AS n FROM kernel.events WHERE type = 'catalogue.feedback.received'`))
+        .rows[0].n;
       expect(emitted).toBe(total);
       await until(async () => (await client.query('SELECT count(*)::int AS n FROM public.test_handled')).rows[0].n >= total);
       await new Promise((r) => setTimeout(r, 2500)); // let any duplicate show up
@@ -78,7 +106,10 @@ describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
       expect(rows[0]).toEqual({ n: total, d: total });
     } finally {
       // Stopped even when the test fails, so they cannot take the next test's job.
-      for (const p of [a, b]) { p.child.kill('SIGKILL'); await new Promise((r) => p.child.exitCode !== null ? r(null) : p.child.once('exit', r)); }
+      for (const p of [a, b]) {
+        p.child.kill('SIGKILL');
+        await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
+      }
     }
   }, 240_000);
 

@@ -15,11 +15,16 @@ export function createCache<T>(opts: { ttlMs: number; max: number }): Cache<T> {
   const pending = new Map<string, Promise<T>>();
   let generation = 0;
   const cache: Cache<T> = {
-    get generation() { return generation; },
+    get generation() {
+      return generation;
+    },
     get(key) {
       const e = entries.get(key);
       if (!e) return undefined;
-      if (e.expires < Date.now()) { entries.delete(key); return undefined; }
+      if (e.expires < Date.now()) {
+        entries.delete(key);
+        return undefined;
+      }
       entries.delete(key); // refresh its place in the LRU order
       entries.set(key, e);
       return e.value;
@@ -35,11 +40,20 @@ export function createCache<T>(opts: { ttlMs: number; max: number }): Cache<T> {
       const inflight = pending.get(key);
       if (inflight) return inflight;
       const gen = generation;
-      const p = compute().then((v) => { cache.set(key, v, gen); return v; }).finally(() => pending.delete(key));
+      const p = compute()
+        .then((v) => {
+          cache.set(key, v, gen);
+          return v;
+        })
+        .finally(() => pending.delete(key));
       pending.set(key, p);
       return p;
     },
-    clear() { generation += 1; entries.clear(); pending.clear(); },
+    clear() {
+      generation += 1;
+      entries.clear();
+      pending.clear();
+    },
   };
   return cache;
 }

@@ -6,20 +6,41 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
-  acquireLock, lockPath, procStart, readLockInfo, runExclusive, sendCommand, socketPathFor, startControlServer,
-  tryAcquireLock, NotReachable, type LockInfo,
+  acquireLock,
+  lockPath,
+  procStart,
+  readLockInfo,
+  runExclusive,
+  sendCommand,
+  socketPathFor,
+  startControlServer,
+  tryAcquireLock,
+  NotReachable,
+  type LockInfo,
 } from './control.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
-const tmp = () => { const d = fs.mkdtempSync(join(os.tmpdir(), 'cs-lock-')); dirs.push(d); return d; };
+const tmp = () => {
+  const d = fs.mkdtempSync(join(os.tmpdir(), 'cs-lock-'));
+  dirs.push(d);
+  return d;
+};
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function writeLock(dir: string, info: Partial<LockInfo>) {
-  const full: LockInfo = { pid: 1, socket: null, role: 'cli', startedAt: new Date().toISOString(), host: os.hostname(), token: 'other', ...info };
+  const full: LockInfo = {
+    pid: 1,
+    socket: null,
+    role: 'cli',
+    startedAt: new Date().toISOString(),
+    host: os.hostname(),
+    token: 'other',
+    ...info,
+  };
   fs.writeFileSync(lockPath(dir), JSON.stringify(full));
 }
 /** A pid that is certainly not running: a child that has already exited. */
@@ -124,9 +145,17 @@ describe('control socket', () => {
   it('runs commands sent to it, with owner-only permissions, and removes the socket on close', async () => {
     const dir = tmp();
     const path = join(dir, 'cityscape.sock');
-    const server = await startControlServer(path, async (req) => ({ exitCode: req.argv.length, stdout: `ran ${req.argv.join(' ')} in ${req.cwd}\n`, stderr: '' }));
+    const server = await startControlServer(path, async (req) => ({
+      exitCode: req.argv.length,
+      stdout: `ran ${req.argv.join(' ')} in ${req.cwd}\n`,
+      stderr: '',
+    }));
     expect(fs.statSync(path).mode & 0o777).toBe(0o600);
-    expect(await sendCommand(path, { argv: ['keys', 'list'], cwd: '/here' })).toEqual({ exitCode: 2, stdout: 'ran keys list in /here\n', stderr: '' });
+    expect(await sendCommand(path, { argv: ['keys', 'list'], cwd: '/here' })).toEqual({
+      exitCode: 2,
+      stdout: 'ran keys list in /here\n',
+      stderr: '',
+    });
     await server.close();
     expect(fs.existsSync(path)).toBe(false);
     await expect(sendCommand(path, { argv: [], cwd: '/' })).rejects.toBeInstanceOf(NotReachable);
@@ -135,17 +164,25 @@ describe('control socket', () => {
   it('runExclusive runs locally under the lock when free, and through the socket when a server holds it', async () => {
     const dir = tmp();
     const request = { argv: ['services', 'list'], cwd: dir };
-    const local = await runExclusive(dir, { request, runLocal: async () => {
-      expect(readLockInfo(dir)).toMatchObject({ pid: process.pid, role: 'cli', socket: null });
-      return { exitCode: 0, stdout: 'local\n', stderr: '' };
-    } });
+    const local = await runExclusive(dir, {
+      request,
+      runLocal: async () => {
+        expect(readLockInfo(dir)).toMatchObject({ pid: process.pid, role: 'cli', socket: null });
+        return { exitCode: 0, stdout: 'local\n', stderr: '' };
+      },
+    });
     expect(local.stdout).toBe('local\n');
     expect(fs.existsSync(lockPath(dir))).toBe(false);
 
     const server = tryAcquireLock(dir, { role: 'server', socket: join(dir, 'cityscape.sock') });
     if (!server.ok) throw new Error('expected the lock');
     const control = await startControlServer(join(dir, 'cityscape.sock'), async () => ({ exitCode: 0, stdout: 'remote\n', stderr: '' }));
-    const remote = await runExclusive(dir, { request, runLocal: async () => { throw new Error('must not open the database'); } });
+    const remote = await runExclusive(dir, {
+      request,
+      runLocal: async () => {
+        throw new Error('must not open the database');
+      },
+    });
     expect(remote.stdout).toBe('remote\n');
     await control.close();
     server.lock.release();
@@ -155,7 +192,12 @@ describe('control socket', () => {
     const dir = tmp();
     const child = liveChild();
     writeLock(dir, { pid: child.pid!, role: 'cli' });
-    await expect(runExclusive(dir, { request: { argv: [], cwd: dir }, timeoutMs: 500, runLocal: async () => ({ exitCode: 0, stdout: '', stderr: '' }) }))
-      .rejects.toThrow(`in use by process ${child.pid}`);
+    await expect(
+      runExclusive(dir, {
+        request: { argv: [], cwd: dir },
+        timeoutMs: 500,
+        runLocal: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+      }),
+    ).rejects.toThrow(`in use by process ${child.pid}`);
   });
 });

@@ -22,7 +22,11 @@ export interface LockInfo {
   token: string;
 }
 
-export interface HeldLock { path: string; info: LockInfo; release(): void }
+export interface HeldLock {
+  path: string;
+  info: LockInfo;
+  release(): void;
+}
 export type AcquireResult = { ok: true; lock: HeldLock } | { ok: false; holder: LockInfo | null };
 
 export const LOCK_FILE = 'cityscape.lock';
@@ -49,7 +53,9 @@ function procStat(pid: number): { state: string; start: string } | undefined {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { state: fields[0], start: fields[19] }; // fields 3 and 22
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 export const procStart = (pid: number) => procStat(pid)?.start;
 
@@ -58,7 +64,11 @@ export function ownerAlive(info: LockInfo): boolean {
   if (held.has(info.token)) return true;
   if (info.host !== os.hostname()) return true;
   if (info.pid === process.pid) return false; // an earlier life of this pid (e.g. pid 1 in a restarted container)
-  try { process.kill(info.pid, 0); } catch (err: any) { if (err.code === 'ESRCH') return false; }
+  try {
+    process.kill(info.pid, 0);
+  } catch (err: any) {
+    if (err.code === 'ESRCH') return false;
+  }
   const stat = procStat(info.pid);
   if (stat && (stat.state === 'Z' || stat.state === 'X')) return false; // exited, not yet reaped
   return !(stat && info.procStart && stat.start !== info.procStart);
@@ -67,15 +77,21 @@ export function ownerAlive(info: LockInfo): boolean {
 type Read = { state: 'missing' } | { state: 'unreadable'; raw: string; ageMs: number } | { state: 'ok'; raw: string; info: LockInfo };
 
 function readLock(path: string): Read {
-  let raw: string; let ageMs: number;
-  try { raw = fs.readFileSync(path, 'utf8'); ageMs = Date.now() - fs.statSync(path).mtimeMs; } catch (err: any) {
+  let raw: string;
+  let ageMs: number;
+  try {
+    raw = fs.readFileSync(path, 'utf8');
+    ageMs = Date.now() - fs.statSync(path).mtimeMs;
+  } catch (err: any) {
     if (err.code === 'ENOENT') return { state: 'missing' };
     throw err;
   }
   try {
     const info = JSON.parse(raw) as LockInfo;
     if (Number.isInteger(info.pid) && typeof info.token === 'string') return { state: 'ok', raw, info };
-  } catch { /* being written, or damaged */ }
+  } catch {
+    /* being written, or damaged */
+  }
   return { state: 'unreadable', raw, ageMs };
 }
 
@@ -112,8 +128,13 @@ export function tryAcquireLock(dataDir: string, opts: { role: LockInfo['role']; 
   const path = lockPath(dataDir);
   for (let attempt = 0; attempt < 5; attempt++) {
     const info: LockInfo = {
-      pid: process.pid, socket: opts.socket ?? null, role: opts.role, startedAt: new Date().toISOString(),
-      host: os.hostname(), procStart: procStart(process.pid), token: randomUUID(),
+      pid: process.pid,
+      socket: opts.socket ?? null,
+      role: opts.role,
+      startedAt: new Date().toISOString(),
+      host: os.hostname(),
+      procStart: procStart(process.pid),
+      token: randomUUID(),
     };
     const raw = JSON.stringify(info);
     let fd: number | undefined;
@@ -123,17 +144,30 @@ export function tryAcquireLock(dataDir: string, opts: { role: LockInfo['role']; 
       if (err.code !== 'EEXIST') throw err;
     }
     if (fd !== undefined) {
-      try { fs.writeSync(fd, raw); fs.fsyncSync(fd); } catch (err) { fs.closeSync(fd); fs.rmSync(path, { force: true }); throw err; }
+      try {
+        fs.writeSync(fd, raw);
+        fs.fsyncSync(fd);
+      } catch (err) {
+        fs.closeSync(fd);
+        fs.rmSync(path, { force: true });
+        throw err;
+      }
       fs.closeSync(fd);
       return { ok: true, lock: holdLock(path, info, raw) };
     }
     const current = readLock(path);
     if (current.state === 'missing') continue; // released meanwhile
     if (current.state === 'unreadable') {
-      if (current.ageMs > UNREADABLE_GRACE_MS) { removeStale(path, current.raw); continue; }
+      if (current.ageMs > UNREADABLE_GRACE_MS) {
+        removeStale(path, current.raw);
+        continue;
+      }
       return { ok: false, holder: null };
     }
-    if (!ownerAlive(current.info)) { removeStale(path, current.raw); continue; }
+    if (!ownerAlive(current.info)) {
+      removeStale(path, current.raw);
+      continue;
+    }
     return { ok: false, holder: current.info };
   }
   return { ok: false, holder: null };
@@ -144,32 +178,55 @@ function holdLock(path: string, info: LockInfo, raw: string): HeldLock {
   const release = () => {
     if (!held.delete(info.token)) return;
     process.off('exit', release);
-    try { if (fs.readFileSync(path, 'utf8') === raw) fs.rmSync(path, { force: true }); } catch { /* already gone */ }
+    try {
+      if (fs.readFileSync(path, 'utf8') === raw) fs.rmSync(path, { force: true });
+    } catch {
+      /* already gone */
+    }
   };
   process.on('exit', release); // covers process.exit() and uncaught exceptions; signals are handled by the caller
   return { path, info, release };
 }
 
 /** Takes the lock, waiting (up to timeoutMs) while `shouldWait(holder)` says the holder will let go soon. */
-export async function acquireLock(dataDir: string, opts: {
-  role: LockInfo['role']; socket?: string | null; timeoutMs?: number;
-  shouldWait?: (holder: LockInfo | null) => boolean; onWait?: (holder: LockInfo | null) => void;
-}): Promise<AcquireResult> {
+export async function acquireLock(
+  dataDir: string,
+  opts: {
+    role: LockInfo['role'];
+    socket?: string | null;
+    timeoutMs?: number;
+    shouldWait?: (holder: LockInfo | null) => boolean;
+    onWait?: (holder: LockInfo | null) => void;
+  },
+): Promise<AcquireResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let told = false;
   for (;;) {
     const r = tryAcquireLock(dataDir, opts);
     if (r.ok || (opts.shouldWait && !opts.shouldWait(r.holder)) || Date.now() > deadline) return r;
-    if (!told) { told = true; opts.onWait?.(r.holder); }
+    if (!told) {
+      told = true;
+      opts.onWait?.(r.holder);
+    }
     await sleep(150);
   }
 }
 
 // The control socket: POST /cli {argv, cwd} → {exitCode, stdout, stderr}.
 
-export interface CommandRequest { argv: string[]; cwd: string }
-export interface CommandResult { exitCode: number; stdout: string; stderr: string }
-export interface ControlServer { path: string; close(): Promise<void> }
+export interface CommandRequest {
+  argv: string[];
+  cwd: string;
+}
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+export interface ControlServer {
+  path: string;
+  close(): Promise<void>;
+}
 
 /** Listens on `path` (0600) and runs each request through `run`. Close waits for running commands. */
 export async function startControlServer(path: string, run: (req: CommandRequest) => Promise<CommandResult>): Promise<ControlServer> {
@@ -183,13 +240,18 @@ export async function startControlServer(path: string, run: (req: CommandRequest
     if (closing) return reply(503, { error: 'shutting down' });
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (chunk: string) => { body += chunk; if (body.length > 1_000_000) req.destroy(); });
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > 1_000_000) req.destroy();
+    });
     req.on('end', () => {
       let parsed: CommandRequest;
       try {
         parsed = JSON.parse(body);
         if (!Array.isArray(parsed.argv) || !parsed.argv.every((a) => typeof a === 'string')) throw new Error();
-      } catch { return reply(400, { error: 'expected {"argv": string[], "cwd": string}' }); }
+      } catch {
+        return reply(400, { error: 'expected {"argv": string[], "cwd": string}' });
+      }
       run({ argv: parsed.argv, cwd: typeof parsed.cwd === 'string' ? parsed.cwd : process.cwd() }).then(
         (result) => reply(200, result),
         (err) => reply(200, { exitCode: 1, stdout: '', stderr: `Internal error: ${err?.message ?? err}\n` }),
@@ -198,7 +260,8 @@ export async function startControlServer(path: string, run: (req: CommandRequest
   });
   if (unix) {
     const dir = dirname(path);
-    if (dir === privateSocketDir()) { // shared temp folder: ours alone, or refuse
+    if (dir === privateSocketDir()) {
+      // shared temp folder: ours alone, or refuse
       fs.mkdirSync(dir, { mode: 0o700, recursive: true });
       const st = fs.lstatSync(dir);
       if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o077) !== 0) {
@@ -206,28 +269,40 @@ export async function startControlServer(path: string, run: (req: CommandRequest
       }
     }
     const existing = fs.lstatSync(path, { throwIfNoEntry: false });
-    if (existing?.isSocket()) fs.rmSync(path, { force: true }); // left by a server that crashed; we hold the lock
+    if (existing?.isSocket())
+      fs.rmSync(path, { force: true }); // left by a server that crashed; we hold the lock
     else if (existing) throw new Error(`${path} exists and is not a socket`);
   }
   const oldMask = unix ? process.umask(0o177) : 0; // bind the socket 0600 from its first moment
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => { server.off('error', reject); resolve(); });
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } finally {
     if (unix) process.umask(oldMask);
   }
   if (unix) fs.chmodSync(path, 0o600);
-  const removeSocket = () => { if (unix) fs.rmSync(path, { force: true }); };
+  const removeSocket = () => {
+    if (unix) fs.rmSync(path, { force: true });
+  };
   process.on('exit', removeSocket);
   return {
     path,
     async close() {
       closing = true;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { server.closeAllConnections(); resolve(); }, 30_000);
-        server.close(() => { clearTimeout(timer); resolve(); });
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 30_000);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       removeSocket();
@@ -244,23 +319,45 @@ export function sendCommand(path: string, req: CommandRequest): Promise<CommandR
   return new Promise((resolve, reject) => {
     let sent = false;
     const body = JSON.stringify(req);
-    const r = http.request({ socketPath: path, path: '/cli', method: 'POST', agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => {
-        if (res.statusCode === 503) return reject(new NotReachable('the server is shutting down'));
-        try {
-          const out = JSON.parse(text);
-          if (res.statusCode !== 200 || typeof out.exitCode !== 'number') throw new Error(out.error ?? `status ${res.statusCode}`);
-          resolve({ exitCode: out.exitCode, stdout: String(out.stdout ?? ''), stderr: String(out.stderr ?? '') });
-        } catch (err: any) { reject(new Error(`Unexpected answer from the running Cityscape: ${err.message}`)); }
-      });
-      res.on('error', reject);
-    });
-    r.on('socket', (s) => s.once('connect', () => { sent = true; }));
-    r.on('error', (err: any) => reject(sent ? new Error(`Lost the connection to the running Cityscape (${err.code ?? err.message}); the command may or may not have run`) : new NotReachable(err.code ?? err.message)));
+    const r = http.request(
+      {
+        socketPath: path,
+        path: '/cli',
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => {
+          if (res.statusCode === 503) return reject(new NotReachable('the server is shutting down'));
+          try {
+            const out = JSON.parse(text);
+            if (res.statusCode !== 200 || typeof out.exitCode !== 'number') throw new Error(out.error ?? `status ${res.statusCode}`);
+            resolve({ exitCode: out.exitCode, stdout: String(out.stdout ?? ''), stderr: String(out.stderr ?? '') });
+          } catch (err: any) {
+            reject(new Error(`Unexpected answer from the running Cityscape: ${err.message}`));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    r.on('socket', (s) =>
+      s.once('connect', () => {
+        sent = true;
+      }),
+    );
+    r.on('error', (err: any) =>
+      reject(
+        sent
+          ? new Error(`Lost the connection to the running Cityscape (${err.code ?? err.message}); the command may or may not have run`)
+          : new NotReachable(err.code ?? err.message),
+      ),
+    );
     r.end(body);
   });
 }
@@ -270,29 +367,45 @@ export function sendCommand(path: string, req: CommandRequest): Promise<CommandR
  * the lock when it is free; inside the running server (over its socket) when there is one;
  * otherwise waits for the other short-lived command to finish.
  */
-export async function runExclusive(dataDir: string, opts: {
-  request: CommandRequest;
-  runLocal: () => Promise<CommandResult>;
-  timeoutMs?: number;
-  onWait?: (holder: LockInfo | null) => void;
-}): Promise<CommandResult> {
+export async function runExclusive(
+  dataDir: string,
+  opts: {
+    request: CommandRequest;
+    runLocal: () => Promise<CommandResult>;
+    timeoutMs?: number;
+    onWait?: (holder: LockInfo | null) => void;
+  },
+): Promise<CommandResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let told = false;
   let holder: LockInfo | null = null;
   for (;;) {
     const r = tryAcquireLock(dataDir, { role: 'cli' });
     if (r.ok) {
-      try { return await opts.runLocal(); } finally { r.lock.release(); }
+      try {
+        return await opts.runLocal();
+      } finally {
+        r.lock.release();
+      }
     }
     holder = r.holder;
     if (holder?.socket) {
-      try { return await sendCommand(holder.socket, opts.request); } catch (err) { if (!(err instanceof NotReachable)) throw err; }
+      try {
+        return await sendCommand(holder.socket, opts.request);
+      } catch (err) {
+        if (!(err instanceof NotReachable)) throw err;
+      }
     }
     if (Date.now() > deadline) break;
-    if (!told) { told = true; opts.onWait?.(holder); }
+    if (!told) {
+      told = true;
+      opts.onWait?.(holder);
+    }
     await sleep(200);
   }
   const who = holder ? `process ${holder.pid}${holder.host !== os.hostname() ? ` on ${holder.host}` : ''}` : 'another process';
-  throw new Error(`The data directory ${dataDir} is in use by ${who} and it did not let go within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s. ` +
-    `If no Cityscape process is running, delete ${lockPath(dataDir)} and try again.`);
+  throw new Error(
+    `The data directory ${dataDir} is in use by ${who} and it did not let go within ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s. ` +
+      `If no Cityscape process is running, delete ${lockPath(dataDir)} and try again.`,
+  );
 }

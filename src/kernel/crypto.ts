@@ -37,7 +37,9 @@ export async function verifyPassword(password: string, stored: string | null | u
   return timingSafeEqual(key, expected);
 }
 
-function aesKey(secret: string): Buffer { return createHash('sha256').update(secret).digest(); }
+function aesKey(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
 
 export function seal(secret: string, plaintext: string): string {
   const iv = randomBytes(12);

@@ -6,7 +6,10 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { mkdirSync } from 'node:fs';
 import v8 from 'node:v8';
 
-export interface QueryResult<T> { rows: T[]; rowCount: number }
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
 
 export interface Queryable {
   query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
@@ -31,7 +34,9 @@ pg.types.setTypeParser(1082, (v) => v); // date stays 'YYYY-MM-DD'
 
 export function createPostgresDb(connectionString: string, opts: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString, max: opts.max ?? 10 });
-  pool.on('error', () => { /* idle client lost; the pool replaces it */ });
+  pool.on('error', () => {
+    /* idle client lost; the pool replaces it */
+  });
   const listeners = new Map<string, Set<(p: string) => void>>();
   let listenClient: pg.PoolClient | undefined;
   const query = async <T>(sql: string, params?: unknown[]) => {
@@ -41,7 +46,9 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
   return {
     kind: 'postgres',
     query,
-    async exec(sql) { await pool.query(sql); },
+    async exec(sql) {
+      await pool.query(sql);
+    },
     async execRows(sql) {
       const r: any = await pool.query(sql);
       return Array.isArray(r) ? (r[r.length - 1]?.rows ?? []) : r.rows;
@@ -55,7 +62,9 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
             const r = await client.query(sql, params as any[]);
             return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
           },
-          async exec(sql) { await client.query(sql); },
+          async exec(sql) {
+            await client.query(sql);
+          },
         };
         const result = await fn(tx);
         await client.query('COMMIT');
@@ -79,7 +88,9 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
         await listenClient.query(`LISTEN "${channel.replace(/"/g, '')}"`);
       }
       listeners.get(channel)!.add(onMessage);
-      return async () => { listeners.get(channel)?.delete(onMessage); };
+      return async () => {
+        listeners.get(channel)?.delete(onMessage);
+      };
     },
     async close() {
       listenClient?.release();
@@ -109,7 +120,9 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
       const r = await q.query<T>(sql, params as any[]);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
-    async exec(sql) { await q.exec(sql); },
+    async exec(sql) {
+      await q.exec(sql);
+    },
   });
   const base = wrap(db);
   return {
@@ -122,9 +135,13 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx as any))),
     async listen(channel, onMessage) {
       const unsub = await db.listen(channel, onMessage);
-      return async () => { await unsub(); };
+      return async () => {
+        await unsub();
+      };
     },
-    async close() { if (!db.closed) await db.close(); },
+    async close() {
+      if (!db.closed) await db.close();
+    },
   };
 }
 

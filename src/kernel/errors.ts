@@ -3,7 +3,10 @@
 // Details of 5xx errors are logged, never shown to the caller.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-export interface FieldError { field: string; message: string }
+export interface FieldError {
+  field: string;
+  message: string;
+}
 
 export class HttpError extends Error {
   constructor(
@@ -17,26 +20,44 @@ export class HttpError extends Error {
   }
 }
 export class BadRequest extends HttpError {
-  constructor(message: string, fields: FieldError[] = [], code = 'bad_request') { super(400, code, message, fields); }
+  constructor(message: string, fields: FieldError[] = [], code = 'bad_request') {
+    super(400, code, message, fields);
+  }
 }
 export class Unauthorised extends HttpError {
-  constructor(message = 'Authentication is required', code = 'unauthorised') { super(401, code, message); }
+  constructor(message = 'Authentication is required', code = 'unauthorised') {
+    super(401, code, message);
+  }
 }
 export class Forbidden extends HttpError {
-  constructor(message = 'You do not have permission to do this', code = 'forbidden') { super(403, code, message); }
+  constructor(message = 'You do not have permission to do this', code = 'forbidden') {
+    super(403, code, message);
+  }
 }
 export class NotFound extends HttpError {
-  constructor(message = 'Not found', code = 'not_found') { super(404, code, message); }
+  constructor(message = 'Not found', code = 'not_found') {
+    super(404, code, message);
+  }
 }
 export class Conflict extends HttpError {
-  constructor(message: string, code = 'conflict') { super(409, code, message); }
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
 }
 export class SessionExpired extends HttpError {
-  constructor() { super(403, 'session_expired', 'Your session has expired'); }
+  constructor() {
+    super(403, 'session_expired', 'Your session has expired');
+  }
 }
 
 /** The normalised error each formatter receives. */
-export interface ErrorInfo { status: number; code: string; message: string; fields: FieldError[]; headers?: Record<string, string> }
+export interface ErrorInfo {
+  status: number;
+  code: string;
+  message: string;
+  fields: FieldError[];
+  headers?: Record<string, string>;
+}
 export type ApiErrorFormatter = (e: ErrorInfo, req: FastifyRequest) => unknown;
 
 /** Cityscape's own JSON error shape, for APIs without an older contract to match. */
@@ -66,10 +87,16 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   }
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const code = fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'payload_too_large'
-      : status === 429 ? 'rate_limited'
-      : status === 415 ? 'unsupported_media_type'
-      : status === 404 ? 'not_found' : 'bad_request';
+    const code =
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'payload_too_large'
+        : status === 429
+          ? 'rate_limited'
+          : status === 415
+            ? 'unsupported_media_type'
+            : status === 404
+              ? 'not_found'
+              : 'bad_request';
     return { status, code, message: fe.message || 'Bad request', fields: [] };
   }
   return { status: 500, code: 'internal_error', message: 'Sorry, there is a problem with the service', fields: [] };

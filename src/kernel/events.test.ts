@@ -11,7 +11,9 @@ import { freshPostgres, testDb } from '../../test/helpers.js';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
 
 async function database(): Promise<Db> {
   const { db } = await testDb(cleanups);
@@ -32,10 +34,12 @@ describe('events outbox', () => {
     await db.transaction(async (tx) => {
       for (let i = 0; i < 5; i++) await events.append(tx, { stream: 's:1', type: 'thing.happened', payload: { i } });
     });
-    await db.transaction(async (tx) => {
-      await events.append(tx, { stream: 's:1', type: 'thing.rolled-back' });
-      throw new Error('abort');
-    }).catch(() => {});
+    await db
+      .transaction(async (tx) => {
+        await events.append(tx, { stream: 's:1', type: 'thing.rolled-back' });
+        throw new Error('abort');
+      })
+      .catch(() => {});
     await events.drain();
     await events.drain();
     expect(seen.map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4]);
@@ -48,7 +52,13 @@ describe('events outbox', () => {
     const db = await database();
     const first = createEvents(db, log);
     const a: number[] = [];
-    first.subscribe('audit-like', async (e) => { a.push(e.payload.n); }, ['order.*']);
+    first.subscribe(
+      'audit-like',
+      async (e) => {
+        a.push(e.payload.n);
+      },
+      ['order.*'],
+    );
     await db.transaction(async (tx) => {
       await first.append(tx, { stream: 'o:1', type: 'order.placed', payload: { n: 1 } });
       await first.append(tx, { stream: 'o:1', type: 'other.thing', payload: { n: 99 } });
@@ -59,8 +69,16 @@ describe('events outbox', () => {
     // A new process (new Events object) with the same subscriber name starts after event 1.
     const second = createEvents(db, log);
     const b: number[] = [];
-    second.subscribe('audit-like', async (e) => { b.push(e.payload.n); }, ['order.*']);
-    await db.transaction(async (tx) => { await second.append(tx, { stream: 'o:1', type: 'order.paid', payload: { n: 2 } }); });
+    second.subscribe(
+      'audit-like',
+      async (e) => {
+        b.push(e.payload.n);
+      },
+      ['order.*'],
+    );
+    await db.transaction(async (tx) => {
+      await second.append(tx, { stream: 'o:1', type: 'order.paid', payload: { n: 2 } });
+    });
     await second.drain();
     expect(b).toEqual([2]);
   });
@@ -103,7 +121,9 @@ describe('events outbox', () => {
     const db = await database();
     const events = createEvents(db, log);
     const seen: string[] = [];
-    events.subscribe('horizon', async (e) => { seen.push(e.type); });
+    events.subscribe('horizon', async (e) => {
+      seen.push(e.type);
+    });
     const other = await freshPostgres(process.env.DATABASE_URL!);
     cleanups.push(other.drop);
     const elsewhere = new pg.Client({ connectionString: other.url });
@@ -118,7 +138,8 @@ describe('events outbox', () => {
     // An open transaction in our own database that began earlier holds later events back
     // (it might still commit an event that sorts first) until it ends.
     const url = (await db.query<{ u: string }>('SELECT current_database() AS u')).rows[0].u;
-    const ours = new URL(process.env.DATABASE_URL!); ours.pathname = `/${url}`;
+    const ours = new URL(process.env.DATABASE_URL!);
+    ours.pathname = `/${url}`;
     const mine = new pg.Client({ connectionString: ours.toString() });
     await mine.connect();
     cleanups.push(() => mine.end());

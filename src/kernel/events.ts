@@ -5,11 +5,27 @@
 import type { Logger } from 'pino';
 import type { Db, Queryable } from './db.js';
 
-export interface EventInput { stream: string; type: string; payload?: Record<string, unknown> }
-export interface StoredEvent { id: number; stream: string; type: string; payload: Record<string, any>; created_at: Date }
+export interface EventInput {
+  stream: string;
+  type: string;
+  payload?: Record<string, unknown>;
+}
+export interface StoredEvent {
+  id: number;
+  stream: string;
+  type: string;
+  payload: Record<string, any>;
+  created_at: Date;
+}
 export type EventHandler = (event: StoredEvent, tx: Queryable) => Promise<void>;
 
-interface Subscriber { name: string; handler: EventHandler; types?: string[]; failures: number; retryAt: number }
+interface Subscriber {
+  name: string;
+  handler: EventHandler;
+  types?: string[];
+  failures: number;
+  retryAt: number;
+}
 
 const CHANNEL = 'cityscape_events';
 
@@ -46,13 +62,17 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
     return db.transaction(async (tx) => {
       await tx.query('INSERT INTO kernel.subscriptions (name) VALUES ($1) ON CONFLICT DO NOTHING', [sub.name]);
       const cur = await tx.query<{ last_tx: string; last_id: number }>(
-        'SELECT last_tx::text, last_id FROM kernel.subscriptions WHERE name = $1 FOR UPDATE SKIP LOCKED', [sub.name]);
+        'SELECT last_tx::text, last_id FROM kernel.subscriptions WHERE name = $1 FOR UPDATE SKIP LOCKED',
+        [sub.name],
+      );
       if (!cur.rows[0]) return { handled: 0, waiting: false }; // another process is working this subscriber
       const { last_tx, last_id } = cur.rows[0];
       const { rows } = await tx.query<StoredEvent & { tx: string; safe: boolean }>(
         `${HORIZON}
          SELECT id, tx::text, stream, type, payload, created_at, tx < (SELECT horizon FROM h) AS safe
-           FROM kernel.events WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id LIMIT $3`, [last_tx, last_id, batch]);
+           FROM kernel.events WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id LIMIT $3`,
+        [last_tx, last_id, batch],
+      );
       const safe = rows.filter((r) => r.safe);
       const waiting = safe.length < rows.length;
       if (!safe.length) return { handled: 0, waiting };
@@ -62,8 +82,11 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
         }
       }
       const last = safe[safe.length - 1];
-      await tx.query('UPDATE kernel.subscriptions SET last_tx = $2::xid8, last_id = $3, updated_at = now() WHERE name = $1',
-        [sub.name, last.tx, last.id]);
+      await tx.query('UPDATE kernel.subscriptions SET last_tx = $2::xid8, last_id = $3, updated_at = now() WHERE name = $1', [
+        sub.name,
+        last.tx,
+        last.id,
+      ]);
       return { handled: safe.length, waiting };
     });
   }
@@ -92,17 +115,29 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
 
   /** Drain now; concurrent calls coalesce into one more pass. */
   function drain(): Promise<void> {
-    if (draining) { again = true; return draining; }
+    if (draining) {
+      again = true;
+      return draining;
+    }
     draining = (async () => {
-      do { again = false; await drainOnce(); } while (again && !stopped);
-    })().finally(() => { draining = null; });
+      do {
+        again = false;
+        await drainOnce();
+      } while (again && !stopped);
+    })().finally(() => {
+      draining = null;
+    });
     return draining;
   }
 
   return {
     /** Append an event in the caller's transaction (NOTIFY is sent when it commits). */
     async append(tx: Queryable, e: EventInput): Promise<void> {
-      await tx.query('INSERT INTO kernel.events (stream, type, payload) VALUES ($1, $2, $3)', [e.stream, e.type, JSON.stringify(e.payload ?? {})]);
+      await tx.query('INSERT INTO kernel.events (stream, type, payload) VALUES ($1, $2, $3)', [
+        e.stream,
+        e.type,
+        JSON.stringify(e.payload ?? {}),
+      ]);
       await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
     },
     /** Register a durable subscriber. `types` may end in * to match a prefix. */
@@ -113,8 +148,14 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
       if (running) return;
       running = true;
       stopped = false;
-      unlisten = await db.listen(CHANNEL, () => { void drain(); });
-      const tick = () => { timer = setTimeout(() => { void drain().finally(() => running && tick()); }, pollMs); };
+      unlisten = await db.listen(CHANNEL, () => {
+        void drain();
+      });
+      const tick = () => {
+        timer = setTimeout(() => {
+          void drain().finally(() => running && tick());
+        }, pollMs);
+      };
       tick();
       void drain();
     },

@@ -39,10 +39,19 @@ export function fieldErrorsFrom(err: unknown, fallbackField: string): FieldError
 }
 
 /** Validates a YYYY-MM-DD date given as day/month/year inputs (GOV.UK date input). */
-export function dateFromParts(body: FormBody | undefined, name: string, label: string, required = true): { value: string | null; error?: FieldError } {
-  const d = str(body, `${name}-day`), m = str(body, `${name}-month`), y = str(body, `${name}-year`);
+export function dateFromParts(
+  body: FormBody | undefined,
+  name: string,
+  label: string,
+  required = true,
+): { value: string | null; error?: FieldError } {
+  const d = str(body, `${name}-day`),
+    m = str(body, `${name}-month`),
+    y = str(body, `${name}-year`);
   if (!d && !m && !y) return required ? { value: null, error: { field: `${name}-day`, message: `Enter ${label}` } } : { value: null };
-  const day = Number(d), month = Number(m), year = Number(y);
+  const day = Number(d),
+    month = Number(m),
+    year = Number(y);
   const date = new Date(Date.UTC(year, month - 1, day));
   if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y) || date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) {
     return { value: null, error: { field: `${name}-day`, message: `${label[0].toUpperCase()}${label.slice(1)} must be a real date` } };

@@ -8,7 +8,9 @@ import { testDb } from '../../test/helpers.js';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
 
 async function queue(): Promise<{ jobs: Jobs; db: Db }> {
   const { db, url } = await testDb(cleanups);
@@ -47,11 +49,15 @@ describe('jobs', () => {
     await db.transaction(async (tx) => {
       await jobs.send('test.tx', { n: 'kept' }, { tx });
     });
-    await db.transaction(async (tx) => {
-      await jobs.send('test.tx', { n: 'dropped' }, { tx });
-      throw new Error('roll back');
-    }).catch(() => {});
-    await jobs.work<{ n: string }>('test.tx', async (d) => { seen.push(d.n); });
+    await db
+      .transaction(async (tx) => {
+        await jobs.send('test.tx', { n: 'dropped' }, { tx });
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await jobs.work<{ n: string }>('test.tx', async (d) => {
+      seen.push(d.n);
+    });
     expect(await until(() => seen.length >= 2)).toBe(true);
     await new Promise((r) => setTimeout(r, 1500));
     expect(seen.sort()).toEqual(['kept', 'warm-up']);

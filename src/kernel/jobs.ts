@@ -4,7 +4,14 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from './db.js';
 
-export interface JobOptions { retryLimit?: number; retryDelay?: number; retryBackoff?: boolean; startAfter?: number | Date; singletonKey?: string; expireInSeconds?: number }
+export interface JobOptions {
+  retryLimit?: number;
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  startAfter?: number | Date;
+  singletonKey?: string;
+  expireInSeconds?: number;
+}
 export type JobHandler<T> = (data: T, job: { id: string; name: string }) => Promise<void>;
 
 const DEFAULTS = { retryLimit: 5, retryDelay: 2, retryBackoff: true };
@@ -19,7 +26,11 @@ function adapter(db: Db | Queryable) {
   };
 }
 
-export function createJobs(db: Db, log: Logger, opts: { databaseUrl?: string; pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number } = {}) {
+export function createJobs(
+  db: Db,
+  log: Logger,
+  opts: { databaseUrl?: string; pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number } = {},
+) {
   const boss = new PgBoss({
     ...(opts.databaseUrl ? { connectionString: opts.databaseUrl, max: 4 } : { db: adapter(db) }),
     schema: 'pgboss',
@@ -40,8 +51,14 @@ export function createJobs(db: Db, log: Logger, opts: { databaseUrl?: string; po
   }
 
   return {
-    async start() { started ??= boss.start(); await started; },
-    async stop() { if (started) await boss.stop({ graceful: true, wait: true, timeout: 10_000 }); started = null; },
+    async start() {
+      started ??= boss.start();
+      await started;
+    },
+    async stop() {
+      if (started) await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      started = null;
+    },
     /** Queue a job. Pass `tx` to enqueue inside the caller's transaction. */
     async send<T extends object>(name: string, data: T, options: JobOptions & { tx?: Queryable } = {}): Promise<string | null> {
       await ensureQueue(name);
@@ -55,7 +72,9 @@ export function createJobs(db: Db, log: Logger, opts: { databaseUrl?: string; po
         for (const job of jobs) await handler(job.data, { id: job.id, name: job.name });
       });
     },
-    async getJob(name: string, id: string) { return boss.getJobById(name, id); },
+    async getJob(name: string, id: string) {
+      return boss.getJobById(name, id);
+    },
     boss,
   };
 }

@@ -5,7 +5,10 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './db.js';
 
-export interface MigrationSource { module: string; dir: string }
+export interface MigrationSource {
+  module: string;
+  dir: string;
+}
 
 const LOCK_KEY = 7_311_020_211; // any constant shared by every Cityscape process
 
@@ -17,13 +20,16 @@ export async function migrate(db: Db, sources: MigrationSource[]): Promise<strin
         module text NOT NULL, name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (module, name))`);
     const done = new Set(
-      (await tx.query<{ module: string; name: string }>('SELECT module, name FROM kernel.migrations'))
-        .rows.map((r) => `${r.module}/${r.name}`),
+      (await tx.query<{ module: string; name: string }>('SELECT module, name FROM kernel.migrations')).rows.map(
+        (r) => `${r.module}/${r.name}`,
+      ),
     );
     const applied: string[] = [];
     for (const { module, dir } of sources) {
       if (!existsSync(dir)) continue;
-      const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+      const files = readdirSync(dir)
+        .filter((f) => /^\d+_.*\.sql$/.test(f))
+        .sort();
       for (const name of files) {
         if (done.has(`${module}/${name}`)) continue;
         await tx.exec(`CREATE SCHEMA IF NOT EXISTS "${module}";\n` + readFileSync(join(dir, name), 'utf8'));

@@ -17,7 +17,10 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
     registers: [registry],
   });
   app.addHook('onResponse', async (req, reply) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.get('/health', { config: { api: true } }, async () => ({ status: 'ok' }));
@@ -34,7 +37,11 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Cityscape', version: opts.version, description: 'Shared digital civic infrastructure: every platform API in one document.' },
+      info: {
+        title: 'Cityscape',
+        version: opts.version,
+        description: 'Shared digital civic infrastructure: every platform API in one document.',
+      },
       servers: [{ url: opts.publicUrl }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },

@@ -21,15 +21,20 @@ export function createSessions(db: Db, config: Config) {
       if (!id) return null;
       const { rows } = await db.query<{ data: SessionData }>(
         `UPDATE kernel.sessions SET expires_at = now() + make_interval(secs => $2)
-          WHERE id_hash = $1 AND expires_at > now() RETURNING data`, [sha256(id), IDLE_SECONDS]);
+          WHERE id_hash = $1 AND expires_at > now() RETURNING data`,
+        [sha256(id), IDLE_SECONDS],
+      );
       if (!rows[0]) throw new SessionExpired();
       return { id, data: rows[0].data };
     },
     /** A new session (a new id every sign-in, so a fixed id can never be carried over). */
     async create(reply: FastifyReply, data: SessionData): Promise<void> {
       const id = randomToken();
-      await db.query(`INSERT INTO kernel.sessions (id_hash, data, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`,
-        [sha256(id), JSON.stringify(data), IDLE_SECONDS]);
+      await db.query(`INSERT INTO kernel.sessions (id_hash, data, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [
+        sha256(id),
+        JSON.stringify(data),
+        IDLE_SECONDS,
+      ]);
       await db.query('DELETE FROM kernel.sessions WHERE expires_at < now()');
       reply.setCookie(SESSION_COOKIE, id, cookieOpts);
     },
@@ -73,5 +78,7 @@ export function installCsrf(app: FastifyInstance, config: Config): void {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { csrfToken(): string }
+  interface FastifyRequest {
+    csrfToken(): string;
+  }
 }

@@ -57,7 +57,10 @@ export function translator(messages: Record<Lang, Messages>, lang: Lang) {
 
 export function createViews(opts: { watch?: boolean } = {}) {
   const env = new nunjucks.Environment(
-    new nunjucks.FileSystemLoader([join(SRC_DIR, 'views'), join(SRC_DIR, 'modules'), GOVUK_DIST], { watch: opts.watch ?? false, noCache: false }),
+    new nunjucks.FileSystemLoader([join(SRC_DIR, 'views'), join(SRC_DIR, 'modules'), GOVUK_DIST], {
+      watch: opts.watch ?? false,
+      noCache: false,
+    }),
     { autoescape: true, throwOnUndefined: false },
   );
   const messages = loadMessages();
@@ -101,7 +104,15 @@ function rememberLang(req: FastifyRequest, reply: FastifyReply): Lang {
   return requestLang(req);
 }
 
-function pageContext(views: Views, req: FastifyRequest, lang: Lang, ctx: RenderContext, csrfToken: string, cspNonce: string, staff: unknown) {
+function pageContext(
+  views: Views,
+  req: FastifyRequest,
+  lang: Lang,
+  ctx: RenderContext,
+  csrfToken: string,
+  cspNonce: string,
+  staff: unknown,
+) {
   return {
     ...ctx,
     lang,
@@ -114,10 +125,18 @@ function pageContext(views: Views, req: FastifyRequest, lang: Lang, ctx: RenderC
   };
 }
 
-export function renderPage(views: Views, req: FastifyRequest, reply: FastifyReply, template: string, ctx: RenderContext = {}): FastifyReply {
+export function renderPage(
+  views: Views,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  ctx: RenderContext = {},
+): FastifyReply {
   const lang = rememberLang(req, reply);
-  const html = views.env.render(template, pageContext(views, req, lang, ctx,
-    (req as any).csrfToken?.() ?? '', (reply as any).cspNonce?.script ?? '', (req as any).staff ?? null));
+  const html = views.env.render(
+    template,
+    pageContext(views, req, lang, ctx, (req as any).csrfToken?.() ?? '', (reply as any).cspNonce?.script ?? '', (req as any).staff ?? null),
+  );
   return reply.type('text/html; charset=utf-8').send(html);
 }
 
@@ -130,10 +149,18 @@ const NONCE_SLOT = '\u0000nonce\u0000';
  * for the CSRF token and CSP nonce, which are filled in per request. `build` gives the
  * template context on a miss. Only for pages that show nothing about the signed-in user.
  */
-export async function renderCachedPage(views: Views, req: FastifyRequest, reply: FastifyReply, cache: Cache<string>, template: string, build: (csrfSlot: string) => Promise<RenderContext>): Promise<FastifyReply> {
+export async function renderCachedPage(
+  views: Views,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  cache: Cache<string>,
+  template: string,
+  build: (csrfSlot: string) => Promise<RenderContext>,
+): Promise<FastifyReply> {
   const lang = rememberLang(req, reply);
   const html = await cache.wrap(`${lang}|${req.url}`, async () =>
-    views.env.render(template, pageContext(views, req, lang, await build(CSRF_SLOT), CSRF_SLOT, NONCE_SLOT, null)));
+    views.env.render(template, pageContext(views, req, lang, await build(CSRF_SLOT), CSRF_SLOT, NONCE_SLOT, null)),
+  );
   const csrf = req.csrfToken();
   const nonce: string = (reply as any).cspNonce?.script ?? '';
   return reply.type('text/html; charset=utf-8').send(html.replaceAll(CSRF_SLOT, csrf).replaceAll(NONCE_SLOT, nonce));

@@ -11,7 +11,9 @@ beforeAll(async () => {
   h = await startHarness();
   await h.built.modules.catalogue.service.createStaff({ kind: 'cli' }, { email: EMAIL, password: PASSWORD, role: 'platform_admin' });
 });
-afterAll(async () => { await h?.close(); });
+afterAll(async () => {
+  await h?.close();
+});
 
 describe('staff console', () => {
   it('signs in, creates a service with the form and publishes it', async () => {

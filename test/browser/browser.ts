@@ -13,7 +13,12 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
-export interface Harness { built: TestApp; baseUrl: string; browser: Browser; close(): Promise<void> }
+export interface Harness {
+  built: TestApp;
+  baseUrl: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
 
 /** Start the seeded app on a free loopback port and launch headless Chromium. */
 export async function startHarness(): Promise<Harness> {
@@ -24,13 +29,26 @@ export async function startHarness(): Promise<Harness> {
     const { port } = built.app.server.address() as AddressInfo;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const b = browser;
     return {
-      built, browser: b, baseUrl: `http://127.0.0.1:${port}`,
-      async close() { await b.close().catch(() => {}); await built.close(); },
+      built,
+      browser: b,
+      baseUrl: `http://127.0.0.1:${port}`,
+      async close() {
+        await b.close().catch(() => {});
+        await built.close();
+      },
     };
   } catch (e) {
     await browser?.close().catch(() => {});
@@ -47,9 +65,12 @@ export async function newPage(h: Harness): Promise<{ context: BrowserContext; pa
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // A form answered with 400 or 401 is expected (the page with the error summary); a stylesheet,
   // script or image that fails to load, a CSP refusal or a script error is not.
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console error: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console error: ${m.text()}`);
+  });
   page.on('response', (r) => {
-    if (r.status() >= 400 && r.request().resourceType() !== 'document') problems.push(`${r.status()} for ${r.request().resourceType()} ${r.url()}`);
+    if (r.status() >= 400 && r.request().resourceType() !== 'document')
+      problems.push(`${r.status()} for ${r.request().resourceType()} ${r.url()}`);
   });
   page.on('requestfailed', (r) => {
     // ERR_ABORTED is the browser dropping a request because the page navigated away (e.g. a
@@ -68,7 +89,10 @@ export function pageProblems(page: Page): string[] {
 }
 
 export interface AxeViolation {
-  id: string; impact?: string | null; help: string; helpUrl: string;
+  id: string;
+  impact?: string | null;
+  help: string;
+  helpUrl: string;
   nodes: { target: unknown[]; html: string; failureSummary?: string }[];
 }
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { axeReport, CHROMIUM, newPage, pageProblems, type Harness } from './browser.js';
-import { authRequest, exchange, relyingParty, startApp, type RelyingParty, type Running } from '../../src/modules/identity/test-support.js';
+import { authRequest, exchange, relyingParty, startApp, type RelyingParty, type Running } from '../../src/modules/identity/testing.js';
 import { DEMO_RECORDS, totp } from '../../src/modules/identity/index.js';
 
 const CORE = 'https://vocab.account.gov.uk/v1/coreIdentityJWT';
@@ -25,22 +25,52 @@ beforeAll(async () => {
   rpServer = createServer((req, res) => {
     if (req.method === 'POST' && req.url === '/backchannel') {
       let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => { logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.end(); });
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.end();
+      });
       return;
     }
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end('<!DOCTYPE html><html lang="en"><head><title>Relying party</title></head><body><main><h1>Back at the service</h1></main></body></html>');
+    res.end(
+      '<!DOCTYPE html><html lang="en"><head><title>Relying party</title></head><body><main><h1>Back at the service</h1></main></body></html>',
+    );
   });
   await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
   const rpBase = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}`;
   run = await startApp();
-  rp = await relyingParty(run, { claims: [CORE], maxIdentityLevel: 'P2', redirectUri: `${rpBase}/callback`, postLogoutRedirectUri: `${rpBase}/signed-out`, backchannelLogoutUri: `${rpBase}/backchannel` });
+  rp = await relyingParty(run, {
+    claims: [CORE],
+    maxIdentityLevel: 'P2',
+    redirectUri: `${rpBase}/callback`,
+    postLogoutRedirectUri: `${rpBase}/signed-out`,
+    backchannelLogoutUri: `${rpBase}/backchannel`,
+  });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  h = { built: run.built, baseUrl: run.baseUrl, browser, async close() { await browser.close().catch(() => {}); await run.close(); } };
+  h = {
+    built: run.built,
+    baseUrl: run.baseUrl,
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+      await run.close();
+    },
+  };
 });
 afterAll(async () => {
   await h?.close();
@@ -110,9 +140,15 @@ describe('identity in a browser', () => {
       const jwt = info[CORE] as string;
       const did = await (await fetch(`${run.issuer}/did.json`)).json();
       const key = did.assertionMethod.find((m: { id: string }) => m.id === decodeProtectedHeader(jwt).kid).publicKeyJwk;
-      const { payload } = await jwtVerify(jwt, await importJWK(key, 'ES256'), { issuer: run.issuer, audience: rp.clientId, subject: claims.sub });
+      const { payload } = await jwtVerify(jwt, await importJWK(key, 'ES256'), {
+        issuer: run.issuer,
+        audience: rp.clientId,
+        subject: claims.sub,
+      });
       expect(payload.vot).toBe('P2');
-      expect((payload.vc as { credentialSubject: { birthDate: Array<{ value: string }> } }).credentialSubject.birthDate[0].value).toBe(p.birth_date);
+      expect((payload.vc as { credentialSubject: { birthDate: Array<{ value: string }> } }).credentialSubject.birthDate[0].value).toBe(
+        p.birth_date,
+      );
 
       // Your account, in English and Welsh.
       await page.goto('/identity/account');
@@ -126,7 +162,12 @@ describe('identity in a browser', () => {
       await page.goto('/identity/account?lang=en');
 
       // Signing out from the relying party: a confirmation page, then the back channel.
-      await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: rp.redirectUri.replace('/callback', '/signed-out') }).href);
+      await page.goto(
+        oidc.buildEndSessionUrl(rp.config, {
+          id_token_hint: tokens.id_token!,
+          post_logout_redirect_uri: rp.redirectUri.replace('/callback', '/signed-out'),
+        }).href,
+      );
       expect(await page.locator('h1').innerText()).toBe('Sign out');
       expect(await axeReport(page, 'sign out confirmation')).toBe('');
       expect(pageProblems(page)).toEqual([]);

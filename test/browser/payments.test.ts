@@ -15,7 +15,9 @@ beforeAll(async () => {
   const f = await payFixture(h.built);
   api = payClient(h.built, f.keys.test);
 });
-afterAll(async () => { await h?.close(); });
+afterAll(async () => {
+  await h?.close();
+});
 
 /** A payment whose return_url is this app's home page; its next_url as a path on the harness. */
 async function create(over: Record<string, unknown> = {}) {
@@ -25,9 +27,30 @@ async function create(over: Record<string, unknown> = {}) {
 const state = async (id: string) => (await api.get(`/v1/payments/${id}`)).json().state;
 
 async function fillCard(page: Page, card: string, lang: 'en' | 'cy' = 'en') {
-  const l = lang === 'en'
-    ? { number: 'Card number', month: 'Month', year: 'Year', name: 'Name on card', cvc: 'Card security code', line1: 'Address line 1', city: 'Town or city', postcode: 'Postcode', email: 'Email' }
-    : { number: 'Rhif y cerdyn', month: 'Mis', year: 'Blwyddyn', name: 'Yr enw ar y cerdyn', cvc: 'Cod diogelwch y cerdyn', line1: 'Llinell 1 y cyfeiriad', city: 'Tref neu ddinas', postcode: 'Cod post', email: 'E-bost' };
+  const l =
+    lang === 'en'
+      ? {
+          number: 'Card number',
+          month: 'Month',
+          year: 'Year',
+          name: 'Name on card',
+          cvc: 'Card security code',
+          line1: 'Address line 1',
+          city: 'Town or city',
+          postcode: 'Postcode',
+          email: 'Email',
+        }
+      : {
+          number: 'Rhif y cerdyn',
+          month: 'Mis',
+          year: 'Blwyddyn',
+          name: 'Yr enw ar y cerdyn',
+          cvc: 'Cod diogelwch y cerdyn',
+          line1: 'Llinell 1 y cyfeiriad',
+          city: 'Tref neu ddinas',
+          postcode: 'Cod post',
+          email: 'E-bost',
+        };
   await page.getByLabel(l.number).fill(card);
   await page.getByLabel(l.month).fill('12');
   await page.getByLabel(l.year).fill(String((new Date().getUTCFullYear() + 3) % 100));
@@ -45,13 +68,18 @@ async function submit(page: Page, button: string, urlCheck: (u: URL) => boolean)
 }
 
 async function withPage(fn: (page: Page, context: BrowserContext) => Promise<void>, opts: { javaScript?: boolean } = {}) {
-  const { context, page } = opts.javaScript === false
-    ? await (async () => {
-      const c = await h.browser.newContext({ baseURL: h.baseUrl, viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
-      return { context: c, page: await c.newPage() };
-    })()
-    : await newPage(h);
-  try { await fn(page, context); } finally { await context.close(); }
+  const { context, page } =
+    opts.javaScript === false
+      ? await (async () => {
+          const c = await h.browser.newContext({ baseURL: h.baseUrl, viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+          return { context: c, page: await c.newPage() };
+        })()
+      : await newPage(h);
+  try {
+    await fn(page, context);
+  } finally {
+    await context.close();
+  }
 }
 
 describe('hosted payment pages in Chromium', () => {
@@ -93,7 +121,10 @@ describe('hosted payment pages in Chromium', () => {
       await submit(page, 'Continue', (u) => u.pathname.endsWith('/done'));
       expect(await page.locator('h1').innerText()).toBe('Your payment has been declined');
       expect(await axeReport(page, 'the declined page')).toBe('');
-      await Promise.all([page.waitForURL((u) => u.searchParams.get('paid') === 'yes'), page.getByRole('button', { name: 'Go back to try the payment again' }).click()]);
+      await Promise.all([
+        page.waitForURL((u) => u.searchParams.get('paid') === 'yes'),
+        page.getByRole('button', { name: 'Go back to try the payment again' }).click(),
+      ]);
     });
     expect((await state(id)).code).toBe('P0010');
   });
@@ -140,12 +171,15 @@ describe('hosted payment pages in Chromium', () => {
 
   it('works with JavaScript switched off', async () => {
     const { id, next } = await create();
-    await withPage(async (page) => {
-      await page.goto(next);
-      await fillCard(page, SANDBOX_CARDS.success);
-      await submit(page, 'Continue', (u) => u.pathname.endsWith('/confirm'));
-      await submit(page, 'Confirm payment', (u) => u.searchParams.get('paid') === 'yes');
-    }, { javaScript: false });
+    await withPage(
+      async (page) => {
+        await page.goto(next);
+        await fillCard(page, SANDBOX_CARDS.success);
+        await submit(page, 'Continue', (u) => u.pathname.endsWith('/confirm'));
+        await submit(page, 'Confirm payment', (u) => u.searchParams.get('paid') === 'yes');
+      },
+      { javaScript: false },
+    );
     expect(await state(id)).toEqual({ status: 'success', finished: true });
   });
 
@@ -154,15 +188,27 @@ describe('hosted payment pages in Chromium', () => {
     const password = 'correct horse battery';
     await h.built.modules.catalogue.service.createStaff({ kind: 'cli' }, { email, password, role: 'platform_admin' });
     const { id } = await create({ reference: 'AXE-1' });
-    const slug = (await h.built.modules.catalogue.service.getServiceById((await h.built.kernel.db.query<{ service_id: string }>('SELECT service_id FROM payments.payments WHERE payment_id = $1', [id])).rows[0].service_id))!.slug;
+    const slug = (await h.built.modules.catalogue.service.getServiceById(
+      (await h.built.kernel.db.query<{ service_id: string }>('SELECT service_id FROM payments.payments WHERE payment_id = $1', [id]))
+        .rows[0].service_id,
+    ))!.slug;
     await withPage(async (page) => {
       await page.goto(`/admin/sign-in?next=${encodeURIComponent(`/admin/pay/${slug}?mode=test`)}`);
       await page.locator('input[name="email"]').fill(email);
       await page.locator('input[name="password"]').fill(password);
-      await Promise.all([page.waitForURL((u) => u.pathname === `/admin/pay/${slug}`), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await Promise.all([
+        page.waitForURL((u) => u.pathname === `/admin/pay/${slug}`),
+        page.getByRole('button', { name: 'Sign in' }).click(),
+      ]);
       expect(await page.locator('main').innerText()).toContain('AXE-1');
       expect(await axeReport(page, 'the transactions page')).toBe('');
-      for (const path of [`/admin/pay`, `/admin/pay/${slug}/payments/${id}`, `/admin/pay/${slug}/totals?mode=test`, `/admin/pay/${slug}/webhooks?mode=test`, `/admin/pay/${slug}/links?mode=test`]) {
+      for (const path of [
+        `/admin/pay`,
+        `/admin/pay/${slug}/payments/${id}`,
+        `/admin/pay/${slug}/totals?mode=test`,
+        `/admin/pay/${slug}/webhooks?mode=test`,
+        `/admin/pay/${slug}/links?mode=test`,
+      ]) {
         expect((await page.goto(path))?.status(), path).toBe(200);
         expect(await axeReport(page, path)).toBe('');
       }
@@ -170,4 +216,3 @@ describe('hosted payment pages in Chromium', () => {
     });
   });
 });
-

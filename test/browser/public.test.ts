@@ -7,15 +7,21 @@ import { axeReport, newPage, pageProblems, screenshot, startHarness, type Harnes
 const SLUG = 'apply-for-a-blue-badge';
 let h: Harness;
 
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 describe('the accessibility check itself', () => {
   it('reports a known violation, so a clean result means something', async () => {
     const { context, page } = await newPage(h);
     try {
       await page.goto('/');
-      await page.evaluate(() => { document.querySelector('main')?.insertAdjacentHTML('beforeend', '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'); });
+      await page.evaluate(() => {
+        document.querySelector('main')?.insertAdjacentHTML('beforeend', '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">');
+      });
       const report = await axeReport(page, 'a page with an image without alt text', { print: false });
       expect(report).toContain('image-alt');
     } finally {

@@ -13,27 +13,47 @@ import type { FileInfo } from './abp-csv.js';
 export type GmlRecord = AbpRecord & { replaceChildren?: boolean };
 
 const FEATURES: Record<string, number> = {
-  Street: 11, StreetDescriptiveIdentifier: 15, BasicLandPropertyUnit: 21, ApplicationCrossReference: 23,
-  LandPropertyIdentifier: 24, DeliveryPointAddress: 28, SuccessorCrossReference: 30, Organisation: 31, Classification: 32,
+  Street: 11,
+  StreetDescriptiveIdentifier: 15,
+  BasicLandPropertyUnit: 21,
+  ApplicationCrossReference: 23,
+  LandPropertyIdentifier: 24,
+  DeliveryPointAddress: 28,
+  SuccessorCrossReference: 30,
+  Organisation: 31,
+  Classification: 32,
 };
 /** Point properties → the columns their gml:pos fills. */
 const POINTS: Record<string, [string, string]> = {
-  position: ['xCoordinate', 'yCoordinate'], positionLatLong: ['latitude', 'longitude'],
-  streetStart: ['streetStartX', 'streetStartY'], streetStartLatLong: ['streetStartLat', 'streetStartLong'],
-  streetEnd: ['streetEndX', 'streetEndY'], streetEndLatLong: ['streetEndLat', 'streetEndLong'],
+  position: ['xCoordinate', 'yCoordinate'],
+  positionLatLong: ['latitude', 'longitude'],
+  streetStart: ['streetStartX', 'streetStartY'],
+  streetStartLatLong: ['streetStartLat', 'streetStartLong'],
+  streetEnd: ['streetEndX', 'streetEndY'],
+  streetEndLatLong: ['streetEndLat', 'streetEndLong'],
 };
 /** Delivery point fields that have a Welsh form when xml:lang="cy". */
 const WELSH: Record<string, string> = {
-  dependentThoroughfare: 'welshDependentThoroughfare', thoroughfare: 'welshThoroughfare', doubleDependentLocality: 'welshDoubleDependentLocality',
-  dependentLocality: 'welshDependentLocality', postTown: 'welshPostTown',
+  dependentThoroughfare: 'welshDependentThoroughfare',
+  thoroughfare: 'welshThoroughfare',
+  doubleDependentLocality: 'welshDoubleDependentLocality',
+  dependentLocality: 'welshDependentLocality',
+  postTown: 'welshPostTown',
 };
 
-interface Ctx { type: number; fields: Record<string, string>; lang?: string; line: number; children: Ctx[] }
+interface Ctx {
+  type: number;
+  fields: Record<string, string>;
+  lang?: string;
+  line: number;
+  children: Ctx[];
+}
 
 const local = (name: string) => name.slice(name.indexOf(':') + 1);
 
 export async function readAbpGml(
-  source: string | Readable, name: string,
+  source: string | Readable,
+  name: string,
   onRecord: (r: GmlRecord) => Promise<void> | void,
   onBytes?: (bytes: number) => void,
 ): Promise<FileInfo> {
@@ -55,13 +75,22 @@ export async function readAbpGml(
       if (parent.fields.usrn && !ctx.fields.usrn && ctx.type === 15) ctx.fields.usrn = parent.fields.usrn;
     }
     if (ctx.type === 15 || ctx.type === 24) ctx.fields.language = ctx.fields.language ?? (ctx.lang === 'cy' ? 'CYM' : 'ENG');
-    const values = def.cols.map((c) => { const v = ctx.fields[c.gml]; return v === undefined || v === '' ? null : v; });
+    const values = def.cols.map((c) => {
+      const v = ctx.fields[c.gml];
+      return v === undefined || v === '' ? null : v;
+    });
     for (let i = 0; i < def.cols.length; i++) {
       const msg = checkValue(def.cols[i], values[i]);
-      if (msg) { problems.push({ line: ctx.line, message: `${def.name}: ${msg}` }); return; }
+      if (msg) {
+        problems.push({ line: ctx.line, message: `${def.name}: ${msg}` });
+        return;
+      }
     }
     const missing = missingKey(def, values);
-    if (missing) { problems.push({ line: ctx.line, message: missing }); return; }
+    if (missing) {
+      problems.push({ line: ctx.line, message: missing });
+      return;
+    }
     info.records++;
     ready.push({ type: ctx.type, change, values, line: ctx.line, ...(replaceChildren ? { replaceChildren } : {}) });
   };
@@ -70,7 +99,8 @@ export async function readAbpGml(
     const n = local(tag.name);
     if (!sawRoot) {
       sawRoot = true;
-      if (n !== 'AddressBaseSupplySet' && n !== 'FeatureCollection') problems.push({ line: parser.line, message: `the root element is ${n}, not AddressBaseSupplySet` });
+      if (n !== 'AddressBaseSupplySet' && n !== 'FeatureCollection')
+        problems.push({ line: parser.line, message: `the root element is ${n}, not AddressBaseSupplySet` });
     }
     path.push(n);
     text = '';
@@ -84,7 +114,9 @@ export async function readAbpGml(
       stack.push(ctx);
     }
   });
-  parser.on('text', (t) => { text += t; });
+  parser.on('text', (t) => {
+    text += t;
+  });
   parser.on('closetag', (tag) => {
     const n = local(tag.name);
     path.pop();
@@ -92,10 +124,14 @@ export async function readAbpGml(
     if (FEATURES[n] && ctx && ctx.type === FEATURES[n]) {
       stack.pop();
       const parent = stack[stack.length - 1];
-      if (parent) { parent.children.push(ctx); }
-      else {
+      if (parent) {
+        parent.children.push(ctx);
+      } else {
         const change = (ctx.fields.changeType ?? 'I') as ChangeType;
-        if (change !== 'I' && change !== 'U' && change !== 'D') { problems.push({ line: ctx.line, message: `changeType "${change}" is not I, U or D` }); return; }
+        if (change !== 'I' && change !== 'U' && change !== 'D') {
+          problems.push({ line: ctx.line, message: `changeType "${change}" is not I, U or D` });
+          return;
+        }
         emit(ctx, change, null, change !== 'I');
         for (const child of ctx.children) emit(child, change === 'D' ? 'D' : 'U', ctx, false);
       }
@@ -104,14 +140,23 @@ export async function readAbpGml(
     if (!ctx) return;
     const value = text.trim();
     if (n === 'pos') {
-      const prop = path.slice().reverse().find((p) => POINTS[p]);
+      const prop = path
+        .slice()
+        .reverse()
+        .find((p) => POINTS[p]);
       const target = prop ? POINTS[prop] : null;
       const parts = value.split(/\s+/);
-      if (target && parts.length >= 2) { ctx.fields[target[0]] = parts[0]; ctx.fields[target[1]] = parts[1]; }
+      if (target && parts.length >= 2) {
+        ctx.fields[target[0]] = parts[0];
+        ctx.fields[target[1]] = parts[1];
+      }
       return;
     }
     if (value === '' || path.some((p) => p === 'Point')) return;
-    if (ctx.type === 28 && textLang === 'cy' && WELSH[n]) { ctx.fields[WELSH[n]] = value; return; }
+    if (ctx.type === 28 && textLang === 'cy' && WELSH[n]) {
+      ctx.fields[WELSH[n]] = value;
+      return;
+    }
     if (textLang && (ctx.type === 15 || ctx.type === 24)) ctx.lang = textLang;
     ctx.fields[n] = value;
   });

@@ -19,7 +19,9 @@ beforeAll(async () => {
   notifyKey = (await catalogue.createApiKey(cli, { serviceSlug: 'apply-for-a-blue-badge', platform: 'notify', type: 'test' })).secret;
   for (const { addresses } of generateStreets({ count: 2000, seed: 1 })) demo.push(...addresses);
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 async function get(path: string, params: Record<string, string | string[]> = {}, headers: Record<string, string> = {}) {
   const qs = new URLSearchParams();
@@ -36,15 +38,34 @@ describe('postcode', () => {
     const a = first();
     const r = await get('postcode', { postcode: a.postcode });
     expect(r.status).toBe(200);
-    expect(r.body.header).toMatchObject({ query: `postcode=${a.postcode}`, offset: 0, format: 'JSON', dataset: 'DPA', lr: 'EN,CY', maxresults: 100, output_srs: 'EPSG:27700' });
+    expect(r.body.header).toMatchObject({
+      query: `postcode=${a.postcode}`,
+      offset: 0,
+      format: 'JSON',
+      dataset: 'DPA',
+      lr: 'EN,CY',
+      maxresults: 100,
+      output_srs: 'EPSG:27700',
+    });
     expect(r.body.header.uri).toContain('/addresses/search/places/v1/postcode?');
     expect(r.body.header.uri).not.toContain('key=');
     expect(typeof r.body.header.epoch).toBe('string');
     expect(r.body.header.totalresults).toBe(r.body.results.length);
     const dpa = r.body.results.find((x: any) => x.DPA.UPRN === String(a.uprn)).DPA;
-    expect(dpa).toMatchObject({ UDPRN: String(a.udprn), BUILDING_NUMBER: String(a.buildingNumber), THOROUGHFARE_NAME: a.street.name,
-      POST_TOWN: a.street.town.name, POSTCODE: a.postcode, X_COORDINATE: a.x, Y_COORDINATE: a.y, STATUS: 'APPROVED', LOGICAL_STATUS_CODE: '1',
-      LOCAL_CUSTODIAN_CODE: a.street.town.custodian, COUNTRY_CODE: a.street.town.country, LANGUAGE: 'EN' });
+    expect(dpa).toMatchObject({
+      UDPRN: String(a.udprn),
+      BUILDING_NUMBER: String(a.buildingNumber),
+      THOROUGHFARE_NAME: a.street.name,
+      POST_TOWN: a.street.town.name,
+      POSTCODE: a.postcode,
+      X_COORDINATE: a.x,
+      Y_COORDINATE: a.y,
+      STATUS: 'APPROVED',
+      LOGICAL_STATUS_CODE: '1',
+      LOCAL_CUSTODIAN_CODE: a.street.town.custodian,
+      COUNTRY_CODE: a.street.town.country,
+      LANGUAGE: 'EN',
+    });
     expect(dpa.ADDRESS).toContain(`${a.buildingNumber}, ${a.street.name}`);
     expect(dpa.CLASSIFICATION_CODE_DESCRIPTION).toBeTruthy();
     expect(dpa.LAT).toBeUndefined();
@@ -52,7 +73,9 @@ describe('postcode', () => {
   it('accepts lower case, no space, and partial postcodes (district, sector)', async () => {
     const a = first();
     const full = await get('postcode', { postcode: a.postcode });
-    expect((await get('postcode', { postcode: a.postcode.replace(' ', '').toLowerCase() })).body.header.totalresults).toBe(full.body.header.totalresults);
+    expect((await get('postcode', { postcode: a.postcode.replace(' ', '').toLowerCase() })).body.header.totalresults).toBe(
+      full.body.header.totalresults,
+    );
     const outward = a.postcode.split(' ')[0];
     const district = await get('postcode', { postcode: outward, maxresults: '100' });
     expect(district.body.header.totalresults).toBeGreaterThan(full.body.header.totalresults);
@@ -73,7 +96,13 @@ describe('postcode', () => {
     const lpi = await get('postcode', { postcode: a.postcode, dataset: 'LPI' });
     expect(lpi.body.header.dataset).toBe('LPI');
     const rec = lpi.body.results.find((x: any) => x.LPI.UPRN === String(a.uprn) && x.LPI.LANGUAGE === 'EN').LPI;
-    expect(rec).toMatchObject({ USRN: String(a.usrn), PAO_START_NUMBER: String(a.paoNumber), STREET_DESCRIPTION: a.street.name, POSTCODE_LOCATOR: a.postcode, LPI_LOGICAL_STATUS_CODE: '1' });
+    expect(rec).toMatchObject({
+      USRN: String(a.usrn),
+      PAO_START_NUMBER: String(a.paoNumber),
+      STREET_DESCRIPTION: a.street.name,
+      POSTCODE_LOCATOR: a.postcode,
+      LPI_LOGICAL_STATUS_CODE: '1',
+    });
     expect(rec.LPI_KEY).toHaveLength(14);
     const both = await get('postcode', { postcode: a.postcode, dataset: 'DPA,LPI' });
     expect(both.body.results.some((x: any) => x.DPA) && both.body.results.some((x: any) => x.LPI)).toBe(true);
@@ -99,7 +128,10 @@ describe('postcode', () => {
     expect(flats.body.results.every((x: any) => x.DPA.CLASSIFICATION_CODE === 'RD06')).toBe(true);
     const residential = await get('postcode', { postcode: outward, fq: 'CLASSIFICATION_CODE:R*' });
     expect(residential.body.header.totalresults).toBeGreaterThanOrEqual(flats.body.header.totalresults);
-    const twoFilters = await get('postcode', { postcode: outward, fq: ['CLASSIFICATION_CODE:RD06 CLASSIFICATION_CODE:RD04', 'LOGICAL_STATUS_CODE:1'] });
+    const twoFilters = await get('postcode', {
+      postcode: outward,
+      fq: ['CLASSIFICATION_CODE:RD06 CLASSIFICATION_CODE:RD04', 'LOGICAL_STATUS_CODE:1'],
+    });
     expect(twoFilters.body.results.every((x: any) => ['RD06', 'RD04'].includes(x.DPA.CLASSIFICATION_CODE))).toBe(true);
     const none = await get('postcode', { postcode: outward, fq: 'LOGICAL_STATUS_CODE:8' });
     expect(none.body.header.totalresults).toBe(0);
@@ -136,7 +168,10 @@ describe('postcode', () => {
 describe('find', () => {
   it('ranks the exact address first with MATCH 1.0 and EXACT', async () => {
     const a = flat();
-    const r = await get('find', { query: `${a.subBuilding}, ${a.buildingName}, ${a.buildingNumber}, ${a.street.name}, ${a.street.town.name}, ${a.postcode}`, maxresults: '5' });
+    const r = await get('find', {
+      query: `${a.subBuilding}, ${a.buildingName}, ${a.buildingNumber}, ${a.street.name}, ${a.street.town.name}, ${a.postcode}`,
+      maxresults: '5',
+    });
     expect(r.status).toBe(200);
     expect(r.body.header).toMatchObject({ matchprecision: 1, maxresults: 5 });
     expect(r.body.results[0].DPA).toMatchObject({ UPRN: String(a.uprn), MATCH: 1, MATCH_DESCRIPTION: 'EXACT' });
@@ -145,8 +180,15 @@ describe('find', () => {
   it('copes with flat forms, abbreviations, case and typos', async () => {
     const a = flat();
     const n = /\d+/.exec(a.subBuilding!)![0];
-    const abbreviated = a.street.name.replace(/ ROAD$/, ' rd').replace(/ STREET$/, ' st').replace(/ AVENUE$/, ' ave').toLowerCase();
-    for (const query of [`${n}/${a.buildingNumber} ${abbreviated} ${a.street.town.name.toLowerCase()}`, `Flat ${n}, ${a.buildingNumber} ${abbreviated}, ${a.postcode.replace(' ', '')}`]) {
+    const abbreviated = a.street.name
+      .replace(/ ROAD$/, ' rd')
+      .replace(/ STREET$/, ' st')
+      .replace(/ AVENUE$/, ' ave')
+      .toLowerCase();
+    for (const query of [
+      `${n}/${a.buildingNumber} ${abbreviated} ${a.street.town.name.toLowerCase()}`,
+      `Flat ${n}, ${a.buildingNumber} ${abbreviated}, ${a.postcode.replace(' ', '')}`,
+    ]) {
       const r = await get('find', { query, maxresults: '3' });
       expect(r.body.results[0].DPA.UPRN, query).toBe(String(a.uprn));
     }
@@ -154,15 +196,22 @@ describe('find', () => {
   it('finds a street named word for word, misspelt, or misspelt after a building name', async () => {
     const a = first();
     const typo = a.street.name.replace(/^([A-Z])([A-Z])/, '$2$1');
-    for (const query of [`${a.buildingNumber} ${a.street.name} ${a.street.town.name}`, `${a.buildingNumber} ${typo}, ${a.street.town.name}`,
-      `Nowhere House, ${a.buildingNumber} ${typo}, ${a.street.town.name}`]) {
+    for (const query of [
+      `${a.buildingNumber} ${a.street.name} ${a.street.town.name}`,
+      `${a.buildingNumber} ${typo}, ${a.street.town.name}`,
+      `Nowhere House, ${a.buildingNumber} ${typo}, ${a.street.town.name}`,
+    ]) {
       const r = await get('find', { query, maxresults: '3' });
       expect(r.body.results[0].DPA.UPRN, query).toBe(String(a.uprn));
     }
   });
   it('applies minmatch and matchprecision, and offers LPI results', async () => {
     const a = first();
-    const r = await get('find', { query: `${a.buildingNumber} ${a.street.name} ${a.street.town.name}`, minmatch: '0.9', matchprecision: '3' });
+    const r = await get('find', {
+      query: `${a.buildingNumber} ${a.street.name} ${a.street.town.name}`,
+      minmatch: '0.9',
+      matchprecision: '3',
+    });
     expect(r.body.results.every((x: any) => x.DPA.MATCH >= 0.9)).toBe(true);
     expect(r.body.header.matchprecision).toBe(3);
     const lpi = await get('find', { query: `${a.buildingNumber} ${a.street.name} ${a.street.town.name}`, dataset: 'LPI', maxresults: '1' });
@@ -172,9 +221,23 @@ describe('find', () => {
   });
   it('finds the labelled evaluation set: recall@1 ≥ 0.95', async () => {
     const cases = loadEvalSet();
-    let at1 = 0, at5 = 0;
+    let at1 = 0,
+      at5 = 0;
     for (const c of cases) {
-      const page = await t.modules.addresses.service.find(c.query, { filters: { datasets: ['DPA'], langs: ['EN', 'CY'], classPatterns: null, logicalStatus: null, lpiLogicalStatus: null, countries: null }, offset: 0, maxresults: 5, outputSrs: 'EPSG:27700', matchprecision: 1 });
+      const page = await t.modules.addresses.service.find(c.query, {
+        filters: {
+          datasets: ['DPA'],
+          langs: ['EN', 'CY'],
+          classPatterns: null,
+          logicalStatus: null,
+          lpiLogicalStatus: null,
+          countries: null,
+        },
+        offset: 0,
+        maxresults: 5,
+        outputSrs: 'EPSG:27700',
+        matchprecision: 1,
+      });
       const uprns = page.results.map((x: any) => x.DPA.UPRN);
       if (uprns[0] === c.uprn) at1++;
       if (uprns.includes(c.uprn)) at5++;
@@ -211,7 +274,9 @@ describe('uprn, nearest, bbox, radius', () => {
     const box = await get('bbox', { bbox: `${a.x - 50},${a.y - 50},${a.x + 50},${a.y + 50}` });
     expect(box.status).toBe(200);
     expect(box.body.results.map((x: any) => x.DPA.UPRN)).toContain(String(a.uprn));
-    expect(box.body.results.every((x: any) => Math.abs(x.DPA.X_COORDINATE - a.x) <= 50 && Math.abs(x.DPA.Y_COORDINATE - a.y) <= 50)).toBe(true);
+    expect(box.body.results.every((x: any) => Math.abs(x.DPA.X_COORDINATE - a.x) <= 50 && Math.abs(x.DPA.Y_COORDINATE - a.y) <= 50)).toBe(
+      true,
+    );
     expect((await get('bbox', { bbox: `${a.x},${a.y},${a.x + 2000},${a.y + 2000}` })).body.error.message).toContain('larger than 1 km²');
     const rad = await get('radius', { point: `${a.x},${a.y}`, radius: '30' });
     expect(rad.body.results[0].DPA.UPRN).toBe(String(a.uprn));

@@ -7,15 +7,36 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateStreets, rng, type GenAddress } from './generator.js';
 
-export interface EvalCase { query: string; uprn: string; kind: string }
+export interface EvalCase {
+  query: string;
+  uprn: string;
+  kind: string;
+}
 export const EVAL_SEED = 1;
 /** The cases come from the first this-many addresses, so any data set at least this big contains them. */
 export const EVAL_MIN_COUNT = 2000;
 export const EVAL_FILE = join(dirname(fileURLToPath(import.meta.url)), 'eval-set.json');
 
-const ABBR: Record<string, string> = { ROAD: 'Rd', STREET: 'St', AVENUE: 'Ave', LANE: 'Ln', DRIVE: 'Dr', CLOSE: 'Cl', CRESCENT: 'Cres', GARDENS: 'Gdns', PLACE: 'Pl', TERRACE: 'Terr', SQUARE: 'Sq', GROVE: 'Gr' };
+const ABBR: Record<string, string> = {
+  ROAD: 'Rd',
+  STREET: 'St',
+  AVENUE: 'Ave',
+  LANE: 'Ln',
+  DRIVE: 'Dr',
+  CLOSE: 'Cl',
+  CRESCENT: 'Cres',
+  GARDENS: 'Gdns',
+  PLACE: 'Pl',
+  TERRACE: 'Terr',
+  SQUARE: 'Sq',
+  GROVE: 'Gr',
+};
 const cap = (s: string) => s.toLowerCase().replace(/\b([a-z])/g, (m) => m.toUpperCase());
-const abbreviate = (street: string) => street.split(' ').map((w) => ABBR[w] ?? cap(w)).join(' ');
+const abbreviate = (street: string) =>
+  street
+    .split(' ')
+    .map((w) => ABBR[w] ?? cap(w))
+    .join(' ');
 
 /** One misspelling: swap two letters, drop one, or change one, in the street's longest word. */
 function typo(street: string, r: ReturnType<typeof rng>): string {
@@ -25,39 +46,57 @@ function typo(street: string, r: ReturnType<typeof rng>): string {
   if (w.length < 5) return street;
   const k = 1 + r.int(w.length - 2);
   const kind = r.int(3);
-  ws[i] = kind === 0 ? w.slice(0, k) + w[k + 1] + w[k] + w.slice(k + 2) : kind === 1 ? w.slice(0, k) + w.slice(k + 1) : w.slice(0, k) + (w[k] === 'E' ? 'A' : 'E') + w.slice(k + 1);
+  ws[i] =
+    kind === 0
+      ? w.slice(0, k) + w[k + 1] + w[k] + w.slice(k + 2)
+      : kind === 1
+        ? w.slice(0, k) + w.slice(k + 1)
+        : w.slice(0, k) + (w[k] === 'E' ? 'A' : 'E') + w.slice(k + 1);
   return ws.join(' ');
 }
 
 /** The query forms for one address. */
 function casesFor(a: GenAddress, r: ReturnType<typeof rng>): EvalCase[] {
-  const s = a.street, town = s.town.name, uprn = String(a.uprn);
+  const s = a.street,
+    town = s.town.name,
+    uprn = String(a.uprn);
   const building = [a.subBuilding, a.buildingName, a.buildingNumber].filter(Boolean).join(', ');
   const out: EvalCase[] = [];
   const add = (kind: string, query: string) => out.push({ kind, query, uprn });
   const full = [a.org, a.subBuilding, a.buildingName, a.buildingNumber, s.name, s.locality, town, a.postcode].filter(Boolean).join(', ');
   add('exact', full);
-  add('lowercase, no punctuation, abbreviated', [a.org, a.subBuilding, a.buildingName, a.buildingNumber, abbreviate(s.name), town].filter(Boolean).join(' ').toLowerCase());
+  add(
+    'lowercase, no punctuation, abbreviated',
+    [a.org, a.subBuilding, a.buildingName, a.buildingNumber, abbreviate(s.name), town].filter(Boolean).join(' ').toLowerCase(),
+  );
   add('postcode without space', `${building} ${cap(s.name)} ${a.postcode.replace(' ', '')}`);
-  add('typo in street', `${[a.subBuilding, a.buildingName, a.buildingNumber].filter(Boolean).join(' ')} ${cap(typo(s.name, r))}, ${cap(town)}`);
+  add(
+    'typo in street',
+    `${[a.subBuilding, a.buildingName, a.buildingNumber].filter(Boolean).join(' ')} ${cap(typo(s.name, r))}, ${cap(town)}`,
+  );
   if (a.subBuilding && a.buildingNumber) {
     const flat = /\d+/.exec(a.subBuilding)?.[0];
     add('flat form n/m', `${flat}/${a.buildingNumber} ${abbreviate(s.name)} ${cap(town)}`);
     add('flat form, abbreviated', `Flat ${flat}, ${a.buildingNumber} ${abbreviate(s.name)}, ${a.postcode}`);
   }
   if (a.org) add('organisation and town', `${cap(a.org)}, ${cap(s.name)}, ${cap(town)}`);
-  if (s.town.cy && s.nameCy) add('Welsh', [a.subBuilding, a.buildingName, a.buildingNumber, s.nameCy, s.town.cy, a.postcode].filter(Boolean).join(', '));
+  if (s.town.cy && s.nameCy)
+    add('Welsh', [a.subBuilding, a.buildingName, a.buildingNumber, s.nameCy, s.town.cy, a.postcode].filter(Boolean).join(', '));
   return out;
 }
 
 export function buildEvalSet(size = 600): EvalCase[] {
   const r = rng(99);
   const all: GenAddress[] = [];
-  for (const { addresses } of generateStreets({ count: EVAL_MIN_COUNT, seed: EVAL_SEED })) all.push(...addresses.filter((a) => a.postal === 'D' && a.logicalStatus === 1));
+  for (const { addresses } of generateStreets({ count: EVAL_MIN_COUNT, seed: EVAL_SEED }))
+    all.push(...addresses.filter((a) => a.postal === 'D' && a.logicalStatus === 1));
   const picked: GenAddress[] = [];
   const step = Math.max(1, Math.floor(all.length / 90));
   for (let i = 0; i < all.length; i += step) picked.push(all[i]);
-  for (const a of all) if ((a.subBuilding && a.buildingNumber) || a.org || a.street.town.cy) { if (r.chance(0.05)) picked.push(a); }
+  for (const a of all)
+    if ((a.subBuilding && a.buildingNumber) || a.org || a.street.town.cy) {
+      if (r.chance(0.05)) picked.push(a);
+    }
   const cases = picked.flatMap((a) => casesFor(a, r));
   return cases.slice(0, size);
 }
@@ -68,6 +107,18 @@ export function loadEvalSet(): EvalCase[] {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const cases = buildEvalSet();
-  writeFileSync(EVAL_FILE, JSON.stringify({ seed: EVAL_SEED, minCount: EVAL_MIN_COUNT, note: 'Generated by src/modules/addresses/eval.ts; each query must find its UPRN.', cases }, null, 1) + '\n');
+  writeFileSync(
+    EVAL_FILE,
+    JSON.stringify(
+      {
+        seed: EVAL_SEED,
+        minCount: EVAL_MIN_COUNT,
+        note: 'Generated by src/modules/addresses/eval.ts; each query must find its UPRN.',
+        cases,
+      },
+      null,
+      1,
+    ) + '\n',
+  );
   console.log(`Wrote ${cases.length} cases to ${EVAL_FILE}`);
 }

@@ -22,9 +22,16 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'abp-'));
   for (const { addresses } of generateStreets({ count: 300, seed: 7 })) base.push(...addresses);
 });
-afterAll(async () => { await t?.close(); if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await t?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
-const file = (name: string, lines: string[]) => { const p = join(dir, name); writeFileSync(p, lines.join('\r\n') + '\r\n'); return p; };
+const file = (name: string, lines: string[]) => {
+  const p = join(dir, name);
+  writeFileSync(p, lines.join('\r\n') + '\r\n');
+  return p;
+};
 const HEADER = '10,"ORDNANCE SURVEY",7655,2024-02-01,1,2024-02-01,10:00:00,"1.0","C"';
 const TRAILER = (n: number) => `99,0,${n},2024-02-01,10:00:00`;
 
@@ -35,7 +42,13 @@ describe('CSV', () => {
     const seen: string[] = [];
     const r = await t.modules.addresses.importAddresses([path], { onProgress: (p) => seen.push(p.phase) });
     expect(r.files).toBe(1);
-    expect(r.byType).toMatchObject({ BLPU: base.length, Street: expect.any(Number), LPI: expect.any(Number), 'Delivery Point Address': 300, Classification: base.length });
+    expect(r.byType).toMatchObject({
+      BLPU: base.length,
+      Street: expect.any(Number),
+      LPI: expect.any(Number),
+      'Delivery Point Address': 300,
+      Classification: base.length,
+    });
     expect(seen).toContain('reading');
     expect(seen[seen.length - 1]).toBe('done');
     const a = base.find((x) => x.postal === 'D' && x.buildingNumber)!;
@@ -59,7 +72,12 @@ describe('CSV', () => {
     await t.modules.addresses.importAddresses([path]);
     const svc = t.modules.addresses.service;
     const inserted = await svc.uprn('90000001', opts());
-    expect((inserted.results[0] as any).DPA).toMatchObject({ ORGANISATION_NAME: 'NEW ORGANISATION LTD', BUILDING_NUMBER: '999', CLASSIFICATION_CODE: 'CO01', POSTCODE: upd.postcode });
+    expect((inserted.results[0] as any).DPA).toMatchObject({
+      ORGANISATION_NAME: 'NEW ORGANISATION LTD',
+      BUILDING_NUMBER: '999',
+      CLASSIFICATION_CODE: 'CO01',
+      POSTCODE: upd.postcode,
+    });
     expect((inserted.results[0] as any).DPA.LAT).toBeUndefined();
     const updated = await svc.uprn(String(upd.uprn), opts());
     expect((updated.results[0] as any).DPA.ORGANISATION_NAME).toBe('RENAMED LTD');
@@ -94,8 +112,15 @@ describe('CSV', () => {
   it('rolls back every file when a later file is truncated', async () => {
     const before = await count();
     const late = base.filter((x) => x.postal === 'D').at(-2)!;
-    const good = file('good.csv', [HEADER, `32,"U",1,${late.uprn},"9999C000000009","CR08","AddressBase Premium Classification Scheme",1.0,2024-01-01,,2024-02-01,2024-01-01`, TRAILER(1)]);
-    const truncated = file('truncated.csv', [HEADER, `32,"U",1,${late.uprn},"9999C000000010","CR08","AddressBase Premium Classification Scheme",1.0,2024-01-01,,2024-02-01,2024-01-01`]);
+    const good = file('good.csv', [
+      HEADER,
+      `32,"U",1,${late.uprn},"9999C000000009","CR08","AddressBase Premium Classification Scheme",1.0,2024-01-01,,2024-02-01,2024-01-01`,
+      TRAILER(1),
+    ]);
+    const truncated = file('truncated.csv', [
+      HEADER,
+      `32,"U",1,${late.uprn},"9999C000000010","CR08","AddressBase Premium Classification Scheme",1.0,2024-01-01,,2024-02-01,2024-01-01`,
+    ]);
     await expect(t.modules.addresses.importAddresses([good, truncated])).rejects.toThrow(/truncated\.csv .*no trailer record/);
     expect(await count()).toBe(before);
     const page = await t.modules.addresses.service.uprn(String(late.uprn), opts(['DPA', 'LPI']));
@@ -118,7 +143,11 @@ describe('GML', () => {
     expect(kinds).toEqual(['DPA:CY', 'DPA:EN', 'LPI:CY', 'LPI:EN']);
     const cy = page.results.find((x: any) => x.DPA?.LANGUAGE === 'CY') as any;
     expect(cy.DPA).toMatchObject({ THOROUGHFARE_NAME: a.street.nameCy, POST_TOWN: a.street.town.cy, X_COORDINATE: a.x, Y_COORDINATE: a.y });
-    expect(await t.modules.addresses.service.uprn(String(base.find((x) => x.uprn > gen[gen.length - 1].uprn)?.uprn ?? 99999999999), opts()).catch((e) => e.status)).toBe(404);
+    expect(
+      await t.modules.addresses.service
+        .uprn(String(base.find((x) => x.uprn > gen[gen.length - 1].uprn)?.uprn ?? 99999999999), opts())
+        .catch((e) => e.status),
+    ).toBe(404);
   });
 
   it('applies GML change-only updates (update replaces nested records; delete removes the feature)', async () => {
@@ -141,21 +170,33 @@ describe('GML', () => {
     await t.modules.addresses.importAddresses([path]);
     const page = await t.modules.addresses.service.uprn(String(upd.uprn), opts(['DPA', 'LPI']));
     expect(page.results).toHaveLength(1); // the LPI and classification went with the update
-    expect((page.results[0] as any).DPA).toMatchObject({ BUILDING_NAME: 'THE NEW NAME', ADDRESS: expect.stringMatching(/^THE NEW NAME, /) });
+    expect((page.results[0] as any).DPA).toMatchObject({
+      BUILDING_NAME: 'THE NEW NAME',
+      ADDRESS: expect.stringMatching(/^THE NEW NAME, /),
+    });
     await expect(t.modules.addresses.service.uprn(String(del.uprn), opts())).rejects.toMatchObject({ status: 404 });
   });
 
   it('reports malformed GML with its line number and changes nothing', async () => {
     const before = await count();
-    const path = file('bad.gml', ['<?xml version="1.0" encoding="UTF-8"?>', '<abpr:AddressBaseSupplySet xmlns:abpr="x">',
+    const path = file('bad.gml', [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<abpr:AddressBaseSupplySet xmlns:abpr="x">',
       '<abpr:basicLandPropertyUnitMember><abpr:BasicLandPropertyUnit><abpr:changeType>I</abpr:changeType><abpr:uprn>5</abpr:uprn>',
       '<abpr:logicalStatus>one</abpr:logicalStatus></abpr:BasicLandPropertyUnit></abpr:basicLandPropertyUnitMember>',
-      '<abpr:streetMember><abpr:Street></abpr:streetMember>', '</abpr:AddressBaseSupplySet>']);
+      '<abpr:streetMember><abpr:Street></abpr:streetMember>',
+      '</abpr:AddressBaseSupplySet>',
+    ]);
     const err = await t.modules.addresses.importAddresses([path]).catch((e) => e);
     expect(err).toBeInstanceOf(AbpFormatError);
     expect(err.problems[0].line).toBe(3);
     expect(err.message).toContain('LOGICAL_STATUS "one" is not a number');
-    const broken = file('broken.gml', ['<?xml version="1.0"?>', '<abpr:AddressBaseSupplySet xmlns:abpr="x">', '<abpr:streetMember><abpr:Street></abpr:streetMember>', '</abpr:AddressBaseSupplySet>']);
+    const broken = file('broken.gml', [
+      '<?xml version="1.0"?>',
+      '<abpr:AddressBaseSupplySet xmlns:abpr="x">',
+      '<abpr:streetMember><abpr:Street></abpr:streetMember>',
+      '</abpr:AddressBaseSupplySet>',
+    ]);
     const err2 = await t.modules.addresses.importAddresses([broken]).catch((e) => e);
     expect(err2).toBeInstanceOf(AbpFormatError);
     expect(err2.problems[0].line).toBe(3);

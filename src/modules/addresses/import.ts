@@ -14,13 +14,37 @@ import { readAbpCsv, type FileInfo } from './abp-csv.js';
 import { readAbpGml, type GmlRecord } from './abp-gml.js';
 import { insertPlaces, placeRows, readPlaceData, type PlaceData, type UprnSelection } from './places.js';
 
-export interface ImportSource { name: string; path?: string; stream?: Readable; size?: number; format?: 'csv' | 'gml' }
-export interface ImportProgress {
-  phase: 'reading' | 'indexing' | 'done'; file: string; fileIndex: number; files: number;
-  bytesRead: number; bytesTotal: number; records: number; places: number; uprnsDone: number; uprnsTotal: number;
+export interface ImportSource {
+  name: string;
+  path?: string;
+  stream?: Readable;
+  size?: number;
+  format?: 'csv' | 'gml';
 }
-export interface ImportOptions { onProgress?: (p: ImportProgress) => void; replace?: boolean }
-export interface ImportResult { files: number; records: number; places: number; uprns: number; seconds: number; byType: Record<string, number> }
+export interface ImportProgress {
+  phase: 'reading' | 'indexing' | 'done';
+  file: string;
+  fileIndex: number;
+  files: number;
+  bytesRead: number;
+  bytesTotal: number;
+  records: number;
+  places: number;
+  uprnsDone: number;
+  uprnsTotal: number;
+}
+export interface ImportOptions {
+  onProgress?: (p: ImportProgress) => void;
+  replace?: boolean;
+}
+export interface ImportResult {
+  files: number;
+  records: number;
+  places: number;
+  uprns: number;
+  seconds: number;
+  byType: Record<string, number>;
+}
 
 const SQL_TYPE = { bigint: 'bigint', int: 'int', float: 'float8', date: 'date', text: 'text' } as const;
 const BATCH = 5000;
@@ -35,8 +59,12 @@ const PLACE_INDEXES = [
 
 // The raw tables' secondary indexes (as in 001_addresses.sql): a bulk load builds them once at the end.
 const RAW_INDEXES = [
-  { name: 'xref_uprn', on: 'xref (uprn)' }, { name: 'lpi_uprn', on: 'lpi (uprn)' }, { name: 'lpi_usrn', on: 'lpi (usrn)' },
-  { name: 'dpa_uprn', on: 'dpa (uprn)' }, { name: 'organisation_uprn', on: 'organisation (uprn)' }, { name: 'classification_uprn', on: 'classification (uprn)' },
+  { name: 'xref_uprn', on: 'xref (uprn)' },
+  { name: 'lpi_uprn', on: 'lpi (uprn)' },
+  { name: 'lpi_usrn', on: 'lpi (usrn)' },
+  { name: 'dpa_uprn', on: 'dpa (uprn)' },
+  { name: 'organisation_uprn', on: 'organisation (uprn)' },
+  { name: 'classification_uprn', on: 'classification (uprn)' },
 ];
 
 /**
@@ -55,7 +83,11 @@ function arrayLiteral(values: Array<string | null>, numeric: boolean): string {
   }
   return out + '}';
 }
-const columnOf = (rows: Array<Array<string | null>>, i: number) => { const out = new Array<string | null>(rows.length); for (let r = 0; r < rows.length; r++) out[r] = rows[r][i]; return out; };
+const columnOf = (rows: Array<Array<string | null>>, i: number) => {
+  const out = new Array<string | null>(rows.length);
+  for (let r = 0; r < rows.length; r++) out[r] = rows[r][i];
+  return out;
+};
 const arrays = (cols: Col[]) => cols.map((c, i) => `$${i + 1}::text::${SQL_TYPE[c.type]}[]`).join(', ');
 
 function upsertSql(def: RecordDef): string {
@@ -87,7 +119,10 @@ class Batch {
     const idx = KEY_INDEX.get(r.type)!;
     const key = idx.length === 1 ? r.values[idx[0]]! : idx.map((i) => r.values[i]).join('|');
     let m = this.ops.get(r.type);
-    if (!m) { m = new Map(); this.ops.set(r.type, m); }
+    if (!m) {
+      m = new Map();
+      this.ops.set(r.type, m);
+    }
     m.set(key, { del: r.change === 'D', values: r.values });
     this.size++;
     if (this.track) {
@@ -99,10 +134,19 @@ class Batch {
     for (const [type, m] of this.ops) {
       const def = RECORDS[type];
       const numeric = NUMERIC.get(type)!;
-      const dels: Array<Array<string | null>> = [], ups: Array<Array<string | null>> = [];
+      const dels: Array<Array<string | null>> = [],
+        ups: Array<Array<string | null>> = [];
       for (const o of m.values()) (o.del ? dels : ups).push(o.values);
-      if (dels.length) await tx.query(deleteSql(def), KEY_INDEX.get(type)!.map((i) => arrayLiteral(columnOf(dels, i), numeric[i])));
-      if (ups.length) await tx.query(upsertSql(def), def.cols.map((_, i) => arrayLiteral(columnOf(ups, i), numeric[i])));
+      if (dels.length)
+        await tx.query(
+          deleteSql(def),
+          KEY_INDEX.get(type)!.map((i) => arrayLiteral(columnOf(dels, i), numeric[i])),
+        );
+      if (ups.length)
+        await tx.query(
+          upsertSql(def),
+          def.cols.map((_, i) => arrayLiteral(columnOf(ups, i), numeric[i])),
+        );
     }
     if (this.uprns.size) await tx.query('INSERT INTO import_uprn SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING', [[...this.uprns]]);
     if (this.usrns.size) await tx.query('INSERT INTO import_usrn SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING', [[...this.usrns]]);
@@ -133,13 +177,24 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
   const started = Date.now();
   const sizes = sources.map((s) => s.size ?? (s.path ? statSync(s.path).size : 0));
   const progress: ImportProgress = {
-    phase: 'reading', file: '', fileIndex: 0, files: sources.length, bytesRead: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0),
-    records: 0, places: 0, uprnsDone: 0, uprnsTotal: 0,
+    phase: 'reading',
+    file: '',
+    fileIndex: 0,
+    files: sources.length,
+    bytesRead: 0,
+    bytesTotal: sizes.reduce((a, b) => a + b, 0),
+    records: 0,
+    places: 0,
+    uprnsDone: 0,
+    uprnsTotal: 0,
   };
   let lastReport = 0;
   const report = (force = false) => {
     const now = Date.now();
-    if (opts.onProgress && (force || now - lastReport > 250)) { lastReport = now; opts.onProgress({ ...progress }); }
+    if (opts.onProgress && (force || now - lastReport > 250)) {
+      lastReport = now;
+      opts.onProgress({ ...progress });
+    }
   };
   const byType: Record<string, number> = {};
 
@@ -173,30 +228,43 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
       const full = batch;
       batch = new Batch(!bulk);
       writing = full.flush(tx);
-      writing.catch(() => { /* awaited (and thrown) by the next write */ });
+      writing.catch(() => {
+        /* awaited (and thrown) by the next write */
+      });
     };
     const onRecord = async (r: GmlRecord) => {
       if (r.replaceChildren) {
         // A GML update or delete replaces the feature's nested records: clear them first, in order.
-        await write(); await writing; await ensureRawIndexes();
+        await write();
+        await writing;
+        await ensureRawIndexes();
         if (r.type === 21) for (const t of CHILD_TABLES) await tx.query(`DELETE FROM addresses.${t} WHERE uprn = $1`, [r.values[0]]);
         if (r.type === 11) await tx.query('DELETE FROM addresses.street_descriptor WHERE usrn = $1', [r.values[0]]);
       }
       batch.add(r);
       progress.records++;
       byType[RECORDS[r.type].name] = (byType[RECORDS[r.type].name] ?? 0) + 1;
-      if (batch.size >= BATCH) { await write(); report(); }
+      if (batch.size >= BATCH) {
+        await write();
+        report();
+      }
     };
     try {
       for (let i = 0; i < sources.length; i++) {
         const s = sources[i];
-        progress.file = s.name; progress.fileIndex = i;
-        const onBytes = (n: number) => { progress.bytesRead += n; };
+        progress.file = s.name;
+        progress.fileIndex = i;
+        const onBytes = (n: number) => {
+          progress.bytesRead += n;
+        };
         const input = s.stream ?? s.path!;
-        const info: FileInfo = formatOf(s) === 'gml' ? await readAbpGml(input, s.name, onRecord, onBytes) : await readAbpCsv(input, s.name, onRecord, onBytes);
+        const info: FileInfo =
+          formatOf(s) === 'gml' ? await readAbpGml(input, s.name, onRecord, onBytes) : await readAbpCsv(input, s.name, onRecord, onBytes);
         await write();
-        await tx.query(`INSERT INTO addresses.supply (file_name, format, supply_type, records, custodian_name, process_date) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [basename(s.name), formatOf(s), info.fileType ?? null, info.records, info.custodianName ?? null, info.processDate ?? null]);
+        await tx.query(
+          `INSERT INTO addresses.supply (file_name, format, supply_type, records, custodian_name, process_date) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [basename(s.name), formatOf(s), info.fileType ?? null, info.records, info.custodianName ?? null, info.processDate ?? null],
+        );
         report(true);
       }
       await writing;
@@ -210,18 +278,28 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
     if (bulk) {
       await ensureRawIndexes();
       // Fresh statistics for the range reads below, and UPRN ranges of PLACE_CHUNK BLPUs each.
-      await tx.exec('ANALYZE addresses.blpu; ANALYZE addresses.dpa; ANALYZE addresses.lpi; ANALYZE addresses.classification; ANALYZE addresses.organisation; ANALYZE addresses.xref; ANALYZE addresses.street; ANALYZE addresses.street_descriptor;');
+      await tx.exec(
+        'ANALYZE addresses.blpu; ANALYZE addresses.dpa; ANALYZE addresses.lpi; ANALYZE addresses.classification; ANALYZE addresses.organisation; ANALYZE addresses.xref; ANALYZE addresses.street; ANALYZE addresses.street_descriptor;',
+      );
       const { rows } = await tx.query<{ uprn: number; n: number }>(
         `SELECT uprn, n FROM (SELECT uprn, row_number() OVER (ORDER BY uprn) AS n, count(*) OVER () AS total FROM addresses.blpu) s
-         WHERE n % ${PLACE_CHUNK} = 0 OR n = total ORDER BY uprn`);
+         WHERE n % ${PLACE_CHUNK} = 0 OR n = total ORDER BY uprn`,
+      );
       chunks = rows.map((r, i) => ({ after: i ? Number(rows[i - 1].uprn) : -1, upTo: Number(r.uprn) }));
       progress.uprnsTotal = rows.length ? Number(rows[rows.length - 1].n) : 0;
-      await tx.exec('DROP INDEX addresses.place_postcode; DROP INDEX addresses.place_uprn; DROP INDEX addresses.place_street; DROP INDEX addresses.place_pos;');
+      await tx.exec(
+        'DROP INDEX addresses.place_postcode; DROP INDEX addresses.place_uprn; DROP INDEX addresses.place_street; DROP INDEX addresses.place_pos;',
+      );
     } else {
       // Street changes alter the LPI addresses on them.
-      await tx.exec(`INSERT INTO import_uprn SELECT DISTINCT l.uprn FROM addresses.lpi l JOIN import_usrn s ON s.usrn = l.usrn ON CONFLICT DO NOTHING`);
+      await tx.exec(
+        `INSERT INTO import_uprn SELECT DISTINCT l.uprn FROM addresses.lpi l JOIN import_usrn s ON s.usrn = l.usrn ON CONFLICT DO NOTHING`,
+      );
       const uprns = (await tx.query<{ uprn: number }>('SELECT uprn FROM import_uprn ORDER BY uprn')).rows.map((r) => Number(r.uprn));
-      if (uprns.length > 10_000) await tx.exec('ANALYZE addresses.blpu; ANALYZE addresses.dpa; ANALYZE addresses.lpi; ANALYZE addresses.classification; ANALYZE addresses.organisation; ANALYZE addresses.xref; ANALYZE addresses.street; ANALYZE addresses.street_descriptor;');
+      if (uprns.length > 10_000)
+        await tx.exec(
+          'ANALYZE addresses.blpu; ANALYZE addresses.dpa; ANALYZE addresses.lpi; ANALYZE addresses.classification; ANALYZE addresses.organisation; ANALYZE addresses.xref; ANALYZE addresses.street; ANALYZE addresses.street_descriptor;',
+        );
       chunks = [];
       for (let i = 0; i < uprns.length; i += PLACE_CHUNK) chunks.push({ uprns: uprns.slice(i, i + PLACE_CHUNK) });
       progress.uprnsTotal = uprns.length;
@@ -236,7 +314,9 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
       for (let i = 0; i < chunks.length; i++) {
         const data = await next!;
         next = i + 1 < chunks.length ? readPlaceData(tx, chunks[i + 1]) : null;
-        next?.catch(() => { /* awaited next time round */ });
+        next?.catch(() => {
+          /* awaited next time round */
+        });
         const rows = placeRows(data);
         await inserting;
         const sel = chunks[i];
@@ -244,8 +324,11 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
           if ('uprns' in sel) await tx.query('DELETE FROM addresses.place WHERE uprn = ANY($1::bigint[])', [sel.uprns]);
           await insertPlaces(tx, rows, streetIds);
         })();
-        inserting.catch(() => { /* awaited next time round */ });
-        progress.places += rows.length; progress.uprnsDone += 'uprns' in sel ? sel.uprns.length : data.blpus.length;
+        inserting.catch(() => {
+          /* awaited next time round */
+        });
+        progress.places += rows.length;
+        progress.uprnsDone += 'uprns' in sel ? sel.uprns.length : data.blpus.length;
         report();
       }
       await inserting;
@@ -253,9 +336,19 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
       await inserting.catch(() => {});
       await next?.catch(() => {});
     }
-    if (bulk) { for (const sql of PLACE_INDEXES) await tx.exec(sql); }
+    if (bulk) {
+      for (const sql of PLACE_INDEXES) await tx.exec(sql);
+    }
     await tx.exec('ANALYZE addresses.place; ANALYZE addresses.street_key');
-    progress.phase = 'done'; report(true);
-    return { files: sources.length, records: progress.records, places: progress.places, uprns: progress.uprnsDone, seconds: (Date.now() - started) / 1000, byType };
+    progress.phase = 'done';
+    report(true);
+    return {
+      files: sources.length,
+      records: progress.records,
+      places: progress.places,
+      uprns: progress.uprnsDone,
+      seconds: (Date.now() - started) / 1000,
+      byType,
+    };
   });
 }

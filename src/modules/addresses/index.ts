@@ -34,7 +34,11 @@ export function createAddressesModule(deps: Deps) {
   /** Imports AddressBase Premium files (paths, .csv or .gml/.xml) in one all-or-nothing transaction. */
   async function importAddresses(files: Array<string | ImportSource>, opts: ImportOptions = {}): Promise<ImportResult> {
     const sources = files.map((f) => (typeof f === 'string' ? { name: f, path: f } : f));
-    try { return await importAbp(deps.db, sources, opts); } finally { service.resetEpoch(); }
+    try {
+      return await importAbp(deps.db, sources, opts);
+    } finally {
+      service.resetEpoch();
+    }
   }
 
   /** Mounts the find-an-address journey under `prefix`; `onChosen` gets the address and answers the request. */
@@ -43,7 +47,9 @@ export function createAddressesModule(deps: Deps) {
   }
 
   const module: Module & {
-    service: typeof service; importAddresses: typeof importAddresses; mountFindAddress: typeof mountFindAddress;
+    service: typeof service;
+    importAddresses: typeof importAddresses;
+    mountFindAddress: typeof mountFindAddress;
   } = {
     name: 'addresses',
     migrations: join(here, 'migrations'),
@@ -55,16 +61,24 @@ export function createAddressesModule(deps: Deps) {
       app.register(async (api) => addressesApi(api, service, (s, p) => deps.catalogue.verifyApiKey(s, p), deps.config.publicUrl));
       mountFindAddress(app, {
         prefix: '/addresses/find-an-address',
-        onChosen: (address, _req, reply) => reply.redirect(`/addresses/find-an-address/chosen?${new URLSearchParams({
-          ...(address.uprn ? { uprn: address.uprn } : {}), address: [...address.lines, address.town].join('\n'), postcode: address.postcode,
-        })}`, 303),
+        onChosen: (address, _req, reply) =>
+          reply.redirect(
+            `/addresses/find-an-address/chosen?${new URLSearchParams({
+              ...(address.uprn ? { uprn: address.uprn } : {}),
+              address: [...address.lines, address.town].join('\n'),
+              postcode: address.postcode,
+            })}`,
+            303,
+          ),
         demo: true,
       });
     },
     /** A few thousand generated addresses on a fresh install; nothing is downloaded. */
     async seedDemo() {
       if (!(await service.isEmpty())) return false;
-      const lines = (function* () { for (const l of abpCsvLines({ count: DEMO_COUNT, seed: 1 })) yield l + '\n'; })();
+      const lines = (function* () {
+        for (const l of abpCsvLines({ count: DEMO_COUNT, seed: 1 })) yield l + '\n';
+      })();
       await importAddresses([{ name: 'demo-addresses.csv', stream: Readable.from(lines), format: 'csv' }]);
       return true;
     },

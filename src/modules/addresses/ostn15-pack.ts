@@ -21,26 +21,37 @@ import { decodeOstn15, OSTN15_COLS, OSTN15_ROWS } from './grid.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function encode(values: Uint16Array): Buffer {
-  const n = values.length, lo = Buffer.alloc(n), hi = Buffer.alloc(n);
+  const n = values.length,
+    lo = Buffer.alloc(n),
+    hi = Buffer.alloc(n);
   for (let i = 0; i < n; i++) {
-    const c = i % OSTN15_COLS, r = (i - c) / OSTN15_COLS;
-    const pred = c && r ? values[i - 1] + values[i - OSTN15_COLS] - values[i - OSTN15_COLS - 1] : c ? values[i - 1] : r ? values[i - OSTN15_COLS] : 0;
+    const c = i % OSTN15_COLS,
+      r = (i - c) / OSTN15_COLS;
+    const pred =
+      c && r ? values[i - 1] + values[i - OSTN15_COLS] - values[i - OSTN15_COLS - 1] : c ? values[i - 1] : r ? values[i - OSTN15_COLS] : 0;
     const d = values[i] - pred;
     if (d < -32768 || d > 32767) throw new Error(`residual ${d} at ${i} does not fit 16 bits`);
     const z = ((d << 1) ^ (d >> 31)) & 0xffff;
-    lo[i] = z & 0xff; hi[i] = z >> 8;
+    lo[i] = z & 0xff;
+    hi[i] = z >> 8;
   }
   return Buffer.concat([lo, hi]);
 }
 
 const [eastPath, northPath] = process.argv.slice(2);
 if (!eastPath || !northPath) throw new Error('usage: ostn15-pack.ts ostn_east_shift_82140 ostn_north_shift_-84180');
-const read = (p: string) => { const b = readFileSync(p); return new Uint16Array(b.buffer, b.byteOffset, b.length / 2).slice(); };
-const east = read(eastPath), north = read(northPath);
+const read = (p: string) => {
+  const b = readFileSync(p);
+  return new Uint16Array(b.buffer, b.byteOffset, b.length / 2).slice();
+};
+const east = read(eastPath),
+  north = read(northPath);
 if (east.length !== OSTN15_COLS * OSTN15_ROWS || north.length !== east.length) throw new Error('not OSTN15: wrong number of nodes');
-const eastMin = Number(/_(-?\d+)$/.exec(basename(eastPath))![1]), northMin = Number(/_(-?\d+)$/.exec(basename(northPath))![1]);
+const eastMin = Number(/_(-?\d+)$/.exec(basename(eastPath))![1]),
+  northMin = Number(/_(-?\d+)$/.exec(basename(northPath))![1]);
 const header = Buffer.alloc(8);
-header.writeInt32LE(eastMin, 0); header.writeInt32LE(northMin, 4);
+header.writeInt32LE(eastMin, 0);
+header.writeInt32LE(northMin, 4);
 const packed = brotliCompressSync(Buffer.concat([header, encode(east), encode(north)]), {
   params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_LGWIN]: 24 },
 });

@@ -12,7 +12,9 @@ beforeAll(async () => {
   await t.modules.addresses.seedDemo!();
   for (const { addresses } of generateStreets({ count: 2000, seed: 1 })) demo.push(...addresses);
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 async function start() {
   const page = await t.app.inject({ url: P });
@@ -20,7 +22,12 @@ async function start() {
   return formSession(page);
 }
 const post = (url: string, s: { cookies: Record<string, string>; csrf: string }, form: Record<string, string>) =>
-  t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(s.cookies) }, payload: new URLSearchParams({ _csrf: s.csrf, ...form }).toString() });
+  t.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(s.cookies) },
+    payload: new URLSearchParams({ _csrf: s.csrf, ...form }).toString(),
+  });
 
 describe('find an address', () => {
   it('goes from postcode to a list to the chosen address', async () => {
@@ -48,7 +55,9 @@ describe('find an address', () => {
 
   it('narrows the list by building number or name', async () => {
     const a = demo.find((x) => x.postal === 'D' && x.subBuilding && x.buildingNumber)!;
-    const list = await t.app.inject({ url: `${P}/select?postcode=${encodeURIComponent(a.postcode)}&filter=${encodeURIComponent(a.subBuilding!.toLowerCase())}` });
+    const list = await t.app.inject({
+      url: `${P}/select?postcode=${encodeURIComponent(a.postcode)}&filter=${encodeURIComponent(a.subBuilding!.toLowerCase())}`,
+    });
     expect(list.body).toContain(`value="${a.uprn}"`);
     expect((list.body.match(/name="uprn"/g) ?? []).length).toBeLessThan(10);
   });

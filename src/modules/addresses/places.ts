@@ -9,7 +9,12 @@ import { parsePostcode, words } from './text.js';
 type Row = Record<string, any>;
 const by = (rows: Row[]) => {
   const m = new Map<number, Row[]>();
-  for (const r of rows) { const k = Number(r.uprn); const list = m.get(k); if (list) list.push(r); else m.set(k, [r]); }
+  for (const r of rows) {
+    const k = Number(r.uprn);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
   return m;
 };
 /** The record in force: no end date, the latest start date ('YYYY-MM-DD' compares as text). */
@@ -44,11 +49,28 @@ function streetKey(text: string): string {
 }
 
 export interface PlaceRow {
-  id: string; uprn: number; dataset: 'DPA' | 'LPI'; lang: 'EN' | 'CY'; outward: string | null; inward: string | null;
-  x: number; y: number; lat: number; lng: number; logical_status: number | null; lpi_logical_status: number | null;
-  classification_code: string | null; country: string | null;
+  id: string;
+  uprn: number;
+  dataset: 'DPA' | 'LPI';
+  lang: 'EN' | 'CY';
+  outward: string | null;
+  inward: string | null;
+  x: number;
+  y: number;
+  lat: number;
+  lng: number;
+  logical_status: number | null;
+  lpi_logical_status: number | null;
+  classification_code: string | null;
+  country: string | null;
   /** The street key (street, locality and town words) and the street's own words, for free text. */
-  street: string; street_name: string; street_key_id: number | null; nums: number[]; norm: string; sort_key: string; doc: Row;
+  street: string;
+  street_name: string;
+  street_key_id: number | null;
+  nums: number[];
+  norm: string;
+  sort_key: string;
+  doc: Row;
 }
 
 function numbers(ws: string[]): number[] {
@@ -65,7 +87,14 @@ function numbers(ws: string[]): number[] {
 /** Which UPRNs to build: a list (a change-only update), or a range (a full supply, chunk by chunk). */
 export type UprnSelection = { uprns: number[] } | { after: number; upTo: number };
 
-export interface PlaceData { blpus: Row[]; dpas: Row[]; lpis: Row[]; classes: Row[]; orgs: Row[]; toids: Row[] }
+export interface PlaceData {
+  blpus: Row[];
+  dpas: Row[];
+  lpis: Row[];
+  classes: Row[];
+  orgs: Row[];
+  toids: Row[];
+}
 
 /** The raw records of these UPRNs that their places are made from. */
 export async function readPlaceData(tx: Queryable, sel: UprnSelection): Promise<PlaceData> {
@@ -102,52 +131,127 @@ export async function readPlaceData(tx: Queryable, sel: UprnSelection): Promise<
 
 /** The place rows of these records (none for a UPRN whose BLPU is gone), in UPRN order. */
 export function placeRows({ blpus, dpas, lpis, classes, orgs, toids }: PlaceData): PlaceRow[] {
-  const dpaBy = by(dpas), lpiBy = by(lpis), classBy = by(classes), orgBy = by(orgs), toidBy = by(toids);
+  const dpaBy = by(dpas),
+    lpiBy = by(lpis),
+    classBy = by(classes),
+    orgBy = by(orgs),
+    toidBy = by(toids);
   const out: PlaceRow[] = [];
   for (const b of blpus) {
     const uprn = Number(b.uprn);
     const cls = current(classBy.get(uprn));
     const org = current(orgBy.get(uprn));
-    const x = Number(b.x_coordinate), y = Number(b.y_coordinate);
-    let lat = b.latitude == null ? NaN : Number(b.latitude), lng = b.longitude == null ? NaN : Number(b.longitude);
+    const x = Number(b.x_coordinate),
+      y = Number(b.y_coordinate);
+    let lat = b.latitude == null ? NaN : Number(b.latitude),
+      lng = b.longitude == null ? NaN : Number(b.longitude);
     if (!Number.isFinite(lat) || !Number.isFinite(lng)) ({ lat, lng } = fromGrid(x, y));
     const logicalStatus = b.logical_status == null ? null : Number(b.logical_status);
-    const classification = cls?.classification_code ?? null, country = b.country ?? null;
-    const UPRN = String(uprn), RPC = str(b.rpc), LOGICAL_STATUS_CODE = str(b.logical_status), CLASSIFICATION_CODE = str(cls?.classification_code);
+    const classification = cls?.classification_code ?? null,
+      country = b.country ?? null;
+    const UPRN = String(uprn),
+      RPC = str(b.rpc),
+      LOGICAL_STATUS_CODE = str(b.logical_status),
+      CLASSIFICATION_CODE = str(cls?.classification_code);
     const LOCAL_CUSTODIAN_CODE = b.local_custodian_code == null ? undefined : Number(b.local_custodian_code);
-    const COUNTRY_CODE = str(b.country), POSTAL_ADDRESS_CODE = str(b.addressbase_postal), BLPU_STATE_CODE = str(b.blpu_state);
-    const TOPOGRAPHY_LAYER_TOID = str(toidBy.get(uprn)?.[0]?.cross_reference), PARENT_UPRN = str(b.parent_uprn);
-    const LAST_UPDATE_DATE = osDate(b.last_update_date), ENTRY_DATE = osDate(b.entry_date), BLPU_STATE_DATE = osDate(b.blpu_state_date);
+    const COUNTRY_CODE = str(b.country),
+      POSTAL_ADDRESS_CODE = str(b.addressbase_postal),
+      BLPU_STATE_CODE = str(b.blpu_state);
+    const TOPOGRAPHY_LAYER_TOID = str(toidBy.get(uprn)?.[0]?.cross_reference),
+      PARENT_UPRN = str(b.parent_uprn);
+    const LAST_UPDATE_DATE = osDate(b.last_update_date),
+      ENTRY_DATE = osDate(b.entry_date),
+      BLPU_STATE_DATE = osDate(b.blpu_state_date);
     for (const d of dpaBy.get(uprn) ?? []) {
-      const welsh = d.welsh_thoroughfare || d.welsh_post_town || d.welsh_dependent_locality || d.welsh_dependent_thoroughfare || d.welsh_double_dependent_locality;
+      const welsh =
+        d.welsh_thoroughfare ||
+        d.welsh_post_town ||
+        d.welsh_dependent_locality ||
+        d.welsh_dependent_thoroughfare ||
+        d.welsh_double_dependent_locality;
       for (let cyIdx = 0; cyIdx < (welsh ? 2 : 1); cyIdx++) {
         const lang = cyIdx ? 'CY' : 'EN';
-        const cy = (f: string) => (cyIdx ? d[`welsh_${f}`] ?? d[f] : d[f]);
-        const ORGANISATION_NAME = str(d.organisation_name), DEPARTMENT_NAME = str(d.department_name);
-        const SUB_BUILDING_NAME = str(d.sub_building_name), BUILDING_NAME = str(d.building_name), BUILDING_NUMBER = str(d.building_number);
-        const PO_BOX_NUMBER = str(d.po_box_number), DEPENDENT_THOROUGHFARE_NAME = str(cy('dependent_thoroughfare')), THOROUGHFARE_NAME = str(cy('thoroughfare'));
-        const DOUBLE_DEPENDENT_LOCALITY = str(cy('double_dependent_locality')), DEPENDENT_LOCALITY = str(cy('dependent_locality'));
-        const POST_TOWN = str(cy('post_town')), POSTCODE = str(d.postcode);
-        const parts = [ORGANISATION_NAME, DEPARTMENT_NAME, SUB_BUILDING_NAME, BUILDING_NAME, BUILDING_NUMBER,
-          PO_BOX_NUMBER && `PO BOX ${PO_BOX_NUMBER}`, DEPENDENT_THOROUGHFARE_NAME, THOROUGHFARE_NAME,
-          DOUBLE_DEPENDENT_LOCALITY, DEPENDENT_LOCALITY, POST_TOWN];
+        const cy = (f: string) => (cyIdx ? (d[`welsh_${f}`] ?? d[f]) : d[f]);
+        const ORGANISATION_NAME = str(d.organisation_name),
+          DEPARTMENT_NAME = str(d.department_name);
+        const SUB_BUILDING_NAME = str(d.sub_building_name),
+          BUILDING_NAME = str(d.building_name),
+          BUILDING_NUMBER = str(d.building_number);
+        const PO_BOX_NUMBER = str(d.po_box_number),
+          DEPENDENT_THOROUGHFARE_NAME = str(cy('dependent_thoroughfare')),
+          THOROUGHFARE_NAME = str(cy('thoroughfare'));
+        const DOUBLE_DEPENDENT_LOCALITY = str(cy('double_dependent_locality')),
+          DEPENDENT_LOCALITY = str(cy('dependent_locality'));
+        const POST_TOWN = str(cy('post_town')),
+          POSTCODE = str(d.postcode);
+        const parts = [
+          ORGANISATION_NAME,
+          DEPARTMENT_NAME,
+          SUB_BUILDING_NAME,
+          BUILDING_NAME,
+          BUILDING_NUMBER,
+          PO_BOX_NUMBER && `PO BOX ${PO_BOX_NUMBER}`,
+          DEPENDENT_THOROUGHFARE_NAME,
+          THOROUGHFARE_NAME,
+          DOUBLE_DEPENDENT_LOCALITY,
+          DEPENDENT_LOCALITY,
+          POST_TOWN,
+        ];
         const lines = join(parts, ', ');
         const ws = words(join(parts, ' '));
         const pc = POSTCODE ? parsePostcode(POSTCODE) : null;
         out.push({
-          id: `D:${d.udprn}:${lang}`, uprn, dataset: 'DPA', lang, outward: pc?.outward ?? null, inward: pc?.inward ?? null,
-          x, y, lat, lng, logical_status: logicalStatus, lpi_logical_status: null, classification_code: classification, country,
+          id: `D:${d.udprn}:${lang}`,
+          uprn,
+          dataset: 'DPA',
+          lang,
+          outward: pc?.outward ?? null,
+          inward: pc?.inward ?? null,
+          x,
+          y,
+          lat,
+          lng,
+          logical_status: logicalStatus,
+          lpi_logical_status: null,
+          classification_code: classification,
+          country,
           street: streetKey(join([DEPENDENT_THOROUGHFARE_NAME, THOROUGHFARE_NAME, DEPENDENT_LOCALITY, POST_TOWN], ' ')),
-          street_name: streetKey(join([DEPENDENT_THOROUGHFARE_NAME, THOROUGHFARE_NAME], ' ')), street_key_id: null,
-          nums: numbers(ws), norm: ws.join(' '),
+          street_name: streetKey(join([DEPENDENT_THOROUGHFARE_NAME, THOROUGHFARE_NAME], ' ')),
+          street_key_id: null,
+          nums: numbers(ws),
+          norm: ws.join(' '),
           sort_key: `${THOROUGHFARE_NAME ?? ''}|${DEPENDENT_THOROUGHFARE_NAME ?? ''}|${pad(d.building_number)}|${BUILDING_NAME ?? ''}|${pad(/\d+/.exec(SUB_BUILDING_NAME ?? '')?.[0])}|${SUB_BUILDING_NAME ?? ''}|${ORGANISATION_NAME ?? ''}`,
           doc: {
-            UPRN, UDPRN: String(d.udprn), ADDRESS: POSTCODE ? (lines ? `${lines}, ${POSTCODE}` : POSTCODE) : lines,
-            ORGANISATION_NAME, DEPARTMENT_NAME, SUB_BUILDING_NAME, BUILDING_NAME, BUILDING_NUMBER, PO_BOX_NUMBER,
-            DEPENDENT_THOROUGHFARE_NAME, THOROUGHFARE_NAME, DOUBLE_DEPENDENT_LOCALITY, DEPENDENT_LOCALITY, POST_TOWN, POSTCODE,
-            RPC, LOGICAL_STATUS_CODE, CLASSIFICATION_CODE, LOCAL_CUSTODIAN_CODE, COUNTRY_CODE, POSTAL_ADDRESS_CODE, BLPU_STATE_CODE,
-            TOPOGRAPHY_LAYER_TOID, PARENT_UPRN, LAST_UPDATE_DATE, ENTRY_DATE, BLPU_STATE_DATE,
-            DELIVERY_POINT_SUFFIX: str(d.delivery_point_suffix), LANGUAGE: lang, LEGAL_NAME: str(org?.legal_name),
+            UPRN,
+            UDPRN: String(d.udprn),
+            ADDRESS: POSTCODE ? (lines ? `${lines}, ${POSTCODE}` : POSTCODE) : lines,
+            ORGANISATION_NAME,
+            DEPARTMENT_NAME,
+            SUB_BUILDING_NAME,
+            BUILDING_NAME,
+            BUILDING_NUMBER,
+            PO_BOX_NUMBER,
+            DEPENDENT_THOROUGHFARE_NAME,
+            THOROUGHFARE_NAME,
+            DOUBLE_DEPENDENT_LOCALITY,
+            DEPENDENT_LOCALITY,
+            POST_TOWN,
+            POSTCODE,
+            RPC,
+            LOGICAL_STATUS_CODE,
+            CLASSIFICATION_CODE,
+            LOCAL_CUSTODIAN_CODE,
+            COUNTRY_CODE,
+            POSTAL_ADDRESS_CODE,
+            BLPU_STATE_CODE,
+            TOPOGRAPHY_LAYER_TOID,
+            PARENT_UPRN,
+            LAST_UPDATE_DATE,
+            ENTRY_DATE,
+            BLPU_STATE_DATE,
+            DELIVERY_POINT_SUFFIX: str(d.delivery_point_suffix),
+            LANGUAGE: lang,
+            LEGAL_NAME: str(org?.legal_name),
           },
         });
       }
@@ -157,29 +261,78 @@ export function placeRows({ blpus, dpas, lpis, classes, orgs, toids }: PlaceData
       const sao = range(l.sao_start_number, l.sao_start_suffix, l.sao_end_number, l.sao_end_suffix);
       const pao = range(l.pao_start_number, l.pao_start_suffix, l.pao_end_number, l.pao_end_suffix);
       const street = str(l.street_description);
-      const parts = [str(org?.organisation), join([l.sao_text, sao], ' '), str(l.pao_text), join([pao, street], ' '),
-        str(l.locality), str(l.town_name)];
+      const parts = [
+        str(org?.organisation),
+        join([l.sao_text, sao], ' '),
+        str(l.pao_text),
+        join([pao, street], ' '),
+        str(l.locality),
+        str(l.town_name),
+      ];
       const lines = join(parts, ', ');
       const ws = words(join(parts, ' '));
       const postcode = str(b.postcode_locator);
       const pc = postcode ? parsePostcode(postcode) : null;
       out.push({
-        id: `L:${l.lpi_key}`, uprn, dataset: 'LPI', lang, outward: pc?.outward ?? null, inward: pc?.inward ?? null,
-        x, y, lat, lng, logical_status: logicalStatus, lpi_logical_status: l.logical_status == null ? null : Number(l.logical_status),
-        classification_code: classification, country,
-        street: streetKey(join([street, l.locality, l.town_name], ' ')), street_name: street ? streetKey(street) : '', street_key_id: null, nums: numbers(ws), norm: ws.join(' '),
+        id: `L:${l.lpi_key}`,
+        uprn,
+        dataset: 'LPI',
+        lang,
+        outward: pc?.outward ?? null,
+        inward: pc?.inward ?? null,
+        x,
+        y,
+        lat,
+        lng,
+        logical_status: logicalStatus,
+        lpi_logical_status: l.logical_status == null ? null : Number(l.logical_status),
+        classification_code: classification,
+        country,
+        street: streetKey(join([street, l.locality, l.town_name], ' ')),
+        street_name: street ? streetKey(street) : '',
+        street_key_id: null,
+        nums: numbers(ws),
+        norm: ws.join(' '),
         sort_key: `${street ?? ''}||${pad(l.pao_start_number)}|${l.pao_text ?? ''}|${pad(l.sao_start_number)}|${l.sao_text ?? ''}|${org?.organisation ?? ''}`,
         doc: {
-          UPRN, ADDRESS: postcode ? (lines ? `${lines}, ${postcode}` : postcode) : lines, USRN: str(l.usrn), LPI_KEY: l.lpi_key,
-          ORGANISATION: str(org?.organisation), SAO_START_NUMBER: str(l.sao_start_number), SAO_START_SUFFIX: str(l.sao_start_suffix),
-          SAO_END_NUMBER: str(l.sao_end_number), SAO_END_SUFFIX: str(l.sao_end_suffix), SAO_TEXT: str(l.sao_text),
-          PAO_START_NUMBER: str(l.pao_start_number), PAO_START_SUFFIX: str(l.pao_start_suffix), PAO_END_NUMBER: str(l.pao_end_number),
-          PAO_END_SUFFIX: str(l.pao_end_suffix), PAO_TEXT: str(l.pao_text), STREET_DESCRIPTION: street, LOCALITY_NAME: str(l.locality),
-          TOWN_NAME: str(l.town_name), ADMINISTRATIVE_AREA: str(l.administrative_area), AREA_NAME: str(l.area_name), LEVEL: str(l.level),
-          POSTCODE_LOCATOR: postcode, RPC, LOGICAL_STATUS_CODE, CLASSIFICATION_CODE, LOCAL_CUSTODIAN_CODE, COUNTRY_CODE, POSTAL_ADDRESS_CODE,
-          BLPU_STATE_CODE, TOPOGRAPHY_LAYER_TOID, PARENT_UPRN, LAST_UPDATE_DATE, ENTRY_DATE, BLPU_STATE_DATE,
-          STREET_STATE_CODE: str(l.street_state), STREET_CLASSIFICATION_CODE: str(l.street_classification),
-          LPI_LOGICAL_STATUS_CODE: str(l.logical_status), LANGUAGE: lang,
+          UPRN,
+          ADDRESS: postcode ? (lines ? `${lines}, ${postcode}` : postcode) : lines,
+          USRN: str(l.usrn),
+          LPI_KEY: l.lpi_key,
+          ORGANISATION: str(org?.organisation),
+          SAO_START_NUMBER: str(l.sao_start_number),
+          SAO_START_SUFFIX: str(l.sao_start_suffix),
+          SAO_END_NUMBER: str(l.sao_end_number),
+          SAO_END_SUFFIX: str(l.sao_end_suffix),
+          SAO_TEXT: str(l.sao_text),
+          PAO_START_NUMBER: str(l.pao_start_number),
+          PAO_START_SUFFIX: str(l.pao_start_suffix),
+          PAO_END_NUMBER: str(l.pao_end_number),
+          PAO_END_SUFFIX: str(l.pao_end_suffix),
+          PAO_TEXT: str(l.pao_text),
+          STREET_DESCRIPTION: street,
+          LOCALITY_NAME: str(l.locality),
+          TOWN_NAME: str(l.town_name),
+          ADMINISTRATIVE_AREA: str(l.administrative_area),
+          AREA_NAME: str(l.area_name),
+          LEVEL: str(l.level),
+          POSTCODE_LOCATOR: postcode,
+          RPC,
+          LOGICAL_STATUS_CODE,
+          CLASSIFICATION_CODE,
+          LOCAL_CUSTODIAN_CODE,
+          COUNTRY_CODE,
+          POSTAL_ADDRESS_CODE,
+          BLPU_STATE_CODE,
+          TOPOGRAPHY_LAYER_TOID,
+          PARENT_UPRN,
+          LAST_UPDATE_DATE,
+          ENTRY_DATE,
+          BLPU_STATE_DATE,
+          STREET_STATE_CODE: str(l.street_state),
+          STREET_CLASSIFICATION_CODE: str(l.street_classification),
+          LPI_LOGICAL_STATUS_CODE: str(l.logical_status),
+          LANGUAGE: lang,
         },
       });
     }
@@ -204,10 +357,15 @@ export async function insertPlaces(tx: Queryable, rows: PlaceRow[], streetIds: M
     const { rows: ids } = await tx.query<{ id: number; name: string }>(
       `INSERT INTO addresses.street_key (name, street) SELECT * FROM unnest($1::text[], $2::text[])
        ON CONFLICT (name) DO UPDATE SET street = coalesce(addresses.street_key.street, EXCLUDED.street) RETURNING id, name`,
-      [[...fresh.keys()], [...fresh.values()].map((v) => v || null)]);
+      [[...fresh.keys()], [...fresh.values()].map((v) => v || null)],
+    );
     for (const r of ids) streetIds.set(r.name, Number(r.id));
   }
-  for (const r of rows) { r.street_key_id = streetIds.get(r.street) ?? null; r.street = ''; r.street_name = ''; }
+  for (const r of rows) {
+    r.street_key_id = streetIds.get(r.street) ?? null;
+    r.street = '';
+    r.street_name = '';
+  }
   const json = JSON.stringify(rows);
   await tx.query(
     `INSERT INTO addresses.place (id, uprn, dataset, lang, outward, inward, pos, lat, lng, logical_status, lpi_logical_status,

@@ -12,7 +12,10 @@ describe('postcodes', () => {
     expect(parsePostcodeQuery('hello')).toBeNull();
   });
   it('finds a postcode inside free text', () => {
-    expect(splitQuery('10 High St, Bath BA11AA')).toEqual({ postcode: { outward: 'BA1', inward: '1AA' }, words: ['10', 'HIGH', 'STREET', 'BATH'] });
+    expect(splitQuery('10 High St, Bath BA11AA')).toEqual({
+      postcode: { outward: 'BA1', inward: '1AA' },
+      words: ['10', 'HIGH', 'STREET', 'BATH'],
+    });
   });
 });
 

@@ -3,7 +3,10 @@
 // ("Flat 2, 10 High St", "2/10 High Street", "10a"), and a word-level score with small-typo
 // tolerance. Used both when places are stored (norm column) and when free text is searched.
 
-export interface Postcode { outward: string; inward: string }
+export interface Postcode {
+  outward: string;
+  inward: string;
+}
 export type PostcodeQuery = { kind: 'full'; outward: string; inward: string } | { kind: 'partial'; outward: string; inwardPrefix: string };
 
 const OUTWARD = '[A-Z]{1,2}[0-9][A-Z0-9]?';
@@ -29,12 +32,62 @@ export function parsePostcodeQuery(s: string): PostcodeQuery | null {
 }
 
 const ABBREVIATIONS: Record<string, string> = {
-  RD: 'ROAD', ST: 'STREET', STR: 'STREET', AVE: 'AVENUE', AV: 'AVENUE', AVN: 'AVENUE', LN: 'LANE', DR: 'DRIVE', DRV: 'DRIVE',
-  CL: 'CLOSE', CRES: 'CRESCENT', CRESC: 'CRESCENT', CRS: 'CRESCENT', GDNS: 'GARDENS', GDN: 'GARDEN', GRN: 'GREEN', GR: 'GROVE', GRO: 'GROVE', GRV: 'GROVE',
-  PL: 'PLACE', SQ: 'SQUARE', TER: 'TERRACE', TERR: 'TERRACE', TCE: 'TERRACE', CT: 'COURT', CRT: 'COURT', PK: 'PARK', PDE: 'PARADE',
-  HSE: 'HOUSE', HO: 'HOUSE', BLDG: 'BUILDING', BLDGS: 'BUILDINGS', MWS: 'MEWS', WLK: 'WALK', WY: 'WAY', HL: 'HILL', VW: 'VIEW',
-  RI: 'RISE', CTR: 'CENTRE', CNR: 'CORNER', EST: 'ESTATE', FLT: 'FLAT', APT: 'FLAT', APARTMENT: 'FLAT', APPT: 'FLAT', NO: '', NUMBER: '',
-  N: 'NORTH', S: 'SOUTH', E: 'EAST', W: 'WEST', GT: 'GREAT', LT: 'LITTLE', LWR: 'LOWER', UPR: 'UPPER', MT: 'MOUNT',
+  RD: 'ROAD',
+  ST: 'STREET',
+  STR: 'STREET',
+  AVE: 'AVENUE',
+  AV: 'AVENUE',
+  AVN: 'AVENUE',
+  LN: 'LANE',
+  DR: 'DRIVE',
+  DRV: 'DRIVE',
+  CL: 'CLOSE',
+  CRES: 'CRESCENT',
+  CRESC: 'CRESCENT',
+  CRS: 'CRESCENT',
+  GDNS: 'GARDENS',
+  GDN: 'GARDEN',
+  GRN: 'GREEN',
+  GR: 'GROVE',
+  GRO: 'GROVE',
+  GRV: 'GROVE',
+  PL: 'PLACE',
+  SQ: 'SQUARE',
+  TER: 'TERRACE',
+  TERR: 'TERRACE',
+  TCE: 'TERRACE',
+  CT: 'COURT',
+  CRT: 'COURT',
+  PK: 'PARK',
+  PDE: 'PARADE',
+  HSE: 'HOUSE',
+  HO: 'HOUSE',
+  BLDG: 'BUILDING',
+  BLDGS: 'BUILDINGS',
+  MWS: 'MEWS',
+  WLK: 'WALK',
+  WY: 'WAY',
+  HL: 'HILL',
+  VW: 'VIEW',
+  RI: 'RISE',
+  CTR: 'CENTRE',
+  CNR: 'CORNER',
+  EST: 'ESTATE',
+  FLT: 'FLAT',
+  APT: 'FLAT',
+  APARTMENT: 'FLAT',
+  APPT: 'FLAT',
+  NO: '',
+  NUMBER: '',
+  N: 'NORTH',
+  S: 'SOUTH',
+  E: 'EAST',
+  W: 'WEST',
+  GT: 'GREAT',
+  LT: 'LITTLE',
+  LWR: 'LOWER',
+  UPR: 'UPPER',
+  MT: 'MOUNT',
   '&': 'AND',
 };
 
@@ -42,7 +95,10 @@ const ABBREVIATIONS: Record<string, string> = {
 const SUB_WORDS = new Set(['FLAT', 'UNIT', 'SUITE', 'ROOM', 'STUDIO', 'MAISONETTE']);
 
 function fold(s: string): string {
-  return s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase();
 }
 
 /**
@@ -116,31 +172,57 @@ const weight = (w: string) => (isNumeric(w) ? 2 : SUB_WORDS.has(w) ? 0.5 : 1);
  * address scores 1 and beats the same building's flats; word order breaks ties.
  */
 export function scoreAddress(q: { postcode: Postcode | null; words: string[] }, c: { words: string[]; postcode: string | null }): number {
-  let qTotal = 0, qGot = 0;
+  let qTotal = 0,
+    qGot = 0;
   const used = new Array<number>(c.words.length).fill(0);
   const at: number[] = [];
   for (const w of q.words) {
     const wt = weight(w);
     qTotal += wt;
-    let best = 0, bestJ = -1;
+    let best = 0,
+      bestJ = -1;
     for (let j = 0; j < c.words.length; j++) {
       const m = wordMatch(w, c.words[j]);
-      if (m > best || (m === best && m > 0 && used[j] === 0 && bestJ >= 0 && used[bestJ] > 0)) { best = m; bestJ = j; if (m === 1 && used[j] === 0) break; }
+      if (m > best || (m === best && m > 0 && used[j] === 0 && bestJ >= 0 && used[bestJ] > 0)) {
+        best = m;
+        bestJ = j;
+        if (m === 1 && used[j] === 0) break;
+      }
     }
-    if (bestJ >= 0) { qGot += best * wt; used[bestJ] = Math.max(used[bestJ], best); }
+    if (bestJ >= 0) {
+      qGot += best * wt;
+      used[bestJ] = Math.max(used[bestJ], best);
+    }
     at.push(bestJ);
   }
-  let cTotal = 0, cGot = 0;
-  for (let j = 0; j < c.words.length; j++) { const wt = weight(c.words[j]); cTotal += wt; cGot += used[j] * wt; }
+  let cTotal = 0,
+    cGot = 0;
+  for (let j = 0; j < c.words.length; j++) {
+    const wt = weight(c.words[j]);
+    cTotal += wt;
+    cGot += used[j] * wt;
+  }
   const cPostcode = c.postcode ? c.postcode.replace(' ', '') : '';
   if (q.postcode) {
-    qTotal += 3; cTotal += 3;
-    if (cPostcode === q.postcode.outward + q.postcode.inward) { qGot += 3; cGot += 3; }
-    else if (cPostcode.startsWith(q.postcode.outward)) { qGot += 1; cGot += 1; }
+    qTotal += 3;
+    cTotal += 3;
+    if (cPostcode === q.postcode.outward + q.postcode.inward) {
+      qGot += 3;
+      cGot += 3;
+    } else if (cPostcode.startsWith(q.postcode.outward)) {
+      qGot += 1;
+      cGot += 1;
+    }
   }
   if (qTotal === 0) return 0;
-  let pairs = 0, inOrder = 0;
-  for (let i = 1; i < at.length; i++) { if (at[i - 1] >= 0 && at[i] >= 0) { pairs++; if (at[i] === at[i - 1] + 1) inOrder++; } }
+  let pairs = 0,
+    inOrder = 0;
+  for (let i = 1; i < at.length; i++) {
+    if (at[i - 1] >= 0 && at[i] >= 0) {
+      pairs++;
+      if (at[i] === at[i - 1] + 1) inOrder++;
+    }
+  }
   const order = pairs ? inOrder / pairs : 1;
   const score = 0.5 * (qGot / qTotal) + 0.5 * (cTotal ? cGot / cTotal : 0);
   return Math.max(0, Math.min(1, score * (0.97 + 0.03 * order)));

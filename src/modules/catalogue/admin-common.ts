@@ -29,8 +29,18 @@ export function render(k: Kernel, req: FastifyRequest, reply: FastifyReply, view
 
 /** Outcomes a redirect may announce with ?done=…; anything else is ignored. */
 export const DONE = [
-  'service-created', 'service-updated', 'office-holder-set', 'decision-added', 'roadmap-added', 'roadmap-updated',
-  'key-revoked', 'organisation-created', 'organisation-updated', 'team-added', 'staff-added', 'signed-out',
+  'service-created',
+  'service-updated',
+  'office-holder-set',
+  'decision-added',
+  'roadmap-added',
+  'roadmap-updated',
+  'key-revoked',
+  'organisation-created',
+  'organisation-updated',
+  'team-added',
+  'staff-added',
+  'signed-out',
 ] as const;
 export type Done = (typeof DONE)[number];
 
@@ -44,7 +54,15 @@ export function redirectDone(reply: FastifyReply, path: string, done: Done): Fas
 }
 
 /** Re-render a form with its error summary (400), keeping what was entered. */
-export function renderErrors(k: Kernel, req: FastifyRequest, reply: FastifyReply, view: string, fields: FieldError[], ctx: RenderContext, status = 400): FastifyReply {
+export function renderErrors(
+  k: Kernel,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: string,
+  fields: FieldError[],
+  ctx: RenderContext,
+  status = 400,
+): FastifyReply {
   reply.status(status);
   return render(k, req, reply, view, { ...ctx, ...formErrors(fields) });
 }
@@ -65,7 +83,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Collects field errors for one form; messages are locale keys under catalogue.admin.errors. */
 export function checker(t: T) {
   const errors: FieldError[] = [];
-  const add = (field: string, key: string, params: Record<string, string | number> = {}) => { errors.push({ field, message: t(`catalogue.admin.errors.${key}`, params) }); };
+  const add = (field: string, key: string, params: Record<string, string | number> = {}) => {
+    errors.push({ field, message: t(`catalogue.admin.errors.${key}`, params) });
+  };
   return {
     errors,
     add,
@@ -73,23 +93,33 @@ export function checker(t: T) {
       if (!value) add(field, key);
       else if (value.length > max) add(field, 'tooLong', { max });
     },
-    optional(field: string, value: string, max: number) { if (value.length > max) add(field, 'tooLong', { max }); },
+    optional(field: string, value: string, max: number) {
+      if (value.length > max) add(field, 'tooLong', { max });
+    },
     slug(value: string, field = 'slug') {
       if (!value) add(field, 'slugMissing');
       else if (!SLUG.test(value) || value.length < 2 || value.length > 80) add(field, 'slugFormat');
     },
-    url(field: string, value: string) { if (value && (!URL_RE.test(value) || value.length > 2000)) add(field, 'urlFormat'); },
-    email(field: string, value: string, required: boolean) {
-      if (!value) { if (required) add(field, 'emailMissing'); } else if (!EMAIL.test(value) || value.length > 320) add(field, 'emailFormat');
+    url(field: string, value: string) {
+      if (value && (!URL_RE.test(value) || value.length > 2000)) add(field, 'urlFormat');
     },
-    oneOf(field: string, value: string, allowed: readonly string[], key: string) { if (!allowed.includes(value)) add(field, key); },
+    email(field: string, value: string, required: boolean) {
+      if (!value) {
+        if (required) add(field, 'emailMissing');
+      } else if (!EMAIL.test(value) || value.length > 320) add(field, 'emailFormat');
+    },
+    oneOf(field: string, value: string, allowed: readonly string[], key: string) {
+      if (!allowed.includes(value)) add(field, key);
+    },
     /** A GOV.UK date input (`name-day/-month/-year`) → YYYY-MM-DD, with translated messages. */
     date(body: FormBody | undefined, name: string, labelKey: string, required = true): string | null {
       const r = dateFromParts(body, name, name, required);
       if (r.error) {
         const blank = !str(body, `${name}-day`) && !str(body, `${name}-month`) && !str(body, `${name}-year`);
         const label = t(`catalogue.admin.${labelKey}`);
-        add(r.error.field, blank ? 'dateMissing' : 'dateInvalid', { label: blank ? label : label.charAt(0).toUpperCase() + label.slice(1) });
+        add(r.error.field, blank ? 'dateMissing' : 'dateInvalid', {
+          label: blank ? label : label.charAt(0).toUpperCase() + label.slice(1),
+        });
       }
       return r.value;
     },
@@ -108,7 +138,11 @@ export function dateParts(name: string, iso: string | null | undefined): Record<
 }
 
 /** The service named in the URL, if this actor may work on it at this level; otherwise 403. */
-export async function serviceFor(catalogue: CatalogueService, req: FastifyRequest, level: 'org' | 'service'): Promise<{ actor: StaffActor; service: Service }> {
+export async function serviceFor(
+  catalogue: CatalogueService,
+  req: FastifyRequest,
+  level: 'org' | 'service',
+): Promise<{ actor: StaffActor; service: Service }> {
   const actor = actorOf(req);
   const service = await catalogue.getService((req.params as { slug: string }).slug);
   if (!catalogue.canManage(actor, service.organisation.id, level)) throw new Forbidden();
@@ -116,7 +150,11 @@ export async function serviceFor(catalogue: CatalogueService, req: FastifyReques
 }
 
 /** Organisations this actor may act for at this level (all of them for a platform admin). */
-export async function manageableOrgs(catalogue: CatalogueService, actor: StaffActor, level: 'org' | 'service' = 'org'): Promise<Organisation[]> {
+export async function manageableOrgs(
+  catalogue: CatalogueService,
+  actor: StaffActor,
+  level: 'org' | 'service' = 'org',
+): Promise<Organisation[]> {
   const all = await catalogue.listOrganisations();
   return all.filter((o) => catalogue.canManage(actor, o.id, level));
 }
@@ -133,5 +171,12 @@ export function dateTime(value: unknown, lang: 'en' | 'cy' = 'en'): string {
   if (!value) return '';
   const d = value instanceof Date ? value : new Date(String(value));
   if (Number.isNaN(d.getTime())) return String(value);
-  return d.toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'Europe/London' });
+  return d.toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone: 'Europe/London',
+  });
 }

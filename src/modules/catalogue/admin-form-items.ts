@@ -2,7 +2,10 @@
 // with labels from the admin locale files and the entered value marked.
 import type { T } from './admin-common.js';
 
-export interface Option { value: string; text: string }
+export interface Option {
+  value: string;
+  text: string;
+}
 
 export function options(values: readonly string[], t: T, labelPrefix: string): Option[] {
   return values.map((value) => ({ value, text: t(`catalogue.admin.${labelPrefix}.${value}`) }));

@@ -11,12 +11,27 @@ import { checker, redirectDone, render, renderErrors, ruleErrors, serviceFor, tr
 import { options, radioItems, selectItems } from './admin-form-items.js';
 
 export function adminKeyPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService) {
-  const formPage = (req: FastifyRequest, reply: FastifyReply, service: Service, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const formPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    service: Service,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const t = tr(kernel, req);
     const ctx = {
-      title: t('catalogue.admin.keys.newTitle'), service, values: vals,
+      title: t('catalogue.admin.keys.newTitle'),
+      service,
+      values: vals,
       platformItems: selectItems(options(KEY_PLATFORMS, t, 'keyPlatforms'), vals.platform, t('catalogue.admin.keys.choosePlatform')),
-      typeItems: radioItems(KEY_TYPES.map((v) => ({ value: v, text: t(`catalogue.admin.keyTypes.${v}`), hint: { text: t(`catalogue.admin.keyTypes.${v}Hint`) } })), vals.type),
+      typeItems: radioItems(
+        KEY_TYPES.map((v) => ({
+          value: v,
+          text: t(`catalogue.admin.keyTypes.${v}`),
+          hint: { text: t(`catalogue.admin.keyTypes.${v}Hint`) },
+        })),
+        vals.type,
+      ),
     };
     return fields.length ? renderErrors(kernel, req, reply, 'key-form', fields, ctx) : render(kernel, req, reply, 'key-form', ctx);
   };
@@ -37,12 +52,22 @@ export function adminKeyPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     if (c.errors.length) return formPage(req, reply, service, vals, c.errors);
     let created: Awaited<ReturnType<CatalogueService['createApiKey']>>;
     try {
-      created = await catalogue.createApiKey(actor, { serviceSlug: service.slug, platform: vals.platform, type: vals.type, name: vals.name });
+      created = await catalogue.createApiKey(actor, {
+        serviceSlug: service.slug,
+        platform: vals.platform,
+        type: vals.type,
+        name: vals.name,
+      });
     } catch (err) {
       return formPage(req, reply, service, vals, ruleErrors(err, 'name', t));
     }
     reply.header('cache-control', 'no-store');
-    return render(kernel, req, reply, 'key-created', { title: t('catalogue.admin.keys.createdTitle'), service, key: created.key, secret: created.secret });
+    return render(kernel, req, reply, 'key-created', {
+      title: t('catalogue.admin.keys.createdTitle'),
+      service,
+      key: created.key,
+      secret: created.secret,
+    });
   });
 
   const keyFor = async (req: FastifyRequest) => {

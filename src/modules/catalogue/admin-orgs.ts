@@ -6,7 +6,19 @@ import { Forbidden, type FieldError } from '../../kernel/errors.js';
 import type { FormBody } from '../../kernel/forms.js';
 import type { CatalogueService } from './service.js';
 import { ORG_KINDS, type Organisation, type OrganisationInput } from './schema.js';
-import { actorOf, checker, manageableOrgs, redirectDone, render, renderErrors, ruleErrors, tr, values, type StaffActor, type T } from './admin-common.js';
+import {
+  actorOf,
+  checker,
+  manageableOrgs,
+  redirectDone,
+  render,
+  renderErrors,
+  ruleErrors,
+  tr,
+  values,
+  type StaffActor,
+  type T,
+} from './admin-common.js';
 import { options, radioItems, selectItems } from './admin-form-items.js';
 import { adminStaffPages } from './admin-staff.js';
 
@@ -20,7 +32,9 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     if (!catalogue.canManage(actor, organisation.id, level)) throw new Forbidden();
     return { actor, organisation };
   }
-  const requirePlatformAdmin = (actor: StaffActor) => { if (actor.role !== 'platform_admin') throw new Forbidden(); };
+  const requirePlatformAdmin = (actor: StaffActor) => {
+    if (actor.role !== 'platform_admin') throw new Forbidden();
+  };
 
   app.get('/admin/organisations', async (req, reply) => {
     const actor = actorOf(req);
@@ -31,22 +45,39 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     });
   });
 
-  const formPage = async (req: FastifyRequest, reply: FastifyReply, actor: StaffActor, current: Organisation | null, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const formPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: StaffActor,
+    current: Organisation | null,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const t = tr(kernel, req);
     const others = (await catalogue.listOrganisations()).filter((o) => o.id !== current?.id);
     const ctx = {
       title: current ? t('catalogue.admin.organisation.editTitle', { name: current.name }) : t('catalogue.admin.organisation.newTitle'),
-      organisation: current, values: vals,
+      organisation: current,
+      values: vals,
       canChangeKind: actor.role === 'platform_admin',
       kindItems: radioItems(options(ORG_KINDS, t, 'orgKinds'), vals.kind),
-      parentItems: selectItems(others.map((o) => ({ value: o.slug, text: o.name })), vals.parent, t('catalogue.admin.organisation.noParent')),
+      parentItems: selectItems(
+        others.map((o) => ({ value: o.slug, text: o.name })),
+        vals.parent,
+        t('catalogue.admin.organisation.noParent'),
+      ),
     };
-    return fields.length ? renderErrors(kernel, req, reply, 'organisation-form', fields, ctx) : render(kernel, req, reply, 'organisation-form', ctx);
+    return fields.length
+      ? renderErrors(kernel, req, reply, 'organisation-form', fields, ctx)
+      : render(kernel, req, reply, 'organisation-form', ctx);
   };
 
   function parse(body: FormBody | undefined, t: T, current: Organisation | null, canChangeKind: boolean) {
     const vals = values(body, FIELDS);
-    if (current) { vals.slug = current.slug; if (!canChangeKind) vals.kind = current.kind; }
+    if (current) {
+      vals.slug = current.slug;
+      if (!canChangeKind) vals.kind = current.kind;
+    }
     const c = checker(t);
     if (!current) c.slug(vals.slug);
     c.required('name', vals.name, 'orgNameMissing');
@@ -56,8 +87,13 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     c.url('website', vals.website);
     if (vals.parent && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(vals.parent)) c.add('parent', 'parentInvalid');
     const input = {
-      slug: vals.slug, name: vals.name, name_cy: vals.name_cy || null, kind: vals.kind, summary: vals.summary,
-      website: vals.website || null, parent_slug: vals.parent || null,
+      slug: vals.slug,
+      name: vals.name,
+      name_cy: vals.name_cy || null,
+      kind: vals.kind,
+      summary: vals.summary,
+      website: vals.website || null,
+      parent_slug: vals.parent || null,
     } as OrganisationInput;
     return { vals, input, errors: c.errors };
   }
@@ -86,10 +122,15 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
   app.get('/admin/organisations/:slug', async (req, reply) => {
     const { actor, organisation } = await orgFor(req, 'service');
     const [teams, services, all] = await Promise.all([
-      catalogue.listTeams(organisation.id), catalogue.listServices({ organisation: organisation.slug }), catalogue.listOrganisations(),
+      catalogue.listTeams(organisation.id),
+      catalogue.listServices({ organisation: organisation.slug }),
+      catalogue.listOrganisations(),
     ]);
     return render(kernel, req, reply, 'organisation', {
-      title: organisation.name, organisation, teams, services,
+      title: organisation.name,
+      organisation,
+      teams,
+      services,
       parent: all.find((o) => o.id === organisation.parent_id) ?? null,
       canEdit: catalogue.canManage(actor, organisation.id, 'org'),
     });
@@ -99,7 +140,13 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     const { actor, organisation: o } = await orgFor(req, 'org');
     const parent = (await catalogue.listOrganisations()).find((p) => p.id === o.parent_id);
     return formPage(req, reply, actor, o, {
-      slug: o.slug, name: o.name, name_cy: o.name_cy ?? '', kind: o.kind, summary: o.summary, website: o.website ?? '', parent: parent?.slug ?? '',
+      slug: o.slug,
+      name: o.name,
+      name_cy: o.name_cy ?? '',
+      kind: o.kind,
+      summary: o.summary,
+      website: o.website ?? '',
+      parent: parent?.slug ?? '',
     });
   });
 
@@ -118,7 +165,13 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
   });
 
   // Teams
-  const teamPage = (req: FastifyRequest, reply: FastifyReply, organisation: Organisation, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const teamPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    organisation: Organisation,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const ctx = { title: tr(kernel, req)('catalogue.admin.team.title'), organisation, values: vals };
     return fields.length ? renderErrors(kernel, req, reply, 'team-form', fields, ctx) : render(kernel, req, reply, 'team-form', ctx);
   };

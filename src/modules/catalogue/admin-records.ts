@@ -14,14 +14,28 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
   const back = (s: Service) => `/admin/services/${s.slug}`;
 
   // Office-holder
-  const holderPage = async (req: FastifyRequest, reply: FastifyReply, service: Service, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const holderPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    service: Service,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const t = tr(kernel, req);
     const [detail, orgs] = await Promise.all([catalogue.getServiceDetail(service.slug), catalogue.listOrganisations()]);
     const ctx = {
-      title: t('catalogue.admin.officeHolder.title'), service: detail, values: vals,
-      organisationItems: selectItems(orgs.map((o) => ({ value: o.slug, text: o.name })), vals.organisation, t('catalogue.admin.chooseOrganisation')),
+      title: t('catalogue.admin.officeHolder.title'),
+      service: detail,
+      values: vals,
+      organisationItems: selectItems(
+        orgs.map((o) => ({ value: o.slug, text: o.name })),
+        vals.organisation,
+        t('catalogue.admin.chooseOrganisation'),
+      ),
     };
-    return fields.length ? renderErrors(kernel, req, reply, 'office-holder', fields, ctx) : render(kernel, req, reply, 'office-holder', ctx);
+    return fields.length
+      ? renderErrors(kernel, req, reply, 'office-holder', fields, ctx)
+      : render(kernel, req, reply, 'office-holder', ctx);
   };
 
   app.get('/admin/services/:slug/office-holder', async (req, reply) => {
@@ -33,7 +47,10 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const { actor, service } = await serviceFor(catalogue, req, 'org');
     const t = tr(kernel, req);
     const body = req.body as FormBody | undefined;
-    const vals: Record<string, string> = { ...values(body, ['name', 'role', 'organisation', 'contact', 'in_post_since-day', 'in_post_since-month', 'in_post_since-year']), is_demo: list(body, 'is_demo').includes('yes') ? 'yes' : '' };
+    const vals: Record<string, string> = {
+      ...values(body, ['name', 'role', 'organisation', 'contact', 'in_post_since-day', 'in_post_since-month', 'in_post_since-year']),
+      is_demo: list(body, 'is_demo').includes('yes') ? 'yes' : '',
+    };
     const c = checker(t);
     c.required('name', vals.name, 'holderNameMissing');
     c.required('role', vals.role, 'holderRoleMissing');
@@ -43,16 +60,33 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     if (c.errors.length) return holderPage(req, reply, service, vals, c.errors);
     try {
       await catalogue.setOfficeHolder(actor, service.slug, {
-        name: vals.name, role: vals.role, organisation_slug: vals.organisation || undefined, contact: vals.contact, in_post_since: since!, is_demo: vals.is_demo === 'yes',
+        name: vals.name,
+        role: vals.role,
+        organisation_slug: vals.organisation || undefined,
+        contact: vals.contact,
+        in_post_since: since!,
+        is_demo: vals.is_demo === 'yes',
       });
     } catch (err) {
-      return holderPage(req, reply, service, vals, ruleErrors(err, 'name', t, { in_post_since: 'in_post_since-day', organisation_slug: 'organisation' }));
+      return holderPage(
+        req,
+        reply,
+        service,
+        vals,
+        ruleErrors(err, 'name', t, { in_post_since: 'in_post_since-day', organisation_slug: 'organisation' }),
+      );
     }
     return redirectDone(reply, back(service), 'office-holder-set');
   });
 
   // Decisions
-  const decisionPage = (req: FastifyRequest, reply: FastifyReply, service: Service, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const decisionPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    service: Service,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const ctx = { title: tr(kernel, req)('catalogue.admin.decision.title'), service, values: vals };
     return fields.length ? renderErrors(kernel, req, reply, 'decision', fields, ctx) : render(kernel, req, reply, 'decision', ctx);
   };
@@ -66,7 +100,15 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const { actor, service } = await serviceFor(catalogue, req, 'service');
     const t = tr(kernel, req);
     const body = req.body as FormBody | undefined;
-    const vals = values(body, ['decision', 'reasoning', 'decided_by', 'evidence_url', 'decided_on-day', 'decided_on-month', 'decided_on-year']);
+    const vals = values(body, [
+      'decision',
+      'reasoning',
+      'decided_by',
+      'evidence_url',
+      'decided_on-day',
+      'decided_on-month',
+      'decided_on-year',
+    ]);
     const c = checker(t);
     const decidedOn = c.date(body, 'decided_on', 'decision.decidedOnLabel');
     c.required('decision', vals.decision, 'decisionMissing', 2000);
@@ -76,7 +118,11 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     if (c.errors.length) return decisionPage(req, reply, service, vals, c.errors);
     try {
       await catalogue.addDecision(actor, service.slug, {
-        decided_on: decidedOn!, decision: vals.decision, reasoning: vals.reasoning, decided_by: vals.decided_by, evidence_url: vals.evidence_url || null,
+        decided_on: decidedOn!,
+        decision: vals.decision,
+        reasoning: vals.reasoning,
+        decided_by: vals.decided_by,
+        evidence_url: vals.evidence_url || null,
       });
     } catch (err) {
       return decisionPage(req, reply, service, vals, ruleErrors(err, 'decision', t, { decided_on: 'decided_on-day' }));
@@ -85,10 +131,20 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
   });
 
   // Roadmap
-  const roadmapPage = (req: FastifyRequest, reply: FastifyReply, service: Service, item: RoadmapItem | null, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const roadmapPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    service: Service,
+    item: RoadmapItem | null,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const t: T = tr(kernel, req);
     const ctx = {
-      title: t(item ? 'catalogue.admin.roadmap.editTitle' : 'catalogue.admin.roadmap.newTitle'), service, item, values: vals,
+      title: t(item ? 'catalogue.admin.roadmap.editTitle' : 'catalogue.admin.roadmap.newTitle'),
+      service,
+      item,
+      values: vals,
       statusItems: radioItems(options(ROADMAP_STATUSES, t, 'roadmapStatuses'), vals.status),
     };
     return fields.length ? renderErrors(kernel, req, reply, 'roadmap', fields, ctx) : render(kernel, req, reply, 'roadmap', ctx);
@@ -103,7 +159,9 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
   const showRoadmap = async (req: FastifyRequest, reply: FastifyReply) => {
     const { service } = await serviceFor(catalogue, req, 'service');
     const item = await roadmapItem(service, (req.params as { id?: string }).id);
-    const vals = item ? { status: item.status, title: item.title, description: item.description, ...dateParts('target_date', item.target_date) } : {};
+    const vals = item
+      ? { status: item.status, title: item.title, description: item.description, ...dateParts('target_date', item.target_date) }
+      : {};
     return roadmapPage(req, reply, service, item, vals);
   };
   const saveRoadmap = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -120,7 +178,10 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     if (c.errors.length) return roadmapPage(req, reply, service, item, vals, c.errors);
     try {
       await catalogue.saveRoadmapItem(actor, service.slug, item?.id ?? null, {
-        status: vals.status as RoadmapItem['status'], title: vals.title, description: vals.description, target_date: target,
+        status: vals.status as RoadmapItem['status'],
+        title: vals.title,
+        description: vals.description,
+        target_date: target,
       });
     } catch (err) {
       return roadmapPage(req, reply, service, item, vals, ruleErrors(err, 'title', t, { target_date: 'target_date-day' }));

@@ -7,7 +7,20 @@ import { Forbidden } from '../../kernel/errors.js';
 import { list, type FormBody } from '../../kernel/forms.js';
 import type { CatalogueService } from './service.js';
 import { PHASES, PLATFORMS, type Service, type ServiceInput } from './schema.js';
-import { actorOf, checker, manageableOrgs, redirectDone, render, renderErrors, ruleErrors, serviceFor, tr, values, type StaffActor, type T } from './admin-common.js';
+import {
+  actorOf,
+  checker,
+  manageableOrgs,
+  redirectDone,
+  render,
+  renderErrors,
+  ruleErrors,
+  serviceFor,
+  tr,
+  values,
+  type StaffActor,
+  type T,
+} from './admin-common.js';
 import { checkboxItems, options, radioItems, selectItems } from './admin-form-items.js';
 import { adminRecordPages } from './admin-records.js';
 
@@ -19,13 +32,20 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
   async function formCtx(actor: StaffActor, t: T, vals: Record<string, string>, platforms: string[]) {
     const orgs = await manageableOrgs(catalogue, actor, 'org');
     if (!orgs.length) throw new Forbidden();
-    const teams = (await Promise.all(orgs.map(async (o) =>
-      (await catalogue.listTeams(o.id)).map((tm) => ({ value: tm.slug, text: `${tm.name} (${o.name})` }))))).flat();
+    const teams = (
+      await Promise.all(
+        orgs.map(async (o) => (await catalogue.listTeams(o.id)).map((tm) => ({ value: tm.slug, text: `${tm.name} (${o.name})` }))),
+      )
+    ).flat();
     return {
       orgSlugs: orgs.map((o) => o.slug),
       ctx: {
         values: vals,
-        organisationItems: selectItems(orgs.map((o) => ({ value: o.slug, text: o.name })), vals.organisation, t('catalogue.admin.chooseOrganisation')),
+        organisationItems: selectItems(
+          orgs.map((o) => ({ value: o.slug, text: o.name })),
+          vals.organisation,
+          t('catalogue.admin.chooseOrganisation'),
+        ),
         teamItems: selectItems(teams, vals.team, t('catalogue.admin.service.noTeam')),
         phaseItems: radioItems(options(PHASES, t, 'phases'), vals.phase),
         platformItems: checkboxItems(options(PLATFORMS, t, 'platforms'), platforms),
@@ -47,11 +67,20 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
     c.oneOf('organisation', vals.organisation, orgSlugs, 'organisationMissing');
     if (vals.team && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(vals.team)) c.add('team', 'teamInvalid');
     c.url('start_url', vals.start_url);
-    if (platforms.some((p) => !(PLATFORMS as readonly string[]).includes(p)) || new Set(platforms).size !== platforms.length) c.add('platforms', 'platformsInvalid');
+    if (platforms.some((p) => !(PLATFORMS as readonly string[]).includes(p)) || new Set(platforms).size !== platforms.length)
+      c.add('platforms', 'platformsInvalid');
     const input = {
-      slug: vals.slug, name: vals.name, name_cy: vals.name_cy || null, summary: vals.summary, summary_cy: vals.summary_cy || null,
-      description: vals.description, phase: vals.phase, organisation_slug: vals.organisation, team_slug: vals.team || null,
-      start_url: vals.start_url || null, platforms,
+      slug: vals.slug,
+      name: vals.name,
+      name_cy: vals.name_cy || null,
+      summary: vals.summary,
+      summary_cy: vals.summary_cy || null,
+      description: vals.description,
+      phase: vals.phase,
+      organisation_slug: vals.organisation,
+      team_slug: vals.team || null,
+      start_url: vals.start_url || null,
+      platforms,
     } as ServiceInput;
     return { vals, platforms, input, errors: c.errors };
   }
@@ -74,7 +103,11 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
     const first = await formCtx(actor, t, {}, []);
     const { vals, platforms, input, errors } = parse(body, t, first.orgSlugs, true);
     const again = async (fields: typeof errors) =>
-      renderErrors(kernel, req, reply, 'service-form', fields, { title: newTitle(t), isNew: true, ...(await formCtx(actor, t, vals, platforms)).ctx });
+      renderErrors(kernel, req, reply, 'service-form', fields, {
+        title: newTitle(t),
+        isNew: true,
+        ...(await formCtx(actor, t, vals, platforms)).ctx,
+      });
     if (errors.length) return again(errors);
     try {
       await catalogue.createService(actor, input);
@@ -88,22 +121,44 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
     const { actor, service } = await serviceFor(catalogue, req, 'service');
     const [detail, keys] = await Promise.all([catalogue.getServiceDetail(service.slug), catalogue.listApiKeys(service.id)]);
     return render(kernel, req, reply, 'service', {
-      title: service.name, service: detail, keys,
+      title: service.name,
+      service: detail,
+      keys,
       canEdit: catalogue.canManage(actor, service.organisation.id, 'org'),
     });
   });
 
-  const editPage = async (req: FastifyRequest, reply: FastifyReply, actor: StaffActor, service: Service, vals: Record<string, string>, platforms: string[], fields: Array<{ field: string; message: string }> = []) => {
+  const editPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: StaffActor,
+    service: Service,
+    vals: Record<string, string>,
+    platforms: string[],
+    fields: Array<{ field: string; message: string }> = [],
+  ) => {
     const t = tr(kernel, req);
-    const ctx = { title: t('catalogue.admin.service.editTitle', { name: service.name }), isNew: false, service, ...(await formCtx(actor, t, vals, platforms)).ctx };
+    const ctx = {
+      title: t('catalogue.admin.service.editTitle', { name: service.name }),
+      isNew: false,
+      service,
+      ...(await formCtx(actor, t, vals, platforms)).ctx,
+    };
     return fields.length ? renderErrors(kernel, req, reply, 'service-form', fields, ctx) : render(kernel, req, reply, 'service-form', ctx);
   };
 
   app.get('/admin/services/:slug/edit', async (req, reply) => {
     const { actor, service } = await serviceFor(catalogue, req, 'org');
     const vals: Record<string, string> = {
-      slug: service.slug, name: service.name, name_cy: service.name_cy ?? '', summary: service.summary, summary_cy: service.summary_cy ?? '',
-      description: service.description, phase: service.phase, organisation: service.organisation.slug, team: service.team?.slug ?? '',
+      slug: service.slug,
+      name: service.name,
+      name_cy: service.name_cy ?? '',
+      summary: service.summary,
+      summary_cy: service.summary_cy ?? '',
+      description: service.description,
+      phase: service.phase,
+      organisation: service.organisation.slug,
+      team: service.team?.slug ?? '',
       start_url: service.start_url ?? '',
     };
     return editPage(req, reply, actor, service, vals, service.platforms);

@@ -6,7 +6,18 @@ import { Forbidden, type FieldError } from '../../kernel/errors.js';
 import type { FormBody } from '../../kernel/forms.js';
 import type { CatalogueService } from './service.js';
 import { STAFF_ROLES } from './schema.js';
-import { actorOf, checker, manageableOrgs, redirectDone, render, renderErrors, ruleErrors, tr, values, type StaffActor } from './admin-common.js';
+import {
+  actorOf,
+  checker,
+  manageableOrgs,
+  redirectDone,
+  render,
+  renderErrors,
+  ruleErrors,
+  tr,
+  values,
+  type StaffActor,
+} from './admin-common.js';
 import { radioItems, selectItems } from './admin-form-items.js';
 
 export function adminStaffPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService) {
@@ -26,21 +37,37 @@ export function adminStaffPages(app: FastifyInstance, kernel: Kernel, catalogue:
     return render(kernel, req, reply, 'staff', {
       title: t('catalogue.admin.staff.title'),
       people: people.map((p) => ({
-        email: p.email, name: p.name, role: t(`catalogue.admin.roles.${p.role}`),
-        organisation: p.organisation_id ? orgName.get(p.organisation_id) ?? '' : '',
+        email: p.email,
+        name: p.name,
+        role: t(`catalogue.admin.roles.${p.role}`),
+        organisation: p.organisation_id ? (orgName.get(p.organisation_id) ?? '') : '',
         status: p.disabled_at ? 'disabled' : p.locked_until && new Date(p.locked_until) > now ? 'locked' : 'active',
       })),
     });
   });
 
-  const formPage = async (req: FastifyRequest, reply: FastifyReply, actor: StaffActor, vals: Record<string, string>, fields: FieldError[] = []) => {
+  const formPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: StaffActor,
+    vals: Record<string, string>,
+    fields: FieldError[] = [],
+  ) => {
     const t = tr(kernel, req);
     const orgs = await manageableOrgs(catalogue, actor, 'org');
     const roles = actor.role === 'platform_admin' ? STAFF_ROLES : STAFF_ROLES.filter((r) => r !== 'platform_admin');
     const ctx = {
-      title: t('catalogue.admin.staff.newTitle'), values: vals,
-      roleItems: radioItems(roles.map((r) => ({ value: r, text: t(`catalogue.admin.roles.${r}`), hint: { text: t(`catalogue.admin.roles.${r}Hint`) } })), vals.role),
-      organisationItems: selectItems(orgs.map((o) => ({ value: o.slug, text: o.name })), vals.organisation, t('catalogue.admin.chooseOrganisation')),
+      title: t('catalogue.admin.staff.newTitle'),
+      values: vals,
+      roleItems: radioItems(
+        roles.map((r) => ({ value: r, text: t(`catalogue.admin.roles.${r}`), hint: { text: t(`catalogue.admin.roles.${r}Hint`) } })),
+        vals.role,
+      ),
+      organisationItems: selectItems(
+        orgs.map((o) => ({ value: o.slug, text: o.name })),
+        vals.organisation,
+        t('catalogue.admin.chooseOrganisation'),
+      ),
       roleSlugs: roles,
     };
     return fields.length ? renderErrors(kernel, req, reply, 'staff-form', fields, ctx) : render(kernel, req, reply, 'staff-form', ctx);
@@ -77,7 +104,10 @@ export function adminStaffPages(app: FastifyInstance, kernel: Kernel, catalogue:
     if (c.errors.length) return formPage(req, reply, actor, vals, c.errors);
     try {
       await catalogue.createStaff(actor, {
-        email: vals.email, name: vals.name, password, role: vals.role as (typeof STAFF_ROLES)[number],
+        email: vals.email,
+        name: vals.name,
+        password,
+        role: vals.role as (typeof STAFF_ROLES)[number],
         organisationSlug: vals.role === 'platform_admin' ? null : vals.organisation,
       });
     } catch (err) {

@@ -1,6 +1,6 @@
 // The staff console through HTTP, as a browser would use it: cookies, CSRF tokens, forms.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, cli, cookieHeader, formBrowser, formSession, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, cli, formBrowser, type TestApp } from '../../../test/helpers.js';
 import { sha256 } from '../../kernel/crypto.js';
 
 const PASSWORD = 'a long enough password';
@@ -50,12 +50,24 @@ beforeAll(async () => {
   built = await buildTestApp({ seed: true });
   const c = built.modules.catalogue.service;
   await c.createStaff(cli, { email: USERS.platform, password: PASSWORD, role: 'platform_admin' });
-  await c.createStaff(cli, { email: USERS.riverside, password: PASSWORD, role: 'organisation_admin', organisationSlug: 'riverside-city-council' });
-  await c.createStaff(cli, { email: USERS.glanfor, password: PASSWORD, role: 'organisation_admin', organisationSlug: 'glanfor-county-council' });
+  await c.createStaff(cli, {
+    email: USERS.riverside,
+    password: PASSWORD,
+    role: 'organisation_admin',
+    organisationSlug: 'riverside-city-council',
+  });
+  await c.createStaff(cli, {
+    email: USERS.glanfor,
+    password: PASSWORD,
+    role: 'organisation_admin',
+    organisationSlug: 'glanfor-county-council',
+  });
   await c.createStaff(cli, { email: USERS.team, password: PASSWORD, role: 'service_team', organisationSlug: 'riverside-city-council' });
   await c.createStaff(cli, { email: USERS.locked, password: PASSWORD, role: 'service_team', organisationSlug: 'riverside-city-council' });
 });
-afterAll(async () => { await built?.close(); });
+afterAll(async () => {
+  await built?.close();
+});
 
 describe('signing in', () => {
   it('shows the sign-in form with a CSRF token', async () => {
@@ -103,7 +115,8 @@ describe('signing in', () => {
   it('locks the account after 5 failures, even against the right password', async () => {
     const b = browser();
     await b.get('/admin/sign-in');
-    for (let i = 0; i < 5; i++) expect((await b.post('/admin/sign-in', { email: USERS.locked, password: `wrong ${i}` })).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await b.post('/admin/sign-in', { email: USERS.locked, password: `wrong ${i}` })).statusCode).toBe(401);
     const res = await b.post('/admin/sign-in', { email: USERS.locked, password: PASSWORD });
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain('This account is locked after 5 failed attempts');
@@ -129,7 +142,11 @@ describe('signing in', () => {
     expect(dash.body).not.toContain('href="/admin/services/pay-council-tax"'); // Glanfor's
     expect(dash.body).toContain('href="/admin/sign-out"');
     // Every platform's console is reachable from here.
-    for (const [href, text] of [['/admin/notify', 'Send emails, text messages and letters'], ['/admin/pay', 'Payments'], ['/admin/identity/clients', 'Relying services (sign-in)']]) {
+    for (const [href, text] of [
+      ['/admin/notify', 'Send emails, text messages and letters'],
+      ['/admin/pay', 'Payments'],
+      ['/admin/identity/clients', 'Relying services (sign-in)'],
+    ]) {
       expect(dash.body).toContain(`<a class="govuk-link" href="${href}">${text}</a>`);
     }
 
@@ -145,7 +162,9 @@ describe('signing in', () => {
   it('goes on to a safe local next page only', async () => {
     const b = browser();
     await b.get('/admin/sign-in?next=%2Fadmin%2Faudit');
-    expect((await b.post('/admin/sign-in', { email: USERS.platform, password: PASSWORD, next: '/admin/audit' })).headers.location).toBe('/admin/audit');
+    expect((await b.post('/admin/sign-in', { email: USERS.platform, password: PASSWORD, next: '/admin/audit' })).headers.location).toBe(
+      '/admin/audit',
+    );
     for (const next of ['//evil.example/admin', 'https://evil.example/', '/admin//evil.example', '/\\evil.example']) {
       const c = browser();
       await c.get('/admin/sign-in');
@@ -188,7 +207,11 @@ describe('the guard', () => {
     expect(setCookies(noToken).some((c) => c.startsWith('cs_session='))).toBe(false);
 
     const b = await signIn(USERS.platform);
-    const res = await b.post('/admin/services', { slug: 'csrf-test-service', name: 'CSRF test', summary: 'x', phase: 'alpha', organisation: 'riverside-city-council' }, { csrf: false });
+    const res = await b.post(
+      '/admin/services',
+      { slug: 'csrf-test-service', name: 'CSRF test', summary: 'x', phase: 'alpha', organisation: 'riverside-city-council' },
+      { csrf: false },
+    );
     expect(res.statusCode).toBe(403);
     expect((await api('/services/csrf-test-service')).status).toBe(404);
   });
@@ -211,9 +234,16 @@ describe('the guard', () => {
 
 describe('services', () => {
   const form = {
-    slug: 'apply-for-a-library-card', name: 'Apply for a library card', name_cy: 'Gwneud cais am gerdyn llyfrgell',
-    summary: 'Join Riverside libraries online.', summary_cy: '', description: 'Borrow books, e-books and audiobooks.',
-    phase: 'beta', organisation: 'riverside-city-council', team: 'digital-services', start_url: 'https://riverside.example.org/libraries/join',
+    slug: 'apply-for-a-library-card',
+    name: 'Apply for a library card',
+    name_cy: 'Gwneud cais am gerdyn llyfrgell',
+    summary: 'Join Riverside libraries online.',
+    summary_cy: '',
+    description: 'Borrow books, e-books and audiobooks.',
+    phase: 'beta',
+    organisation: 'riverside-city-council',
+    team: 'digital-services',
+    start_url: 'https://riverside.example.org/libraries/join',
     platforms: ['identity', 'notify'],
   };
 
@@ -274,7 +304,12 @@ describe('services', () => {
     expect(other.body).toContain('You do not have permission to view this page');
     expect((await b.get('/admin/services/pay-council-tax')).statusCode).toBe(403);
     const before = (await api('/services/pay-council-tax')).json;
-    const post = await b.post('/admin/services/pay-council-tax/edit', { name: 'Hijacked', summary: 'x', phase: 'live', organisation: 'riverside-city-council' });
+    const post = await b.post('/admin/services/pay-council-tax/edit', {
+      name: 'Hijacked',
+      summary: 'x',
+      phase: 'live',
+      organisation: 'riverside-city-council',
+    });
     expect(post.statusCode).toBe(403);
     expect((await api('/services/pay-council-tax')).json.name).toBe(before.name);
 
@@ -292,15 +327,24 @@ describe('services', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain(previous);
 
-    const bad = await b.post('/admin/services/apply-for-a-blue-badge/office-holder', { name: 'Cllr Ada Evans', role: '', organisation: 'riverside-city-council', ...dateFields('in_post_since', '2026-02-31') });
+    const bad = await b.post('/admin/services/apply-for-a-blue-badge/office-holder', {
+      name: 'Cllr Ada Evans',
+      role: '',
+      organisation: 'riverside-city-council',
+      ...dateFields('in_post_since', '2026-02-31'),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('href="#role">Enter the office-holder’s role');
     expect(bad.body).toContain('href="#in_post_since-day">');
     expect(bad.body).toContain('value="Cllr Ada Evans"');
 
     const res = await b.post('/admin/services/apply-for-a-blue-badge/office-holder', {
-      name: 'Cllr Ada Evans', role: 'Cabinet Member for Adult Social Care', organisation: 'riverside-city-council',
-      contact: 'ada.evans@example.org', ...dateFields('in_post_since', today()), is_demo: 'yes',
+      name: 'Cllr Ada Evans',
+      role: 'Cabinet Member for Adult Social Care',
+      organisation: 'riverside-city-council',
+      contact: 'ada.evans@example.org',
+      ...dateFields('in_post_since', today()),
+      is_demo: 'yes',
     });
     expect(res.statusCode, res.body).toBe(303);
     expect(res.headers.location).toBe('/admin/services/apply-for-a-blue-badge?done=office-holder-set');
@@ -317,25 +361,48 @@ describe('service team members', () => {
     const form = await b.get('/admin/services/apply-for-a-blue-badge/decisions/new');
     expect(form.statusCode).toBe(200);
     const res = await b.post('/admin/services/apply-for-a-blue-badge/decisions/new', {
-      ...dateFields('decided_on', '2026-03-01'), decision: 'Offer a paper form in libraries', reasoning: 'Some applicants have no internet access.',
-      decided_by: 'Service owner', evidence_url: '',
+      ...dateFields('decided_on', '2026-03-01'),
+      decision: 'Offer a paper form in libraries',
+      reasoning: 'Some applicants have no internet access.',
+      decided_by: 'Service owner',
+      evidence_url: '',
     });
     expect(res.statusCode, res.body).toBe(303);
-    expect((await api('/services/apply-for-a-blue-badge')).json.decisions.map((d: any) => d.decision)).toContain('Offer a paper form in libraries');
+    expect((await api('/services/apply-for-a-blue-badge')).json.decisions.map((d: any) => d.decision)).toContain(
+      'Offer a paper form in libraries',
+    );
 
-    const road = await b.post('/admin/services/apply-for-a-blue-badge/roadmap/new', { status: 'next', title: 'Paper form pilot', description: '', ...dateFields('target_date', '2027-01-15') });
+    const road = await b.post('/admin/services/apply-for-a-blue-badge/roadmap/new', {
+      status: 'next',
+      title: 'Paper form pilot',
+      description: '',
+      ...dateFields('target_date', '2027-01-15'),
+    });
     expect(road.statusCode, road.body).toBe(303);
     const item = (await api('/services/apply-for-a-blue-badge')).json.roadmap.find((r: any) => r.title === 'Paper form pilot');
     expect(item).toMatchObject({ status: 'next', target_date: '2027-01-15' });
     const edit = await b.get(`/admin/services/apply-for-a-blue-badge/roadmap/${item.id}/edit`);
     expect(edit.body).toContain('value="Paper form pilot"');
     expect(edit.body).toMatch(/name="target_date-day"[^>]*value="15"/);
-    const saved = await b.post(`/admin/services/apply-for-a-blue-badge/roadmap/${item.id}/edit`, { status: 'done', title: 'Paper form pilot', description: 'Done in 3 libraries' });
+    const saved = await b.post(`/admin/services/apply-for-a-blue-badge/roadmap/${item.id}/edit`, {
+      status: 'done',
+      title: 'Paper form pilot',
+      description: 'Done in 3 libraries',
+    });
     expect(saved.statusCode, saved.body).toBe(303);
-    expect((await api('/services/apply-for-a-blue-badge')).json.roadmap.find((r: any) => r.id === item.id)).toMatchObject({ status: 'done', target_date: null });
+    expect((await api('/services/apply-for-a-blue-badge')).json.roadmap.find((r: any) => r.id === item.id)).toMatchObject({
+      status: 'done',
+      target_date: null,
+    });
 
     expect((await b.get('/admin/services/new')).statusCode).toBe(403);
-    const create = await b.post('/admin/services', { slug: 'team-made-service', name: 'Team made', summary: 'x', phase: 'alpha', organisation: 'riverside-city-council' });
+    const create = await b.post('/admin/services', {
+      slug: 'team-made-service',
+      name: 'Team made',
+      summary: 'x',
+      phase: 'alpha',
+      organisation: 'riverside-city-council',
+    });
     expect(create.statusCode).toBe(403);
     expect((await api('/services/team-made-service')).status).toBe(404);
     expect((await b.get('/admin/services/apply-for-a-blue-badge/edit')).statusCode).toBe(403);
@@ -354,14 +421,20 @@ describe('API keys', () => {
     expect(bad.body).toContain('href="#platform">Select a platform');
     expect(bad.body).toContain('href="#type">Select a type of key');
 
-    const res = await b.post('/admin/services/apply-for-a-blue-badge/api-keys/new', { name: 'Production payments', platform: 'pay', type: 'live' });
+    const res = await b.post('/admin/services/apply-for-a-blue-badge/api-keys/new', {
+      name: 'Production payments',
+      platform: 'pay',
+      type: 'live',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toContain('You will not be able to see this key again');
     const secret = /<code class="cs-key" id="secret">([^<]+)<\/code>/.exec(res.body)?.[1] ?? '';
     expect(secret).toMatch(/^api_live_[A-Za-z0-9_-]{30,}$/);
 
-    const { rows } = await built.kernel.db.query<Record<string, unknown>>(`SELECT * FROM catalogue.api_keys WHERE name = 'Production payments'`);
+    const { rows } = await built.kernel.db.query<Record<string, unknown>>(
+      `SELECT * FROM catalogue.api_keys WHERE name = 'Production payments'`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].secret_hash).toBe(sha256(secret));
     for (const [column, value] of Object.entries(rows[0])) expect(String(value), column).not.toContain(secret);
@@ -389,7 +462,11 @@ describe('API keys', () => {
 
   it('never stores a Notify key or its shared secret in plain text', async () => {
     const b = await signIn(USERS.team);
-    const res = await b.post('/admin/services/apply-for-a-blue-badge/api-keys/new', { name: 'Notify test', platform: 'notify', type: 'test' });
+    const res = await b.post('/admin/services/apply-for-a-blue-badge/api-keys/new', {
+      name: 'Notify test',
+      platform: 'notify',
+      type: 'test',
+    });
     expect(res.statusCode).toBe(200);
     const secret = /<code class="cs-key" id="secret">([^<]+)<\/code>/.exec(res.body)?.[1] ?? '';
     const sharedSecret = secret.slice(-36);
@@ -416,11 +493,19 @@ describe('organisations, teams and staff', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('href="#kind">Select the kind of organisation');
     const res = await admin.post('/admin/organisations', {
-      slug: 'harbour-town-council', name: 'Harbour Town Council', name_cy: 'Cyngor Tref yr Harbwr', kind: 'local_authority',
-      summary: 'A small town council.', website: 'https://harbour.example.org', parent: '',
+      slug: 'harbour-town-council',
+      name: 'Harbour Town Council',
+      name_cy: 'Cyngor Tref yr Harbwr',
+      kind: 'local_authority',
+      summary: 'A small town council.',
+      website: 'https://harbour.example.org',
+      parent: '',
     });
     expect(res.statusCode, res.body).toBe(303);
-    expect((await api('/organisations/harbour-town-council')).json.organisation).toMatchObject({ name: 'Harbour Town Council', kind: 'local_authority' });
+    expect((await api('/organisations/harbour-town-council')).json.organisation).toMatchObject({
+      name: 'Harbour Town Council',
+      kind: 'local_authority',
+    });
 
     const org = await signIn(USERS.riverside);
     expect((await org.get('/admin/organisations/new')).statusCode).toBe(403);
@@ -428,10 +513,18 @@ describe('organisations, teams and staff', () => {
     const list = await org.get('/admin/organisations');
     expect(list.body).toContain('Riverside City Council');
     expect(list.body).not.toContain('Glanfor County Council');
-    const team = await org.post('/admin/organisations/riverside-city-council/teams/new', { slug: 'libraries', name: 'Libraries', email: 'libraries@example.org' });
+    const team = await org.post('/admin/organisations/riverside-city-council/teams/new', {
+      slug: 'libraries',
+      name: 'Libraries',
+      email: 'libraries@example.org',
+    });
     expect(team.statusCode, team.body).toBe(303);
     expect((await api('/organisations/riverside-city-council')).json.teams.map((t: any) => t.slug)).toContain('libraries');
-    const again = await org.post('/admin/organisations/riverside-city-council/teams/new', { slug: 'libraries', name: 'Libraries again', email: '' });
+    const again = await org.post('/admin/organisations/riverside-city-council/teams/new', {
+      slug: 'libraries',
+      name: 'Libraries again',
+      email: '',
+    });
     expect(again.statusCode).toBe(400);
     expect(again.body).toContain('href="#slug">That slug is already in use');
   });
@@ -441,15 +534,39 @@ describe('organisations, teams and staff', () => {
     const form = await b.get('/admin/staff/new');
     expect(form.statusCode).toBe(200);
     expect(form.body).not.toContain('value="platform_admin"');
-    const short = await b.post('/admin/staff/new', { email: 'new.person@example.org', name: 'New Person', role: 'service_team', organisation: 'riverside-city-council', password: 'short' });
+    const short = await b.post('/admin/staff/new', {
+      email: 'new.person@example.org',
+      name: 'New Person',
+      role: 'service_team',
+      organisation: 'riverside-city-council',
+      password: 'short',
+    });
     expect(short.statusCode).toBe(400);
     expect(short.body).toContain('href="#password">Password must be at least 12 characters');
-    const takeover = await b.post('/admin/staff/new', { email: USERS.platform, name: 'Mine now', role: 'service_team', organisation: 'riverside-city-council', password: 'another long password' });
+    const takeover = await b.post('/admin/staff/new', {
+      email: USERS.platform,
+      name: 'Mine now',
+      role: 'service_team',
+      organisation: 'riverside-city-council',
+      password: 'another long password',
+    });
     expect(takeover.statusCode).toBe(400);
     expect(takeover.body).toContain('A staff account with this email address already exists');
-    const elsewhere = await b.post('/admin/staff/new', { email: 'spy@example.org', name: 'Spy', role: 'service_team', organisation: 'glanfor-county-council', password: 'another long password' });
+    const elsewhere = await b.post('/admin/staff/new', {
+      email: 'spy@example.org',
+      name: 'Spy',
+      role: 'service_team',
+      organisation: 'glanfor-county-council',
+      password: 'another long password',
+    });
     expect(elsewhere.statusCode).toBe(400);
-    const res = await b.post('/admin/staff/new', { email: 'New.Person@example.org', name: 'New Person', role: 'service_team', organisation: 'riverside-city-council', password: 'another long password' });
+    const res = await b.post('/admin/staff/new', {
+      email: 'New.Person@example.org',
+      name: 'New Person',
+      role: 'service_team',
+      organisation: 'riverside-city-council',
+      password: 'another long password',
+    });
     expect(res.statusCode, res.body).toBe(303);
     const list = await b.get('/admin/staff');
     expect(list.body).toContain('new.person@example.org');
@@ -465,7 +582,15 @@ describe('audit log', () => {
     const admin = await signIn(USERS.platform);
     const res = await admin.get('/admin/audit');
     expect(res.statusCode).toBe(200);
-    for (const action of ['service.create', 'service.update', 'office_holder.set', 'decision.create', 'api_key.create', 'api_key.revoke', 'organisation.create']) {
+    for (const action of [
+      'service.create',
+      'service.update',
+      'office_holder.set',
+      'decision.create',
+      'api_key.create',
+      'api_key.revoke',
+      'organisation.create',
+    ]) {
       expect(res.body).toContain(`<code>${action}</code>`);
     }
     expect(res.body).toContain(`staff:${USERS.riverside}`);

@@ -18,10 +18,17 @@ const AUDIT_PAGE_SIZE = 25;
 
 /** Only a path inside the console may be a `next` after signing in (no //host, no backslashes). */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?][^\s\\]*)?$/.test(next) && !next.startsWith('/admin//') && next.length < 500 ? next : '/admin';
+  return typeof next === 'string' && /^\/admin(?:[/?][^\s\\]*)?$/.test(next) && !next.startsWith('/admin//') && next.length < 500
+    ? next
+    : '/admin';
 }
 
-export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService, areas: NonNullable<Module['staffAreas']> = []) {
+export function adminPages(
+  app: FastifyInstance,
+  kernel: Kernel,
+  catalogue: CatalogueService,
+  areas: NonNullable<Module['staffAreas']> = [],
+) {
   const { sessions } = kernel;
 
   // Sign-in and sign-out sit outside the guard.
@@ -29,7 +36,8 @@ export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: Cata
     render(kernel, req, reply, 'sign-in', { title: tr(kernel, req)('catalogue.admin.signIn.title'), ...ctx });
 
   app.get('/admin/sign-in', async (req, reply) =>
-    signInPage(req, reply, { values: {}, next: safeNext((req.query as Record<string, unknown>).next) }));
+    signInPage(req, reply, { values: {}, next: safeNext((req.query as Record<string, unknown>).next) }),
+  );
 
   app.post('/admin/sign-in', { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (req, reply) => {
     const t = tr(kernel, req);
@@ -50,7 +58,15 @@ export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: Cata
       if (!(err instanceof HttpError) || err.status !== 401) throw err;
       // A locked account shows the service's own message (how long to wait); anything else one neutral message.
       const message = err.code === 'account_locked' ? err.message : t('catalogue.admin.signIn.errors.wrong');
-      return renderErrors(kernel, req, reply, 'sign-in', [{ field: 'email', message }], { title: t('catalogue.admin.signIn.title'), ...ctx }, 401);
+      return renderErrors(
+        kernel,
+        req,
+        reply,
+        'sign-in',
+        [{ field: 'email', message }],
+        { title: t('catalogue.admin.signIn.title'), ...ctx },
+        401,
+      );
     }
     // Any earlier session ends here; create() always issues a new id.
     if (req.cookies[SESSION_COOKIE]) await sessions.destroy(req, reply);
@@ -78,18 +94,23 @@ export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: Cata
     });
 
     admin.get('/admin/sign-out', async (req, reply) =>
-      render(kernel, req, reply, 'sign-out', { title: tr(kernel, req)('catalogue.admin.signOut.title') }));
+      render(kernel, req, reply, 'sign-out', { title: tr(kernel, req)('catalogue.admin.signOut.title') }),
+    );
 
     admin.get('/admin', async (req, reply) => {
       const actor = actorOf(req);
       const t = tr(kernel, req);
       const orgs = await manageableOrgs(catalogue, actor, 'service');
       const all = actor.role === 'platform_admin';
-      const services = all ? await catalogue.listServices() : (await Promise.all(orgs.map((o) => catalogue.listServices({ organisation: o.slug })))).flat();
+      const services = all
+        ? await catalogue.listServices()
+        : (await Promise.all(orgs.map((o) => catalogue.listServices({ organisation: o.slug })))).flat();
       const own = orgs.find((o) => o.id === actor.organisationId) ?? null;
       return render(kernel, req, reply, 'dashboard', {
         title: t('catalogue.admin.dashboard.title'),
-        services, organisation: own, role: actor.role,
+        services,
+        organisation: own,
+        role: actor.role,
         canCreateService: actor.role !== 'service_team',
         canManageStaff: actor.role !== 'service_team',
         areas,
@@ -102,16 +123,23 @@ export function adminPages(app: FastifyInstance, kernel: Kernel, catalogue: Cata
       const page = pageNumber(req);
       const rows = await kernel.audit.list({
         organisationId: actor.role === 'platform_admin' ? null : actor.organisationId,
-        limit: AUDIT_PAGE_SIZE + 1, offset: (page - 1) * AUDIT_PAGE_SIZE,
+        limit: AUDIT_PAGE_SIZE + 1,
+        offset: (page - 1) * AUDIT_PAGE_SIZE,
       });
       const lang = requestLang(req);
       const entries = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({
-        id: r.id, when: dateTime(r.at, lang), actor: r.actor, action: r.action, subject: r.subject,
+        id: r.id,
+        when: dateTime(r.at, lang),
+        actor: r.actor,
+        action: r.action,
+        subject: r.subject,
         before: r.before == null ? null : JSON.stringify(r.before, null, 2),
         after: r.after == null ? null : JSON.stringify(r.after, null, 2),
       }));
       return render(kernel, req, reply, 'audit', {
-        title: t('catalogue.admin.audit.title'), entries, page,
+        title: t('catalogue.admin.audit.title'),
+        entries,
+        page,
         previous: page > 1 ? `/admin/audit?page=${page - 1}` : null,
         next: rows.length > AUDIT_PAGE_SIZE ? `/admin/audit?page=${page + 1}` : null,
       });

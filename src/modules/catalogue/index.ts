@@ -18,15 +18,28 @@ export function createCatalogueModule(kernel: Kernel) {
   const service = createCatalogueService(kernel);
   const panels: ServicePanel[] = [];
   const areas: NonNullable<Module['staffAreas']> = [];
-  const module: Module & { service: typeof service; addServicePanel(p: ServicePanel): void; addStaffArea(a: (typeof areas)[number]): void } = {
+  const module: Module & {
+    service: typeof service;
+    addServicePanel(p: ServicePanel): void;
+    addStaffArea(a: (typeof areas)[number]): void;
+  } = {
     name: 'catalogue',
     migrations: join(here, 'migrations'),
-    apiErrorFormats: [{ prefix: API_PREFIX, format: (e) => ({ status: e.status, code: e.code, message: e.message, ...(e.fields.length ? { errors: e.fields } : {}) }) }],
+    apiErrorFormats: [
+      {
+        prefix: API_PREFIX,
+        format: (e) => ({ status: e.status, code: e.code, message: e.message, ...(e.fields.length ? { errors: e.fields } : {}) }),
+      },
+    ],
     service,
     /** Later modules (performance, experiments) add panels to the public service page. */
-    addServicePanel: (p) => { panels.push(p); },
+    addServicePanel: (p) => {
+      panels.push(p);
+    },
     /** Other modules' consoles (Notify, Pay, …), linked from the console's home. */
-    addStaffArea: (a) => { areas.push(a); },
+    addStaffArea: (a) => {
+      areas.push(a);
+    },
     routes(app) {
       catalogueApi(app, service);
       cataloguePages(app, kernel, service, panels);

@@ -9,7 +9,13 @@ const FORM = 'application/x-www-form-urlencoded';
 /** The text inside <main>, tags stripped and whitespace collapsed, for copy assertions. */
 function mainText(body: string): string {
   const main = body.slice(body.indexOf('<main'), body.indexOf('</main>'));
-  return main.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+  return main
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 /** Service slugs linked from a page's results. */
 function serviceLinks(body: string): string[] {
@@ -18,10 +24,15 @@ function serviceLinks(body: string): string[] {
 
 describe('public catalogue pages', () => {
   let built: TestApp;
-  beforeAll(async () => { built = await buildTestApp({ seed: true }); });
-  afterAll(async () => { await built?.close(); });
+  beforeAll(async () => {
+    built = await buildTestApp({ seed: true });
+  });
+  afterAll(async () => {
+    await built?.close();
+  });
 
-  const get = (url: string, headers: Record<string, string> = {}) => built.app.inject({ method: 'GET', url, headers: { ...html, ...headers } });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    built.app.inject({ method: 'GET', url, headers: { ...html, ...headers } });
   async function satisfaction(slug: string) {
     const res = await built.app.inject({ method: 'GET', url: `/api/catalogue/v1/services/${slug}/satisfaction` });
     expect(res.statusCode).toBe(200);
@@ -35,7 +46,9 @@ describe('public catalogue pages', () => {
     expect(session.csrf).not.toBe('');
     const body = new URLSearchParams({ ...(opts.csrf === false ? {} : { _csrf: session.csrf }), ...fields }).toString();
     return built.app.inject({
-      method: 'POST', url: `/services/${slug}/feedback${opts.query ?? ''}`, payload: body,
+      method: 'POST',
+      url: `/services/${slug}/feedback${opts.query ?? ''}`,
+      payload: body,
       headers: { ...html, 'content-type': FORM, cookie: cookieHeader(session.cookies) },
     });
   }
@@ -69,7 +82,11 @@ describe('public catalogue pages', () => {
       expect(res.body).toMatch(/id="q" name="q" type="search"[^>]*value="motorcycle"/);
       // Matches Welsh names too, and the organisation's name.
       expect(serviceLinks((await get('/?q=biniau')).body)).toEqual(['check-your-bin-collection-day']);
-      expect(serviceLinks((await get('/?q=Glanfor+County')).body).sort()).toEqual(['apply-for-a-concessionary-travel-pass', 'check-your-bin-collection-day', 'pay-council-tax']);
+      expect(serviceLinks((await get('/?q=Glanfor+County')).body).sort()).toEqual([
+        'apply-for-a-concessionary-travel-pass',
+        'check-your-bin-collection-day',
+        'pay-council-tax',
+      ]);
     });
 
     it('says so when nothing matches', async () => {
@@ -151,7 +168,9 @@ describe('public catalogue pages', () => {
       const res = await get('/organisations');
       expect(res.statusCode).toBe(200);
       const text = mainText(res.body);
-      const order = ['Central government departments', 'Arm’s-length bodies', 'Local authorities', 'Partners', 'Suppliers'].map((h) => text.indexOf(h));
+      const order = ['Central government departments', 'Arm’s-length bodies', 'Local authorities', 'Partners', 'Suppliers'].map((h) =>
+        text.indexOf(h),
+      );
       expect(order.every((i) => i >= 0)).toBe(true);
       expect([...order].sort((a, b) => a - b)).toEqual(order);
       // Each organisation sits under its own group's heading.
@@ -247,7 +266,11 @@ describe('public catalogue pages', () => {
 
     it('says when there is not enough feedback, and copes with a service with no history', async () => {
       await built.modules.catalogue.service.createService(cli, {
-        slug: 'brand-new-service', name: 'Brand new service', summary: 'Nothing recorded yet.', phase: 'discovery', organisation_slug: 'riverside-city-council',
+        slug: 'brand-new-service',
+        name: 'Brand new service',
+        summary: 'Nothing recorded yet.',
+        phase: 'discovery',
+        organisation_slug: 'riverside-city-council',
       });
       const res = await get('/services/brand-new-service');
       expect(res.statusCode).toBe(200);
@@ -277,7 +300,9 @@ describe('public catalogue pages', () => {
       // English-only content is marked as English for screen readers.
       expect(res.body).toMatch(/<p class="govuk-body" lang="en">Pay your council tax in English or Welsh/);
       // Welsh dates
-      expect(text).toMatch(/Yn y swydd ers \d{1,2} (Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr) \d{4}/);
+      expect(text).toMatch(
+        /Yn y swydd ers \d{1,2} (Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr) \d{4}/,
+      );
       expect(String(res.headers['set-cookie'])).toContain('lang=cy');
       // The English page of the same service uses the English name.
       const en = await get('/services/pay-council-tax?lang=en');
@@ -304,12 +329,22 @@ describe('public catalogue pages', () => {
       expect(body).toContain('<form method="post" action="/services/tax-your-vehicle/feedback"');
       expect(body).toMatch(/name="_csrf" value="[^"]+"/);
       expect(body).toMatch(/<legend[^>]*>\s*Overall, how did you feel about the service you received today\?\s*<\/legend>/);
-      const radios = [...body.matchAll(/<input class="govuk-radios__input" id="([a-z0-9-]+)" name="rating" type="radio" value="(\d)"/g)].map((m) => [m[1], m[2]]);
-      expect(radios).toEqual([['rating', '5'], ['rating-2', '4'], ['rating-3', '3'], ['rating-4', '2'], ['rating-5', '1']]);
+      const radios = [
+        ...body.matchAll(/<input class="govuk-radios__input" id="([a-z0-9-]+)" name="rating" type="radio" value="(\d)"/g),
+      ].map((m) => [m[1], m[2]]);
+      expect(radios).toEqual([
+        ['rating', '5'],
+        ['rating-2', '4'],
+        ['rating-3', '3'],
+        ['rating-4', '2'],
+        ['rating-5', '1'],
+      ]);
       for (const label of ['Very satisfied', 'Satisfied', 'Neither satisfied or dissatisfied', 'Dissatisfied', 'Very dissatisfied']) {
         expect(body).toMatch(new RegExp(`<label class="govuk-label govuk-radios__label" for="rating(-\\d)?">\\s*${label}\\s*</label>`));
       }
-      expect(body).toMatch(/<label class="govuk-label govuk-label--s" for="improvement">\s*How could we improve this service\?\s*<\/label>/);
+      expect(body).toMatch(
+        /<label class="govuk-label govuk-label--s" for="improvement">\s*How could we improve this service\?\s*<\/label>/,
+      );
       expect(body).toMatch(/<textarea[^>]*id="improvement" name="improvement"/);
       expect(body).toContain('data-maxlength="1200"');
       expect(body).toMatch(/<button type="submit"[^>]*>\s*Send feedback\s*<\/button>/);
@@ -376,12 +411,16 @@ describe('public catalogue pages', () => {
       expect(res.headers.location).toBe('/services/tax-your-vehicle/feedback/thanks');
       const after = await satisfaction('tax-your-vehicle');
       expect(after.responses).toBe(before.responses + 1);
-      const comments = await built.modules.catalogue.service.recentComments((await built.modules.catalogue.service.getService('tax-your-vehicle')).id);
+      const comments = await built.modules.catalogue.service.recentComments(
+        (await built.modules.catalogue.service.getService('tax-your-vehicle')).id,
+      );
       expect(comments.some((c) => c.improvement === 'Quick and clear.' && c.rating === 5)).toBe(true);
 
       const thanks = await get(res.headers.location as string);
       expect(thanks.statusCode).toBe(200);
-      expect(thanks.body).toMatch(/<div class="govuk-panel govuk-panel--confirmation">\s*<h1 class="govuk-panel__title">\s*Thank you for your feedback\s*<\/h1>/);
+      expect(thanks.body).toMatch(
+        /<div class="govuk-panel govuk-panel--confirmation">\s*<h1 class="govuk-panel__title">\s*Thank you for your feedback\s*<\/h1>/,
+      );
       expect(thanks.body).toContain('href="/services/tax-your-vehicle"');
     });
 
@@ -412,7 +451,9 @@ describe('public catalogue pages', () => {
       const page = await get('/services/tax-your-vehicle');
       const session = formSession(page);
       const res = await built.app.inject({
-        method: 'POST', url: '/services/no-such-service/feedback', payload: new URLSearchParams({ _csrf: session.csrf, rating: '5' }).toString(),
+        method: 'POST',
+        url: '/services/no-such-service/feedback',
+        payload: new URLSearchParams({ _csrf: session.csrf, rating: '5' }).toString(),
         headers: { ...html, 'content-type': FORM, cookie: cookieHeader(session.cookies) },
       });
       expect(res.statusCode).toBe(404);
@@ -424,21 +465,32 @@ describe('public catalogue pages', () => {
 
 describe('service panels from other modules', () => {
   let built: TestApp;
-  beforeAll(async () => { built = await buildTestApp({ seed: true }); });
-  afterAll(async () => { await built?.close(); });
+  beforeAll(async () => {
+    built = await buildTestApp({ seed: true });
+  });
+  afterAll(async () => {
+    await built?.close();
+  });
 
   it('renders each non-null panel as a section, and survives a failing one', async () => {
     const seen: Array<[string, string]> = [];
     built.modules.catalogue.addServicePanel(async (service, lang) => {
       seen.push([service.slug, lang]);
-      return { title: lang === 'cy' ? 'Perfformiad byw' : 'Live performance', html: `<p class="govuk-body" id="perf">${service.slug} has 42 users online</p>` };
+      return {
+        title: lang === 'cy' ? 'Perfformiad byw' : 'Live performance',
+        html: `<p class="govuk-body" id="perf">${service.slug} has 42 users online</p>`,
+      };
     });
     built.modules.catalogue.addServicePanel(async () => null);
-    built.modules.catalogue.addServicePanel(async () => { throw new Error('performance store is down'); });
+    built.modules.catalogue.addServicePanel(async () => {
+      throw new Error('performance store is down');
+    });
 
     const res = await built.app.inject({ method: 'GET', url: '/services/tax-your-vehicle', headers: html });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/<section[^>]*aria-labelledby="panel-1-title">\s*<h2 class="govuk-heading-m" id="panel-1-title">Live performance<\/h2>\s*<p class="govuk-body" id="perf">tax-your-vehicle has 42 users online<\/p>/);
+    expect(res.body).toMatch(
+      /<section[^>]*aria-labelledby="panel-1-title">\s*<h2 class="govuk-heading-m" id="panel-1-title">Live performance<\/h2>\s*<p class="govuk-body" id="perf">tax-your-vehicle has 42 users online<\/p>/,
+    );
     expect(res.body).not.toContain('panel-2-title');
     // Panels come after the catalogue's own sections and before the feedback form.
     expect(res.body.indexOf('Live performance')).toBeGreaterThan(res.body.indexOf('Platforms this service uses'));
@@ -446,16 +498,22 @@ describe('service panels from other modules', () => {
 
     const cy = await built.app.inject({ method: 'GET', url: '/services/tax-your-vehicle?lang=cy', headers: html });
     expect(cy.body).toContain('Perfformiad byw');
-    expect(seen).toEqual([['tax-your-vehicle', 'en'], ['tax-your-vehicle', 'cy']]);
+    expect(seen).toEqual([
+      ['tax-your-vehicle', 'en'],
+      ['tax-your-vehicle', 'cy'],
+    ]);
   });
 
   it('rate-limits the feedback form', async () => {
     const page = await built.app.inject({ method: 'GET', url: '/services/register-a-birth', headers: html });
     const session = formSession(page);
-    const post = () => built.app.inject({
-      method: 'POST', url: '/services/register-a-birth/feedback', payload: new URLSearchParams({ _csrf: session.csrf }).toString(),
-      headers: { ...html, 'content-type': FORM, cookie: cookieHeader(session.cookies) },
-    });
+    const post = () =>
+      built.app.inject({
+        method: 'POST',
+        url: '/services/register-a-birth/feedback',
+        payload: new URLSearchParams({ _csrf: session.csrf }).toString(),
+        headers: { ...html, 'content-type': FORM, cookie: cookieHeader(session.cookies) },
+      });
     const statuses: number[] = [];
     for (let i = 0; i < 21; i++) statuses.push((await post()).statusCode);
     expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true);

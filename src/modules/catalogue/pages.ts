@@ -68,7 +68,13 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     let html = blankForms.get(lang);
     if (html === undefined) {
       html = views.env.render('catalogue/views/feedback-form.njk', {
-        ...feedbackCtx, t: tr[lang], lang, values: {}, errors: {}, feedbackAction: ACTION_SLOT, csrfToken: CSRF_SLOT,
+        ...feedbackCtx,
+        t: tr[lang],
+        lang,
+        values: {},
+        errors: {},
+        feedbackAction: ACTION_SLOT,
+        csrfToken: CSRF_SLOT,
       });
       blankForms.set(lang, html);
     }
@@ -100,10 +106,14 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     const find = (org?: string) => catalogue.listServices({ q, organisation: org || undefined, orgKind });
     const [orgs, found] = await Promise.all([
       catalogue.listOrganisations(),
-      find(organisation).catch((err) => { if (err instanceof OrganisationNotFound) return null; throw err; }),
+      find(organisation).catch((err) => {
+        if (err instanceof OrganisationNotFound) return null;
+        throw err;
+      }),
     ]);
     const fields: FieldError[] = [];
-    if (!found) fields.push({ field: 'organisation', message: t('catalogue.home.errors.organisation', { slug: organisation.slice(0, 80) }) });
+    if (!found)
+      fields.push({ field: 'organisation', message: t('catalogue.home.errors.organisation', { slug: organisation.slice(0, 80) }) });
     if (kindParam !== kind) fields.push({ field: 'kind', message: t('catalogue.home.errors.kind') });
     let services = found ?? (await find());
     if (kindFilter && kindFilter.length > 1) services = services.filter((s) => kindFilter.includes(s.organisation.kind));
@@ -139,7 +149,9 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     const { slug } = req.params as { slug: string };
     const organisation = await catalogue.getOrganisation(slug);
     const [teams, services, orgs] = await Promise.all([
-      catalogue.listTeams(organisation.id), catalogue.listServices({ organisation: slug }), catalogue.listOrganisations(),
+      catalogue.listTeams(organisation.id),
+      catalogue.listServices({ organisation: slug }),
+      catalogue.listOrganisations(),
     ]);
     const parent = orgs.find((o) => o.id === organisation.parent_id);
     const orgNames = new Map(orgs.map((o) => [o.id, o.name_cy]));
@@ -154,15 +166,28 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
   });
 
   function orgCard(o: Organisation, lang: Lang) {
-    return { slug: o.slug, name: localised(lang, o.name, o.name_cy), kind: o.kind, summary: localised(lang, o.summary, null), isDemo: o.is_demo };
+    return {
+      slug: o.slug,
+      name: localised(lang, o.name, o.name_cy),
+      kind: o.kind,
+      summary: localised(lang, o.summary, null),
+      isDemo: o.is_demo,
+    };
   }
 
   /** Panels run side by side; one that fails is left out (and logged) rather than failing the page. */
   async function runPanels(req: FastifyRequest, s: Service, lang: Lang) {
     if (panels.length === 0) return [];
-    const results = await Promise.all(panels.map(async (panel) => {
-      try { return await panel(s, lang); } catch (err) { req.log.error({ err, service: s.slug }, 'service panel failed'); return null; }
-    }));
+    const results = await Promise.all(
+      panels.map(async (panel) => {
+        try {
+          return await panel(s, lang);
+        } catch (err) {
+          req.log.error({ err, service: s.slug }, 'service panel failed');
+          return null;
+        }
+      }),
+    );
     return results.filter((r): r is { title: string; html: string } => !!r && typeof r.html === 'string');
   }
 
@@ -171,16 +196,28 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
   const pageCache = createCache<string>({ ttlMs: 5000, max: 1000 });
   catalogue.onChange(() => pageCache.clear());
 
-  async function showService(req: FastifyRequest, reply: FastifyReply, slug: string, form?: { values: Record<string, string> } & FormErrors) {
+  async function showService(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    slug: string,
+    form?: { values: Record<string, string> } & FormErrors,
+  ) {
     if (!form) {
       const s: ServiceDetail = await catalogue.getServiceDetail(slug); // a 404 is never cached
-      return renderCachedPage(views, req, reply, pageCache, 'catalogue/views/service.njk', (csrfSlot) => serviceContext(req, s, undefined, csrfSlot));
+      return renderCachedPage(views, req, reply, pageCache, 'catalogue/views/service.njk', (csrfSlot) =>
+        serviceContext(req, s, undefined, csrfSlot),
+      );
     }
     const s: ServiceDetail = await catalogue.getServiceDetail(slug);
     return renderPage(views, req, reply.status(400), 'catalogue/views/service.njk', await serviceContext(req, s, form, ''));
   }
 
-  async function serviceContext(req: FastifyRequest, s: ServiceDetail, form: ({ values: Record<string, string> } & FormErrors) | undefined, csrf: string) {
+  async function serviceContext(
+    req: FastifyRequest,
+    s: ServiceDetail,
+    form: ({ values: Record<string, string> } & FormErrors) | undefined,
+    csrf: string,
+  ) {
     const lang = requestLang(req);
     const extra = await runPanels(req, s, lang);
     const holder = s.office_holder;
@@ -192,12 +229,17 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
       name: localised(lang, s.name, s.name_cy),
       summary: localised(lang, s.summary, s.summary_cy),
       startUrl: safeHref(s.start_url),
-      description: s.description.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean),
+      description: s.description
+        .split(/\n\s*\n/)
+        .map((p) => p.trim())
+        .filter(Boolean),
       decisions: s.decisions.map((d) => ({ ...d, evidence_url: safeHref(d.evidence_url) })),
       holder: holder ? { ...holder, contactLink: holder.contact ? contactLink(holder.contact) : null } : null,
       organisationName: localised(lang, s.organisation.name, welshName(s.organisation.id)),
       holderOrganisation: holder ? localised(lang, holder.organisation_name, welshName(holder.organisation_id)) : null,
-      roadmap: ROADMAP_STATUSES.map((status) => ({ status, items: s.roadmap.filter((r) => r.status === status) })).filter((g) => g.items.length > 0),
+      roadmap: ROADMAP_STATUSES.map((status) => ({ status, items: s.roadmap.filter((r) => r.status === status) })).filter(
+        (g) => g.items.length > 0,
+      ),
       platforms: s.platforms.map((p) => ({ key: p, known: `catalogue.platforms.${p}` in views.messages.en })),
       panels: extra,
       ...(form
@@ -217,7 +259,8 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     const improvement = str(body, 'improvement', 20_000).replace(/\r\n?/g, '\n');
     const fields: FieldError[] = [];
     if (!/^[1-5]$/.test(rating)) fields.push({ field: 'rating', message: t('catalogue.feedback.errors.rating') });
-    if (improvement.length > IMPROVEMENT_MAX) fields.push({ field: 'improvement', message: t('catalogue.feedback.errors.improvementTooLong') });
+    if (improvement.length > IMPROVEMENT_MAX)
+      fields.push({ field: 'improvement', message: t('catalogue.feedback.errors.improvementTooLong') });
     if (fields.length) return showService(req, reply, slug, { values: { rating, improvement }, ...formErrors(fields) });
     await catalogue.submitFeedback(slug, { rating: Number(rating), improvement });
     const lang = (req.query as Record<string, unknown> | undefined)?.lang === 'cy' ? '?lang=cy' : '';

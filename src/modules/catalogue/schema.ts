@@ -2,10 +2,39 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 export const PHASES = ['discovery', 'alpha', 'beta', 'live', 'retiring'] as const;
-export const ORG_KINDS = ['ministerial_department', 'non_ministerial_department', 'arms_length_body', 'local_authority', 'partner', 'supplier'] as const;
-export const PLATFORMS = ['identity', 'payments', 'addresses', 'notify', 'exchange', 'performance', 'experiments', 'forms', 'engagement', 'rooms', 'catalogue'] as const;
+export const ORG_KINDS = [
+  'ministerial_department',
+  'non_ministerial_department',
+  'arms_length_body',
+  'local_authority',
+  'partner',
+  'supplier',
+] as const;
+export const PLATFORMS = [
+  'identity',
+  'payments',
+  'addresses',
+  'notify',
+  'exchange',
+  'performance',
+  'experiments',
+  'forms',
+  'engagement',
+  'rooms',
+  'catalogue',
+] as const;
 /** Platforms an API key can be issued for (short names as used in URLs and the CLI). */
-export const KEY_PLATFORMS = ['pay', 'notify', 'addresses', 'identity', 'exchange', 'performance', 'experiments', 'forms', 'catalogue'] as const;
+export const KEY_PLATFORMS = [
+  'pay',
+  'notify',
+  'addresses',
+  'identity',
+  'exchange',
+  'performance',
+  'experiments',
+  'forms',
+  'catalogue',
+] as const;
 export const KEY_TYPES = ['live', 'test', 'team'] as const;
 export const ROADMAP_STATUSES = ['now', 'next', 'later', 'done'] as const;
 export const STAFF_ROLES = ['platform_admin', 'organisation_admin', 'service_team'] as const;
@@ -29,66 +58,101 @@ export const Organisation = Type.Object({
 });
 export type Organisation = Static<typeof Organisation>;
 
-export const OrganisationInput = Type.Object({
-  slug: Slug,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  name_cy: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-  kind: lit(ORG_KINDS),
-  summary: Type.Optional(Type.String({ maxLength: 2000 })),
-  website: Type.Optional(Nullable(Url)),
-  parent_slug: Type.Optional(Nullable(Slug)),
-}, { additionalProperties: false });
+export const OrganisationInput = Type.Object(
+  {
+    slug: Slug,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name_cy: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    kind: lit(ORG_KINDS),
+    summary: Type.Optional(Type.String({ maxLength: 2000 })),
+    website: Type.Optional(Nullable(Url)),
+    parent_slug: Type.Optional(Nullable(Slug)),
+  },
+  { additionalProperties: false },
+);
 export type OrganisationInput = Static<typeof OrganisationInput>;
 
 export const Team = Type.Object({
-  id: Type.String(), organisation_id: Type.String(), slug: Type.String(), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]),
+  id: Type.String(),
+  organisation_id: Type.String(),
+  slug: Type.String(),
+  name: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
 });
 export type Team = Static<typeof Team>;
-export const TeamInput = Type.Object({
-  slug: Slug, name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
-}, { additionalProperties: false });
+export const TeamInput = Type.Object(
+  {
+    slug: Slug,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
+  },
+  { additionalProperties: false },
+);
 export type TeamInput = Static<typeof TeamInput>;
 
 export const OfficeHolder = Type.Object({
-  id: Type.String(), name: Type.String(), role: Type.String(), organisation_id: Type.String(), organisation_name: Type.String(),
-  contact: Type.String(), in_post_since: Type.String(), left_post: Type.Union([Type.String(), Type.Null()]), is_demo: Type.Boolean(),
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  organisation_id: Type.String(),
+  organisation_name: Type.String(),
+  contact: Type.String(),
+  in_post_since: Type.String(),
+  left_post: Type.Union([Type.String(), Type.Null()]),
+  is_demo: Type.Boolean(),
 });
 export type OfficeHolder = Static<typeof OfficeHolder>;
-export const OfficeHolderInput = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  role: Type.String({ minLength: 1, maxLength: 200 }),
-  organisation_slug: Type.Optional(Slug),
-  contact: Type.Optional(Type.String({ maxLength: 500 })),
-  in_post_since: DateOnly,
-  is_demo: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false });
+export const OfficeHolderInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    role: Type.String({ minLength: 1, maxLength: 200 }),
+    organisation_slug: Type.Optional(Slug),
+    contact: Type.Optional(Type.String({ maxLength: 500 })),
+    in_post_since: DateOnly,
+    is_demo: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 export type OfficeHolderInput = Static<typeof OfficeHolderInput>;
 
 export const Decision = Type.Object({
-  id: Type.String(), decided_on: Type.String(), decision: Type.String(), reasoning: Type.String(), decided_by: Type.String(),
+  id: Type.String(),
+  decided_on: Type.String(),
+  decision: Type.String(),
+  reasoning: Type.String(),
+  decided_by: Type.String(),
   evidence_url: Type.Union([Type.String(), Type.Null()]),
 });
 export type Decision = Static<typeof Decision>;
-export const DecisionInput = Type.Object({
-  decided_on: DateOnly,
-  decision: Type.String({ minLength: 1, maxLength: 2000 }),
-  reasoning: Type.Optional(Type.String({ maxLength: 5000 })),
-  decided_by: Type.String({ minLength: 1, maxLength: 200 }),
-  evidence_url: Type.Optional(Nullable(Url)),
-}, { additionalProperties: false });
+export const DecisionInput = Type.Object(
+  {
+    decided_on: DateOnly,
+    decision: Type.String({ minLength: 1, maxLength: 2000 }),
+    reasoning: Type.Optional(Type.String({ maxLength: 5000 })),
+    decided_by: Type.String({ minLength: 1, maxLength: 200 }),
+    evidence_url: Type.Optional(Nullable(Url)),
+  },
+  { additionalProperties: false },
+);
 export type DecisionInput = Static<typeof DecisionInput>;
 
 export const RoadmapItem = Type.Object({
-  id: Type.String(), status: lit(ROADMAP_STATUSES), title: Type.String(), description: Type.String(),
+  id: Type.String(),
+  status: lit(ROADMAP_STATUSES),
+  title: Type.String(),
+  description: Type.String(),
   target_date: Type.Union([Type.String(), Type.Null()]),
 });
 export type RoadmapItem = Static<typeof RoadmapItem>;
-export const RoadmapInput = Type.Object({
-  status: lit(ROADMAP_STATUSES),
-  title: Type.String({ minLength: 1, maxLength: 200 }),
-  description: Type.Optional(Type.String({ maxLength: 5000 })),
-  target_date: Type.Optional(Nullable(DateOnly)),
-}, { additionalProperties: false });
+export const RoadmapInput = Type.Object(
+  {
+    status: lit(ROADMAP_STATUSES),
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 5000 })),
+    target_date: Type.Optional(Nullable(DateOnly)),
+  },
+  { additionalProperties: false },
+);
 export type RoadmapInput = Static<typeof RoadmapInput>;
 
 export const Satisfaction = Type.Object({
@@ -115,46 +179,64 @@ export const Service = Type.Object({
 });
 export type Service = Static<typeof Service>;
 
-export const ServiceDetail = Type.Intersect([Service, Type.Object({
-  office_holder: Type.Union([OfficeHolder, Type.Null()]),
-  previous_office_holders: Type.Array(OfficeHolder),
-  decisions: Type.Array(Decision),
-  roadmap: Type.Array(RoadmapItem),
-  satisfaction: Satisfaction,
-})]);
+export const ServiceDetail = Type.Intersect([
+  Service,
+  Type.Object({
+    office_holder: Type.Union([OfficeHolder, Type.Null()]),
+    previous_office_holders: Type.Array(OfficeHolder),
+    decisions: Type.Array(Decision),
+    roadmap: Type.Array(RoadmapItem),
+    satisfaction: Satisfaction,
+  }),
+]);
 export type ServiceDetail = Static<typeof ServiceDetail>;
 
-export const ServiceInput = Type.Object({
-  slug: Slug,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  name_cy: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-  summary: Type.String({ minLength: 1, maxLength: 500 }),
-  summary_cy: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
-  description: Type.Optional(Type.String({ maxLength: 5000 })),
-  phase: lit(PHASES),
-  organisation_slug: Slug,
-  team_slug: Type.Optional(Nullable(Slug)),
-  start_url: Type.Optional(Nullable(Url)),
-  platforms: Type.Optional(Type.Array(lit(PLATFORMS), { uniqueItems: true })),
-}, { additionalProperties: false });
+export const ServiceInput = Type.Object(
+  {
+    slug: Slug,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name_cy: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    summary: Type.String({ minLength: 1, maxLength: 500 }),
+    summary_cy: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    description: Type.Optional(Type.String({ maxLength: 5000 })),
+    phase: lit(PHASES),
+    organisation_slug: Slug,
+    team_slug: Type.Optional(Nullable(Slug)),
+    start_url: Type.Optional(Nullable(Url)),
+    platforms: Type.Optional(Type.Array(lit(PLATFORMS), { uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
 export type ServiceInput = Static<typeof ServiceInput>;
 export const ServicePatch = Type.Partial(Type.Omit(ServiceInput, ['slug']), { additionalProperties: false });
 export type ServicePatch = Static<typeof ServicePatch>;
 
-export const FeedbackInput = Type.Object({
-  rating: Type.Integer({ minimum: 1, maximum: 5 }),
-  improvement: Type.Optional(Type.String({ maxLength: 1200 })),
-}, { additionalProperties: false });
+export const FeedbackInput = Type.Object(
+  {
+    rating: Type.Integer({ minimum: 1, maximum: 5 }),
+    improvement: Type.Optional(Type.String({ maxLength: 1200 })),
+  },
+  { additionalProperties: false },
+);
 export type FeedbackInput = Static<typeof FeedbackInput>;
 
 export const ApiKey = Type.Object({
-  id: Type.String(), service_id: Type.Union([Type.String(), Type.Null()]), platform: Type.String(), type: Type.String(),
-  name: Type.String(), hint: Type.String(), created_by: Type.String(), created_at: Type.String(),
-  revoked_at: Type.Union([Type.String(), Type.Null()]), last_used_at: Type.Union([Type.String(), Type.Null()]),
+  id: Type.String(),
+  service_id: Type.Union([Type.String(), Type.Null()]),
+  platform: Type.String(),
+  type: Type.String(),
+  name: Type.String(),
+  hint: Type.String(),
+  created_by: Type.String(),
+  created_at: Type.String(),
+  revoked_at: Type.Union([Type.String(), Type.Null()]),
+  last_used_at: Type.Union([Type.String(), Type.Null()]),
 });
 export type ApiKey = Static<typeof ApiKey>;
 
 export const ErrorBody = Type.Object({
-  status: Type.Integer(), code: Type.String(), message: Type.String(),
+  status: Type.Integer(),
+  code: Type.String(),
+  message: Type.String(),
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
 });

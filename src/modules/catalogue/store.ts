@@ -19,43 +19,56 @@ export const store = {
   async listOrganisations(db: Queryable, kind?: string): Promise<Organisation[]> {
     const { rows } = await db.query<Organisation>(
       `SELECT id, slug, name, name_cy, kind, summary, website, parent_id, is_demo FROM catalogue.organisations
-        WHERE ($1::text IS NULL OR kind = $1) ORDER BY name`, [kind ?? null]);
+        WHERE ($1::text IS NULL OR kind = $1) ORDER BY name`,
+      [kind ?? null],
+    );
     return rows;
   },
   async organisationBy(db: Queryable, by: 'slug' | 'id', value: string): Promise<Organisation | null> {
     if (by === 'id' && !isUuid(value)) return null;
     const { rows } = await db.query<Organisation>(
-      `SELECT id, slug, name, name_cy, kind, summary, website, parent_id, is_demo FROM catalogue.organisations WHERE ${by} = $1`, [value]);
+      `SELECT id, slug, name, name_cy, kind, summary, website, parent_id, is_demo FROM catalogue.organisations WHERE ${by} = $1`,
+      [value],
+    );
     return rows[0] ?? null;
   },
   async insertOrganisation(db: Queryable, o: Omit<Organisation, 'id' | 'is_demo'>): Promise<Organisation> {
     const { rows } = await db.query<Organisation>(
       `INSERT INTO catalogue.organisations (slug, name, name_cy, kind, summary, website, parent_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, slug, name, name_cy, kind, summary, website, parent_id, is_demo`,
-      [o.slug, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id]);
+      [o.slug, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id],
+    );
     return rows[0];
   },
   async updateOrganisation(db: Queryable, id: string, o: Omit<Organisation, 'id' | 'is_demo' | 'slug'>): Promise<Organisation> {
     const { rows } = await db.query<Organisation>(
       `UPDATE catalogue.organisations SET name = $2, name_cy = $3, kind = $4, summary = $5, website = $6, parent_id = $7, updated_at = now()
         WHERE id = $1 RETURNING id, slug, name, name_cy, kind, summary, website, parent_id, is_demo`,
-      [id, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id]);
+      [id, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id],
+    );
     return rows[0];
   },
 
   // Teams
   async listTeams(db: Queryable, organisationId: string): Promise<Team[]> {
-    const { rows } = await db.query<Team>('SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 ORDER BY name', [organisationId]);
+    const { rows } = await db.query<Team>(
+      'SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 ORDER BY name',
+      [organisationId],
+    );
     return rows;
   },
   async teamBySlug(db: Queryable, organisationId: string, slug: string): Promise<Team | null> {
-    const { rows } = await db.query<Team>('SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 AND slug = $2', [organisationId, slug]);
+    const { rows } = await db.query<Team>(
+      'SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 AND slug = $2',
+      [organisationId, slug],
+    );
     return rows[0] ?? null;
   },
   async insertTeam(db: Queryable, t: Omit<Team, 'id'>): Promise<Team> {
     const { rows } = await db.query<Team>(
       'INSERT INTO catalogue.teams (organisation_id, slug, name, email) VALUES ($1, $2, $3, $4) RETURNING id, organisation_id, slug, name, email',
-      [t.organisation_id, t.slug, t.name, t.email]);
+      [t.organisation_id, t.slug, t.name, t.email],
+    );
     return rows[0];
   },
 
@@ -67,7 +80,8 @@ export const store = {
           AND ($3::text IS NULL OR s.name ILIKE $3 OR s.summary ILIKE $3 OR coalesce(s.name_cy, '') ILIKE $3 OR o.name ILIKE $3)
           AND ($4::text IS NULL OR s.phase = $4)
         ORDER BY s.name`,
-      [f.organisationId ?? null, f.orgKind ?? null, f.q ? `%${f.q.replace(/[%_\\]/g, '\\$&')}%` : null, f.phase ?? null]);
+      [f.organisationId ?? null, f.orgKind ?? null, f.q ? `%${f.q.replace(/[%_\\]/g, '\\$&')}%` : null, f.phase ?? null],
+    );
     return rows.map(toService);
   },
   async serviceBy(db: Queryable, by: 'slug' | 'id', value: string): Promise<Service | null> {
@@ -79,18 +93,22 @@ export const store = {
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO catalogue.services (slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms]);
+      [s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms],
+    );
     return rows[0].id;
   },
   async updateService(db: Queryable, id: string, s: Omit<ServiceRow, 'slug'>): Promise<void> {
     await db.query(
       `UPDATE catalogue.services SET name = $2, name_cy = $3, summary = $4, summary_cy = $5, description = $6, phase = $7,
          organisation_id = $8, team_id = $9, start_url = $10, platforms = $11, updated_at = now() WHERE id = $1`,
-      [id, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms]);
+      [id, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms],
+    );
   },
   async serviceRow(db: Queryable, id: string): Promise<ServiceRow | null> {
     const { rows } = await db.query<ServiceRow>(
-      'SELECT slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms FROM catalogue.services WHERE id = $1', [id]);
+      'SELECT slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms FROM catalogue.services WHERE id = $1',
+      [id],
+    );
     return rows[0] ?? null;
   },
 
@@ -99,107 +117,166 @@ export const store = {
     const { rows } = await db.query<OfficeHolder>(
       `SELECT h.id, h.name, h.role, h.organisation_id, o.name AS organisation_name, h.contact, h.in_post_since, h.left_post, h.is_demo
          FROM catalogue.office_holders h JOIN catalogue.organisations o ON o.id = h.organisation_id
-        WHERE h.service_id = $1 ORDER BY h.left_post DESC NULLS FIRST, h.in_post_since DESC`, [serviceId]);
+        WHERE h.service_id = $1 ORDER BY h.left_post DESC NULLS FIRST, h.in_post_since DESC`,
+      [serviceId],
+    );
     return rows;
   },
   /** Ends the current office-holder's term the day the new one starts, then adds the new one. */
-  async replaceOfficeHolder(db: Queryable, serviceId: string, h: { name: string; role: string; organisation_id: string; contact: string; in_post_since: string; is_demo: boolean }): Promise<void> {
-    await db.query(`UPDATE catalogue.office_holders SET left_post = greatest($2::date, in_post_since) WHERE service_id = $1 AND left_post IS NULL`, [serviceId, h.in_post_since]);
+  async replaceOfficeHolder(
+    db: Queryable,
+    serviceId: string,
+    h: { name: string; role: string; organisation_id: string; contact: string; in_post_since: string; is_demo: boolean },
+  ): Promise<void> {
+    await db.query(
+      `UPDATE catalogue.office_holders SET left_post = greatest($2::date, in_post_since) WHERE service_id = $1 AND left_post IS NULL`,
+      [serviceId, h.in_post_since],
+    );
     await db.query(
       `INSERT INTO catalogue.office_holders (service_id, name, role, organisation_id, contact, in_post_since, is_demo) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [serviceId, h.name, h.role, h.organisation_id, h.contact, h.in_post_since, h.is_demo]);
+      [serviceId, h.name, h.role, h.organisation_id, h.contact, h.in_post_since, h.is_demo],
+    );
   },
 
   // Decisions and roadmap
   async decisions(db: Queryable, serviceId: string, limit = 20): Promise<Decision[]> {
     const { rows } = await db.query<Decision>(
       `SELECT id, decided_on, decision, reasoning, decided_by, evidence_url FROM catalogue.decisions
-        WHERE service_id = $1 ORDER BY decided_on DESC, created_at DESC LIMIT $2`, [serviceId, limit]);
+        WHERE service_id = $1 ORDER BY decided_on DESC, created_at DESC LIMIT $2`,
+      [serviceId, limit],
+    );
     return rows;
   },
   async insertDecision(db: Queryable, serviceId: string, d: Omit<Decision, 'id'>): Promise<Decision> {
     const { rows } = await db.query<Decision>(
       `INSERT INTO catalogue.decisions (service_id, decided_on, decision, reasoning, decided_by, evidence_url) VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, decided_on, decision, reasoning, decided_by, evidence_url`,
-      [serviceId, d.decided_on, d.decision, d.reasoning, d.decided_by, d.evidence_url]);
+      [serviceId, d.decided_on, d.decision, d.reasoning, d.decided_by, d.evidence_url],
+    );
     return rows[0];
   },
   async roadmap(db: Queryable, serviceId: string): Promise<RoadmapItem[]> {
     const { rows } = await db.query<RoadmapItem>(
       `SELECT id, status, title, description, target_date FROM catalogue.roadmap_items WHERE service_id = $1
-        ORDER BY array_position(ARRAY['now','next','later','done'], status), target_date NULLS LAST, title`, [serviceId]);
+        ORDER BY array_position(ARRAY['now','next','later','done'], status), target_date NULLS LAST, title`,
+      [serviceId],
+    );
     return rows;
   },
   async roadmapItem(db: Queryable, serviceId: string, id: string): Promise<RoadmapItem | null> {
     if (!isUuid(id)) return null;
-    const { rows } = await db.query<RoadmapItem>('SELECT id, status, title, description, target_date FROM catalogue.roadmap_items WHERE service_id = $1 AND id = $2', [serviceId, id]);
+    const { rows } = await db.query<RoadmapItem>(
+      'SELECT id, status, title, description, target_date FROM catalogue.roadmap_items WHERE service_id = $1 AND id = $2',
+      [serviceId, id],
+    );
     return rows[0] ?? null;
   },
   async upsertRoadmapItem(db: Queryable, serviceId: string, id: string | null, r: Omit<RoadmapItem, 'id'>): Promise<RoadmapItem> {
     const { rows } = id
       ? await db.query<RoadmapItem>(
-        `UPDATE catalogue.roadmap_items SET status = $3, title = $4, description = $5, target_date = $6, updated_at = now()
-          WHERE service_id = $1 AND id = $2 RETURNING id, status, title, description, target_date`, [serviceId, id, r.status, r.title, r.description, r.target_date])
+          `UPDATE catalogue.roadmap_items SET status = $3, title = $4, description = $5, target_date = $6, updated_at = now()
+          WHERE service_id = $1 AND id = $2 RETURNING id, status, title, description, target_date`,
+          [serviceId, id, r.status, r.title, r.description, r.target_date],
+        )
       : await db.query<RoadmapItem>(
-        `INSERT INTO catalogue.roadmap_items (service_id, status, title, description, target_date) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, status, title, description, target_date`, [serviceId, r.status, r.title, r.description, r.target_date]);
+          `INSERT INTO catalogue.roadmap_items (service_id, status, title, description, target_date) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, status, title, description, target_date`,
+          [serviceId, r.status, r.title, r.description, r.target_date],
+        );
     return rows[0];
   },
 
   // Feedback
   async insertFeedback(db: Queryable, serviceId: string, rating: number, improvement: string): Promise<void> {
-    await db.query('INSERT INTO catalogue.feedback (service_id, rating, improvement) VALUES ($1, $2, $3)', [serviceId, rating, improvement]);
+    await db.query('INSERT INTO catalogue.feedback (service_id, rating, improvement) VALUES ($1, $2, $3)', [
+      serviceId,
+      rating,
+      improvement,
+    ]);
   },
   /** GOV.UK's user satisfaction: (mean rating − 1) / 4 over the last `days` days. */
   async satisfaction(db: Queryable, serviceId: string, days = 30): Promise<Satisfaction> {
     const { rows } = await db.query<{ mean: number | null; n: number }>(
       `SELECT avg(rating)::float8 AS mean, count(*)::int AS n FROM catalogue.feedback
-        WHERE service_id = $1 AND created_at > now() - make_interval(days => $2)`, [serviceId, days]);
+        WHERE service_id = $1 AND created_at > now() - make_interval(days => $2)`,
+      [serviceId, days],
+    );
     const { mean, n } = rows[0];
     return { score: mean == null ? null : Math.round(((mean - 1) / 4) * 1000) / 1000, responses: n, days };
   },
-  async recentComments(db: Queryable, serviceId: string, limit = 20): Promise<Array<{ rating: number; improvement: string; created_at: string }>> {
+  async recentComments(
+    db: Queryable,
+    serviceId: string,
+    limit = 20,
+  ): Promise<Array<{ rating: number; improvement: string; created_at: string }>> {
     const { rows } = await db.query<any>(
-      `SELECT rating, improvement, created_at FROM catalogue.feedback WHERE service_id = $1 AND improvement <> '' ORDER BY created_at DESC LIMIT $2`, [serviceId, limit]);
+      `SELECT rating, improvement, created_at FROM catalogue.feedback WHERE service_id = $1 AND improvement <> '' ORDER BY created_at DESC LIMIT $2`,
+      [serviceId, limit],
+    );
     return rows.map((r) => ({ ...r, created_at: iso(r.created_at) }));
   },
 
   // API keys
-  async insertApiKey(db: Queryable, k: { service_id: string | null; platform: string; type: string; name: string; hint: string; secret_hash: string; secret_sealed: string | null; created_by: string }): Promise<ApiKey> {
+  async insertApiKey(
+    db: Queryable,
+    k: {
+      service_id: string | null;
+      platform: string;
+      type: string;
+      name: string;
+      hint: string;
+      secret_hash: string;
+      secret_sealed: string | null;
+      created_by: string;
+    },
+  ): Promise<ApiKey> {
     const { rows } = await db.query(
       `INSERT INTO catalogue.api_keys (service_id, platform, type, name, hint, secret_hash, secret_sealed, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at`,
-      [k.service_id, k.platform, k.type, k.name, k.hint, k.secret_hash, k.secret_sealed, k.created_by]);
+      [k.service_id, k.platform, k.type, k.name, k.hint, k.secret_hash, k.secret_sealed, k.created_by],
+    );
     return toKey(rows[0]);
   },
   async listApiKeys(db: Queryable, serviceId: string | null): Promise<ApiKey[]> {
     const { rows } = await db.query(
       `SELECT id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at FROM catalogue.api_keys
-        WHERE service_id IS NOT DISTINCT FROM $1 ORDER BY revoked_at NULLS FIRST, created_at DESC`, [serviceId]);
+        WHERE service_id IS NOT DISTINCT FROM $1 ORDER BY revoked_at NULLS FIRST, created_at DESC`,
+      [serviceId],
+    );
     return rows.map(toKey);
   },
   async apiKey(db: Queryable, id: string): Promise<ApiKey | null> {
     if (!isUuid(id)) return null;
     const { rows } = await db.query(
-      'SELECT id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at FROM catalogue.api_keys WHERE id = $1', [id]);
+      'SELECT id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at FROM catalogue.api_keys WHERE id = $1',
+      [id],
+    );
     return rows[0] ? toKey(rows[0]) : null;
   },
   async revokeApiKey(db: Queryable, id: string): Promise<void> {
     await db.query('UPDATE catalogue.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
   },
   /** A service's keys for one platform with their sealed secrets, revoked ones included (newest first). */
-  async sealedKeys(db: Queryable, serviceId: string, platform: string): Promise<Array<{ id: string; type: string; name: string; secret_sealed: string | null; revoked_at: string | null }>> {
+  async sealedKeys(
+    db: Queryable,
+    serviceId: string,
+    platform: string,
+  ): Promise<Array<{ id: string; type: string; name: string; secret_sealed: string | null; revoked_at: string | null }>> {
     if (!isUuid(serviceId)) return [];
     const { rows } = await db.query<any>(
       `SELECT id, type, name, secret_sealed, revoked_at FROM catalogue.api_keys
-        WHERE service_id = $1 AND platform = $2 ORDER BY created_at DESC`, [serviceId, platform]);
+        WHERE service_id = $1 AND platform = $2 ORDER BY created_at DESC`,
+      [serviceId, platform],
+    );
     return rows.map((r) => ({ ...r, revoked_at: iso(r.revoked_at) }));
   },
   /** The unrevoked key with this secret hash, read only. */
   async liveApiKey(db: Queryable, secretHash: string): Promise<(ApiKey & { secret_sealed: string | null }) | null> {
     const { rows } = await db.query(
       `SELECT id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at, secret_sealed
-         FROM catalogue.api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`, [secretHash]);
+         FROM catalogue.api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`,
+      [secretHash],
+    );
     return rows[0] ? { ...toKey(rows[0]), secret_sealed: rows[0].secret_sealed } : null;
   },
   /** The live key with this secret hash; marks it used (at most once a minute, to spare writes). */
@@ -207,57 +284,98 @@ export const store = {
     const { rows } = await db.query(
       `UPDATE catalogue.api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < now() - interval '1 minute' THEN now() ELSE last_used_at END
         WHERE secret_hash = $1 AND revoked_at IS NULL
-        RETURNING id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at, secret_sealed`, [secretHash]);
+        RETURNING id, service_id, platform, type, name, hint, created_by, created_at, revoked_at, last_used_at, secret_sealed`,
+      [secretHash],
+    );
     return rows[0] ? { ...toKey(rows[0]), secret_sealed: rows[0].secret_sealed } : null;
   },
 
   // Staff
   async staffByEmail(db: Queryable, email: string): Promise<StaffRow | null> {
     const { rows } = await db.query<StaffRow>(
-      `SELECT id, email, name, password_hash, role, organisation_id, failed_logins, locked_until, disabled_at FROM catalogue.staff_users WHERE lower(email) = lower($1)`, [email]);
+      `SELECT id, email, name, password_hash, role, organisation_id, failed_logins, locked_until, disabled_at FROM catalogue.staff_users WHERE lower(email) = lower($1)`,
+      [email],
+    );
     return rows[0] ?? null;
   },
   async staffById(db: Queryable, id: string): Promise<StaffRow | null> {
     if (!isUuid(id)) return null;
     const { rows } = await db.query<StaffRow>(
-      `SELECT id, email, name, password_hash, role, organisation_id, failed_logins, locked_until, disabled_at FROM catalogue.staff_users WHERE id = $1`, [id]);
+      `SELECT id, email, name, password_hash, role, organisation_id, failed_logins, locked_until, disabled_at FROM catalogue.staff_users WHERE id = $1`,
+      [id],
+    );
     return rows[0] ?? null;
   },
   async listStaff(db: Queryable, organisationId: string | null): Promise<Array<Omit<StaffRow, 'password_hash'>>> {
     const { rows } = await db.query<any>(
       `SELECT id, email, name, role, organisation_id, failed_logins, locked_until, disabled_at FROM catalogue.staff_users
-        WHERE ($1::uuid IS NULL OR organisation_id = $1) ORDER BY email`, [organisationId]);
+        WHERE ($1::uuid IS NULL OR organisation_id = $1) ORDER BY email`,
+      [organisationId],
+    );
     return rows;
   },
-  async upsertStaff(db: Queryable, s: { email: string; name: string; password_hash: string | null; role: string; organisation_id: string | null }): Promise<string> {
+  async upsertStaff(
+    db: Queryable,
+    s: { email: string; name: string; password_hash: string | null; role: string; organisation_id: string | null },
+  ): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO catalogue.staff_users (email, name, password_hash, role, organisation_id) VALUES (lower($1), $2, $3, $4, $5)
        ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = coalesce(excluded.password_hash, catalogue.staff_users.password_hash),
          role = excluded.role, organisation_id = excluded.organisation_id, failed_logins = 0, locked_until = NULL, disabled_at = NULL
-       RETURNING id`, [s.email, s.name, s.password_hash, s.role, s.organisation_id]);
+       RETURNING id`,
+      [s.email, s.name, s.password_hash, s.role, s.organisation_id],
+    );
     return rows[0].id;
   },
   async recordLogin(db: Queryable, id: string, ok: boolean, lockAfter: number, lockMinutes: number): Promise<void> {
     await db.query(
-      ok ? 'UPDATE catalogue.staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1'
+      ok
+        ? 'UPDATE catalogue.staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1'
         : `UPDATE catalogue.staff_users SET failed_logins = failed_logins + 1,
              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END WHERE id = $1`,
-      ok ? [id] : [id, lockAfter, lockMinutes]);
+      ok ? [id] : [id, lockAfter, lockMinutes],
+    );
   },
 };
 
 export interface ServiceRow {
-  slug: string; name: string; name_cy: string | null; summary: string; summary_cy: string | null; description: string;
-  phase: string; organisation_id: string; team_id: string | null; start_url: string | null; platforms: string[];
+  slug: string;
+  name: string;
+  name_cy: string | null;
+  summary: string;
+  summary_cy: string | null;
+  description: string;
+  phase: string;
+  organisation_id: string;
+  team_id: string | null;
+  start_url: string | null;
+  platforms: string[];
 }
 export interface StaffRow {
-  id: string; email: string; name: string; password_hash: string | null; role: 'platform_admin' | 'organisation_admin' | 'service_team';
-  organisation_id: string | null; failed_logins: number; locked_until: Date | null; disabled_at: Date | null;
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  role: 'platform_admin' | 'organisation_admin' | 'service_team';
+  organisation_id: string | null;
+  failed_logins: number;
+  locked_until: Date | null;
+  disabled_at: Date | null;
 }
 
 function toKey(r: any): ApiKey {
-  return { id: r.id, service_id: r.service_id, platform: r.platform, type: r.type, name: r.name, hint: r.hint, created_by: r.created_by,
-    created_at: iso(r.created_at)!, revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at) };
+  return {
+    id: r.id,
+    service_id: r.service_id,
+    platform: r.platform,
+    type: r.type,
+    name: r.name,
+    hint: r.hint,
+    created_by: r.created_by,
+    created_at: iso(r.created_at)!,
+    revoked_at: iso(r.revoked_at),
+    last_used_at: iso(r.last_used_at),
+  };
 }
 
 export function isUuid(v: string): boolean {

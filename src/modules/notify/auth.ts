@@ -6,7 +6,12 @@ import type { CatalogueService } from '../catalogue/index.js';
 import { authError, TOKEN_GENERAL } from './errors.js';
 import type { KeyType } from './store.js';
 
-export interface ApiCaller { serviceId: string; keyId: string; keyType: KeyType; keyName: string }
+export interface ApiCaller {
+  serviceId: string;
+  keyId: string;
+  keyType: KeyType;
+  keyName: string;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLOCK_SKEW_SECONDS = 30;
@@ -24,7 +29,10 @@ const KEYS_TTL_MS = 2_000;
 export function createNotifyAuth(catalogue: CatalogueService, now: () => number = () => Date.now()) {
   type Keys = Awaited<ReturnType<CatalogueService['sharedSecretKeys']>>;
   const cache = new Map<string, { at: number; keys: Promise<Keys> }>();
-  catalogue.onApiKeysChanged((serviceId) => { if (serviceId) cache.delete(serviceId); else cache.clear(); });
+  catalogue.onApiKeysChanged((serviceId) => {
+    if (serviceId) cache.delete(serviceId);
+    else cache.clear();
+  });
   const keysOf = (serviceId: string): Promise<Keys> => {
     const hit = cache.get(serviceId);
     if (hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.keys;
@@ -43,7 +51,8 @@ export function createNotifyAuth(catalogue: CatalogueService, now: () => number 
     }
     const token = authorization.slice(7).trim();
     const parts = token.split('.');
-    let header: any; let claims: any;
+    let header: any;
+    let claims: any;
     try {
       if (parts.length !== 3) throw new Error('three parts');
       header = b64json(parts[0]);
@@ -69,7 +78,8 @@ export function createNotifyAuth(catalogue: CatalogueService, now: () => number 
       if (typeof claims.iat !== 'number' && !(typeof claims.iat === 'string' && /^\d+$/.test(claims.iat))) continue; // Notify: "API key not found"
       const iat = Number(claims.iat);
       const nowSeconds = Math.floor(now() / 1000);
-      if (Math.abs(nowSeconds - iat) > CLOCK_SKEW_SECONDS) throw authError('Error: Your system clock must be accurate to within 30 seconds');
+      if (Math.abs(nowSeconds - iat) > CLOCK_SKEW_SECONDS)
+        throw authError('Error: Your system clock must be accurate to within 30 seconds');
       if (key.revoked) throw authError('Invalid token: API key revoked');
       return { serviceId: serviceId.toLowerCase(), keyId: key.keyId, keyType: key.type as KeyType, keyName: key.name };
     }

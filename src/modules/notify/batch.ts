@@ -10,18 +10,52 @@ import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
 import { store, type NewNotification } from './store.js';
 
 const MAX_BATCH = 250;
-const COLUMNS = ['id', 'service_id', 'api_key_id', 'key_type', 'type', 'template_id', 'template_version', 'recipient', 'normalised_to', 'reference',
-  'status', 'subject', 'body', 'address', 'postage', 'billable_units', 'sender', 'one_click_unsubscribe_url', 'precompiled', 'created_by_name',
-  'simulated', 'scheduled_for'] as const;
+const COLUMNS = [
+  'id',
+  'service_id',
+  'api_key_id',
+  'key_type',
+  'type',
+  'template_id',
+  'template_version',
+  'recipient',
+  'normalised_to',
+  'reference',
+  'status',
+  'subject',
+  'body',
+  'address',
+  'postage',
+  'billable_units',
+  'sender',
+  'one_click_unsubscribe_url',
+  'precompiled',
+  'created_by_name',
+  'simulated',
+  'scheduled_for',
+] as const;
 
-export interface Extras { documents?: PendingDocument[]; pdf?: { bytes: Uint8Array; pages: number } }
-interface Item { row: NewNotification; extras: Extras; resolve(): void; reject(err: unknown): void }
+export interface Extras {
+  documents?: PendingDocument[];
+  pdf?: { bytes: Uint8Array; pages: number };
+}
+interface Item {
+  row: NewNotification;
+  extras: Extras;
+  resolve(): void;
+  reject(err: unknown): void;
+}
 
 function jobFor(config: Config, row: NewNotification) {
   const o = deliverJobOptions(config, row.scheduled_for);
   return {
-    name: DELIVER_QUEUE, data: { id: row.id }, retryLimit: o.retryLimit, retryDelay: o.retryDelay, retryBackoff: o.retryBackoff,
-    expireInSeconds: o.expireInSeconds, ...(row.scheduled_for ? { startAfter: row.scheduled_for.toISOString() } : {}),
+    name: DELIVER_QUEUE,
+    data: { id: row.id },
+    retryLimit: o.retryLimit,
+    retryDelay: o.retryDelay,
+    retryBackoff: o.retryBackoff,
+    expireInSeconds: o.expireInSeconds,
+    ...(row.scheduled_for ? { startAfter: row.scheduled_for.toISOString() } : {}),
   };
 }
 
@@ -40,7 +74,7 @@ async function insertRows(tx: Queryable, rows: NewNotification[]): Promise<void>
 
 export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
   const warm = queueWarmer(k.jobs);
-  let pending: Item[] = [];
+  const pending: Item[] = [];
   let scheduled = false;
 
   async function flush(): Promise<void> {
@@ -51,13 +85,20 @@ export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
     try {
       await warm();
       await k.db.transaction(async (tx) => {
-        await insertRows(tx, items.map((i) => i.row));
+        await insertRows(
+          tx,
+          items.map((i) => i.row),
+        );
         for (const i of items) {
           for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
           if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
         }
         const jobs = items.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row));
-        if (jobs.length) await k.jobs.boss.insert(jobs as any, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any);
+        if (jobs.length)
+          await k.jobs.boss.insert(
+            jobs as any,
+            { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
+          );
       });
       for (const i of items) i.resolve();
       afterCommit();
@@ -69,7 +110,9 @@ export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
   function schedule() {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(() => { void flush(); });
+    setImmediate(() => {
+      void flush();
+    });
   }
 
   return {

@@ -26,16 +26,29 @@ beforeAll(async () => {
   sink = await smtpSink({ answer: (to) => (to.startsWith('rejected') ? 550 : to.startsWith('slow') ? 'stall' : 'ok') });
   receiver = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { receipts.push(JSON.parse(body)); res.writeHead(200).end(); });
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      receipts.push(JSON.parse(body));
+      res.writeHead(200).end();
+    });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   // A 20 s lease gives a stalled hand-over an 8 s socket timeout: time to bounce into the race.
-  t = await buildTestApp({ smtpUrl: sink.url, notify: { ...testConfig().notify, leaseSeconds: 20, bounceDomain: DOMAIN, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' } });
+  t = await buildTestApp({
+    smtpUrl: sink.url,
+    notify: { ...testConfig().notify, leaseSeconds: 20, bounceDomain: DOMAIN, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' },
+  });
   await t.startWorkers();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   fx = await notifyFixture(t, { name: 'Parking permits' });
-  await t.modules.notify.service.callbacks.save(fx.service.id, 'delivery_status', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/receipts`, 'callback-token-1234567890');
+  await t.modules.notify.service.callbacks.save(
+    fx.service.id,
+    'delivery_status',
+    `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/receipts`,
+    'callback-token-1234567890',
+  );
   client = new NotifyClient(`http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/notify`, fx.keys.live);
 });
 afterAll(async () => {
@@ -47,8 +60,12 @@ afterAll(async () => {
 const statusOf = async (id: string) => (await client.getNotificationById(id)).data.status as string;
 const row = (id: string) => t.modules.notify.service.notification(fx.service.id, id);
 const reports = async (id: string) =>
-  (await t.kernel.db.query<{ kind: string; action: string; dsn_status: string; new_status: string | null }>(
-    'SELECT kind, action, dsn_status, new_status FROM notify.email_reports WHERE notification_id = $1 ORDER BY received_at', [id])).rows;
+  (
+    await t.kernel.db.query<{ kind: string; action: string; dsn_status: string; new_status: string | null }>(
+      'SELECT kind, action, dsn_status, new_status FROM notify.email_reports WHERE notification_id = $1 ORDER BY received_at',
+      [id],
+    )
+  ).rows;
 
 /** Sends an email through the API and waits for the relay's answer; returns its id and envelope sender. */
 async function sendEmail(to: string, final = 'delivered'): Promise<{ id: string; returnPath: string }> {
@@ -60,11 +77,24 @@ async function sendEmail(to: string, final = 'delivered'): Promise<{ id: string;
 
 /** Mails a message to Cityscape's bounce listener from the null sender, as a mail server returns a bounce. */
 async function mailBounce(to: string, raw: string) {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: t.modules.notify.bounces.port()!, secure: false, ignoreTLS: true });
-  try { return await transport.sendMail({ envelope: { from: false, to }, raw } as any); } finally { transport.close(); }
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: t.modules.notify.bounces.port()!,
+    secure: false,
+    ignoreTLS: true,
+  });
+  try {
+    return await transport.sendMail({ envelope: { from: false, to }, raw } as any);
+  } finally {
+    transport.close();
+  }
 }
 async function refusal(p: Promise<unknown>): Promise<number> {
-  try { await p; } catch (err: any) { return Number(err.responseCode); }
+  try {
+    await p;
+  } catch (err: any) {
+    return Number(err.responseCode);
+  }
   throw new Error('expected the message to be refused');
 }
 
@@ -106,16 +136,27 @@ describe('bounces over SMTP', () => {
     expect(mail.from).toMatch(new RegExp(`^bounces\\+${id}\\.[0-9a-f]{16}@${DOMAIN.replace(/\./g, '\\.')}$`));
     expect(mail.raw).toMatch(/^From: Parking permits <svc-[a-z0-9]+@localhost>\r?$/m); // the header From is unchanged
 
-    const info = await mailBounce(returnPath, dsn(returnPath, 'ada@example.com', { action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ada@example.com>: User unknown' }));
+    const info = await mailBounce(
+      returnPath,
+      dsn(returnPath, 'ada@example.com', { action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ada@example.com>: User unknown' }),
+    );
     expect(info.accepted).toEqual([returnPath]);
     // The listener answers 250 only once the change is committed.
     expect(await statusOf(id)).toBe('permanent-failure');
     expect((await row(id)).provider_response).toBe('bounce: failed 5.1.1; smtp; 550 5.1.1 <ada@example.com>: User unknown');
     await until(() => receipts.some((r) => r.id === id && r.status === 'permanent-failure'), 100);
-    expect(receipts.filter((r) => r.id === id).map((r) => r.status).sort()).toEqual(['delivered', 'permanent-failure']);
+    expect(
+      receipts
+        .filter((r) => r.id === id)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(['delivered', 'permanent-failure']);
 
     // The same bounce again, or a later soft one, changes nothing.
-    await mailBounce(returnPath, dsn(returnPath, 'ada@example.com', { action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ada@example.com>: User unknown' }));
+    await mailBounce(
+      returnPath,
+      dsn(returnPath, 'ada@example.com', { action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <ada@example.com>: User unknown' }),
+    );
     await mailBounce(returnPath, dsn(returnPath, 'ada@example.com', { action: 'failed', status: '4.2.2' }));
     expect(await statusOf(id)).toBe('permanent-failure');
     expect(await reports(id)).toEqual([
@@ -128,11 +169,20 @@ describe('bounces over SMTP', () => {
     expect(receipts.filter((r) => r.id === id)).toHaveLength(2);
 
     // The service team sees the reports on the message's page in the console.
-    await t.modules.catalogue.service.createStaff({ kind: 'cli' }, { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase', role: 'service_team', organisationSlug: fx.org.slug });
+    await t.modules.catalogue.service.createStaff(
+      { kind: 'cli' },
+      { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase', role: 'service_team', organisationSlug: fx.org.slug },
+    );
     const staff = formBrowser(t);
     await staff.get('/admin/sign-in');
-    expect((await staff.post('/admin/sign-in', { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase' })).statusCode).toBe(303);
-    const page = (await staff.get(`/admin/notify/${fx.service.slug}/messages/${id}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    expect(
+      (await staff.post('/admin/sign-in', { email: 'team@parking.example.gov.uk', password: 'a long staff passphrase' })).statusCode,
+    ).toBe(303);
+    const page = (await staff.get(`/admin/notify/${fx.service.slug}/messages/${id}`)).body
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
     expect(page).toContain('Reports mailed back');
     expect(page).toContain('Bounce failed 5.1.1; smtp; 550 5.1.1 <ada@example.com>: User unknown permanent-failure');
     expect(page).toContain('Bounce failed 4.2.2 No change');
@@ -140,7 +190,10 @@ describe('bounces over SMTP', () => {
 
   it('makes a soft bounce temporary-failure; a delayed report is recorded and changes nothing', async () => {
     const soft = await sendEmail('full@example.com');
-    await mailBounce(soft.returnPath, dsn(soft.returnPath, 'full@example.com', { action: 'failed', status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full' }));
+    await mailBounce(
+      soft.returnPath,
+      dsn(soft.returnPath, 'full@example.com', { action: 'failed', status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full' }),
+    );
     expect(await statusOf(soft.id)).toBe('temporary-failure');
     await until(() => receipts.some((r) => r.id === soft.id && r.status === 'temporary-failure'), 100);
 
@@ -162,7 +215,10 @@ describe('bounces over SMTP', () => {
       `postmaster@${DOMAIN}`,
     ];
     for (const to of forged) expect(await refusal(mailBounce(to, raw)), to).toBe(550);
-    expect(await refusal(mailBounce(a.returnPath, `Subject: big\r\n\r\n${'x'.repeat(76).concat('\r\n').repeat(14_000)}`)), 'over the size limit').toBe(552);
+    expect(
+      await refusal(mailBounce(a.returnPath, `Subject: big\r\n\r\n${'x'.repeat(76).concat('\r\n').repeat(14_000)}`)),
+      'over the size limit',
+    ).toBe(552);
     expect([await statusOf(a.id), await statusOf(b.id)]).toEqual(['delivered', 'delivered']);
   });
 
@@ -177,12 +233,18 @@ describe('bounces over SMTP', () => {
 
   it('records a complaint (ARF) without changing the status, and reads a plain-text bounce', async () => {
     const complained = await sendEmail('grumpy@example.com');
-    await mailBounce(complained.returnPath, `From: fbl@isp.example\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=arf\r\n\r\n--arf\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\nOriginal-Rcpt-To: grumpy@example.com\r\n--arf--\r\n`);
+    await mailBounce(
+      complained.returnPath,
+      `From: fbl@isp.example\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=arf\r\n\r\n--arf\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\nOriginal-Rcpt-To: grumpy@example.com\r\n--arf--\r\n`,
+    );
     expect(await statusOf(complained.id)).toBe('delivered');
     expect(await reports(complained.id)).toEqual([{ kind: 'complaint', action: 'abuse', dsn_status: '', new_status: null }]);
 
     const gone = await sendEmail('gone@example.com');
-    await mailBounce(gone.returnPath, 'From: MAILER-DAEMON@old.example\r\nSubject: failure notice\r\n\r\nSorry, I could not deliver your message.\r\nRemote host said: 550 5.1.1 <gone@example.com>... User unknown\r\n');
+    await mailBounce(
+      gone.returnPath,
+      'From: MAILER-DAEMON@old.example\r\nSubject: failure notice\r\n\r\nSorry, I could not deliver your message.\r\nRemote host said: 550 5.1.1 <gone@example.com>... User unknown\r\n',
+    );
     expect(await statusOf(gone.id)).toBe('permanent-failure');
   });
 
@@ -200,14 +262,20 @@ describe('the bounce listener’s port', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as AddressInfo).port;
-    const other = await buildTestApp({ notify: { ...testConfig().notify, bounceDomain: DOMAIN, bounceSmtpPort: port, bounceSmtpHost: '127.0.0.1' } });
+    const other = await buildTestApp({
+      notify: { ...testConfig().notify, bounceDomain: DOMAIN, bounceSmtpPort: port, bounceSmtpHost: '127.0.0.1' },
+    });
     try {
       const warn = vi.spyOn(other.kernel.log, 'warn');
       await other.startWorkers();
       expect(other.modules.notify.bounces.port()).toBeNull();
       expect(warn.mock.calls.filter((c) => String(c[1]).includes('bounce listener port in use'))).toHaveLength(1);
       const o = await notifyFixture(other);
-      const sent = await other.modules.notify.service.sendEmail(o.service.id, { templateId: o.templates.email.id, to: 'x@example.com', personalisation: { name: 'A', reference: 'R', extra: 'no' } });
+      const sent = await other.modules.notify.service.sendEmail(o.service.id, {
+        templateId: o.templates.email.id,
+        to: 'x@example.com',
+        personalisation: { name: 'A', reference: 'R', extra: 'no' },
+      });
       await until(async () => (await other.modules.notify.service.notification(o.service.id, sent.id)).status === 'delivered');
     } finally {
       await other.close();

@@ -31,7 +31,9 @@ export function bounceAddress(config: Config, id: string): string {
 
 /** The notification a bounce address belongs to, or null when it is not one of ours, well signed. */
 export function bounceNotification(config: Config, address: string): string | null {
-  const m = /^bounces\+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{16})@(.+)$/.exec(address.trim().toLowerCase());
+  const m = /^bounces\+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([0-9a-f]{16})@(.+)$/.exec(
+    address.trim().toLowerCase(),
+  );
   if (!m || m[3] !== config.notify.bounceDomain?.toLowerCase()) return null;
   const want = Buffer.from(token(config.sessionSecret, m[1]));
   return timingSafeEqual(Buffer.from(m[2]), want) ? m[1] : null;
@@ -55,15 +57,24 @@ export function createBounces(k: Kernel, delivery: Delivery) {
     const kind = r.kind === 'complaint' ? 'complaint' : status ? 'bounce' : r.action === 'delayed' ? 'delay' : 'delivery';
     await db.transaction(async (tx) => {
       const n = await store.emailForReport(tx, id);
-      if (!n) { log.info({ id }, 'notify: bounce for a notification that no longer exists; dropped'); return; }
+      if (!n) {
+        log.info({ id }, 'notify: bounce for a notification that no longer exists; dropped');
+        return;
+      }
       // A relay can bounce before our attempt has written "delivered": answer 4xx so the sender
       // tries again shortly, rather than lose the bounce under that outcome.
       if (status && n.status === 'sending' && n.attempt_id) throw new InFlight();
       const response = `bounce: ${r.action} ${r.status}${r.diagnostic ? `; ${r.diagnostic}` : ''}`.trim();
       const changed = status ? await delivery.bounced(tx, id, status, response) : null;
       await store.insertEmailReport(tx, {
-        notification_id: id, service_id: n.service_id, kind, action: r.action.slice(0, 50), dsn_status: r.status,
-        diagnostic: r.diagnostic?.slice(0, 1000) ?? null, recipient: r.recipient?.slice(0, 320) ?? null, new_status: changed?.status ?? null,
+        notification_id: id,
+        service_id: n.service_id,
+        kind,
+        action: r.action.slice(0, 50),
+        dsn_status: r.status,
+        diagnostic: r.diagnostic?.slice(0, 1000) ?? null,
+        recipient: r.recipient?.slice(0, 320) ?? null,
+        new_status: changed?.status ?? null,
       });
       log.info({ id, kind, action: r.action, dsn: r.status, status: changed?.status ?? n.status }, 'notify: email report received');
     });
@@ -72,16 +83,26 @@ export function createBounces(k: Kernel, delivery: Delivery) {
   /** One message sent to bounce addresses; resolves once its effects are committed. */
   async function receive(ids: string[], raw: string): Promise<void> {
     const report = decisive(readReports(raw));
-    if (!report) { log.info({ ids }, 'notify: mail to a bounce address reports nothing readable (an auto-reply?); dropped'); return; }
+    if (!report) {
+      log.info({ ids }, 'notify: mail to a bounce address reports nothing readable (an auto-reply?); dropped');
+      return;
+    }
     for (const id of ids) await apply(id, report);
   }
 
   function listen(): Promise<void> {
     const { bounceDomain, bounceSmtpPort, bounceSmtpHost } = config.notify;
     const s = new SMTPServer({
-      name: bounceDomain, banner: 'Cityscape Notify bounces', logger: false, size: MAX_REPORT_BYTES,
+      name: bounceDomain,
+      banner: 'Cityscape Notify bounces',
+      logger: false,
+      size: MAX_REPORT_BYTES,
       // Mail servers deliver bounces unauthenticated and mostly in clear; there is nothing to log in to.
-      authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], maxClients: 100, socketTimeout: 60_000, closeTimeout: 1_000,
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      maxClients: 100,
+      socketTimeout: 60_000,
+      closeTimeout: 1_000,
       onRcptTo(address, _session, callback) {
         if (bounceNotification(config, address.address)) return callback();
         callback(smtpError(550, '5.1.1 No such recipient'));
@@ -89,33 +110,55 @@ export function createBounces(k: Kernel, delivery: Delivery) {
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         let size = 0;
-        stream.on('data', (c: Buffer) => { size += c.length; if (size <= MAX_REPORT_BYTES) chunks.push(c); });
+        stream.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_REPORT_BYTES) chunks.push(c);
+        });
         stream.on('end', () => {
-          if ((stream as { sizeExceeded?: boolean }).sizeExceeded || size > MAX_REPORT_BYTES) return callback(smtpError(552, '5.3.4 Message too big'));
-          const ids = [...new Set(session.envelope.rcptTo.map((r) => bounceNotification(config, r.address)).filter((id): id is string => !!id))];
-          receive(ids, Buffer.concat(chunks).toString('utf8')).then(() => callback(), (err) => {
-            if (!(err instanceof InFlight)) log.error({ err, ids }, 'notify: could not process a bounce; the sender will retry');
-            callback(smtpError(451, '4.3.0 Try again later'));
-          });
+          if ((stream as { sizeExceeded?: boolean }).sizeExceeded || size > MAX_REPORT_BYTES)
+            return callback(smtpError(552, '5.3.4 Message too big'));
+          const ids = [
+            ...new Set(session.envelope.rcptTo.map((r) => bounceNotification(config, r.address)).filter((id): id is string => !!id)),
+          ];
+          receive(ids, Buffer.concat(chunks).toString('utf8')).then(
+            () => callback(),
+            (err) => {
+              if (!(err instanceof InFlight)) log.error({ err, ids }, 'notify: could not process a bounce; the sender will retry');
+              callback(smtpError(451, '4.3.0 Try again later'));
+            },
+          );
         });
       },
     });
     return new Promise((resolve) => {
       let listening = false;
       s.on('error', (err: NodeJS.ErrnoException) => {
-        if (listening) { log.debug({ err }, 'notify: bounce listener connection error'); return; } // the internet's noise
+        if (listening) {
+          log.debug({ err }, 'notify: bounce listener connection error');
+          return;
+        } // the internet's noise
         if (err.code === 'EADDRINUSE') {
           // Several processes on one host: one listens, the others carry on and try again now and
           // then, so one of them takes over if the listener's process goes away.
-          if (!warned) log.warn({ port: bounceSmtpPort }, 'notify: bounce listener port in use (another process is listening?); carrying on without it');
+          if (!warned)
+            log.warn(
+              { port: bounceSmtpPort },
+              'notify: bounce listener port in use (another process is listening?); carrying on without it',
+            );
           warned = true;
-          if (!stopped) retry = setTimeout(() => { void listen(); }, RETRY_LISTEN_MS);
+          if (!stopped)
+            retry = setTimeout(() => {
+              void listen();
+            }, RETRY_LISTEN_MS);
         } else log.error({ err, port: bounceSmtpPort }, 'notify: bounce listener could not start');
         resolve();
       });
       s.listen(bounceSmtpPort, bounceSmtpHost ?? config.host, () => {
         listening = true;
-        if (stopped) { s.close(); return resolve(); }
+        if (stopped) {
+          s.close();
+          return resolve();
+        }
         server = s;
         if (warned) log.info({ port: bounceSmtpPort }, 'notify: bounce listener started');
         resolve();

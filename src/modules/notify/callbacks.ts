@@ -10,7 +10,11 @@ import { store } from './store.js';
 
 export const RECEIVED_TEXT_EVENT = 'notify.received_text.created';
 
-interface CallbackJob { serviceId: string; kind: 'delivery_status' | 'inbound_sms'; payload: Record<string, unknown> }
+interface CallbackJob {
+  serviceId: string;
+  kind: 'delivery_status' | 'inbound_sms';
+  payload: Record<string, unknown>;
+}
 
 export function createCallbacks(k: Kernel) {
   const { db, config, log } = k;
@@ -21,7 +25,9 @@ export function createCallbacks(k: Kernel) {
     if (!cb) return; // removed since: nothing to send
     const token = unseal(config.encryptionKey, cb.bearer_token_sealed);
     const res = await fetch(cb.url, {
-      method: 'POST', body: JSON.stringify(job.payload), signal: AbortSignal.timeout(10_000),
+      method: 'POST',
+      body: JSON.stringify(job.payload),
+      signal: AbortSignal.timeout(10_000),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'Cityscape-Notify' },
     });
     await res.arrayBuffer().catch(() => undefined);
@@ -32,7 +38,11 @@ export function createCallbacks(k: Kernel) {
     /** Callback URLs must be HTTPS, except on a development instance (PUBLIC_URL over http). */
     checkUrl(url: string): string | null {
       let u: URL;
-      try { u = new URL(url); } catch { return 'Enter a URL in the correct format, like https://www.example.gov.uk/callback'; }
+      try {
+        u = new URL(url);
+      } catch {
+        return 'Enter a URL in the correct format, like https://www.example.gov.uk/callback';
+      }
       if (u.protocol === 'https:') return null;
       if (u.protocol === 'http:' && config.publicUrl.startsWith('http:')) return null;
       return 'The URL must start with https://';
@@ -42,16 +52,31 @@ export function createCallbacks(k: Kernel) {
     },
     async start(): Promise<void> {
       await warm();
-      k.events.subscribe('notify.callbacks', async (event, tx) => {
-        const serviceId = String(event.payload.service_id ?? '');
-        const kind = event.type === STATUS_EVENT ? 'delivery_status' : 'inbound_sms';
-        if (!(await store.callback(tx, serviceId, kind))) return;
-        const payloads: Array<Record<string, unknown>> = kind === 'delivery_status' ? event.payload.receipts ?? [] : [event.payload.text];
-        const jobs = payloads.map((payload) => ({ name: CALLBACK_QUEUE, data: { serviceId, kind, payload } satisfies CallbackJob, ...CALLBACK_JOB_OPTIONS }));
-        if (jobs.length) await k.jobs.boss.insert(jobs as any, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any);
-      }, [STATUS_EVENT, RECEIVED_TEXT_EVENT]);
+      k.events.subscribe(
+        'notify.callbacks',
+        async (event, tx) => {
+          const serviceId = String(event.payload.service_id ?? '');
+          const kind = event.type === STATUS_EVENT ? 'delivery_status' : 'inbound_sms';
+          if (!(await store.callback(tx, serviceId, kind))) return;
+          const payloads: Array<Record<string, unknown>> =
+            kind === 'delivery_status' ? (event.payload.receipts ?? []) : [event.payload.text];
+          const jobs = payloads.map((payload) => ({
+            name: CALLBACK_QUEUE,
+            data: { serviceId, kind, payload } satisfies CallbackJob,
+            ...CALLBACK_JOB_OPTIONS,
+          }));
+          if (jobs.length)
+            await k.jobs.boss.insert(
+              jobs as any,
+              { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
+            );
+        },
+        [STATUS_EVENT, RECEIVED_TEXT_EVENT],
+      );
       await k.jobs.boss.work<CallbackJob>(CALLBACK_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-        const results = await Promise.allSettled(jobs.map((j) => ((j.data as { warmup?: boolean }).warmup ? undefined : post(j.data))));
+        const results = await Promise.allSettled(
+          jobs.map(async (j) => ((j.data as { warmup?: boolean }).warmup ? undefined : post(j.data))),
+        );
         const failed = jobs.filter((_, i) => results[i].status === 'rejected');
         if (failed.length) {
           log.info({ failed: failed.length }, 'notify: callbacks failed; will retry');

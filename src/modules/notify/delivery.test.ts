@@ -12,7 +12,9 @@ import { freshPostgres } from '../../../test/helpers.js';
 import { notifyFixture, smtpSink, until } from './testing.js';
 
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
 
 /** A database that outlives one app: in-memory PGlite, or a fresh PostgreSQL database. */
 async function sharedDb(): Promise<{ db?: Db; url?: string }> {
@@ -34,8 +36,15 @@ async function start(where: { db?: Db; url?: string }, overrides: Partial<Config
   return built;
 }
 
-const notifyConfig = (o: Partial<Config['notify']> = {}) => ({ ...testConfig().notify, leaseSeconds: 2, recoverAfterSeconds: 2, retryBaseSeconds: 1, ...o });
-const statusOf = async (built: BuiltApp, serviceId: string, id: string) => (await built.modules.notify.service.notification(serviceId, id)).status;
+const notifyConfig = (o: Partial<Config['notify']> = {}) => ({
+  ...testConfig().notify,
+  leaseSeconds: 2,
+  recoverAfterSeconds: 2,
+  retryBaseSeconds: 1,
+  ...o,
+});
+const statusOf = async (built: BuiltApp, serviceId: string, id: string) =>
+  (await built.modules.notify.service.notification(serviceId, id)).status;
 
 describe('email delivery over SMTP', () => {
   it('marks a 5xx bounce permanent-failure, retries a 4xx with backoff, and gives up after the last attempt', async () => {
@@ -55,7 +64,8 @@ describe('email delivery over SMTP', () => {
     cleanups.push(built.close);
     const fx = await notifyFixture(built);
     const svc = built.modules.notify.service;
-    const send = (to: string) => svc.sendEmail(fx.service.id, { templateId: fx.templates.email.id, to, personalisation: { name: 'A', reference: 'R', extra: 'no' } });
+    const send = (to: string) =>
+      svc.sendEmail(fx.service.id, { templateId: fx.templates.email.id, to, personalisation: { name: 'A', reference: 'R', extra: 'no' } });
     const bounce = await send('bounce@example.com');
     const busy = await send('busy@example.com');
     const full = await send('full@example.com');
@@ -75,7 +85,9 @@ describe('email delivery over SMTP', () => {
     const calls: Array<{ auth: string | undefined; body: any }> = [];
     const server = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
+      req.on('data', (c) => {
+        body += c;
+      });
       req.on('end', () => {
         calls.push({ auth: req.headers.authorization, body: JSON.parse(body) });
         res.writeHead(calls.length === 1 ? 500 : 200).end();
@@ -87,11 +99,29 @@ describe('email delivery over SMTP', () => {
     cleanups.push(built.close);
     const fx = await notifyFixture(built);
     const svc = built.modules.notify.service;
-    await svc.callbacks.save(fx.service.id, 'delivery_status', `http://127.0.0.1:${(server.address() as AddressInfo).port}/receipts`, 'callback-token-1234567890');
-    const sent = await svc.sendSms(fx.service.id, { templateId: fx.templates.sms.id, to: '07700900123', personalisation: { code: '1' }, reference: 'cb-ref' });
+    await svc.callbacks.save(
+      fx.service.id,
+      'delivery_status',
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/receipts`,
+      'callback-token-1234567890',
+    );
+    const sent = await svc.sendSms(fx.service.id, {
+      templateId: fx.templates.sms.id,
+      to: '07700900123',
+      personalisation: { code: '1' },
+      reference: 'cb-ref',
+    });
     await until(() => calls.length >= 2, 100);
     expect(calls[1].auth).toBe('Bearer callback-token-1234567890');
-    expect(calls[1].body).toMatchObject({ id: sent.id, reference: 'cb-ref', to: '07700900123', status: 'delivered', notification_type: 'sms', template_id: fx.templates.sms.id, template_version: 1 });
+    expect(calls[1].body).toMatchObject({
+      id: sent.id,
+      reference: 'cb-ref',
+      to: '07700900123',
+      status: 'delivered',
+      notification_type: 'sms',
+      template_id: fx.templates.sms.id,
+      template_version: 1,
+    });
     expect(calls[1].body.created_at).toMatch(/Z$/);
     expect(calls[1].body.completed_at).toMatch(/Z$/);
     expect(calls[0].body).toEqual(calls[1].body);
@@ -107,9 +137,16 @@ describe('stopping mid-delivery', () => {
     const overrides = { smtpUrl: sink.url, notify: notifyConfig({ concurrency: 2 }) };
     const first = await start(where, overrides);
     let firstClosed = false;
-    cleanups.push(async () => { if (!firstClosed) await first.close(); });
+    cleanups.push(async () => {
+      if (!firstClosed) await first.close();
+    });
     const fx = await notifyFixture(first);
-    const send = (to: string) => first.modules.notify.service.sendEmail(fx.service.id, { templateId: fx.templates.email.id, to, personalisation: { name: 'A', reference: 'R', extra: 'no' } });
+    const send = (to: string) =>
+      first.modules.notify.service.sendEmail(fx.service.id, {
+        templateId: fx.templates.email.id,
+        to,
+        personalisation: { name: 'A', reference: 'R', extra: 'no' },
+      });
     const ids: string[] = [];
     for (const to of ['slow-1@example.com', 'slow-2@example.com']) ids.push((await send(to)).id);
     for (let i = 0; i < 8; i++) ids.push((await send(`fast-${i}@example.com`)).id);

@@ -9,7 +9,7 @@ import type { Kernel } from '../../kernel/module.js';
 import type { Queryable } from '../../kernel/db.js';
 import { renderEmail } from './content/email.js';
 import { renderLetterPdf } from './content/letter.js';
-import { deliveryReceipt } from './schema.js';
+import { deliveryReceipt } from './representation.js';
 import { OutcomeUnknown, type Outcome, type Providers } from './providers.js';
 import type { Profiles } from './profiles.js';
 import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
@@ -18,7 +18,8 @@ import { bounceAddress } from './bounces.js';
 
 export const STATUS_EVENT = 'notify.notification.status';
 
-const COLS = 'id, service_id, api_key_id, key_type, type, template_id, template_version, recipient, normalised_to, reference, status, subject, body, address, postage, billable_units, sender, one_click_unsubscribe_url, precompiled, created_by_name, simulated, scheduled_for, created_at, sent_at, completed_at, updated_at, attempts, attempt_id, lease_until, next_attempt_at, provider, provider_reference, provider_response';
+const COLS =
+  'id, service_id, api_key_id, key_type, type, template_id, template_version, recipient, normalised_to, reference, status, subject, body, address, postage, billable_units, sender, one_click_unsubscribe_url, precompiled, created_by_name, simulated, scheduled_for, created_at, sent_at, completed_at, updated_at, attempts, attempt_id, lease_until, next_attempt_at, provider, provider_reference, provider_response';
 
 export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers: Providers }) {
   const { db, config, log } = k;
@@ -34,7 +35,11 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     const byService = new Map<string, NotificationRow[]>();
     for (const r of rows) byService.set(r.service_id, [...(byService.get(r.service_id) ?? []), r]);
     for (const [serviceId, list] of byService) {
-      await k.events.append(tx, { stream: `notify.service:${serviceId}`, type: STATUS_EVENT, payload: { service_id: serviceId, receipts: list.map(deliveryReceipt) } });
+      await k.events.append(tx, {
+        stream: `notify.service:${serviceId}`,
+        type: STATUS_EVENT,
+        payload: { service_id: serviceId, receipts: list.map(deliveryReceipt) },
+      });
     }
   }
 
@@ -44,11 +49,19 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
    * while an attempt holds them or a retry is pending: that attempt's outcome decides.
    * `where` uses $3…; `response`, when given, replaces the provider's answer.
    */
-  async function settleLater(tx: Queryable, where: string, args: unknown[], status: string, response: string | null): Promise<NotificationRow[]> {
+  async function settleLater(
+    tx: Queryable,
+    where: string,
+    args: unknown[],
+    status: string,
+    response: string | null,
+  ): Promise<NotificationRow[]> {
     const { rows } = await tx.query<NotificationRow>(
       `UPDATE notify.notifications SET status = $1, completed_at = now(), provider_response = coalesce($2, provider_response), updated_at = now()
         WHERE ${where} AND attempt_id IS NULL AND next_attempt_at IS NULL
-        RETURNING ${COLS}`, [status, response, ...args]);
+        RETURNING ${COLS}`,
+      [status, response, ...args],
+    );
     if (rows.length) await statusEvents(tx, rows);
     return rows;
   }
@@ -61,11 +74,18 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
         WHERE id = ANY($1::uuid[]) AND attempt_id IS NULL
           AND (status = 'created' OR (status = 'sending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now() + interval '1 second'))
           AND (scheduled_for IS NULL OR scheduled_for <= now() + interval '1 second')
-        RETURNING ${COLS}`, [ids, attemptId, config.notify.leaseSeconds]);
+        RETURNING ${COLS}`,
+      [ids, attemptId, config.notify.leaseSeconds],
+    );
     return rows;
   }
 
-  interface Result { row: NotificationRow; outcome: Outcome; provider: string; billableUnits?: number }
+  interface Result {
+    row: NotificationRow;
+    outcome: Outcome;
+    provider: string;
+    billableUnits?: number;
+  }
 
   /**
    * Writes the outcomes of one attempt in one transaction, only for rows still held by that
@@ -83,14 +103,28 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
         const u = await tx.query(
           `UPDATE notify.notifications SET status = 'sending', attempt_id = NULL, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $3),
              enqueued_at = now(), provider = $4, provider_response = $5, updated_at = now()
-            WHERE id = $1 AND attempt_id = $2`, [r.row.id, attemptId, delay, r.provider, r.outcome.response.slice(0, 1000)]);
-        if (u.rowCount) jobs.push({ name: DELIVER_QUEUE, data: { id: r.row.id }, ...deliverJobOptions(config, null, delay), startAfter: String(delay) });
+            WHERE id = $1 AND attempt_id = $2`,
+          [r.row.id, attemptId, delay, r.provider, r.outcome.response.slice(0, 1000)],
+        );
+        if (u.rowCount)
+          jobs.push({ name: DELIVER_QUEUE, data: { id: r.row.id }, ...deliverJobOptions(config, null, delay), startAfter: String(delay) });
       }
-      if (jobs.length) await k.jobs.boss.insert(jobs as any, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any);
+      if (jobs.length)
+        await k.jobs.boss.insert(
+          jobs as any,
+          { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
+        );
       if (!settled.length) return;
       const params: unknown[] = [attemptId];
       const values = settled.map((r) => {
-        params.push(r.row.id, r.outcome.status, r.provider, r.outcome.response.slice(0, 1000), r.outcome.reference ?? null, r.billableUnits ?? null);
+        params.push(
+          r.row.id,
+          r.outcome.status,
+          r.provider,
+          r.outcome.response.slice(0, 1000),
+          r.outcome.reference ?? null,
+          r.billableUnits ?? null,
+        );
         const n = params.length;
         return `($${n - 5}::uuid, $${n - 4}::text, $${n - 3}::text, $${n - 2}::text, $${n - 1}::text, $${n}::int)`;
       });
@@ -100,7 +134,11 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
            provider_reference = coalesce(v.reference, n.provider_reference), billable_units = coalesce(v.units, n.billable_units), updated_at = now()
           FROM (VALUES ${values.join(', ')}) AS v(id, status, provider, response, reference, units)
          WHERE n.id = v.id AND n.attempt_id = $1
-         RETURNING ${COLS.split(', ').map((c) => `n.${c}`).join(', ')}`, params);
+         RETURNING ${COLS.split(', ')
+           .map((c) => `n.${c}`)
+           .join(', ')}`,
+        params,
+      );
       const finals = rows.filter((r) => r.status !== 'sending');
       if (finals.length) await statusEvents(tx, finals);
     });
@@ -113,13 +151,22 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
       return { pdf: f.pdf, pages: f.pages };
     }
     const p = await profiles.get(row.service_id);
-    return renderLetterPdf({ serviceName: p.name, address: row.address ?? [], contactBlock: row.sender, date: row.created_at, subject: row.subject ?? '', body: row.body });
+    return renderLetterPdf({
+      serviceName: p.name,
+      address: row.address ?? [],
+      contactBlock: row.sender,
+      date: row.created_at,
+      subject: row.subject ?? '',
+      body: row.body,
+    });
   }
 
   function simulatedOutcome(row: NotificationRow): Outcome {
     const to = row.normalised_to ?? '';
-    if (to === 'perm-fail@simulator.notify' || to === '447700900002') return { status: 'permanent-failure', response: 'simulated permanent failure' };
-    if (to === 'temp-fail@simulator.notify' || to === '447700900003') return { status: 'temporary-failure', response: 'simulated temporary failure' };
+    if (to === 'perm-fail@simulator.notify' || to === '447700900002')
+      return { status: 'permanent-failure', response: 'simulated permanent failure' };
+    if (to === 'temp-fail@simulator.notify' || to === '447700900003')
+      return { status: 'temporary-failure', response: 'simulated temporary failure' };
     return { status: 'delivered', response: 'simulated: never sent' };
   }
 
@@ -140,12 +187,26 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
         // With bounce handling on, the envelope sender is this notification's own signed address,
         // so a bounce arriving later says which notification it is about (bounces.ts).
         const returnPath = config.notify.bounceDomain ? bounceAddress(config, row.id) : undefined;
-        const outcome = await providers.email.send({ id: row.id, from: { name: p.name, address: p.fromEmail }, to: row.recipient!, replyTo: row.sender, subject: rendered.subject, html: rendered.html, text: rendered.text, headers, returnPath });
+        const outcome = await providers.email.send({
+          id: row.id,
+          from: { name: p.name, address: p.fromEmail },
+          to: row.recipient!,
+          replyTo: row.sender,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          headers,
+          returnPath,
+        });
         return { row, outcome, provider };
       }
       if (row.type === 'sms') {
         provider = providers.sms.name;
-        return { row, outcome: await providers.sms.send({ id: row.id, to: `+${row.normalised_to}`, from: row.sender ?? p.smsSender, body: row.body }), provider };
+        return {
+          row,
+          outcome: await providers.sms.send({ id: row.id, to: `+${row.normalised_to}`, from: row.sender ?? p.smsSender, body: row.body }),
+          provider,
+        };
       }
       provider = providers.letter.name;
       const { pdf, pages } = await letterPdf(row);
@@ -154,7 +215,10 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     } catch (err) {
       if (err instanceof OutcomeUnknown) {
         // Stopping: behave like a crash (leave the claim; the sweeper fails it once the lease has passed).
-        if (stopping) { log.warn({ id: row.id }, 'notify: delivery abandoned at shutdown; outcome unknown'); return null; }
+        if (stopping) {
+          log.warn({ id: row.id }, 'notify: delivery abandoned at shutdown; outcome unknown');
+          return null;
+        }
         return { row, outcome: { status: 'technical-failure', response: `outcome unknown: ${err.message}` }, provider };
       }
       log.error({ err, id: row.id }, 'notify: delivery failed');
@@ -171,7 +235,10 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     const others = ids.filter((id) => !claimed.has(id));
     if (others.length) await failIfLost(others);
     const results = await Promise.all(rows.map((r) => attempt(r)));
-    await record(results.filter((r): r is Result => r !== null), attemptId);
+    await record(
+      results.filter((r): r is Result => r !== null),
+      attemptId,
+    );
   }
 
   /** Claimed notifications whose lease has passed lost their attempt: fail them, never resend. */
@@ -180,7 +247,9 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
       const { rows } = await tx.query<NotificationRow>(
         `UPDATE notify.notifications SET status = 'technical-failure', completed_at = now(), attempt_id = NULL, lease_until = NULL,
            provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
-          WHERE id = ANY($1::uuid[]) AND status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now() RETURNING ${COLS}`, [ids]);
+          WHERE id = ANY($1::uuid[]) AND status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now() RETURNING ${COLS}`,
+        [ids],
+      );
       if (rows.length) await statusEvents(tx, rows);
     });
   }
@@ -193,7 +262,8 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
            provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
           WHERE id IN (SELECT id FROM notify.notifications WHERE status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now()
                         LIMIT 500 FOR UPDATE SKIP LOCKED)
-          RETURNING ${COLS}`);
+          RETURNING ${COLS}`,
+      );
       if (rows.length) await statusEvents(tx, rows);
       return rows.length;
     });
@@ -206,7 +276,9 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
                           AND (status = 'created' OR next_attempt_at IS NOT NULL)
                           AND (scheduled_for IS NULL OR scheduled_for <= now())
                         LIMIT 500 FOR UPDATE SKIP LOCKED)
-          RETURNING id`, [config.notify.recoverAfterSeconds]);
+          RETURNING id`,
+        [config.notify.recoverAfterSeconds],
+      );
       for (const r of rows) await k.jobs.send(DELIVER_QUEUE, { id: r.id }, { tx, ...deliverJobOptions(config) });
       return rows.length;
     });
@@ -229,14 +301,28 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
         workerId = await k.jobs.boss.work<{ id?: string }>(DELIVER_QUEUE, { batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => {
           const work = deliver([...new Set(jobs.map((j) => j.data.id).filter((id): id is string => !!id))]);
           inflight.add(work);
-          try { await work; } catch (err) { log.error({ err }, 'notify: delivery batch failed; the sweeper will pick it up'); } finally { inflight.delete(work); }
+          try {
+            await work;
+          } catch (err) {
+            log.error({ err }, 'notify: delivery batch failed; the sweeper will pick it up');
+          } finally {
+            inflight.delete(work);
+          }
           if (jobs.length >= batchSize && !stopping) (k.jobs.boss as any).notifyWorker(workerId);
         });
         workers.push(workerId);
       }
       await sweep().catch((err) => log.error({ err }, 'notify: sweep failed'));
       const every = Math.max(1, Math.min(config.notify.leaseSeconds, config.notify.recoverAfterSeconds, 30)) * 1000;
-      const tick = () => { sweepTimer = setTimeout(() => { void sweep().catch((err) => log.error({ err }, 'notify: sweep failed')).finally(() => { if (!stopping) tick(); }); }, every); };
+      const tick = () => {
+        sweepTimer = setTimeout(() => {
+          void sweep()
+            .catch((err) => log.error({ err }, 'notify: sweep failed'))
+            .finally(() => {
+              if (!stopping) tick();
+            });
+        }, every);
+      };
       tick();
     },
     /** Stops taking work; in-flight deliveries get a short grace period, then their connections are closed. */
@@ -249,18 +335,35 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 2_000))]);
     },
     /** New work was queued in this process: wake idle workers instead of waiting for their next poll. */
-    nudge(): void { if (!stopping) for (const id of workers) (k.jobs.boss as any).notifyWorker(id); },
+    nudge(): void {
+      if (!stopping) for (const id of workers) (k.jobs.boss as any).notifyWorker(id);
+    },
     /** A provider's delivery receipt for a message it accepted earlier. */
-    async receipt(reference: string, status: 'delivered' | 'permanent-failure' | 'temporary-failure' | 'technical-failure'): Promise<boolean> {
-      return db.transaction(async (tx) =>
-        (await settleLater(tx, `(provider_reference = $3 OR id::text = $3) AND status = 'sending'`, [reference], status, null)).length > 0);
+    async receipt(
+      reference: string,
+      status: 'delivered' | 'permanent-failure' | 'temporary-failure' | 'technical-failure',
+    ): Promise<boolean> {
+      return db.transaction(
+        async (tx) =>
+          (await settleLater(tx, `(provider_reference = $3 OR id::text = $3) AND status = 'sending'`, [reference], status, null)).length >
+          0,
+      );
     },
     /**
      * A bounce for an email the relay accepted earlier, in the caller's transaction: only from
      * sending or delivered, so a final failure is never overwritten and a repeat changes nothing.
      */
-    async bounced(tx: Queryable, id: string, status: 'permanent-failure' | 'temporary-failure', response: string): Promise<NotificationRow | null> {
-      return (await settleLater(tx, `id = $3 AND type = 'email' AND status IN ('sending', 'delivered')`, [id], status, response.slice(0, 1000)))[0] ?? null;
+    async bounced(
+      tx: Queryable,
+      id: string,
+      status: 'permanent-failure' | 'temporary-failure',
+      response: string,
+    ): Promise<NotificationRow | null> {
+      return (
+        (
+          await settleLater(tx, `id = $3 AND type = 'email' AND status IN ('sending', 'delivered')`, [id], status, response.slice(0, 1000))
+        )[0] ?? null
+      );
     },
   };
 }

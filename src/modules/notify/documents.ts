@@ -8,18 +8,38 @@ import { badRequest } from './errors.js';
 import { normaliseEmail } from './content/recipients.js';
 
 export interface PendingDocument {
-  row: { id: string; service_id: string; filename: string | null; mime_type: string; content: Buffer; key_hash: string; confirm_email: boolean; recipient_hash: string | null; retention_days: number };
+  row: {
+    id: string;
+    service_id: string;
+    filename: string | null;
+    mime_type: string;
+    content: Buffer;
+    key_hash: string;
+    confirm_email: boolean;
+    recipient_hash: string | null;
+    retention_days: number;
+  };
 }
 
 const MAX_BYTES = 2 * 1024 * 1024;
 const TYPES: Record<string, string> = {
-  pdf: 'application/pdf', csv: 'text/csv', txt: 'text/plain', json: 'application/json', rtf: 'application/rtf', odt: 'application/vnd.oasis.opendocument.text',
-  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png',
+  pdf: 'application/pdf',
+  csv: 'text/csv',
+  txt: 'text/plain',
+  json: 'application/json',
+  rtf: 'application/rtf',
+  odt: 'application/vnd.oasis.opendocument.text',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
 };
 const SUPPORTED = `'.csv', '.jpeg', '.jpg', '.json', '.odt', '.pdf', '.png', '.rtf', '.txt', '.doc', '.docx', '.xlsx'`;
 
-const isFileValue = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v) && 'file' in (v as object);
+const isFileValue = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && 'file' in (v as object);
 
 function sniff(bytes: Buffer, filename: string | null): string {
   const ext = filename?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
@@ -38,17 +58,25 @@ function retentionDays(v: unknown): number {
   if (v === undefined || v === null) return 26 * 7;
   const m = typeof v === 'string' ? /^(\d{1,2}) weeks?$/.exec(v.trim()) : null;
   const weeks = m ? Number(m[1]) : NaN;
-  if (!(weeks >= 1 && weeks <= 78)) throw badRequest(`Unsupported value for retention_period '${String(v)}'. Supported periods are from 1 to 78 weeks.`);
+  if (!(weeks >= 1 && weeks <= 78))
+    throw badRequest(`Unsupported value for retention_period '${String(v)}'. Supported periods are from 1 to 78 weeks.`);
   return weeks * 7;
 }
 
 /** Replaces file values with their links; the documents are written with the notification. */
-export function prepareDocuments(values: Record<string, unknown>, ctx: { serviceId: string; recipient: string; base: string; channel: 'email' }): { values: Record<string, unknown>; pending: PendingDocument[] } {
+export function prepareDocuments(
+  values: Record<string, unknown>,
+  ctx: { serviceId: string; recipient: string; base: string; channel: 'email' },
+): { values: Record<string, unknown>; pending: PendingDocument[] } {
   const pending: PendingDocument[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(values)) {
-    if (!isFileValue(v)) { out[name] = v; continue; }
-    if (typeof v.file !== 'string' || !/^[A-Za-z0-9+/=\s]*$/.test(v.file)) throw badRequest('File could not be decoded: it must be base64 encoded');
+    if (!isFileValue(v)) {
+      out[name] = v;
+      continue;
+    }
+    if (typeof v.file !== 'string' || !/^[A-Za-z0-9+/=\s]*$/.test(v.file))
+      throw badRequest('File could not be decoded: it must be base64 encoded');
     const content = Buffer.from(v.file, 'base64');
     if (!content.length) throw badRequest('File is empty');
     if (content.length > MAX_BYTES) throw badRequest('File is larger than 2MB');
@@ -60,10 +88,19 @@ export function prepareDocuments(values: Record<string, unknown>, ctx: { service
     const mime = v.is_csv === true ? TYPES.csv : sniff(content, filename);
     const id = randomUUID();
     const key = randomBytes(24).toString('base64url');
-    pending.push({ row: {
-      id, service_id: ctx.serviceId, filename, mime_type: mime, content, key_hash: sha256(key), confirm_email: confirm !== false,
-      recipient_hash: sha256(normaliseEmail(ctx.recipient)), retention_days: retentionDays(v.retention_period),
-    } });
+    pending.push({
+      row: {
+        id,
+        service_id: ctx.serviceId,
+        filename,
+        mime_type: mime,
+        content,
+        key_hash: sha256(key),
+        confirm_email: confirm !== false,
+        recipient_hash: sha256(normaliseEmail(ctx.recipient)),
+        retention_days: retentionDays(v.retention_period),
+      },
+    });
     out[name] = `${ctx.base}/d/${ctx.serviceId}/${id}?key=${key}`;
   }
   return { values: out, pending };

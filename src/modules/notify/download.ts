@@ -19,11 +19,18 @@ export function downloadPages(app: FastifyInstance, k: Kernel, service: NotifySe
   };
   const file = (reply: FastifyReply, doc: { filename: string | null; mime_type: string; content: Uint8Array }) => {
     const name = (doc.filename ?? 'file').replace(/["\\\r\n]/g, '_');
-    return reply.header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${name}"`)
-      .header('x-content-type-options', 'nosniff').type(doc.mime_type).send(Buffer.from(doc.content));
+    return reply
+      .header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('x-content-type-options', 'nosniff')
+      .type(doc.mime_type)
+      .send(Buffer.from(doc.content));
   };
   const page = (req: FastifyRequest, reply: FastifyReply, ctx: Record<string, unknown>) =>
-    renderPage(k.views, req, reply, 'notify/views/download.njk', { title: t(req)(ctx.confirm ? 'notify.download.confirmTitle' : 'notify.download.downloadTitle'), ...ctx });
+    renderPage(k.views, req, reply, 'notify/views/download.njk', {
+      title: t(req)(ctx.confirm ? 'notify.download.confirmTitle' : 'notify.download.downloadTitle'),
+      ...ctx,
+    });
 
   app.get('/notify/d/:serviceId/:docId', { config: { rateLimit: { max: 60, timeWindow: '1 minute' } } }, async (req, reply) => {
     const { doc, action } = await find(req);
@@ -38,6 +45,13 @@ export function downloadPages(app: FastifyInstance, k: Kernel, service: NotifySe
     if (!doc.confirm_email || (email && service.documentEmailMatches(doc, email))) return file(reply, doc);
     const message = t(req)(email ? 'notify.download.wrongEmail' : 'notify.download.enterEmail');
     reply.status(400);
-    return page(req, reply, { confirm: true, action, filename: doc.filename, email, errorList: [{ text: message, href: '#email' }], errors: { email: { text: message } } });
+    return page(req, reply, {
+      confirm: true,
+      action,
+      filename: doc.filename,
+      email,
+      errorList: [{ text: message, href: '#email' }],
+      errors: { email: { text: message } },
+    });
   });
 }

@@ -45,47 +45,68 @@ Subject: 550 5.1.1 in a subject must not be read
 
 describe('delivery status notifications', () => {
   it('reads a hard bounce with a folded Diagnostic-Code', () => {
-    const reports = readReports(postfixDsn(`Final-Recipient: rfc822; ada@example.com
+    const reports = readReports(
+      postfixDsn(`Final-Recipient: rfc822; ada@example.com
 Original-Recipient: rfc822;ada@example.com
 Action: failed
 Status: 5.1.1
 Remote-MTA: dns; mail.example.com
 Diagnostic-Code: smtp; 550 5.1.1 <ada@example.com>: Recipient address
     rejected: User unknown in virtual mailbox table
-`));
-    expect(reports).toEqual([{
-      kind: 'dsn', action: 'failed', status: '5.1.1', recipient: 'ada@example.com',
-      diagnostic: 'smtp; 550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
-    }]);
+`),
+    );
+    expect(reports).toEqual([
+      {
+        kind: 'dsn',
+        action: 'failed',
+        status: '5.1.1',
+        recipient: 'ada@example.com',
+        diagnostic: 'smtp; 550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+      },
+    ]);
     expect(statusFor(reports[0])).toBe('permanent-failure');
   });
 
   it('maps a soft bounce to temporary-failure and a delay to no change', () => {
-    const soft = readReports(postfixDsn('Final-Recipient: rfc822; b@example.com\nAction: failed\nStatus: 4.2.2\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\n'));
+    const soft = readReports(
+      postfixDsn('Final-Recipient: rfc822; b@example.com\nAction: failed\nStatus: 4.2.2\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\n'),
+    );
     expect(statusFor(soft[0])).toBe('temporary-failure');
-    const delayed = readReports(postfixDsn('Final-Recipient: rfc822; b@example.com\nAction: delayed\nStatus: 4.4.7\nWill-Retry-Until: Fri, 17 Nov 2023 10:00:00 +0000\n'));
+    const delayed = readReports(
+      postfixDsn(
+        'Final-Recipient: rfc822; b@example.com\nAction: delayed\nStatus: 4.4.7\nWill-Retry-Until: Fri, 17 Nov 2023 10:00:00 +0000\n',
+      ),
+    );
     expect(delayed[0]).toMatchObject({ action: 'delayed', status: '4.4.7' });
     expect(statusFor(delayed[0])).toBeNull();
     for (const action of ['delivered', 'relayed', 'expanded']) {
-      expect(statusFor(readReports(postfixDsn(`Final-Recipient: rfc822; b@example.com\nAction: ${action}\nStatus: 2.0.0\n`))[0])).toBeNull();
+      expect(
+        statusFor(readReports(postfixDsn(`Final-Recipient: rfc822; b@example.com\nAction: ${action}\nStatus: 2.0.0\n`))[0]),
+      ).toBeNull();
     }
   });
 
   it('takes the most final of several recipients, and a status from the diagnostic when Status is missing', () => {
-    const reports = readReports(postfixDsn(`Final-Recipient: rfc822; a@example.com
+    const reports = readReports(
+      postfixDsn(`Final-Recipient: rfc822; a@example.com
 Action: delayed
 Status: 4.4.1
 
 Final-Recipient: rfc822; b@example.com
 Action: FAILED
 Diagnostic-Code: smtp; 554 5.7.1 Rejected by policy
-`));
+`),
+    );
     expect(reports).toHaveLength(2);
     expect(decisive(reports)).toMatchObject({ recipient: 'b@example.com', action: 'failed', status: '5.7.1' });
   });
 
   it('reads a base64 delivery-status part nested in multipart/mixed, with LF line endings', () => {
-    const status = Buffer.from('Reporting-MTA: dns; exchange.example.com\r\n\r\nFinal-Recipient: rfc822;c@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\n').toString('base64').replace(/(.{60})/g, '$1\n');
+    const status = Buffer.from(
+      'Reporting-MTA: dns; exchange.example.com\r\n\r\nFinal-Recipient: rfc822;c@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\n',
+    )
+      .toString('base64')
+      .replace(/(.{60})/g, '$1\n');
     const raw = `From: postmaster@example.com
 Content-Type: multipart/mixed; boundary=outer
 
@@ -121,11 +142,20 @@ ur message.
 <d@example.com>:
 Remote host said: 550 5.1.1 <d@example.com>: Recipient address rejected =3D unknown
 `);
-    expect(readReports(raw)).toEqual([{ kind: 'text', action: 'failed', status: '5.1.1', recipient: null, diagnostic: '550 5.1.1 <d@example.com>: Recipient address rejected = unknown' }]);
+    expect(readReports(raw)).toEqual([
+      {
+        kind: 'text',
+        action: 'failed',
+        status: '5.1.1',
+        recipient: null,
+        diagnostic: '550 5.1.1 <d@example.com>: Recipient address rejected = unknown',
+      },
+    ]);
   });
 
   it('treats a plain-text warning that the relay is still trying as a delay', () => {
-    const raw = 'Subject: Warning: message 1abc delayed 24 hours\n\nThe message has not yet been delivered.\n  451 4.4.1 host not responding\nThe relay will keep trying.\n';
+    const raw =
+      'Subject: Warning: message 1abc delayed 24 hours\n\nThe message has not yet been delivered.\n  451 4.4.1 host not responding\nThe relay will keep trying.\n';
     expect(readReports(raw)).toMatchObject([{ kind: 'text', action: 'delayed', status: '4.4.1' }]);
     expect(statusFor(readReports(raw)[0])).toBeNull();
   });

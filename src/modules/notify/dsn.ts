@@ -4,7 +4,12 @@
 // multipart, base64 and quoted-printable), so no mail-parsing dependency. Servers that send
 // plain-text bounces instead of a DSN are read by their SMTP reply ("550 5.1.1 …").
 
-export interface MimePart { headers: Map<string, string>; type: string; params: Record<string, string>; body: string }
+export interface MimePart {
+  headers: Map<string, string>;
+  type: string;
+  params: Record<string, string>;
+  body: string;
+}
 
 /** One per-recipient group of a DSN, or a complaint, or what a plain-text bounce says. */
 export interface Report {
@@ -44,7 +49,7 @@ function contentType(value: string | undefined): { type: string; params: Record<
   const [type, ...rest] = value.split(';');
   const params: Record<string, string> = {};
   const re = /([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g;
-  for (let m; (m = re.exec(rest.join(';'))); ) params[m[1].toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
+  for (let m; (m = re.exec(rest.join(';')));) params[m[1].toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
   return { type: type.trim().toLowerCase(), params };
 }
 
@@ -53,9 +58,16 @@ function decode(body: string, encoding: string | undefined, charset: string | un
   let bytes: Buffer;
   if (enc === 'base64') bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   else if (enc === 'quoted-printable') {
-    bytes = Buffer.from(body.replace(/=[ \t]*\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    bytes = Buffer.from(
+      body.replace(/=[ \t]*\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    );
   } else return body;
-  try { return new TextDecoder(charset || 'utf-8').decode(bytes); } catch { return bytes.toString('utf8'); }
+  try {
+    return new TextDecoder(charset || 'utf-8').decode(bytes);
+  } catch {
+    return bytes.toString('utf8');
+  }
 }
 
 /** Every leaf part of a message, depth first; the contents of attached messages are not entered. */
@@ -87,11 +99,21 @@ export function mimeParts(raw: string): MimePart[] {
 
 /** The field groups of a message/delivery-status or message/feedback-report body, separated by blank lines. */
 function groups(body: string): Array<Map<string, string>> {
-  return body.replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/).map((g) => fields(g.trim())).filter((g) => g.size > 0);
+  return body
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((g) => fields(g.trim()))
+    .filter((g) => g.size > 0);
 }
 
 /** `rfc822; someone@example.com` → `someone@example.com`. */
-const address = (v: string | undefined) => (v ? v.replace(/^[^;]*;\s*/, '').replace(/^<|>$/g, '').trim() || null : null);
+const address = (v: string | undefined) =>
+  v
+    ? v
+        .replace(/^[^;]*;\s*/, '')
+        .replace(/^<|>$/g, '')
+        .trim() || null
+    : null;
 
 /** Enhanced status code (class.subject.detail) at the start of a Status field or inside a diagnostic. */
 const ENHANCED = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
@@ -106,17 +128,32 @@ export function readReports(raw: string): Report[] {
   const dsn = parts.find((p) => p.type === 'message/delivery-status' || p.type === 'message/global-delivery-status');
   if (dsn) {
     // The first group is about the message (Reporting-MTA…); each recipient's has an Action.
-    return groups(dsn.body).filter((g) => g.has('action'))
+    return groups(dsn.body)
+      .filter((g) => g.has('action'))
       .map((g) => {
         const diagnostic = g.get('diagnostic-code') ?? null;
         const status = ENHANCED.exec(g.get('status') ?? '')?.[0] ?? ENHANCED.exec(diagnostic ?? '')?.[0] ?? '';
-        return { kind: 'dsn' as const, action: g.get('action')!.toLowerCase().split(/\s/)[0], status, diagnostic, recipient: address(g.get('final-recipient') ?? g.get('original-recipient')) };
+        return {
+          kind: 'dsn' as const,
+          action: g.get('action')!.toLowerCase().split(/\s/)[0],
+          status,
+          diagnostic,
+          recipient: address(g.get('final-recipient') ?? g.get('original-recipient')),
+        };
       });
   }
   const arf = parts.find((p) => p.type === 'message/feedback-report');
   if (arf) {
     const f = new Map(groups(arf.body).flatMap((g) => [...g]));
-    return [{ kind: 'complaint', action: (f.get('feedback-type') ?? 'abuse').toLowerCase(), status: '', diagnostic: null, recipient: address(f.get('original-rcpt-to')) }];
+    return [
+      {
+        kind: 'complaint',
+        action: (f.get('feedback-type') ?? 'abuse').toLowerCase(),
+        status: '',
+        diagnostic: null,
+        recipient: address(f.get('original-rcpt-to')),
+      },
+    ];
   }
   // A plain-text bounce: an SMTP reply code followed by an enhanced code of the same class, as
   // relays quote the remote server ("550 5.1.1 <x@example.com>: Recipient address rejected").
@@ -126,7 +163,9 @@ export function readReports(raw: string): Report[] {
     if (!p.type.startsWith('text/') || p.type === 'text/rfc822-headers') continue;
     const m = /(?:^|[\s(:])([45])\d\d[ -]#?([45]\.\d{1,3}\.\d{1,3})\b[^\n]*/m.exec(p.body);
     if (!m || m[1] !== m[2][0]) continue;
-    const delayed = m[1] === '4' && /\b(delayed|delay\b|not yet been delivered|will (keep|continue)( to)? (try|retry)|still trying)/i.test(`${subject}\n${p.body}`);
+    const delayed =
+      m[1] === '4' &&
+      /\b(delayed|delay\b|not yet been delivered|will (keep|continue)( to)? (try|retry)|still trying)/i.test(`${subject}\n${p.body}`);
     return [{ kind: 'text', action: delayed ? 'delayed' : 'failed', status: m[2], diagnostic: m[0].trim().slice(0, 500), recipient: null }];
   }
   return [];

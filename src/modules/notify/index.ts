@@ -15,7 +15,7 @@ import { createCallbacks } from './callbacks.js';
 import { createBounces } from './bounces.js';
 import { createNotifyService } from './service.js';
 import { API_PREFIX, notifyApi } from './api.js';
-import { notifyPages } from './pages.js';
+import { notifyAdminPages } from './admin.js';
 import { downloadPages } from './download.js';
 
 export type { NotifyService, TemplateInput } from './service.js';
@@ -44,7 +44,13 @@ export function createNotifyModule(deps: NotifyDeps) {
   const service = createNotifyService(kernel, { profiles, send, delivery, callbacks });
   let working = false;
 
-  const module: Module & { service: typeof service; delivery: typeof delivery; bounces: typeof bounces; providers: Providers; limits: typeof limits } = {
+  const module: Module & {
+    service: typeof service;
+    delivery: typeof delivery;
+    bounces: typeof bounces;
+    providers: Providers;
+    limits: typeof limits;
+  } = {
     name: 'notify',
     staffAreas: [{ href: '/admin/notify', label: 'notify.console.home.title' }],
     migrations: join(here, 'migrations'),
@@ -56,11 +62,13 @@ export function createNotifyModule(deps: NotifyDeps) {
     limits,
     routes(app) {
       notifyApi(app, { config: kernel.config, auth, service, delivery });
-      notifyPages(app, kernel, catalogue, service);
+      notifyAdminPages(app, kernel, catalogue, service);
       downloadPages(app, kernel, service);
       app.addHook('onClose', async () => {
-        if (working) { await bounces.stop(); await delivery.stop(); }
-        else await Promise.allSettled([providers.email.close(), providers.sms.close(), providers.letter.close()]);
+        if (working) {
+          await bounces.stop();
+          await delivery.stop();
+        } else await Promise.allSettled([providers.email.close(), providers.sms.close(), providers.letter.close()]);
         await kernel.jobs.stop(); // started by the first send even in a process without workers
       });
     },
@@ -70,11 +78,34 @@ export function createNotifyModule(deps: NotifyDeps) {
       if (rows[0].n > 0) return false;
       for (const s of await catalogue.listServices()) {
         if (!s.platforms.includes('notify')) continue;
-        await service.createTemplate(s.id, { type: 'email', name: 'Application received (demo)', subject: 'We have received your application: ((reference))',
-          body: 'Dear ((name)),\n\n# What happens next\n\nWe have received your application to ' + s.name.toLowerCase() + '. Your reference is ((reference)).\n\n^ Keep this email: you will need the reference if you contact us.\n\n((extra??We will write to you again within 10 working days.))' }, 'demo');
-        await service.createTemplate(s.id, { type: 'sms', name: 'Reminder (demo)', body: '((name)), this is a reminder from ' + s.name + '. Reference ((reference)).' }, 'demo');
-        await service.createTemplate(s.id, { type: 'letter', name: 'Decision letter (demo)', subject: 'Your application ((reference))',
-          body: 'Dear ((name)),\n\nWe have made a decision on your application ((reference)). Details are enclosed.' }, 'demo');
+        await service.createTemplate(
+          s.id,
+          {
+            type: 'email',
+            name: 'Application received (demo)',
+            subject: 'We have received your application: ((reference))',
+            body:
+              'Dear ((name)),\n\n# What happens next\n\nWe have received your application to ' +
+              s.name.toLowerCase() +
+              '. Your reference is ((reference)).\n\n^ Keep this email: you will need the reference if you contact us.\n\n((extra??We will write to you again within 10 working days.))',
+          },
+          'demo',
+        );
+        await service.createTemplate(
+          s.id,
+          { type: 'sms', name: 'Reminder (demo)', body: '((name)), this is a reminder from ' + s.name + '. Reference ((reference)).' },
+          'demo',
+        );
+        await service.createTemplate(
+          s.id,
+          {
+            type: 'letter',
+            name: 'Decision letter (demo)',
+            subject: 'Your application ((reference))',
+            body: 'Dear ((name)),\n\nWe have made a decision on your application ((reference)). Details are enclosed.',
+          },
+          'demo',
+        );
       }
       return true;
     },

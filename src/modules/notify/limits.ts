@@ -42,9 +42,16 @@ export function createLimits(db: Db, now: () => number = () => Date.now()) {
       const key = `${serviceId}:${keyType}`;
       const t = now();
       let w = windows.get(key);
-      if (!w || t - w.start >= WINDOW_MS) { w = { start: t, count: 0 }; windows.set(key, w); }
+      if (!w || t - w.start >= WINDOW_MS) {
+        w = { start: t, count: 0 };
+        windows.set(key, w);
+      }
       if (w.count >= limit) {
-        throw new NotifyError(429, 'RateLimitError', `Exceeded rate limit for key type ${keyType.toUpperCase()} of ${limit} requests per 60 seconds`);
+        throw new NotifyError(
+          429,
+          'RateLimitError',
+          `Exceeded rate limit for key type ${keyType.toUpperCase()} of ${limit} requests per 60 seconds`,
+        );
       }
       w.count += 1;
       if (windows.size > 10_000) for (const [k, v] of windows) if (t - v.start >= WINDOW_MS) windows.delete(k);
@@ -56,9 +63,14 @@ export function createLimits(db: Db, now: () => number = () => Date.now()) {
         throw new NotifyError(429, 'TooManyRequestsError', `Exceeded send limits (${type}: ${limit}) for today`);
       }
       counts[type] = (counts[type] ?? 0) + 1;
-      return () => { counts[type] = Math.max(0, (counts[type] ?? 1) - 1); };
+      return () => {
+        counts[type] = Math.max(0, (counts[type] ?? 1) - 1);
+      };
     },
-    reset(): void { windows.clear(); daily.clear(); },
+    reset(): void {
+      windows.clear();
+      daily.clear();
+    },
   };
 }
 export type Limits = ReturnType<typeof createLimits>;

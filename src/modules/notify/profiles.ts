@@ -8,15 +8,31 @@ import { normaliseEmail, normalisePhoneLoose } from './content/recipients.js';
 import { store, type SettingsRow } from './store.js';
 
 export interface ServiceProfile {
-  id: string; slug: string; name: string; organisationId: string;
-  settings: SettingsRow; fromEmail: string; smsSender: string;
+  id: string;
+  slug: string;
+  name: string;
+  organisationId: string;
+  settings: SettingsRow;
+  fromEmail: string;
+  smsSender: string;
 }
 
 const TTL_MS = 5_000;
 
 export const defaultSettings = (serviceId: string): SettingsRow => ({
-  service_id: serviceId, email_from: null, reply_to_email: null, sms_sender: null, letter_contact_block: null, restricted: false,
-  international_sms: false, international_letters: false, rate_limit: null, email_limit: null, sms_limit: null, letter_limit: null, inbound_number: null,
+  service_id: serviceId,
+  email_from: null,
+  reply_to_email: null,
+  sms_sender: null,
+  letter_contact_block: null,
+  restricted: false,
+  international_sms: false,
+  international_letters: false,
+  rate_limit: null,
+  email_limit: null,
+  sms_limit: null,
+  letter_limit: null,
+  inbound_number: null,
 });
 
 export function createProfiles(k: Kernel, catalogue: CatalogueService) {
@@ -29,7 +45,11 @@ export function createProfiles(k: Kernel, catalogue: CatalogueService) {
     const settings = (await store.settings(k.db, serviceId)) ?? defaultSettings(serviceId);
     const local = (settings.email_from || s.slug).toLowerCase();
     return {
-      id: s.id, slug: s.slug, name: s.name, organisationId: s.organisation.id, settings,
+      id: s.id,
+      slug: s.slug,
+      name: s.name,
+      organisationId: s.organisation.id,
+      settings,
       fromEmail: `${local}@${k.config.notify.emailDomain}`,
       smsSender: settings.sms_sender || 'Cityscape',
     };
@@ -63,7 +83,10 @@ export function createProfiles(k: Kernel, catalogue: CatalogueService) {
       return value;
     },
     /** Forget a service after its settings or team change (this process; others within seconds). */
-    invalidate(serviceId: string): void { cache.delete(serviceId); allowedCache.delete(serviceId); },
+    invalidate(serviceId: string): void {
+      cache.delete(serviceId);
+      allowedCache.delete(serviceId);
+    },
   };
 }
 export type Profiles = ReturnType<typeof createProfiles>;

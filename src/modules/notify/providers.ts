@@ -11,22 +11,53 @@ import type { Config } from '../../config.js';
 export type OutcomeStatus = 'delivered' | 'sending' | 'permanent-failure' | 'temporary-failure' | 'technical-failure';
 
 /** What a provider said about one message. `retry`: safe to try again (it was not handed over). */
-export interface Outcome { status: OutcomeStatus; response: string; reference?: string | null; retry?: boolean }
+export interface Outcome {
+  status: OutcomeStatus;
+  response: string;
+  reference?: string | null;
+  retry?: boolean;
+}
 
 /** Thrown when the message may or may not have been handed over: it must never be sent again. */
 export class OutcomeUnknown extends Error {}
 
 export interface EmailMessage {
-  id: string; from: { name: string; address: string }; to: string; replyTo: string | null; subject: string; html: string; text: string;
+  id: string;
+  from: { name: string; address: string };
+  to: string;
+  replyTo: string | null;
+  subject: string;
+  html: string;
+  text: string;
   headers: Record<string, string>;
   /** SMTP envelope sender (where bounces go) when it differs from the From address. */
   returnPath?: string;
 }
-export interface SmsMessage { id: string; to: string; from: string; body: string }
-export interface LetterMessage { id: string; pdf: Uint8Array; postage: string; pages: number; address: string[] }
+export interface SmsMessage {
+  id: string;
+  to: string;
+  from: string;
+  body: string;
+}
+export interface LetterMessage {
+  id: string;
+  pdf: Uint8Array;
+  postage: string;
+  pages: number;
+  address: string[];
+}
 
-export interface Provider<M> { name: string; send(message: M): Promise<Outcome>; close(): Promise<void> }
-export interface Providers { email: Provider<EmailMessage>; sms: Provider<SmsMessage>; letter: Provider<LetterMessage>; outbox: Outbox }
+export interface Provider<M> {
+  name: string;
+  send(message: M): Promise<Outcome>;
+  close(): Promise<void>;
+}
+export interface Providers {
+  email: Provider<EmailMessage>;
+  sms: Provider<SmsMessage>;
+  letter: Provider<LetterMessage>;
+  outbox: Outbox;
+}
 
 /** Errors that show the relay was never reached (or refused us before any message was offered). */
 function notReached(err: any): boolean {
@@ -36,8 +67,13 @@ function notReached(err: any): boolean {
 
 export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs: number; name?: string }): Provider<EmailMessage> {
   const transport = nodemailer.createTransport({
-    url, pool: true, maxConnections: Math.max(1, Math.min(opts.concurrency, 16)), maxMessages: Infinity,
-    connectionTimeout: Math.min(opts.timeoutMs, 30_000), greetingTimeout: Math.min(opts.timeoutMs, 30_000), socketTimeout: opts.timeoutMs,
+    url,
+    pool: true,
+    maxConnections: Math.max(1, Math.min(opts.concurrency, 16)),
+    maxMessages: Infinity,
+    connectionTimeout: Math.min(opts.timeoutMs, 30_000),
+    greetingTimeout: Math.min(opts.timeoutMs, 30_000),
+    socketTimeout: opts.timeoutMs,
   } as any);
   return {
     name: opts.name ?? 'smtp',
@@ -45,10 +81,17 @@ export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs
       try {
         const info: any = await transport.sendMail({
           messageId: `<${m.id}@${m.from.address.split('@')[1] ?? 'cityscape'}>`,
-          from: m.from, to: m.to, ...(m.replyTo ? { replyTo: m.replyTo } : {}), subject: m.subject, html: m.html, text: m.text, headers: m.headers,
+          from: m.from,
+          to: m.to,
+          ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          headers: m.headers,
           ...(m.returnPath ? { envelope: { from: m.returnPath, to: m.to } } : {}),
         });
-        if (info.rejected?.length && !info.accepted?.length) return { status: 'permanent-failure', response: String(info.response ?? 'rejected') };
+        if (info.rejected?.length && !info.accepted?.length)
+          return { status: 'permanent-failure', response: String(info.response ?? 'rejected') };
         return { status: 'delivered', response: String(info.response ?? '250 OK'), reference: info.messageId ?? null };
       } catch (err: any) {
         const code = Number(err?.responseCode);
@@ -62,39 +105,62 @@ export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs
         throw new OutcomeUnknown(response);
       }
     },
-    async close() { transport.close(); },
+    async close() {
+      transport.close();
+    },
   };
 }
 
 /** POSTs JSON (or a PDF) to a provider; 2xx → handed over, 4xx → rejected, 429/5xx → try again later. */
-async function httpSend(url: string, token: string | undefined, body: string | Uint8Array, headers: Record<string, string>, timeoutMs: number): Promise<Outcome> {
+async function httpSend(
+  url: string,
+  token: string | undefined,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<Outcome> {
   let res: Response;
   try {
     res = await fetch(url, {
-      method: 'POST', body: body as any, signal: AbortSignal.timeout(timeoutMs),
+      method: 'POST',
+      body: body as any,
+      signal: AbortSignal.timeout(timeoutMs),
       headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
     });
   } catch (err: any) {
     // Refused or unreachable: nothing was handed over. A timeout after sending: unknown.
     const cause = err?.cause?.code ?? err?.code;
-    if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(cause)) return { status: 'technical-failure', response: String(cause), retry: true };
+    if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(cause))
+      return { status: 'technical-failure', response: String(cause), retry: true };
     throw new OutcomeUnknown(String(err?.message ?? err));
   }
   const text = (await res.text().catch(() => '')).slice(0, 500);
   if (res.status >= 200 && res.status < 300) {
     let parsed: any = {};
-    try { parsed = JSON.parse(text); } catch { /* a bare 2xx */ }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* a bare 2xx */
+    }
     const status: OutcomeStatus = parsed.status === 'delivered' ? 'delivered' : 'sending';
     return { status, response: `${res.status} ${text}`.trim(), reference: parsed.reference ?? parsed.id ?? null };
   }
-  if (res.status === 429 || res.status >= 500) return { status: 'temporary-failure', response: `${res.status} ${text}`.trim(), retry: true };
+  if (res.status === 429 || res.status >= 500)
+    return { status: 'temporary-failure', response: `${res.status} ${text}`.trim(), retry: true };
   return { status: 'permanent-failure', response: `${res.status} ${text}`.trim() };
 }
 
 export function httpSmsProvider(url: string, token: string | undefined, timeoutMs: number): Provider<SmsMessage> {
   return {
     name: 'http-sms',
-    send: (m) => httpSend(url, token, JSON.stringify({ id: m.id, to: m.to, from: m.from, body: m.body }), { 'content-type': 'application/json' }, timeoutMs),
+    send: (m) =>
+      httpSend(
+        url,
+        token,
+        JSON.stringify({ id: m.id, to: m.to, from: m.from, body: m.body }),
+        { 'content-type': 'application/json' },
+        timeoutMs,
+      ),
     async close() {},
   };
 }
@@ -102,16 +168,37 @@ export function httpSmsProvider(url: string, token: string | undefined, timeoutM
 export function httpLetterProvider(url: string, token: string | undefined, timeoutMs: number): Provider<LetterMessage> {
   return {
     name: 'http-letter',
-    send: (m) => httpSend(url, token, m.pdf, { 'content-type': 'application/pdf', 'x-notification-id': m.id, 'x-postage': m.postage, 'x-pages': String(m.pages) }, timeoutMs),
+    send: (m) =>
+      httpSend(
+        url,
+        token,
+        m.pdf,
+        { 'content-type': 'application/pdf', 'x-notification-id': m.id, 'x-postage': m.postage, 'x-pages': String(m.pages) },
+        timeoutMs,
+      ),
     async close() {},
   };
 }
 
-export interface OutboxEntry { channel: 'email' | 'sms' | 'letter'; id: string; to: string; at: string; file: string | null; summary: string }
-export interface Outbox { entries(): OutboxEntry[] }
+export interface OutboxEntry {
+  channel: 'email' | 'sms' | 'letter';
+  id: string;
+  to: string;
+  at: string;
+  file: string | null;
+  summary: string;
+}
+export interface Outbox {
+  entries(): OutboxEntry[];
+}
 
 /** Development only: keeps messages instead of sending them, and says so in every answer. */
-export function outboxProviders(dataDir: string): { email: Provider<EmailMessage>; sms: Provider<SmsMessage>; letter: Provider<LetterMessage>; outbox: Outbox } {
+export function outboxProviders(dataDir: string): {
+  email: Provider<EmailMessage>;
+  sms: Provider<SmsMessage>;
+  letter: Provider<LetterMessage>;
+  outbox: Outbox;
+} {
   const dir = dataDir.startsWith('memory://') ? null : join(dataDir, 'notify-outbox');
   const recent: OutboxEntry[] = [];
   const keep = (e: OutboxEntry, contents?: string | Uint8Array, ext?: string) => {
@@ -129,8 +216,20 @@ export function outboxProviders(dataDir: string): { email: Provider<EmailMessage
     email: {
       name: 'outbox',
       async send(m) {
-        const info: any = await composer.sendMail({ messageId: `<${m.id}@outbox.local>`, from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, headers: m.headers });
-        keep({ channel: 'email', id: m.id, to: m.to, at: new Date().toISOString(), file: null, summary: m.subject }, info.message as Buffer, 'eml');
+        const info: any = await composer.sendMail({
+          messageId: `<${m.id}@outbox.local>`,
+          from: m.from,
+          to: m.to,
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          headers: m.headers,
+        });
+        keep(
+          { channel: 'email', id: m.id, to: m.to, at: new Date().toISOString(), file: null, summary: m.subject },
+          info.message as Buffer,
+          'eml',
+        );
         return { status: 'delivered', response };
       },
       async close() {},
@@ -138,7 +237,11 @@ export function outboxProviders(dataDir: string): { email: Provider<EmailMessage
     sms: {
       name: 'outbox',
       async send(m) {
-        keep({ channel: 'sms', id: m.id, to: m.to, at: new Date().toISOString(), file: null, summary: m.body.slice(0, 80) }, JSON.stringify(m, null, 2), 'json');
+        keep(
+          { channel: 'sms', id: m.id, to: m.to, at: new Date().toISOString(), file: null, summary: m.body.slice(0, 80) },
+          JSON.stringify(m, null, 2),
+          'json',
+        );
         return { status: 'delivered', response };
       },
       async close() {},
@@ -146,7 +249,18 @@ export function outboxProviders(dataDir: string): { email: Provider<EmailMessage
     letter: {
       name: 'outbox',
       async send(m) {
-        keep({ channel: 'letter', id: m.id, to: m.address.join(', '), at: new Date().toISOString(), file: null, summary: `${m.pages} page(s), ${m.postage} class` }, m.pdf, 'pdf');
+        keep(
+          {
+            channel: 'letter',
+            id: m.id,
+            to: m.address.join(', '),
+            at: new Date().toISOString(),
+            file: null,
+            summary: `${m.pages} page(s), ${m.postage} class`,
+          },
+          m.pdf,
+          'pdf',
+        );
         return { status: 'delivered', response };
       },
       async close() {},

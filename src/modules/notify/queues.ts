@@ -11,7 +11,9 @@ export function deliverJobOptions(config: Config, startAfter?: Date | null, dela
   return {
     // pg-boss's own retry is a safety net (e.g. the database was briefly unreachable); the
     // handler decides about retrying deliveries itself.
-    retryLimit: 3, retryDelay: 5, retryBackoff: true,
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
     expireInSeconds: Math.max(30, config.notify.leaseSeconds * 2),
     ...(startAfter ? { startAfter } : delaySeconds ? { startAfter: delaySeconds } : {}),
   };

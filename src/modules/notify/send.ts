@@ -15,12 +15,27 @@ import { store, type KeyType, type NewNotification, type TemplateRow } from './s
 import type { EmailRequest, LetterRequest, PrecompiledRequest, SmsRequest } from './validate.js';
 import { createBatcher, type Extras } from './batch.js';
 
-export interface Sender { serviceId: string; keyId: string | null; keyType: KeyType; createdByName?: string | null; internal?: boolean }
+export interface Sender {
+  serviceId: string;
+  keyId: string | null;
+  keyType: KeyType;
+  createdByName?: string | null;
+  internal?: boolean;
+}
 
 /** Notify's test recipients: accepted and given statuses, never sent. */
-const SIMULATED = new Set(['simulate-delivered@notifications.service.gov.uk', 'simulate-delivered-2@notifications.service.gov.uk',
-  'simulate-delivered-3@notifications.service.gov.uk', '447700900000', '447700900111', '447700900222',
-  'perm-fail@simulator.notify', 'temp-fail@simulator.notify', '447700900002', '447700900003']);
+const SIMULATED = new Set([
+  'simulate-delivered@notifications.service.gov.uk',
+  'simulate-delivered-2@notifications.service.gov.uk',
+  'simulate-delivered-3@notifications.service.gov.uk',
+  '447700900000',
+  '447700900111',
+  '447700900222',
+  'perm-fail@simulator.notify',
+  'temp-fail@simulator.notify',
+  '447700900002',
+  '447700900003',
+]);
 
 const EMAIL_MAX_BYTES = 2_000_000;
 const TEMPLATE_TTL_MS = 2_000;
@@ -40,7 +55,10 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
     if (hit && Date.now() - hit.at < TEMPLATE_TTL_MS) t = hit.row;
     else {
       t = await store.template(db, serviceId, id);
-      if (t) { if (templates.size > 10_000) templates.clear(); templates.set(id, { at: Date.now(), row: t }); }
+      if (t) {
+        if (templates.size > 10_000) templates.clear();
+        templates.set(id, { at: Date.now(), row: t });
+      }
     }
     if (t && t.service_id !== serviceId) t = null;
     if (!t) throw badRequest('Template not found');
@@ -55,8 +73,11 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
     const allowed = await profiles.allowedRecipients(p);
     const ok = to.email ? allowed.emails.has(normaliseEmail(to.email)) : to.phone ? allowed.phones.has(to.phone) : false;
     if (!ok) {
-      throw badRequest(sender.keyType === 'team' ? 'Can’t send to this recipient using a team-only API key'
-        : `Can’t send to this recipient when service is in trial mode – ${TRIAL}`);
+      throw badRequest(
+        sender.keyType === 'team'
+          ? 'Can’t send to this recipient using a team-only API key'
+          : `Can’t send to this recipient when service is in trial mode – ${TRIAL}`,
+      );
     }
   }
 
@@ -77,7 +98,8 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
     if (v === undefined || v === null) return null;
     const d = new Date(v);
     if (Number.isNaN(d.getTime())) throw validationError([`scheduled_for ${v} is not a valid datetime`]);
-    if (d.getTime() > Date.now() + 24 * 3600_000) throw validationError(['scheduled_for datetime cannot be more than 24 hours in the future']);
+    if (d.getTime() > Date.now() + 24 * 3600_000)
+      throw validationError(['scheduled_for datetime cannot be more than 24 hours in the future']);
     if (d.getTime() < Date.now() - 3600_000) throw validationError(['scheduled_for datetime can not be in the past']);
     return d;
   }
@@ -86,7 +108,9 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
 
   return {
     /** Forget a template after it changes (other processes see the change within TEMPLATE_TTL_MS). */
-    forgetTemplate(id: string): void { templates.delete(id); },
+    forgetTemplate(id: string): void {
+      templates.delete(id);
+    },
 
     async email(sender: Sender, req: EmailRequest) {
       const p = await profiles.get(sender.serviceId);
@@ -97,7 +121,10 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const values = { ...raw };
       for (const key of req.sanitise_content_for ?? []) {
         const match = Object.keys(values).find((k) => k === key);
-        if (match !== undefined) { sanitised[match] = sanitiseValue(values[match]); values[match] = sanitised[match]; }
+        if (match !== undefined) {
+          sanitised[match] = sanitiseValue(values[match]);
+          values[match] = sanitised[match];
+        }
       }
       const id = randomUUID();
       const documents = prepareDocuments(values, { serviceId: p.id, recipient: req.email_address, base, channel: 'email' });
@@ -105,24 +132,57 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       if (filled.missing.length) throw badRequest(`Missing personalisation: ${filled.missing.join(', ')}`);
       if (!filled.body.trim() && !(filled.subject ?? '').trim()) throw badRequest('Your message is empty.');
       const size = Buffer.byteLength(filled.body);
-      if (size > EMAIL_MAX_BYTES) throw badRequest(`Your message is too long. Emails cannot be longer than ${EMAIL_MAX_BYTES} bytes. Your message is ${size} bytes.`);
+      if (size > EMAIL_MAX_BYTES)
+        throw badRequest(`Your message is too long. Emails cannot be longer than ${EMAIL_MAX_BYTES} bytes. Your message is ${size} bytes.`);
       const to = req.email_address.trim();
       await mayReach(p, sender, { email: to });
       const simulated = sender.keyType === 'test' || SIMULATED.has(normaliseEmail(to));
       const release = await reserve(p, sender, 'email', simulated);
       const when = scheduled(req.scheduled_for);
       try {
-        await persist({
-          id, service_id: p.id, api_key_id: sender.keyId, key_type: sender.keyType, type: 'email', template_id: t.id, template_version: t.version,
-          recipient: to, normalised_to: normaliseEmail(to), reference: req.reference ?? null, status: 'created', subject: filled.subject,
-          body: filled.body, address: null, postage: null, billable_units: 1, sender: p.settings.reply_to_email, one_click_unsubscribe_url: req.one_click_unsubscribe_url ?? null,
-          precompiled: false, created_by_name: sender.createdByName ?? null, simulated, scheduled_for: when,
-        }, { documents: documents.pending });
-      } catch (err) { release(); throw err; }
+        await persist(
+          {
+            id,
+            service_id: p.id,
+            api_key_id: sender.keyId,
+            key_type: sender.keyType,
+            type: 'email',
+            template_id: t.id,
+            template_version: t.version,
+            recipient: to,
+            normalised_to: normaliseEmail(to),
+            reference: req.reference ?? null,
+            status: 'created',
+            subject: filled.subject,
+            body: filled.body,
+            address: null,
+            postage: null,
+            billable_units: 1,
+            sender: p.settings.reply_to_email,
+            one_click_unsubscribe_url: req.one_click_unsubscribe_url ?? null,
+            precompiled: false,
+            created_by_name: sender.createdByName ?? null,
+            simulated,
+            scheduled_for: when,
+          },
+          { documents: documents.pending },
+        );
+      } catch (err) {
+        release();
+        throw err;
+      }
       return {
-        id, reference: req.reference ?? null,
-        content: { body: filled.body, subject: filled.subject ?? '', from_email: p.fromEmail, ...(req.one_click_unsubscribe_url ? { one_click_unsubscribe_url: req.one_click_unsubscribe_url } : {}) },
-        uri: `${base}/v2/notifications/${id}`, template: templateRef(t), scheduled_for: when ? when.toISOString() : null,
+        id,
+        reference: req.reference ?? null,
+        content: {
+          body: filled.body,
+          subject: filled.subject ?? '',
+          from_email: p.fromEmail,
+          ...(req.one_click_unsubscribe_url ? { one_click_unsubscribe_url: req.one_click_unsubscribe_url } : {}),
+        },
+        uri: `${base}/v2/notifications/${id}`,
+        template: templateRef(t),
+        scheduled_for: when ? when.toISOString() : null,
         sanitised_content: Object.keys(sanitised).length ? { personalisation: sanitised } : {},
       };
     },
@@ -132,13 +192,16 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       checkRate(p, sender);
       const t = await loadTemplate(p.id, req.template_id, 'sms');
       const values = req.personalisation ?? {};
-      if (Object.values(values).some((v) => v && typeof v === 'object' && !Array.isArray(v) && 'file' in (v as object))) throw badRequest('Can only send a file by email');
+      if (Object.values(values).some((v) => v && typeof v === 'object' && !Array.isArray(v) && 'file' in (v as object)))
+        throw badRequest('Can only send a file by email');
       const filled = fillAll({ body: t.body }, normalise(values), 'sms');
       if (filled.missing.length) throw badRequest(`Missing personalisation: ${filled.missing.join(', ')}`);
       const body = smsBody(filled.body);
       if (!body) throw badRequest('Your message is empty.');
       if (smsLength(body) > SMS_CHAR_COUNT_LIMIT) {
-        throw badRequest(`Your message is too long. Text messages cannot be longer than ${SMS_CHAR_COUNT_LIMIT} characters. Your message is ${smsLength(body)} characters long.`);
+        throw badRequest(
+          `Your message is too long. Text messages cannot be longer than ${SMS_CHAR_COUNT_LIMIT} characters. Your message is ${smsLength(body)} characters long.`,
+        );
       }
       let phone: string;
       try {
@@ -155,22 +218,48 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const id = randomUUID();
       try {
         await persist({
-          id, service_id: p.id, api_key_id: sender.keyId, key_type: sender.keyType, type: 'sms', template_id: t.id, template_version: t.version,
-          recipient: req.phone_number, normalised_to: phone, reference: req.reference ?? null, status: 'created', subject: null, body,
-          address: null, postage: null, billable_units: smsCount(body).fragments, sender: p.smsSender, one_click_unsubscribe_url: null,
-          precompiled: false, created_by_name: sender.createdByName ?? null, simulated, scheduled_for: when,
+          id,
+          service_id: p.id,
+          api_key_id: sender.keyId,
+          key_type: sender.keyType,
+          type: 'sms',
+          template_id: t.id,
+          template_version: t.version,
+          recipient: req.phone_number,
+          normalised_to: phone,
+          reference: req.reference ?? null,
+          status: 'created',
+          subject: null,
+          body,
+          address: null,
+          postage: null,
+          billable_units: smsCount(body).fragments,
+          sender: p.smsSender,
+          one_click_unsubscribe_url: null,
+          precompiled: false,
+          created_by_name: sender.createdByName ?? null,
+          simulated,
+          scheduled_for: when,
         });
-      } catch (err) { release(); throw err; }
+      } catch (err) {
+        release();
+        throw err;
+      }
       return {
-        id, reference: req.reference ?? null, content: { body, from_number: p.smsSender },
-        uri: `${base}/v2/notifications/${id}`, template: templateRef(t), scheduled_for: when ? when.toISOString() : null,
+        id,
+        reference: req.reference ?? null,
+        content: { body, from_number: p.smsSender },
+        uri: `${base}/v2/notifications/${id}`,
+        template: templateRef(t),
+        scheduled_for: when ? when.toISOString() : null,
       };
     },
 
     async letter(sender: Sender, req: LetterRequest) {
       const p = await profiles.get(sender.serviceId);
       if (sender.keyType === 'team') throw badRequest('Cannot send letters with a team api key');
-      if (sender.keyType === 'live' && p.settings.restricted && !sender.internal) throw badRequest(`Cannot send letters when service is in trial mode - ${TRIAL}`);
+      if (sender.keyType === 'live' && p.settings.restricted && !sender.internal)
+        throw badRequest(`Cannot send letters when service is in trial mode - ${TRIAL}`);
       checkRate(p, sender);
       const t = await loadTemplate(p.id, req.template_id, 'letter');
       const values = normalise(req.personalisation);
@@ -190,22 +279,49 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const postage = address.postage ?? t.postage ?? 'second';
       try {
         await persist({
-          id, service_id: p.id, api_key_id: sender.keyId, key_type: sender.keyType, type: 'letter', template_id: t.id, template_version: t.version,
-          recipient: null, normalised_to: null, reference: req.reference ?? null, status: 'created', subject: filled.subject ?? '', body: filled.body,
-          address: address.lines, postage, billable_units: 0, sender: t.letter_contact_block ?? p.settings.letter_contact_block, one_click_unsubscribe_url: null,
-          precompiled: false, created_by_name: sender.createdByName ?? null, simulated: sender.keyType === 'test', scheduled_for: when,
+          id,
+          service_id: p.id,
+          api_key_id: sender.keyId,
+          key_type: sender.keyType,
+          type: 'letter',
+          template_id: t.id,
+          template_version: t.version,
+          recipient: null,
+          normalised_to: null,
+          reference: req.reference ?? null,
+          status: 'created',
+          subject: filled.subject ?? '',
+          body: filled.body,
+          address: address.lines,
+          postage,
+          billable_units: 0,
+          sender: t.letter_contact_block ?? p.settings.letter_contact_block,
+          one_click_unsubscribe_url: null,
+          precompiled: false,
+          created_by_name: sender.createdByName ?? null,
+          simulated: sender.keyType === 'test',
+          scheduled_for: when,
         });
-      } catch (err) { release(); throw err; }
+      } catch (err) {
+        release();
+        throw err;
+      }
       return {
-        id, reference: req.reference ?? null, content: { body: filled.body, subject: filled.subject ?? '' },
-        uri: `${base}/v2/notifications/${id}`, template: templateRef(t), scheduled_for: when ? when.toISOString() : null, postage,
+        id,
+        reference: req.reference ?? null,
+        content: { body: filled.body, subject: filled.subject ?? '' },
+        uri: `${base}/v2/notifications/${id}`,
+        template: templateRef(t),
+        scheduled_for: when ? when.toISOString() : null,
+        postage,
       };
     },
 
     async precompiled(sender: Sender, req: PrecompiledRequest) {
       const p = await profiles.get(sender.serviceId);
       if (sender.keyType === 'team') throw badRequest('Cannot send letters with a team api key');
-      if (sender.keyType === 'live' && p.settings.restricted && !sender.internal) throw badRequest(`Cannot send letters when service is in trial mode - ${TRIAL}`);
+      if (sender.keyType === 'live' && p.settings.restricted && !sender.internal)
+        throw badRequest(`Cannot send letters when service is in trial mode - ${TRIAL}`);
       checkRate(p, sender);
       if (!/^[A-Za-z0-9+/=\s]*$/.test(req.content)) throw badRequest('Cannot decode letter content (invalid base64 encoding)');
       const bytes = Buffer.from(req.content, 'base64');
@@ -217,13 +333,37 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       // Notify checks the printable area later; we check the page size now and fail the letter if it is not A4.
       const status = info.a4 && info.pages <= 20 ? 'created' : 'validation-failed';
       try {
-        await persist({
-          id, service_id: p.id, api_key_id: sender.keyId, key_type: sender.keyType, type: 'letter', template_id: null, template_version: null,
-          recipient: null, normalised_to: null, reference: req.reference, status, subject: 'Pre-compiled PDF', body: '',
-          address: [req.reference], postage: req.postage ?? 'second', billable_units: sheetsFor(info.pages), sender: null, one_click_unsubscribe_url: null,
-          precompiled: true, created_by_name: sender.createdByName ?? null, simulated: sender.keyType === 'test', scheduled_for: null,
-        }, { pdf: { bytes, pages: info.pages } });
-      } catch (err) { release(); throw err; }
+        await persist(
+          {
+            id,
+            service_id: p.id,
+            api_key_id: sender.keyId,
+            key_type: sender.keyType,
+            type: 'letter',
+            template_id: null,
+            template_version: null,
+            recipient: null,
+            normalised_to: null,
+            reference: req.reference,
+            status,
+            subject: 'Pre-compiled PDF',
+            body: '',
+            address: [req.reference],
+            postage: req.postage ?? 'second',
+            billable_units: sheetsFor(info.pages),
+            sender: null,
+            one_click_unsubscribe_url: null,
+            precompiled: true,
+            created_by_name: sender.createdByName ?? null,
+            simulated: sender.keyType === 'test',
+            scheduled_for: null,
+          },
+          { pdf: { bytes, pages: info.pages } },
+        );
+      } catch (err) {
+        release();
+        throw err;
+      }
       return { id, reference: req.reference, postage: req.postage ?? 'second' };
     },
   };

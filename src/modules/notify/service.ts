@@ -9,7 +9,7 @@ import { fillAll, normalise } from './content/placeholders.js';
 import { bodyHtml } from './content/markdown.js';
 import { smsBody } from './content/sms.js';
 import { normaliseEmail, normalisePhoneLoose } from './content/recipients.js';
-import { internalStatuses, notificationJson, receivedTextJson, templateJson } from './schema.js';
+import { internalStatuses, notificationJson, receivedTextJson, templateJson } from './representation.js';
 import { RECEIVED_TEXT_EVENT, type Callbacks } from './callbacks.js';
 import type { Delivery } from './delivery.js';
 import type { Profiles } from './profiles.js';
@@ -19,7 +19,14 @@ import { UUID, type ListQuery } from './validate.js';
 
 export const PAGE_SIZE = 250;
 
-export interface TemplateInput { type: TemplateType; name: string; subject?: string | null; body: string; letter_contact_block?: string | null; postage?: string | null }
+export interface TemplateInput {
+  type: TemplateType;
+  name: string;
+  subject?: string | null;
+  body: string;
+  letter_contact_block?: string | null;
+  postage?: string | null;
+}
 
 export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send: SendUseCases; delivery: Delivery; callbacks: Callbacks }) {
   const { db, config } = k;
@@ -31,9 +38,11 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
   function checkTemplate(input: TemplateInput): void {
     const fields: Array<{ field: string; message: string }> = [];
     if (!input.name?.trim()) fields.push({ field: 'name', message: 'Enter a template name' });
-    if (input.type !== 'sms' && !input.subject?.trim()) fields.push({ field: 'subject', message: input.type === 'email' ? 'Enter a subject line' : 'Enter a main heading' });
+    if (input.type !== 'sms' && !input.subject?.trim())
+      fields.push({ field: 'subject', message: input.type === 'email' ? 'Enter a subject line' : 'Enter a main heading' });
     if (!input.body?.trim()) fields.push({ field: 'body', message: 'Enter the message' });
-    if (input.postage && !['first', 'second', 'economy'].includes(input.postage)) fields.push({ field: 'postage', message: 'Choose first, second or economy class' });
+    if (input.postage && !['first', 'second', 'economy'].includes(input.postage))
+      fields.push({ field: 'postage', message: 'Choose first, second or economy class' });
     if (fields.length) throw new BadRequest(fields[0].message, fields);
   }
 
@@ -51,7 +60,13 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
     notificationJson: (n: Parameters<typeof notificationJson>[0]) => notificationJson(n, base),
     async listNotifications(serviceId: string, keyType: KeyType, q: ListQuery) {
       const rows = await store.listNotifications(db, {
-        serviceId, keyType, types: q.template_type, statuses: internalStatuses(q.status), reference: q.reference, olderThan: q.older_than, limit: PAGE_SIZE,
+        serviceId,
+        keyType,
+        types: q.template_type,
+        statuses: internalStatuses(q.status),
+        reference: q.reference,
+        olderThan: q.older_than,
+        limit: PAGE_SIZE,
       });
       const params = new URLSearchParams();
       for (const t of q.template_type) params.append('template_type', t);
@@ -71,7 +86,8 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
       if (!n) throw noResult();
       if (n.type !== 'letter') throw new NotifyError(400, 'ValidationError', 'Notification is not a letter');
       if (n.status === 'virus-scan-failed') throw badRequest('File did not pass the virus scan');
-      if (n.status === 'technical-failure' || n.status === 'validation-failed') throw badRequest(`PDF not available for letters in ${n.status}`);
+      if (n.status === 'technical-failure' || n.status === 'validation-failed')
+        throw badRequest(`PDF not available for letters in ${n.status}`);
       return (await delivery.letterPdf(n)).pdf;
     },
 
@@ -81,7 +97,9 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
       if (!t) throw noResult();
       return t;
     },
-    async templateJson(t: TemplateRow) { return templateJson(t, await contactBlockOf(t.service_id)); },
+    async templateJson(t: TemplateRow) {
+      return templateJson(t, await contactBlockOf(t.service_id));
+    },
     async templates(serviceId: string, type: string | null) {
       const contact = await contactBlockOf(serviceId);
       return (await store.listTemplates(db, serviceId, type ?? undefined)).map((t) => templateJson(t, contact));
@@ -93,47 +111,106 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
       if (filled.missing.length) throw badRequest(`Missing personalisation: ${filled.missing.join(', ')}`);
       const body = t.type === 'sms' ? smsBody(filled.body) : filled.body;
       return {
-        id: t.id, type: t.type, version: t.version, body, subject: filled.subject,
+        id: t.id,
+        type: t.type,
+        version: t.version,
+        body,
+        subject: filled.subject,
         html: t.type === 'email' ? bodyHtml(body) : null,
         postage: t.type === 'letter' ? (t.postage ?? 'second') : null,
       };
     },
     async createTemplate(serviceId: string, input: TemplateInput, by: string): Promise<TemplateRow> {
       checkTemplate(input);
-      return db.transaction((tx) => store.insertTemplate(tx, {
-        service_id: serviceId, type: input.type, name: input.name.trim(), subject: input.type === 'sms' ? null : input.subject!.trim(), body: input.body,
-        letter_contact_block: input.type === 'letter' ? (input.letter_contact_block ?? null) : null, postage: input.type === 'letter' ? (input.postage ?? 'second') : null, created_by: by,
-      }));
+      return db.transaction((tx) =>
+        store.insertTemplate(tx, {
+          service_id: serviceId,
+          type: input.type,
+          name: input.name.trim(),
+          subject: input.type === 'sms' ? null : input.subject!.trim(),
+          body: input.body,
+          letter_contact_block: input.type === 'letter' ? (input.letter_contact_block ?? null) : null,
+          postage: input.type === 'letter' ? (input.postage ?? 'second') : null,
+          created_by: by,
+        }),
+      );
     },
     async updateTemplate(serviceId: string, id: string, input: Omit<TemplateInput, 'type'>, by: string): Promise<TemplateRow> {
       const current = await store.template(db, serviceId, id);
       if (!current) throw noResult();
       checkTemplate({ ...input, type: current.type });
-      const t = await db.transaction((tx) => store.updateTemplate(tx, serviceId, id, {
-        name: input.name.trim(), subject: current.type === 'sms' ? null : input.subject!.trim(), body: input.body,
-        letter_contact_block: current.type === 'letter' ? (input.letter_contact_block ?? null) : null, postage: current.type === 'letter' ? (input.postage ?? current.postage) : null,
-      }, by));
+      const t = await db.transaction((tx) =>
+        store.updateTemplate(
+          tx,
+          serviceId,
+          id,
+          {
+            name: input.name.trim(),
+            subject: current.type === 'sms' ? null : input.subject!.trim(),
+            body: input.body,
+            letter_contact_block: current.type === 'letter' ? (input.letter_contact_block ?? null) : null,
+            postage: current.type === 'letter' ? (input.postage ?? current.postage) : null,
+          },
+          by,
+        ),
+      );
       if (!t) throw noResult();
       send.forgetTemplate(id);
       return t;
     },
-    async archiveTemplate(serviceId: string, id: string) { const r = await store.archiveTemplate(db, serviceId, id); send.forgetTemplate(id); return r; },
+    async archiveTemplate(serviceId: string, id: string) {
+      const r = await store.archiveTemplate(db, serviceId, id);
+      send.forgetTemplate(id);
+      return r;
+    },
 
     // Received text messages
     async receivedTexts(serviceId: string, olderThan: string | null) {
       const rows = await store.receivedTexts(db, serviceId, olderThan, PAGE_SIZE);
-      const links: { current: string; next?: string } = { current: `${base}/v2/received-text-messages${olderThan ? `?older_than=${olderThan}` : ''}` };
+      const links: { current: string; next?: string } = {
+        current: `${base}/v2/received-text-messages${olderThan ? `?older_than=${olderThan}` : ''}`,
+      };
       if (rows.length) links.next = `${base}/v2/received-text-messages?older_than=${rows[rows.length - 1].id}`;
       return { received_text_messages: rows.map(receivedTextJson), links };
     },
     /** A text message arriving on a service's inbound number (from the SMS provider). */
-    async receiveText(input: { notifyNumber: string; userNumber: string; content: string; providerReference?: string | null }): Promise<{ id: string } | null> {
+    async receiveText(input: {
+      notifyNumber: string;
+      userNumber: string;
+      content: string;
+      providerReference?: string | null;
+    }): Promise<{ id: string } | null> {
       const serviceId = await store.serviceByInboundNumber(db, input.notifyNumber);
       if (!serviceId) return null;
       return db.transaction(async (tx) => {
-        const row = await store.insertReceivedText(tx, { service_id: serviceId, notify_number: input.notifyNumber, user_number: normalisePhoneLoose(input.userNumber), content: input.content, provider_reference: input.providerReference ?? null });
-        const text = receivedTextJson({ ...row, service_id: serviceId, notify_number: input.notifyNumber, user_number: normalisePhoneLoose(input.userNumber), content: input.content });
-        await k.events.append(tx, { stream: `notify.received_text:${row.id}`, type: RECEIVED_TEXT_EVENT, payload: { service_id: serviceId, text: { ...text, date_received: text.created_at, source_number: text.user_number, destination_number: text.notify_number, message: text.content } } });
+        const row = await store.insertReceivedText(tx, {
+          service_id: serviceId,
+          notify_number: input.notifyNumber,
+          user_number: normalisePhoneLoose(input.userNumber),
+          content: input.content,
+          provider_reference: input.providerReference ?? null,
+        });
+        const text = receivedTextJson({
+          ...row,
+          service_id: serviceId,
+          notify_number: input.notifyNumber,
+          user_number: normalisePhoneLoose(input.userNumber),
+          content: input.content,
+        });
+        await k.events.append(tx, {
+          stream: `notify.received_text:${row.id}`,
+          type: RECEIVED_TEXT_EVENT,
+          payload: {
+            service_id: serviceId,
+            text: {
+              ...text,
+              date_received: text.created_at,
+              source_number: text.user_number,
+              destination_number: text.notify_number,
+              message: text.content,
+            },
+          },
+        });
         return { id: row.id };
       });
     },
@@ -149,14 +226,24 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
     // Team members and guest list
     allowed: (serviceId: string) => store.allowed(db, serviceId),
     async addAllowed(serviceId: string, a: { kind: 'member' | 'guest'; name: string; email: string | null; phone: string | null }) {
-      await store.addAllowed(db, serviceId, { ...a, email: a.email ? normaliseEmail(a.email) : null, phone: a.phone ? normalisePhoneLoose(a.phone) : null });
+      await store.addAllowed(db, serviceId, {
+        ...a,
+        email: a.email ? normaliseEmail(a.email) : null,
+        phone: a.phone ? normalisePhoneLoose(a.phone) : null,
+      });
       profiles.invalidate(serviceId);
     },
-    async removeAllowed(serviceId: string, id: string) { await store.removeAllowed(db, serviceId, id); profiles.invalidate(serviceId); },
+    async removeAllowed(serviceId: string, id: string) {
+      await store.removeAllowed(db, serviceId, id);
+      profiles.invalidate(serviceId);
+    },
 
     // Settings, callbacks, usage
     settings: (serviceId: string) => profiles.get(serviceId),
-    async saveSettings(serviceId: string, s: Parameters<typeof store.saveSettings>[2]) { await store.saveSettings(db, serviceId, s); profiles.invalidate(serviceId); },
+    async saveSettings(serviceId: string, s: Parameters<typeof store.saveSettings>[2]) {
+      await store.saveSettings(db, serviceId, s);
+      profiles.invalidate(serviceId);
+    },
     callbacks: deps.callbacks,
     callback: (serviceId: string, kind: 'delivery_status' | 'inbound_sms') => store.callback(db, serviceId, kind),
     removeCallback: (serviceId: string, kind: 'delivery_status' | 'inbound_sms') => store.removeCallback(db, serviceId, kind),
@@ -168,14 +255,34 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
      * For other Cityscape modules: send from one of a service's templates as the service itself
      * (a live send with no API key; not rate limited; trial mode does not apply).
      */
-    async sendEmail(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }) {
-      return send.email(internal(serviceId), { template_id: input.templateId, email_address: input.to, personalisation: input.personalisation, reference: input.reference });
+    async sendEmail(
+      serviceId: string,
+      input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
+    ) {
+      return send.email(internal(serviceId), {
+        template_id: input.templateId,
+        email_address: input.to,
+        personalisation: input.personalisation,
+        reference: input.reference,
+      });
     },
-    async sendSms(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }) {
-      return send.sms(internal(serviceId), { template_id: input.templateId, phone_number: input.to, personalisation: input.personalisation, reference: input.reference });
+    async sendSms(
+      serviceId: string,
+      input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
+    ) {
+      return send.sms(internal(serviceId), {
+        template_id: input.templateId,
+        phone_number: input.to,
+        personalisation: input.personalisation,
+        reference: input.reference,
+      });
     },
     async sendLetter(serviceId: string, input: { templateId: string; personalisation: Record<string, unknown>; reference?: string }) {
-      return send.letter(internal(serviceId), { template_id: input.templateId, personalisation: input.personalisation, reference: input.reference });
+      return send.letter(internal(serviceId), {
+        template_id: input.templateId,
+        personalisation: input.personalisation,
+        reference: input.reference,
+      });
     },
   };
 }

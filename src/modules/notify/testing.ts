@@ -12,7 +12,7 @@ import addFormatsModule from 'ajv-formats';
 import type { BuiltApp } from '../../app.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SPECS_DIR = join(here, '..', '..', '..', '..', 'shared', 'specs', 'govuk-notify');
+export const SPECS_DIR = join(here, '..', '..', '..', 'specs', 'govuk-notify');
 
 export const cli = { kind: 'cli' } as const;
 
@@ -21,26 +21,52 @@ let counter = 0;
 export async function notifyFixture(built: Pick<BuiltApp, 'modules'>, opts: { name?: string } = {}) {
   const { catalogue, notify } = built.modules;
   const n = `${Date.now().toString(36)}${(counter++).toString(36)}`;
-  const org = await catalogue.service.createOrganisation(cli, { slug: `org-${n}`, name: `Organisation ${n}`, kind: 'local_authority' } as any);
+  const org = await catalogue.service.createOrganisation(cli, {
+    slug: `org-${n}`,
+    name: `Organisation ${n}`,
+    kind: 'local_authority',
+  } as any);
   const service = await catalogue.service.createService(cli, {
-    slug: `svc-${n}`, name: opts.name ?? `Service ${n}`, summary: 'A service that sends messages', phase: 'beta', organisation_slug: org.slug,
+    slug: `svc-${n}`,
+    name: opts.name ?? `Service ${n}`,
+    summary: 'A service that sends messages',
+    phase: 'beta',
+    organisation_slug: org.slug,
   } as any);
   const key = async (type: 'live' | 'team' | 'test') =>
     (await catalogue.service.createApiKey(cli, { serviceSlug: service.slug, platform: 'notify', type, name: `${type} key` })).secret;
   const keys = { live: await key('live'), team: await key('team'), test: await key('test') };
   const by = 'tester@example.gov.uk';
-  const email = await notify.service.createTemplate(service.id, {
-    type: 'email', name: 'Application received', subject: 'Your application ((reference))',
-    body: '# Hello ((name))\n\nWe have your application.\n\n* first\n* second\n\n^ Keep this email.\n\nTrack it at https://example.gov.uk/track\n\n((extra??Extra text is shown.))',
-  }, by);
+  const email = await notify.service.createTemplate(
+    service.id,
+    {
+      type: 'email',
+      name: 'Application received',
+      subject: 'Your application ((reference))',
+      body: '# Hello ((name))\n\nWe have your application.\n\n* first\n* second\n\n^ Keep this email.\n\nTrack it at https://example.gov.uk/track\n\n((extra??Extra text is shown.))',
+    },
+    by,
+  );
   const sms = await notify.service.createTemplate(service.id, { type: 'sms', name: 'Code', body: 'Your code is ((code))' }, by);
-  const letter = await notify.service.createTemplate(service.id, {
-    type: 'letter', name: 'Letter', subject: 'Your permit ((permit))', body: 'Dear ((name)),\n\nYour permit is attached.\n\n* Keep it safe', letter_contact_block: 'Riverside Council\n1 High Street',
-  }, by);
+  const letter = await notify.service.createTemplate(
+    service.id,
+    {
+      type: 'letter',
+      name: 'Letter',
+      subject: 'Your permit ((permit))',
+      body: 'Dear ((name)),\n\nYour permit is attached.\n\n* Keep it safe',
+      letter_contact_block: 'Riverside Council\n1 High Street',
+    },
+    by,
+  );
   return { org, service, keys, templates: { email, sms, letter } };
 }
 
-export interface ReceivedMail { from: string; to: string[]; raw: string }
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+}
 
 /**
  * An SMTP server on 127.0.0.1 that keeps what it receives. `answer` decides each message's
@@ -52,7 +78,11 @@ export async function smtpSink(opts: { answer?: (to: string, raw: string) => 'ok
   const rcptAnswers: number[] = [];
   let answer = opts.answer ?? (() => 'ok' as const);
   const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, size: 20 * 1024 * 1024, closeTimeout: 200,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    size: 20 * 1024 * 1024,
+    closeTimeout: 200,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -60,8 +90,14 @@ export async function smtpSink(opts: { answer?: (to: string, raw: string) => 'ok
         const raw = Buffer.concat(chunks).toString('utf8');
         const to = session.envelope.rcptTo.map((r) => r.address);
         const a = answer(to[0] ?? '', raw);
-        if (a === 'stall') { stalled.push({ from: (session.envelope.mailFrom as any)?.address ?? '', to, raw }); return; } // never answer
-        if (a === 'ok') { received.push({ from: (session.envelope.mailFrom as any)?.address ?? '', to, raw }); return callback(); }
+        if (a === 'stall') {
+          stalled.push({ from: (session.envelope.mailFrom as any)?.address ?? '', to, raw });
+          return;
+        } // never answer
+        if (a === 'ok') {
+          received.push({ from: (session.envelope.mailFrom as any)?.address ?? '', to, raw });
+          return callback();
+        }
         rcptAnswers.push(a);
         const err = Object.assign(new Error(a >= 500 ? 'Mailbox unavailable' : 'Try again later'), { responseCode: a });
         callback(err);
@@ -76,8 +112,13 @@ export async function smtpSink(opts: { answer?: (to: string, raw: string) => 'ok
     /** Messages whose DATA arrived but were never answered: the sender cannot know whether they went. */
     stalled,
     rejected: rcptAnswers,
-    setAnswer(fn: typeof answer) { answer = fn; },
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); }),
+    setAnswer(fn: typeof answer) {
+      answer = fn;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -6,8 +6,24 @@ import { InvalidRecipient, validateEmail } from './content/recipients.js';
 
 export const UUID = /^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$/;
 
-export const NOTIFICATION_STATUSES = ['cancelled', 'created', 'sending', 'sent', 'delivered', 'pending', 'failed', 'technical-failure',
-  'temporary-failure', 'permanent-failure', 'pending-virus-check', 'validation-failed', 'virus-scan-failed', 'returned-letter', 'accepted', 'received'];
+export const NOTIFICATION_STATUSES = [
+  'cancelled',
+  'created',
+  'sending',
+  'sent',
+  'delivered',
+  'pending',
+  'failed',
+  'technical-failure',
+  'temporary-failure',
+  'permanent-failure',
+  'pending-virus-check',
+  'validation-failed',
+  'virus-scan-failed',
+  'returned-letter',
+  'accepted',
+  'received',
+];
 export const TEMPLATE_TYPES = ['sms', 'email', 'letter'];
 export const POSTAGE = ['first', 'second', 'economy'];
 
@@ -28,21 +44,42 @@ function check(body: Record<string, unknown>, props: Record<string, Rule>, requi
   for (const [name, rule] of Object.entries(props)) {
     if (!(name in body)) continue;
     const v = body[name];
-    if (rule === 'uuid') { if (typeof v !== 'string' || !UUID.test(v)) errors.push(`${name} is not a valid UUID`); continue; }
-    if (rule === 'object') { if (!v || typeof v !== 'object' || Array.isArray(v)) errors.push(`${name} should contain key value pairs`); continue; }
-    if (rule === 'string|null') { if (v !== null && typeof v !== 'string') errors.push(`${name} ${shown(v)} is not of type string, null`); continue; }
-    if (rule === 'string[]') {
-      if (!Array.isArray(v)) errors.push(`${name} ${shown(v)} is not of type array`);
-      else v.forEach((x) => { if (typeof x !== 'string') errors.push(`${name} ${shown(x)} is not of type string`); });
+    if (rule === 'uuid') {
+      if (typeof v !== 'string' || !UUID.test(v)) errors.push(`${name} is not a valid UUID`);
       continue;
     }
-    if (typeof v !== 'string') { errors.push(`${name} ${shown(v)} is not of type string`); continue; }
+    if (rule === 'object') {
+      if (!v || typeof v !== 'object' || Array.isArray(v)) errors.push(`${name} should contain key value pairs`);
+      continue;
+    }
+    if (rule === 'string|null') {
+      if (v !== null && typeof v !== 'string') errors.push(`${name} ${shown(v)} is not of type string, null`);
+      continue;
+    }
+    if (rule === 'string[]') {
+      if (!Array.isArray(v)) errors.push(`${name} ${shown(v)} is not of type array`);
+      else
+        v.forEach((x) => {
+          if (typeof x !== 'string') errors.push(`${name} ${shown(x)} is not of type string`);
+        });
+      continue;
+    }
+    if (typeof v !== 'string') {
+      errors.push(`${name} ${shown(v)} is not of type string`);
+      continue;
+    }
     if (rule === 'email') {
-      try { validateEmail(v); } catch (err) { if (err instanceof InvalidRecipient) errors.push(`${name} ${err.message}`); else throw err; }
+      try {
+        validateEmail(v);
+      } catch (err) {
+        if (err instanceof InvalidRecipient) errors.push(`${name} ${err.message}`);
+        else throw err;
+      }
     }
   }
   const extra = Object.keys(body).filter((k) => !(k in props));
-  if (extra.length) errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length)
+    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
   return errors;
 }
 
@@ -51,24 +88,77 @@ function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-const fail = (errors: string[]) => { if (errors.length) throw validationError(errors); };
+const fail = (errors: string[]) => {
+  if (errors.length) throw validationError(errors);
+};
 
-export interface EmailRequest { email_address: string; template_id: string; personalisation?: Record<string, unknown>; reference?: string; email_reply_to_id?: string; one_click_unsubscribe_url?: string; sanitise_content_for?: string[]; scheduled_for?: string | null }
-export interface SmsRequest { phone_number: string; template_id: string; personalisation?: Record<string, unknown>; reference?: string; sms_sender_id?: string; scheduled_for?: string | null }
-export interface LetterRequest { template_id: string; personalisation: Record<string, unknown>; reference?: string; scheduled_for?: string | null }
-export interface PrecompiledRequest { reference: string; content: string; postage?: string }
+export interface EmailRequest {
+  email_address: string;
+  template_id: string;
+  personalisation?: Record<string, unknown>;
+  reference?: string;
+  email_reply_to_id?: string;
+  one_click_unsubscribe_url?: string;
+  sanitise_content_for?: string[];
+  scheduled_for?: string | null;
+}
+export interface SmsRequest {
+  phone_number: string;
+  template_id: string;
+  personalisation?: Record<string, unknown>;
+  reference?: string;
+  sms_sender_id?: string;
+  scheduled_for?: string | null;
+}
+export interface LetterRequest {
+  template_id: string;
+  personalisation: Record<string, unknown>;
+  reference?: string;
+  scheduled_for?: string | null;
+}
+export interface PrecompiledRequest {
+  reference: string;
+  content: string;
+  postage?: string;
+}
 
 export function emailRequest(raw: unknown): EmailRequest {
   const body = asObject(raw);
-  fail(check(body, { reference: 'string', email_address: 'email', template_id: 'uuid', personalisation: 'object', scheduled_for: 'string|null',
-    email_reply_to_id: 'uuid', one_click_unsubscribe_url: 'string', sanitise_content_for: 'string[]' }, ['email_address', 'template_id']));
+  fail(
+    check(
+      body,
+      {
+        reference: 'string',
+        email_address: 'email',
+        template_id: 'uuid',
+        personalisation: 'object',
+        scheduled_for: 'string|null',
+        email_reply_to_id: 'uuid',
+        one_click_unsubscribe_url: 'string',
+        sanitise_content_for: 'string[]',
+      },
+      ['email_address', 'template_id'],
+    ),
+  );
   return body as unknown as EmailRequest;
 }
 
 export function smsRequest(raw: unknown): SmsRequest {
   const body = asObject(raw);
-  fail(check(body, { reference: 'string', phone_number: 'string', template_id: 'uuid', personalisation: 'object', scheduled_for: 'string|null', sms_sender_id: 'uuid' },
-    ['phone_number', 'template_id']));
+  fail(
+    check(
+      body,
+      {
+        reference: 'string',
+        phone_number: 'string',
+        template_id: 'uuid',
+        personalisation: 'object',
+        scheduled_for: 'string|null',
+        sms_sender_id: 'uuid',
+      },
+      ['phone_number', 'template_id'],
+    ),
+  );
   return body as unknown as SmsRequest;
 }
 
@@ -77,13 +167,18 @@ export function letterRequest(raw: unknown): { kind: 'template'; req: LetterRequ
   const body = asObject(raw);
   if ('content' in body) {
     const errors = check(body, { reference: 'string', content: 'string', postage: 'string' }, ['reference', 'content']);
-    if (typeof body.postage === 'string' && !POSTAGE.includes(body.postage)) errors.push('postage invalid. It must be either first, second or economy.');
+    if (typeof body.postage === 'string' && !POSTAGE.includes(body.postage))
+      errors.push('postage invalid. It must be either first, second or economy.');
     fail(errors);
     return { kind: 'precompiled', req: body as unknown as PrecompiledRequest };
   }
-  const errors = check(body, { reference: 'string', template_id: 'uuid', personalisation: 'object', scheduled_for: 'string|null' }, ['template_id', 'personalisation']);
+  const errors = check(body, { reference: 'string', template_id: 'uuid', personalisation: 'object', scheduled_for: 'string|null' }, [
+    'template_id',
+    'personalisation',
+  ]);
   const p = body.personalisation;
-  if (p && typeof p === 'object' && !Array.isArray(p) && !('address_line_1' in p)) errors.push('personalisation address_line_1 is a required property');
+  if (p && typeof p === 'object' && !Array.isArray(p) && !('address_line_1' in p))
+    errors.push('personalisation address_line_1 is a required property');
   fail(errors);
   return { kind: 'template', req: body as unknown as LetterRequest };
 }
@@ -96,19 +191,26 @@ export function previewRequest(raw: unknown): { personalisation: Record<string, 
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-export interface ListQuery { template_type: string[]; status: string[]; reference: string | null; older_than: string | null }
+export interface ListQuery {
+  template_type: string[];
+  status: string[];
+  reference: string | null;
+  older_than: string | null;
+}
 
 export function notificationsQuery(query: Record<string, unknown>): ListQuery {
   const errors: string[] = [];
   const allowed = ['template_type', 'status', 'reference', 'older_than', 'include_jobs'];
   const types = list(query.template_type);
   const statuses = list(query.status);
-  for (const s of statuses) if (!NOTIFICATION_STATUSES.includes(s)) errors.push(`status ${s} is not one of [${NOTIFICATION_STATUSES.join(', ')}]`);
+  for (const s of statuses)
+    if (!NOTIFICATION_STATUSES.includes(s)) errors.push(`status ${s} is not one of [${NOTIFICATION_STATUSES.join(', ')}]`);
   for (const t of types) if (!TEMPLATE_TYPES.includes(t)) errors.push(`template_type ${t} is not one of [${TEMPLATE_TYPES.join(', ')}]`);
   const olderThan = list(query.older_than)[0] ?? null;
   if (olderThan !== null && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
   const extra = Object.keys(query).filter((k) => !allowed.includes(k));
-  if (extra.length) errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length)
+    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
   fail(errors);
   return { template_type: types, status: statuses, reference: list(query.reference)[0] ?? null, older_than: olderThan };
 }
@@ -118,7 +220,8 @@ export function olderThanQuery(query: Record<string, unknown>): string | null {
   const olderThan = list(query.older_than)[0] ?? null;
   if (olderThan !== null && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
   const extra = Object.keys(query).filter((k) => k !== 'older_than');
-  if (extra.length) errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length)
+    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
   fail(errors);
   return olderThan;
 }
@@ -128,7 +231,8 @@ export function templatesQuery(query: Record<string, unknown>): string | null {
   const errors: string[] = [];
   if (type !== null && !TEMPLATE_TYPES.includes(type)) errors.push(`type ${type} is not one of [${TEMPLATE_TYPES.join(', ')}]`);
   const extra = Object.keys(query).filter((k) => k !== 'type');
-  if (extra.length) errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length)
+    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
   fail(errors);
   return type;
 }

@@ -19,8 +19,13 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const hooks = (await s.webhooks.list(service.id)).filter((w) => w.live === live);
     if (fields.length) reply.status(400);
     return render(k, req, reply, 'webhooks', {
-      title: t(req)('payments.admin.webhooks.title'), service, live, hooks, eventTypes: WEBHOOK_EVENT_TYPES,
-      values: { subscriptions: [], ...values }, ...formErrors(fields),
+      title: t(req)('payments.admin.webhooks.title'),
+      service,
+      live,
+      hooks,
+      eventTypes: WEBHOOK_EVENT_TYPES,
+      values: { subscriptions: [], ...values },
+      ...formErrors(fields),
     });
   }
 
@@ -30,10 +35,25 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const { actor, service } = await serviceFor(catalogue, req);
     const body = req.body as FormBody;
     const live = str(body, 'mode') === 'live';
-    const values = { callback_url: str(body, 'callback_url', 2100), description: str(body, 'description', 300), subscriptions: list(body, 'subscriptions') };
+    const values = {
+      callback_url: str(body, 'callback_url', 2100),
+      description: str(body, 'description', 300),
+      subscriptions: list(body, 'subscriptions'),
+    };
     try {
-      const w = await s.webhooks.create(service.id, live, { callbackUrl: values.callback_url, description: values.description, subscriptions: values.subscriptions }, actorName(actor));
-      await k.audit.record(k.db, { actor: actorName(actor), action: 'webhook.create', subject: `payments.webhook:${w.id}`, organisationId: service.organisation.id, after: { callback_url: w.callback_url, subscriptions: w.subscriptions } });
+      const w = await s.webhooks.create(
+        service.id,
+        live,
+        { callbackUrl: values.callback_url, description: values.description, subscriptions: values.subscriptions },
+        actorName(actor),
+      );
+      await k.audit.record(k.db, {
+        actor: actorName(actor),
+        action: 'webhook.create',
+        subject: `payments.webhook:${w.id}`,
+        organisationId: service.organisation.id,
+        after: { callback_url: w.callback_url, subscriptions: w.subscriptions },
+      });
       return reply.redirect(`/admin/pay/${service.slug}/webhooks/${w.id}?done=webhook-created`, 303);
     } catch (err) {
       (req.query as any).mode = live ? 'live' : 'test';
@@ -53,7 +73,11 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const lang = requestLang(req);
     const messages = await s.webhooks.messages(w.id);
     return render(k, req, reply, 'webhook', {
-      title: t(req)('payments.admin.webhooks.detail'), service, w, secret: s.webhooks.secretOf(w), live: w.live,
+      title: t(req)('payments.admin.webhooks.detail'),
+      service,
+      w,
+      secret: s.webhooks.secretOf(w),
+      live: w.live,
       messages: messages.map((m) => ({ ...m, when: dateTime(m.created_at, lang) })),
     });
   });
@@ -65,9 +89,18 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const lang = requestLang(req);
     const attempts = await s.webhooks.attempts(m.id);
     let pretty = m.body;
-    try { pretty = JSON.stringify(JSON.parse(m.body), null, 2); } catch { /* shown as sent */ }
+    try {
+      pretty = JSON.stringify(JSON.parse(m.body), null, 2);
+    } catch {
+      /* shown as sent */
+    }
     return render(k, req, reply, 'message', {
-      title: t(req)('payments.admin.webhooks.message'), service, w, m, pretty, live: w.live,
+      title: t(req)('payments.admin.webhooks.message'),
+      service,
+      w,
+      m,
+      pretty,
+      live: w.live,
       attempts: attempts.map((a) => ({ ...a, when: dateTime(a.at, lang) })),
     });
   });
@@ -76,7 +109,12 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const { actor, service, w } = await webhookFor(req);
     const status = str(req.body as FormBody, 'status') === 'active' ? 'active' : 'inactive';
     await s.webhooks.setStatus(w.id, status);
-    await k.audit.record(k.db, { actor: actorName(actor), action: `webhook.${status === 'active' ? 'activate' : 'deactivate'}`, subject: `payments.webhook:${w.id}`, organisationId: service.organisation.id });
+    await k.audit.record(k.db, {
+      actor: actorName(actor),
+      action: `webhook.${status === 'active' ? 'activate' : 'deactivate'}`,
+      subject: `payments.webhook:${w.id}`,
+      organisationId: service.organisation.id,
+    });
     return reply.redirect(`/admin/pay/${service.slug}/webhooks/${w.id}?done=webhook-updated`, 303);
   });
 
@@ -87,9 +125,13 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const rows = await s.links.list(service.id);
     if (fields.length) reply.status(400);
     return render(k, req, reply, 'links', {
-      title: t(req)('payments.admin.links.title'), service, live: liveMode(req), publicUrl: k.config.publicUrl,
+      title: t(req)('payments.admin.links.title'),
+      service,
+      live: liveMode(req),
+      publicUrl: k.config.publicUrl,
       links: rows.map((l) => ({ ...l, money: l.amount === null ? null : money(l.amount, lang) })),
-      values: { language: 'en', mode: 'test', ...values }, ...formErrors(fields),
+      values: { language: 'en', mode: 'test', ...values },
+      ...formErrors(fields),
     });
   }
 
@@ -99,18 +141,41 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     const { actor, service } = await serviceFor(catalogue, req);
     const body = req.body as FormBody;
     const values = {
-      slug: str(body, 'slug', 100).toLowerCase(), title: str(body, 'title', 300), description: str(body, 'description', 2100), amount: str(body, 'amount', 30),
-      reference_label: str(body, 'reference_label', 120), reference_hint: str(body, 'reference_hint', 300), language: str(body, 'language', 2), mode: str(body, 'mode', 4),
+      slug: str(body, 'slug', 100).toLowerCase(),
+      title: str(body, 'title', 300),
+      description: str(body, 'description', 2100),
+      amount: str(body, 'amount', 30),
+      reference_label: str(body, 'reference_label', 120),
+      reference_hint: str(body, 'reference_hint', 300),
+      language: str(body, 'language', 2),
+      mode: str(body, 'mode', 4),
     };
     try {
-      const l = await s.links.create(service.id, {
-        slug: values.slug, title: values.title, description: values.description, amount: values.amount, referenceLabel: values.reference_label,
-        referenceHint: values.reference_hint, language: values.language, live: values.mode === 'live',
-      }, actorName(actor));
-      await k.audit.record(k.db, { actor: actorName(actor), action: 'payment_link.create', subject: `payments.link:${l.id}`, organisationId: service.organisation.id, after: { slug: l.slug, amount: l.amount } });
+      const l = await s.links.create(
+        service.id,
+        {
+          slug: values.slug,
+          title: values.title,
+          description: values.description,
+          amount: values.amount,
+          referenceLabel: values.reference_label,
+          referenceHint: values.reference_hint,
+          language: values.language,
+          live: values.mode === 'live',
+        },
+        actorName(actor),
+      );
+      await k.audit.record(k.db, {
+        actor: actorName(actor),
+        action: 'payment_link.create',
+        subject: `payments.link:${l.id}`,
+        organisationId: service.organisation.id,
+        after: { slug: l.slug, amount: l.amount },
+      });
       return reply.redirect(`/admin/pay/${service.slug}/links?done=link-created`, 303);
     } catch (err) {
-      const fields = err instanceof HttpError && err.code === 'slug_taken' ? [{ field: 'slug', message: err.message }] : fieldErrorsFrom(err, 'slug');
+      const fields =
+        err instanceof HttpError && err.code === 'slug_taken' ? [{ field: 'slug', message: err.message }] : fieldErrorsFrom(err, 'slug');
       return linksPage(req, reply, values, fields);
     }
   });
@@ -121,7 +186,12 @@ export function adminSettingsPages(admin: FastifyInstance, k: Kernel, catalogue:
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new HttpError(404, 'not_found', 'No such payment link');
     const status = str(req.body as FormBody, 'status') === 'active' ? 'active' : 'inactive';
     await s.links.setStatus(id, service.id, status);
-    await k.audit.record(k.db, { actor: actorName(actor), action: `payment_link.${status === 'active' ? 'activate' : 'deactivate'}`, subject: `payments.link:${id}`, organisationId: service.organisation.id });
+    await k.audit.record(k.db, {
+      actor: actorName(actor),
+      action: `payment_link.${status === 'active' ? 'activate' : 'deactivate'}`,
+      subject: `payments.link:${id}`,
+      organisationId: service.organisation.id,
+    });
     return reply.redirect(`/admin/pay/${service.slug}/links?done=link-updated`, 303);
   });
 }

@@ -21,8 +21,18 @@ async function signIn(email: string) {
 
 async function paid(over: Record<string, unknown> = {}) {
   const p = (await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined, ...over }))).json();
-  await t.app.inject({ method: 'POST', url: '/pay/v1/auth', headers: { 'content-type': 'application/json' },
-    payload: { one_time_token: p._links.auth_url_post.params.one_time_token, card_number: SANDBOX_CARDS.success, cvc: '123', expiry_date: '12/39', cardholder_name: 'Ada Lovelace' } });
+  await t.app.inject({
+    method: 'POST',
+    url: '/pay/v1/auth',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      one_time_token: p._links.auth_url_post.params.one_time_token,
+      card_number: SANDBOX_CARDS.success,
+      cvc: '123',
+      expiry_date: '12/39',
+      cardholder_name: 'Ada Lovelace',
+    },
+  });
   return p.payment_id as string;
 }
 
@@ -33,10 +43,17 @@ beforeAll(async () => {
   const c = t.modules.catalogue.service;
   await c.createStaff(cli, { email: 'pay.admin@example.org', password: PASSWORD, role: 'platform_admin' });
   const other = await payFixture(t);
-  await c.createStaff(cli, { email: 'elsewhere@example.org', password: PASSWORD, role: 'organisation_admin', organisationSlug: other.org.slug });
+  await c.createStaff(cli, {
+    email: 'elsewhere@example.org',
+    password: PASSWORD,
+    role: 'organisation_admin',
+    organisationSlug: other.org.slug,
+  });
   await c.createStaff(cli, { email: 'team@example.org', password: PASSWORD, role: 'service_team', organisationSlug: f.org.slug });
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('payments console', () => {
   it('needs a signed-in staff member who may work on the service', async () => {
@@ -86,7 +103,9 @@ describe('payments console', () => {
     const b = await signIn('pay.admin@example.org');
     const page = await b.get(`/admin/pay/${f.service.slug}/payments/${id}`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toMatch(/<ol class="govuk-list govuk-list--number" id="timeline">[\s\S]*created[\s\S]*started[\s\S]*submitted[\s\S]*success/);
+    expect(page.body).toMatch(
+      /<ol class="govuk-list govuk-list--number" id="timeline">[\s\S]*created[\s\S]*started[\s\S]*submitted[\s\S]*success/,
+    );
     expect(page.body).toContain('Up to £30.00');
     const tooMuch = await b.post(`/admin/pay/${f.service.slug}/payments/${id}/refund`, { amount: '31.00' });
     expect(tooMuch.statusCode).toBe(400);
@@ -96,8 +115,14 @@ describe('payments console', () => {
     const after = await b.follow(done);
     expect(after.body).toContain('The refund has been sent');
     expect(after.body).toContain('£12.50 – success');
-    expect((await api.get(`/v1/payments/${id}`)).json().refund_summary).toEqual({ status: 'available', amount_available: 1750, amount_submitted: 1250 });
-    const { rows } = await t.kernel.db.query<{ refunded_by: string }>('SELECT refunded_by FROM payments.refunds WHERE payment_id = $1', [id]);
+    expect((await api.get(`/v1/payments/${id}`)).json().refund_summary).toEqual({
+      status: 'available',
+      amount_available: 1750,
+      amount_submitted: 1250,
+    });
+    const { rows } = await t.kernel.db.query<{ refunded_by: string }>('SELECT refunded_by FROM payments.refunds WHERE payment_id = $1', [
+      id,
+    ]);
     expect(rows[0].refunded_by).toBe('staff:pay.admin@example.org');
     const [entry] = await t.kernel.audit.list({ limit: 1 });
     expect(entry).toMatchObject({ action: 'payment.refund', actor: 'staff:pay.admin@example.org', subject: `payments.payment:${id}` });
@@ -112,11 +137,20 @@ describe('payments console', () => {
     const b = await signIn('pay.admin@example.org');
     const form = await b.get(`/admin/pay/${f.service.slug}/webhooks?mode=test`);
     expect(form.body).toContain('Payment succeeded');
-    const bad = await b.post(`/admin/pay/${f.service.slug}/webhooks?mode=test`, { mode: 'test', callback_url: 'ftp://nope', description: '' });
+    const bad = await b.post(`/admin/pay/${f.service.slug}/webhooks?mode=test`, {
+      mode: 'test',
+      callback_url: 'ftp://nope',
+      description: '',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('href="#callback_url"');
     expect(bad.body).toContain('href="#subscriptions"');
-    const ok = await b.post(`/admin/pay/${f.service.slug}/webhooks?mode=test`, { mode: 'test', callback_url: 'https://service.example.gov.uk/pay-events', description: 'Finance system', subscriptions: ['card_payment_succeeded', 'card_payment_refunded'] });
+    const ok = await b.post(`/admin/pay/${f.service.slug}/webhooks?mode=test`, {
+      mode: 'test',
+      callback_url: 'https://service.example.gov.uk/pay-events',
+      description: 'Finance system',
+      subscriptions: ['card_payment_succeeded', 'card_payment_refunded'],
+    });
     expect(ok.statusCode).toBe(303);
     const detail = await b.follow(ok);
     expect(detail.body).toContain('https://service.example.gov.uk/pay-events');
@@ -132,7 +166,16 @@ describe('payments console', () => {
     expect(bad.statusCode).toBe(400);
     for (const field of ['title', 'slug', 'amount', 'reference_label']) expect(bad.body).toContain(`href="#${field}"`);
     const slug = `garden-waste-${Date.now().toString(36)}`;
-    const created = await b.post(`/admin/pay/${f.service.slug}/links`, { title: 'Garden waste permit', slug, description: 'A year of garden waste collections', amount: '45.00', reference_label: 'Permit number', reference_hint: 'On your letter', language: 'en', mode: 'test' });
+    const created = await b.post(`/admin/pay/${f.service.slug}/links`, {
+      title: 'Garden waste permit',
+      slug,
+      description: 'A year of garden waste collections',
+      amount: '45.00',
+      reference_label: 'Permit number',
+      reference_hint: 'On your letter',
+      language: 'en',
+      mode: 'test',
+    });
     expect(created.headers.location).toBe(`/admin/pay/${f.service.slug}/links?done=link-created`);
     expect((await b.follow(created)).body).toContain(`http://localhost:3000/pay/link/${slug}`);
 
@@ -160,10 +203,19 @@ describe('payments console', () => {
 
     // An amount the payer enters; a switched-off link is not found.
     const open = `donate-${Date.now().toString(36)}`;
-    await b.post(`/admin/pay/${f.service.slug}/links`, { title: 'Pay an invoice', slug: open, amount: '', reference_label: 'Invoice number', language: 'cy', mode: 'test' });
+    await b.post(`/admin/pay/${f.service.slug}/links`, {
+      title: 'Pay an invoice',
+      slug: open,
+      amount: '',
+      reference_label: 'Invoice number',
+      language: 'cy',
+      mode: 'test',
+    });
     const entered = await payer.get(`/pay/link/${open}`);
     expect(entered.body).toContain('<html lang="cy"');
-    expect((await payer.post(`/pay/link/${open}`, { reference: 'INV-9', amount: '12.3.4' })).body).toContain('Rhowch swm mewn punnoedd a cheiniogau');
+    expect((await payer.post(`/pay/link/${open}`, { reference: 'INV-9', amount: '12.3.4' })).body).toContain(
+      'Rhowch swm mewn punnoedd a cheiniogau',
+    );
     const ok = await payer.post(`/pay/link/${open}`, { reference: 'INV-9', amount: '£1,234.50' });
     expect(ok.statusCode).toBe(303);
     expect((await api.get('/v1/payments?reference=INV-9')).json().results[0].amount).toBe(123450);

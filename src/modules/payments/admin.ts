@@ -20,7 +20,12 @@ import type { Webhooks } from './webhooks.js';
 import type { Links } from './links.js';
 
 export type StaffActor = Actor & { kind: 'staff' };
-export interface ConsoleServices { payments: ReturnType<typeof createPaymentService>; refunds: ReturnType<typeof createRefundService>; webhooks: Webhooks; links: Links }
+export interface ConsoleServices {
+  payments: ReturnType<typeof createPaymentService>;
+  refunds: ReturnType<typeof createRefundService>;
+  webhooks: Webhooks;
+  links: Links;
+}
 
 const PAGE = 50;
 const STATUSES = ['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error'];
@@ -54,7 +59,14 @@ export function render(k: Kernel, req: FastifyRequest, reply: FastifyReply, view
 
 function filtersFrom(q: Record<string, unknown>): { filters: PaymentFilters; values: Record<string, string> } {
   const v = (n: string, max = 255) => (typeof q[n] === 'string' ? (q[n] as string).trim().slice(0, max) : '');
-  const values = { status: v('status', 20), reference: v('reference'), email: v('email'), last4: v('last4', 4), from: v('from', 10), to: v('to', 10) };
+  const values = {
+    status: v('status', 20),
+    reference: v('reference'),
+    email: v('email'),
+    last4: v('last4', 4),
+    from: v('from', 10),
+    to: v('to', 10),
+  };
   const filters: PaymentFilters = {};
   if (STATUSES.includes(values.status)) filters.state = values.status;
   if (values.reference) filters.reference = values.reference;
@@ -102,10 +114,19 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const { filters, values } = filtersFrom(q);
       const { rows, total } = await s.payments.search({ serviceId: service.id, live }, filters, page, PAGE);
       const lang = requestLang(req);
-      const query = new URLSearchParams({ ...Object.fromEntries(Object.entries(values).filter(([, x]) => x)), mode: live ? 'live' : 'test' });
+      const query = new URLSearchParams({
+        ...Object.fromEntries(Object.entries(values).filter(([, x]) => x)),
+        mode: live ? 'live' : 'test',
+      });
       return render(k, req, reply, 'transactions', {
-        title: translator(k.views.messages, lang)('payments.admin.transactions.title'), service, live, values, total, page,
-        statuses: STATUSES, query: query.toString(),
+        title: translator(k.views.messages, lang)('payments.admin.transactions.title'),
+        service,
+        live,
+        values,
+        total,
+        page,
+        statuses: STATUSES,
+        query: query.toString(),
         rows: rows.map((p) => ({ ...p, money: money(p.amount, lang), when: dateTime(p.created_at, lang), state: state(p) })),
         previous: page > 1 ? `?${withPage(query, page - 1)}` : null,
         next: page * PAGE < total ? `?${withPage(query, page + 1)}` : null,
@@ -116,23 +137,69 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const { service } = await serviceFor(catalogue, req);
       const live = liveMode(req);
       const { filters } = filtersFrom(req.query as Record<string, unknown>);
-      const header = ['Reference', 'Description', 'Email', 'Amount', 'Card Brand', 'Cardholder Name', 'Card Expiry Date', 'Card Number', 'State', 'Finished',
-        'Error Code', 'Error Message', 'Provider ID', 'GOV.UK Payment ID', 'Date Created', 'Time Created', 'Card Type', 'Refunded Amount', 'Net Amount', 'Payment Link'];
+      const header = [
+        'Reference',
+        'Description',
+        'Email',
+        'Amount',
+        'Card Brand',
+        'Cardholder Name',
+        'Card Expiry Date',
+        'Card Number',
+        'State',
+        'Finished',
+        'Error Code',
+        'Error Message',
+        'Provider ID',
+        'GOV.UK Payment ID',
+        'Date Created',
+        'Time Created',
+        'Card Type',
+        'Refunded Amount',
+        'Net Amount',
+        'Payment Link',
+      ];
       const lines = [header.join(',')];
       for (let page = 1; ; page++) {
         const { rows } = await s.payments.search({ serviceId: service.id, live }, filters, page, 1000);
         for (const p of rows) {
           const st = state(p);
           const d = new Date(p.created_at);
-          lines.push([p.reference, p.description, p.email, pounds(p.amount), p.card?.brand, p.card?.cardholder_name, p.card?.expiry, p.card?.last4,
-            p.status, st.finished, p.code, st.message, p.provider_id, p.payment_id, d.toISOString().slice(0, 10), d.toISOString().slice(11, 19),
-            p.card?.type, pounds(p.refunded), pounds(p.status === 'success' ? p.amount - p.refunded : 0), p.link_id ? 'yes' : 'no'].map(csvCell).join(','));
+          lines.push(
+            [
+              p.reference,
+              p.description,
+              p.email,
+              pounds(p.amount),
+              p.card?.brand,
+              p.card?.cardholder_name,
+              p.card?.expiry,
+              p.card?.last4,
+              p.status,
+              st.finished,
+              p.code,
+              st.message,
+              p.provider_id,
+              p.payment_id,
+              d.toISOString().slice(0, 10),
+              d.toISOString().slice(11, 19),
+              p.card?.type,
+              pounds(p.refunded),
+              pounds(p.status === 'success' ? p.amount - p.refunded : 0),
+              p.link_id ? 'yes' : 'no',
+            ]
+              .map(csvCell)
+              .join(','),
+          );
         }
         if (rows.length < 1000 || page >= 100) break;
       }
       const name = `${service.slug}-${live ? 'live' : 'test'}-transactions-${new Date().toISOString().slice(0, 10)}.csv`;
-      return reply.header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store')
-        .type('text/csv; charset=utf-8').send(lines.join('\r\n') + '\r\n');
+      return reply
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        .type('text/csv; charset=utf-8')
+        .send(lines.join('\r\n') + '\r\n');
     });
 
     admin.get('/admin/pay/:slug/totals', async (req, reply) => {
@@ -141,12 +208,22 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const q = req.query as Record<string, unknown>;
       const today = new Date().toISOString().slice(0, 10);
       const to = typeof q.to === 'string' && DATE.test(q.to) ? q.to : today;
-      const from = typeof q.from === 'string' && DATE.test(q.from) ? q.from : new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86400_000).toISOString().slice(0, 10);
+      const from =
+        typeof q.from === 'string' && DATE.test(q.from)
+          ? q.from
+          : new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86400_000).toISOString().slice(0, 10);
       const lang = requestLang(req);
       const days = await consoleStore.totals(k.db, service.id, live, from, to);
-      const sum = days.reduce((a, d) => ({ payments: a.payments + d.payments, gross: a.gross + d.gross, refunded: a.refunded + d.refunded, net: a.net + d.net }), { payments: 0, gross: 0, refunded: 0, net: 0 });
+      const sum = days.reduce(
+        (a, d) => ({ payments: a.payments + d.payments, gross: a.gross + d.gross, refunded: a.refunded + d.refunded, net: a.net + d.net }),
+        { payments: 0, gross: 0, refunded: 0, net: 0 },
+      );
       return render(k, req, reply, 'totals', {
-        title: translator(k.views.messages, lang)('payments.admin.totals.title'), service, live, from, to,
+        title: translator(k.views.messages, lang)('payments.admin.totals.title'),
+        service,
+        live,
+        from,
+        to,
         days: days.map((d) => ({ ...d, gross: money(d.gross, lang), refunded: money(d.refunded, lang), net: money(d.net, lang) })),
         sum: { ...sum, gross: money(sum.gross, lang), refunded: money(sum.refunded, lang), net: money(sum.net, lang) },
       });
@@ -170,11 +247,17 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const availability = refundAvailability(p);
       if (refundError) reply.status(400);
       return render(k, req, reply, 'payment', {
-        title: `${translator(k.views.messages, lang)('payments.admin.payment.title')} ${p.reference}`, service, p, state: state(p), money: money(p.amount, lang),
+        title: `${translator(k.views.messages, lang)('payments.admin.payment.title')} ${p.reference}`,
+        service,
+        p,
+        state: state(p),
+        money: money(p.amount, lang),
         timeline: timeline.map((e) => ({ ...e, when: dateTime(e.at, lang) })),
         refunds: refunds.map((r) => ({ ...r, money: money(r.amount, lang), when: dateTime(r.created_at, lang) })),
-        available: availability.status === 'available' ? money(availability.available, lang) : null, availablePounds: pounds(availability.available),
-        canCancel: ['created', 'started', 'submitted', 'capturable'].includes(p.status), canCapture: p.status === 'capturable',
+        available: availability.status === 'available' ? money(availability.available, lang) : null,
+        availablePounds: pounds(availability.available),
+        canCancel: ['created', 'started', 'submitted', 'capturable'].includes(p.status),
+        canCapture: p.status === 'capturable',
         mode: p.live ? 'live' : 'test',
         ...(refundError ? { errorList: [{ text: refundError, href: '#amount' }], errors: { amount: { text: refundError } } } : {}),
       });
@@ -187,9 +270,17 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       if (amount === null || amount < 1) return paymentPage(req, reply, service, p, t('payments.admin.payment.refundInvalid'));
       try {
         await s.refunds.refund({ serviceId: service.id, live: p.live }, p.payment_id, { amount }, actorName(actor), (tx, r) =>
-          k.audit.record(tx, { actor: actorName(actor), action: 'payment.refund', subject: `payments.payment:${p.payment_id}`, organisationId: service.organisation.id, after: { refund_id: r.refund_id, amount } }));
+          k.audit.record(tx, {
+            actor: actorName(actor),
+            action: 'payment.refund',
+            subject: `payments.payment:${p.payment_id}`,
+            organisationId: service.organisation.id,
+            after: { refund_id: r.refund_id, amount },
+          }),
+        );
       } catch (err) {
-        if (err instanceof HttpError && err.status < 500) return paymentPage(req, reply, service, (await store.payment(k.db, p.payment_id))!, t('payments.admin.payment.refundTooMuch'));
+        if (err instanceof HttpError && err.status < 500)
+          return paymentPage(req, reply, service, (await store.payment(k.db, p.payment_id))!, t('payments.admin.payment.refundTooMuch'));
         throw err;
       }
       return reply.redirect(`/admin/pay/${service.slug}/payments/${p.payment_id}?done=refunded`, 303);
@@ -205,8 +296,16 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
           if (!(err instanceof HttpError) || err.status >= 500) throw err;
           return reply.redirect(`/admin/pay/${service.slug}/payments/${p.payment_id}`, 303);
         }
-        await k.audit.record(k.db, { actor: actorName(actor), action: `payment.${action}`, subject: `payments.payment:${p.payment_id}`, organisationId: service.organisation.id });
-        return reply.redirect(`/admin/pay/${service.slug}/payments/${p.payment_id}?done=${action === 'cancel' ? 'cancelled' : 'captured'}`, 303);
+        await k.audit.record(k.db, {
+          actor: actorName(actor),
+          action: `payment.${action}`,
+          subject: `payments.payment:${p.payment_id}`,
+          organisationId: service.organisation.id,
+        });
+        return reply.redirect(
+          `/admin/pay/${service.slug}/payments/${p.payment_id}?done=${action === 'cancel' ? 'cancelled' : 'captured'}`,
+          303,
+        );
       });
     }
 
@@ -222,5 +321,12 @@ function withPage(q: URLSearchParams, page: number) {
 
 export function dateTime(value: unknown, lang: 'en' | 'cy' = 'en'): string {
   const d = value instanceof Date ? value : new Date(String(value));
-  return d.toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'Europe/London' });
+  return d.toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone: 'Europe/London',
+  });
 }

@@ -25,10 +25,25 @@ function expectPay(res: Res, method: string, specPath: string, status: number) {
 const expiry = () => `12/${String((new Date().getUTCFullYear() + 2) % 100).padStart(2, '0')}`;
 /** A payment taken through POST /v1/auth (no browser needed). */
 async function paidByPhone(over: Record<string, unknown> = {}, card: string = SANDBOX_CARDS.success) {
-  const created = expectPay(await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined, ...over })), 'POST', '/v1/payments', 201);
+  const created = expectPay(
+    await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined, ...over })),
+    'POST',
+    '/v1/payments',
+    201,
+  );
   const auth = created._links.auth_url_post;
-  const r = await t.app.inject({ method: 'POST', url: new URL(auth.href).pathname, headers: { 'content-type': 'application/json' },
-    payload: { one_time_token: auth.params.one_time_token, card_number: card, cvc: '123', expiry_date: expiry(), cardholder_name: 'J Citizen' } });
+  const r = await t.app.inject({
+    method: 'POST',
+    url: new URL(auth.href).pathname,
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      one_time_token: auth.params.one_time_token,
+      card_number: card,
+      cvc: '123',
+      expiry_date: expiry(),
+      cardholder_name: 'J Citizen',
+    },
+  });
   return { id: created.payment_id as string, auth: r, token: auth.params.one_time_token as string };
 }
 
@@ -37,25 +52,51 @@ beforeAll(async () => {
   f = await payFixture(t);
   api = payClient(t, f.keys.test);
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 describe('payments', () => {
   it('creates a payment and reads it back as GOV.UK Pay does', async () => {
-    const res = await api.post('/v1/payments', newPayment({ metadata: { ledger_code: 'AB100', internal_reference_number: 200, reconciled: false }, email: 'citizen@example.org', language: 'cy',
-      prefilled_cardholder_details: { cardholder_name: 'Sherlock Holmes', billing_address: { line1: '221 Baker Street', postcode: 'NW1 6XE', city: 'London', country: 'GB' } } }));
+    const res = await api.post(
+      '/v1/payments',
+      newPayment({
+        metadata: { ledger_code: 'AB100', internal_reference_number: 200, reconciled: false },
+        email: 'citizen@example.org',
+        language: 'cy',
+        prefilled_cardholder_details: {
+          cardholder_name: 'Sherlock Holmes',
+          billing_address: { line1: '221 Baker Street', postcode: 'NW1 6XE', city: 'London', country: 'GB' },
+        },
+      }),
+    );
     const p = expectPay(res, 'POST', '/v1/payments', 201);
     expect(res.headers.location).toBe(p._links.self.href);
     expect(p).toMatchObject({
-      amount: 14500, reference: 'REF-12345', description: 'Pay your council tax', language: 'cy', email: 'citizen@example.org',
-      state: { status: 'created', finished: false }, payment_provider: 'sandbox', delayed_capture: false, moto: false, authorisation_mode: 'web',
-      refund_summary: { status: 'pending', amount_available: 14500, amount_submitted: 0 }, settlement_summary: {},
-      metadata: { ledger_code: 'AB100', internal_reference_number: 200, reconciled: false }, return_url: 'https://service.example.gov.uk/completed',
+      amount: 14500,
+      reference: 'REF-12345',
+      description: 'Pay your council tax',
+      language: 'cy',
+      email: 'citizen@example.org',
+      state: { status: 'created', finished: false },
+      payment_provider: 'sandbox',
+      delayed_capture: false,
+      moto: false,
+      authorisation_mode: 'web',
+      refund_summary: { status: 'pending', amount_available: 14500, amount_submitted: 0 },
+      settlement_summary: {},
+      metadata: { ledger_code: 'AB100', internal_reference_number: 200, reconciled: false },
+      return_url: 'https://service.example.gov.uk/completed',
     });
     expect(p.payment_id).toMatch(/^[0-9a-v]{26}$/);
     expect(p.created_date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(p._links.self).toEqual({ href: `http://localhost:3000/pay/v1/payments/${p.payment_id}`, method: 'GET' });
     expect(p._links.next_url.href).toMatch(/^http:\/\/localhost:3000\/pay\/secure\//);
-    expect(p._links.next_url_post).toMatchObject({ type: 'application/x-www-form-urlencoded', method: 'POST', href: 'http://localhost:3000/pay/secure' });
+    expect(p._links.next_url_post).toMatchObject({
+      type: 'application/x-www-form-urlencoded',
+      method: 'POST',
+      href: 'http://localhost:3000/pay/secure',
+    });
     expect(p._links.cancel.method).toBe('POST');
     expect(p._links.capture).toBeUndefined();
     const got = expectPay(await api.get(`/v1/payments/${p.payment_id}`), 'GET', '/v1/payments/{paymentId}', 200);
@@ -74,19 +115,79 @@ describe('payments', () => {
       [newPayment({ amount: 10000001 }), 422, 'P0102', 'amount', 'Invalid attribute value: amount. Must be less than or equal to 10000000'],
       [newPayment({ amount: 0 }), 422, 'P0102', 'amount', 'Invalid attribute value: amount. Must be greater than or equal to 1'],
       [newPayment({ amount: 10.5 }), 422, 'P0102', 'amount', 'Invalid attribute value: amount. Must be a valid numeric format'],
-      [newPayment({ reference: long }), 422, 'P0102', 'reference', 'Invalid attribute value: reference. Must be less than or equal to 255 characters length'],
-      [newPayment({ description: long }), 422, 'P0102', 'description', 'Invalid attribute value: description. Must be less than or equal to 255 characters length'],
-      [newPayment({ return_url: 'not a url' }), 422, 'P0102', 'return_url', 'Invalid attribute value: return_url. Must be a valid URL format'],
-      [newPayment({ return_url: `https://x.gov.uk/${'a'.repeat(2000)}` }), 422, 'P0102', 'return_url', 'Invalid attribute value: return_url. Must be less than or equal to 2000 characters length'],
+      [
+        newPayment({ reference: long }),
+        422,
+        'P0102',
+        'reference',
+        'Invalid attribute value: reference. Must be less than or equal to 255 characters length',
+      ],
+      [
+        newPayment({ description: long }),
+        422,
+        'P0102',
+        'description',
+        'Invalid attribute value: description. Must be less than or equal to 255 characters length',
+      ],
+      [
+        newPayment({ return_url: 'not a url' }),
+        422,
+        'P0102',
+        'return_url',
+        'Invalid attribute value: return_url. Must be a valid URL format',
+      ],
+      [
+        newPayment({ return_url: `https://x.gov.uk/${'a'.repeat(2000)}` }),
+        422,
+        'P0102',
+        'return_url',
+        'Invalid attribute value: return_url. Must be less than or equal to 2000 characters length',
+      ],
       [newPayment({ language: 'fr' }), 422, 'P0102', 'language', 'Invalid attribute value: language. Must be "en" or "cy"'],
-      [newPayment({ delayed_capture: 'yes' }), 422, 'P0102', 'delayed_capture', 'Invalid attribute value: delayed_capture. Must be true or false'],
-      [newPayment({ metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) }), 422, 'P0102', 'metadata', 'Invalid attribute value: metadata. Cannot have more than 10 key-value pairs'],
-      [newPayment({ metadata: { nested: { a: 1 } } }), 422, 'P0102', 'metadata', 'Invalid attribute value: metadata. Values must be of type String, Boolean or Number'],
+      [
+        newPayment({ delayed_capture: 'yes' }),
+        422,
+        'P0102',
+        'delayed_capture',
+        'Invalid attribute value: delayed_capture. Must be true or false',
+      ],
+      [
+        newPayment({ metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) }),
+        422,
+        'P0102',
+        'metadata',
+        'Invalid attribute value: metadata. Cannot have more than 10 key-value pairs',
+      ],
+      [
+        newPayment({ metadata: { nested: { a: 1 } } }),
+        422,
+        'P0102',
+        'metadata',
+        'Invalid attribute value: metadata. Values must be of type String, Boolean or Number',
+      ],
       [newPayment({ authorisation_mode: 'moto_api' }), 422, 'P0104', 'return_url', 'Unexpected attribute: return_url'],
-      [newPayment({ authorisation_mode: 'agreement', return_url: undefined }), 400, 'P0101', 'agreement_id', 'Missing mandatory attribute: agreement_id'],
+      [
+        newPayment({ authorisation_mode: 'agreement', return_url: undefined }),
+        400,
+        'P0101',
+        'agreement_id',
+        'Missing mandatory attribute: agreement_id',
+      ],
       [newPayment({ agreement_id: 'a'.repeat(26) }), 422, 'P0104', 'agreement_id', 'Unexpected attribute: agreement_id'],
-      [newPayment({ set_up_agreement: 'short' }), 422, 'P0102', 'set_up_agreement', 'Invalid attribute value: set_up_agreement. Field [set_up_agreement] length must be 26'],
-      [newPayment({ set_up_agreement: 'a'.repeat(26) }), 422, 'P0103', 'set_up_agreement', 'Invalid attribute value: set_up_agreement. Agreement ID does not exist'],
+      [
+        newPayment({ set_up_agreement: 'short' }),
+        422,
+        'P0102',
+        'set_up_agreement',
+        'Invalid attribute value: set_up_agreement. Field [set_up_agreement] length must be 26',
+      ],
+      [
+        newPayment({ set_up_agreement: 'a'.repeat(26) }),
+        422,
+        'P0103',
+        'set_up_agreement',
+        'Invalid attribute value: set_up_agreement. Agreement ID does not exist',
+      ],
     ];
     for (const [body, status, code, field, description] of cases) {
       const e = expectPay(await api.post('/v1/payments', body), 'POST', '/v1/payments', status);
@@ -97,7 +198,10 @@ describe('payments', () => {
     const idem = expectPay(await api.post('/v1/payments', newPayment(), { 'idempotency-key': 'not valid!' }), 'POST', '/v1/payments', 422);
     expect(idem).toMatchObject({ code: 'P0102', header: 'Idempotency-Key' });
     const live = payClient(t, f.keys.live);
-    expect((await live.post('/v1/payments', newPayment({ return_url: 'http://insecure.example.gov.uk/done' }))).json()).toMatchObject({ code: 'P0102', field: 'return_url' });
+    expect((await live.post('/v1/payments', newPayment({ return_url: 'http://insecure.example.gov.uk/done' }))).json()).toMatchObject({
+      code: 'P0102',
+      field: 'return_url',
+    });
   });
 
   it('cancels a payment (P0040) and refuses to cancel twice (P0502)', async () => {
@@ -109,11 +213,17 @@ describe('payments', () => {
     expect(got._links.cancel).toBeUndefined();
     expect(got._links.next_url).toBeUndefined();
     expect(got.refund_summary.status).toBe('unavailable');
-    expect(expectPay(await api.post(`/v1/payments/${p.payment_id}/cancel`), 'POST', '/v1/payments/{paymentId}/cancel', 409))
-      .toEqual({ code: 'P0502', description: 'Cancellation of payment failed' });
+    expect(expectPay(await api.post(`/v1/payments/${p.payment_id}/cancel`), 'POST', '/v1/payments/{paymentId}/cancel', 409)).toEqual({
+      code: 'P0502',
+      description: 'Cancellation of payment failed',
+    });
     // A client that sends Content-Type: application/json with no body is fine.
     const q = (await api.post('/v1/payments', newPayment())).json();
-    const empty = await t.app.inject({ method: 'POST', url: `/pay/v1/payments/${q.payment_id}/cancel`, headers: { authorization: `Bearer ${f.keys.test}`, 'content-type': 'application/json' } });
+    const empty = await t.app.inject({
+      method: 'POST',
+      url: `/pay/v1/payments/${q.payment_id}/cancel`,
+      headers: { authorization: `Bearer ${f.keys.test}`, 'content-type': 'application/json' },
+    });
     expect(empty.statusCode).toBe(204);
   });
 
@@ -130,9 +240,13 @@ describe('payments', () => {
     expect(page2._links.last_page.href).toContain('page=3');
     expect((await api.get(`/v1/payments?reference=${ref}&email=person3`)).json().total).toBe(1);
     expect((await api.get(`/v1/payments?reference=${ref}&state=success`)).json().total).toBe(0);
-    expect(expectPay(await api.get(`/v1/payments?reference=${ref}&display_size=2&page=9`), 'GET', '/v1/payments', 404)).toEqual({ code: 'P0402', description: 'Page not found' });
+    expect(expectPay(await api.get(`/v1/payments?reference=${ref}&display_size=2&page=9`), 'GET', '/v1/payments', 404)).toEqual({
+      code: 'P0402',
+      description: 'Page not found',
+    });
     expect(expectPay(await api.get('/v1/payments?from_date=yesterday&display_size=501&state=paid'), 'GET', '/v1/payments', 422)).toEqual({
-      code: 'P0401', description: 'Invalid parameters: state, from_date, display_size. See Public API documentation for the correct data formats',
+      code: 'P0401',
+      description: 'Invalid parameters: state, from_date, display_size. See Public API documentation for the correct data formats',
     });
     const from = new Date(Date.now() - 3600_000).toISOString().slice(0, 19) + 'Z';
     expect((await api.get(`/v1/payments?reference=${ref}&from_date=${from}`)).json().total).toBe(5);
@@ -166,7 +280,9 @@ describe('keys and tenants', () => {
     const { id: paid } = await paidByPhone({ reference: 'MINE-PAID' });
     expectPay(await t.app.inject({ url: `/pay/v1/payments/${mine.payment_id}` }), 'GET', '/v1/payments/{paymentId}', 401);
     expect((await payClient(t, 'api_test_nonsense').get(`/v1/payments/${mine.payment_id}`)).statusCode).toBe(401);
-    const notifyKey = (await t.modules.catalogue.service.createApiKey({ kind: 'cli' }, { serviceSlug: f.service.slug, platform: 'notify', type: 'live' })).secret;
+    const notifyKey = (
+      await t.modules.catalogue.service.createApiKey({ kind: 'cli' }, { serviceSlug: f.service.slug, platform: 'notify', type: 'live' })
+    ).secret;
     expect((await payClient(t, notifyKey).get(`/v1/payments/${mine.payment_id}`)).statusCode).toBe(401);
 
     expect((await theirs.get(`/v1/payments/${mine.payment_id}`)).json().code).toBe('P0200');
@@ -184,29 +300,66 @@ describe('keys and tenants', () => {
 
 describe('telephone payments (moto_api)', () => {
   it('authorises with card details sent through POST /v1/auth', async () => {
-    const created = expectPay(await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', moto: true, return_url: undefined })), 'POST', '/v1/payments', 201);
+    const created = expectPay(
+      await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', moto: true, return_url: undefined })),
+      'POST',
+      '/v1/payments',
+      201,
+    );
     expect(created.authorisation_mode).toBe('moto_api');
     expect(created.moto).toBe(true);
     expect(created._links.next_url).toBeUndefined();
-    expect(created._links.auth_url_post).toMatchObject({ type: 'application/json', method: 'POST', href: 'http://localhost:3000/pay/v1/auth' });
+    expect(created._links.auth_url_post).toMatchObject({
+      type: 'application/json',
+      method: 'POST',
+      href: 'http://localhost:3000/pay/v1/auth',
+    });
     const token = created._links.auth_url_post.params.one_time_token;
-    const auth = (body: object) => t.app.inject({ method: 'POST', url: '/pay/v1/auth', headers: { 'content-type': 'application/json' }, payload: body });
-    const card = { one_time_token: token, card_number: SANDBOX_CARDS.success, cvc: '123', expiry_date: expiry(), cardholder_name: 'J Citizen' };
-    expect(expectPay(await auth({ ...card, cvc: undefined }), 'POST', '/v1/auth', 422)).toEqual({ code: 'P0101', field: 'cvc', description: 'Missing mandatory attribute: cvc' });
-    expect(expectPay(await auth({ ...card, expiry_date: '13/30' }), 'POST', '/v1/auth', 422)).toMatchObject({ code: 'P0102', field: 'expiry_date' });
-    expect(expectPay(await auth({ ...card, card_number: '4444333322221112' }), 'POST', '/v1/auth', 402)).toEqual({ code: 'P0010', description: 'The card_number is not a valid card number' });
+    const auth = (body: object) =>
+      t.app.inject({ method: 'POST', url: '/pay/v1/auth', headers: { 'content-type': 'application/json' }, payload: body });
+    const card = {
+      one_time_token: token,
+      card_number: SANDBOX_CARDS.success,
+      cvc: '123',
+      expiry_date: expiry(),
+      cardholder_name: 'J Citizen',
+    };
+    expect(expectPay(await auth({ ...card, cvc: undefined }), 'POST', '/v1/auth', 422)).toEqual({
+      code: 'P0101',
+      field: 'cvc',
+      description: 'Missing mandatory attribute: cvc',
+    });
+    expect(expectPay(await auth({ ...card, expiry_date: '13/30' }), 'POST', '/v1/auth', 422)).toMatchObject({
+      code: 'P0102',
+      field: 'expiry_date',
+    });
+    expect(expectPay(await auth({ ...card, card_number: '4444333322221112' }), 'POST', '/v1/auth', 402)).toEqual({
+      code: 'P0010',
+      description: 'The card_number is not a valid card number',
+    });
     expect(expectPay(await auth({ ...card, one_time_token: 'nope' }), 'POST', '/v1/auth', 400)).toMatchObject({ code: 'P1211' });
     expectPay(await auth(card), 'POST', '/v1/auth', 204);
     expect(expectPay(await auth(card), 'POST', '/v1/auth', 400)).toMatchObject({ code: 'P1212' });
     const p = (await api.get(`/v1/payments/${created.payment_id}`)).json();
     expect(p.state).toEqual({ status: 'success', finished: true });
-    expect(p.card_details).toMatchObject({ last_digits_card_number: '1111', first_digits_card_number: '444433', card_brand: 'Visa', card_type: 'credit', cardholder_name: 'J Citizen' });
+    expect(p.card_details).toMatchObject({
+      last_digits_card_number: '1111',
+      first_digits_card_number: '444433',
+      card_brand: 'Visa',
+      card_type: 'credit',
+      cardholder_name: 'J Citizen',
+    });
     expect(p._links.auth_url_post).toBeUndefined();
     expect(p.settlement_summary.captured_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
   it('declines (P0010) and errors (P0050) as GOV.UK Pay’s test cards do', async () => {
-    for (const [card, status, code] of [[SANDBOX_CARDS.declined, 402, 'P0010'], [SANDBOX_CARDS.expired, 402, 'P0010'], [SANDBOX_CARDS.cvcError, 402, 'P0010'], [SANDBOX_CARDS.processingError, 500, 'P0050']] as const) {
+    for (const [card, status, code] of [
+      [SANDBOX_CARDS.declined, 402, 'P0010'],
+      [SANDBOX_CARDS.expired, 402, 'P0010'],
+      [SANDBOX_CARDS.cvcError, 402, 'P0010'],
+      [SANDBOX_CARDS.processingError, 500, 'P0050'],
+    ] as const) {
       const { id, auth } = await paidByPhone({}, card);
       expect(expectPay(auth, 'POST', '/v1/auth', status).code).toBe(code);
       const p = (await api.get(`/v1/payments/${id}`)).json();
@@ -227,8 +380,9 @@ describe('delayed capture', () => {
     expect(after.settlement_summary.capture_submit_time).toBeDefined();
     expectPay(await api.post(`/v1/payments/${id}/capture`), 'POST', '/v1/payments/{paymentId}/capture', 204); // capturing twice is harmless
     const created = (await api.post('/v1/payments', newPayment())).json();
-    expect(expectPay(await api.post(`/v1/payments/${created.payment_id}/capture`), 'POST', '/v1/payments/{paymentId}/capture', 409))
-      .toEqual({ code: 'P1003', description: 'Payment cannot be captured' });
+    expect(
+      expectPay(await api.post(`/v1/payments/${created.payment_id}/capture`), 'POST', '/v1/payments/{paymentId}/capture', 409),
+    ).toEqual({ code: 'P1003', description: 'Payment cannot be captured' });
   });
 
   it('ends consistently when capture and cancel race', async () => {
@@ -250,21 +404,41 @@ describe('refunds', () => {
     const { id } = await paidByPhone({ amount: 1000 });
     let p = (await api.get(`/v1/payments/${id}`)).json();
     expect(p.refund_summary).toEqual({ status: 'available', amount_available: 1000, amount_submitted: 0 });
-    const r1 = expectPay(await api.post(`/v1/payments/${id}/refunds`, { amount: 600, refund_amount_available: 1000 }), 'POST', '/v1/payments/{paymentId}/refunds', 202);
+    const r1 = expectPay(
+      await api.post(`/v1/payments/${id}/refunds`, { amount: 600, refund_amount_available: 1000 }),
+      'POST',
+      '/v1/payments/{paymentId}/refunds',
+      202,
+    );
     expect(r1).toMatchObject({ amount: 600, status: 'success', payment_id: id });
     expect(r1._links.payment.href).toBe(`http://localhost:3000/pay/v1/payments/${id}`);
-    expect(expectPay(await api.get(`/v1/payments/${id}/refunds/${r1.refund_id}`), 'GET', '/v1/payments/{paymentId}/refunds/{refundId}', 200)).toMatchObject({ refund_id: r1.refund_id, amount: 600 });
-    expect(expectPay(await api.post(`/v1/payments/${id}/refunds`, { amount: 100, refund_amount_available: 1000 }), 'POST', '/v1/payments/{paymentId}/refunds', 412))
-      .toEqual({ code: 'P0604', description: 'Refund amount available mismatch.' });
-    expect(expectPay(await api.post(`/v1/payments/${id}/refunds`, { amount: 500 }), 'POST', '/v1/payments/{paymentId}/refunds', 400))
-      .toEqual({ code: 'P0603', description: 'The payment is not available for refund. Payment refund status: amount_not_available' });
-    expect((await api.post(`/v1/payments/${id}/refunds`, {})).json()).toEqual({ code: 'P0601', field: 'amount', description: 'Missing mandatory attribute: amount' });
+    expect(
+      expectPay(await api.get(`/v1/payments/${id}/refunds/${r1.refund_id}`), 'GET', '/v1/payments/{paymentId}/refunds/{refundId}', 200),
+    ).toMatchObject({ refund_id: r1.refund_id, amount: 600 });
+    expect(
+      expectPay(
+        await api.post(`/v1/payments/${id}/refunds`, { amount: 100, refund_amount_available: 1000 }),
+        'POST',
+        '/v1/payments/{paymentId}/refunds',
+        412,
+      ),
+    ).toEqual({ code: 'P0604', description: 'Refund amount available mismatch.' });
+    expect(
+      expectPay(await api.post(`/v1/payments/${id}/refunds`, { amount: 500 }), 'POST', '/v1/payments/{paymentId}/refunds', 400),
+    ).toEqual({ code: 'P0603', description: 'The payment is not available for refund. Payment refund status: amount_not_available' });
+    expect((await api.post(`/v1/payments/${id}/refunds`, {})).json()).toEqual({
+      code: 'P0601',
+      field: 'amount',
+      description: 'Missing mandatory attribute: amount',
+    });
     expect((await api.post(`/v1/payments/${id}/refunds`, { amount: -5 })).json()).toMatchObject({ code: 'P0602', field: 'amount' });
     expect((await api.post(`/v1/payments/${id}/refunds`, '{oops')).json()).toEqual({ code: 'P0697', description: 'Unable to parse JSON' });
     expectPay(await api.post(`/v1/payments/${id}/refunds`, { amount: 400 }), 'POST', '/v1/payments/{paymentId}/refunds', 202);
     p = (await api.get(`/v1/payments/${id}`)).json();
     expect(p.refund_summary).toEqual({ status: 'full', amount_available: 0, amount_submitted: 1000 });
-    expect((await api.post(`/v1/payments/${id}/refunds`, { amount: 1 })).json().description).toBe('The payment is not available for refund. Payment refund status: full');
+    expect((await api.post(`/v1/payments/${id}/refunds`, { amount: 1 })).json().description).toBe(
+      'The payment is not available for refund. Payment refund status: full',
+    );
     const list = expectPay(await api.get(`/v1/payments/${id}/refunds`), 'GET', '/v1/payments/{paymentId}/refunds', 200);
     expect(list._embedded.refunds.map((r: any) => r.amount).sort()).toEqual([400, 600]);
     const search = expectPay(await api.get('/v1/refunds?display_size=1'), 'GET', '/v1/refunds', 200);
@@ -272,7 +446,9 @@ describe('refunds', () => {
     expect(search.total).toBeGreaterThanOrEqual(2);
     expect(expectPay(await api.get('/v1/refunds?to_settled_date=tomorrow'), 'GET', '/v1/refunds', 422).code).toBe('P1101');
     const pending = (await api.post('/v1/payments', newPayment())).json();
-    expect((await api.post(`/v1/payments/${pending.payment_id}/refunds`, { amount: 1 })).json().description).toBe('The payment is not available for refund. Payment refund status: pending');
+    expect((await api.post(`/v1/payments/${pending.payment_id}/refunds`, { amount: 1 })).json().description).toBe(
+      'The payment is not available for refund. Payment refund status: pending',
+    );
   });
 
   it('never refunds more than was paid, however many refunds race', async () => {
@@ -281,9 +457,16 @@ describe('refunds', () => {
     const ok = results.filter((r) => r.statusCode === 202);
     expect(ok).toHaveLength(3);
     expect(results.filter((r) => r.statusCode === 400).every((r) => r.json().code === 'P0603')).toBe(true);
-    const { rows } = await t.kernel.db.query<{ n: number }>(`SELECT sum(amount)::int AS n FROM payments.refunds WHERE payment_id = $1 AND status <> 'error'`, [id]);
+    const { rows } = await t.kernel.db.query<{ n: number }>(
+      `SELECT sum(amount)::int AS n FROM payments.refunds WHERE payment_id = $1 AND status <> 'error'`,
+      [id],
+    );
     expect(rows[0].n).toBe(900);
-    expect((await api.get(`/v1/payments/${id}`)).json().refund_summary).toEqual({ status: 'available', amount_available: 100, amount_submitted: 900 });
+    expect((await api.get(`/v1/payments/${id}`)).json().refund_summary).toEqual({
+      status: 'available',
+      amount_available: 100,
+      amount_submitted: 900,
+    });
   });
 });
 
@@ -293,12 +476,23 @@ describe('Idempotency-Key', () => {
     const first = expectPay(await api.post('/v1/payments', newPayment(), { 'idempotency-key': key }), 'POST', '/v1/payments', 201);
     const again = expectPay(await api.post('/v1/payments', newPayment(), { 'idempotency-key': key }), 'POST', '/v1/payments', 200);
     expect(again.payment_id).toBe(first.payment_id);
-    const conflict = expectPay(await api.post('/v1/payments', newPayment({ amount: 1 }), { 'idempotency-key': key }), 'POST', '/v1/payments', 409);
-    expect(conflict).toEqual({ code: 'P0191', header: 'Idempotency-Key', description: 'The Idempotency-Key you sent in the request header has already been used to create a payment.' });
+    const conflict = expectPay(
+      await api.post('/v1/payments', newPayment({ amount: 1 }), { 'idempotency-key': key }),
+      'POST',
+      '/v1/payments',
+      409,
+    );
+    expect(conflict).toEqual({
+      code: 'P0191',
+      header: 'Idempotency-Key',
+      description: 'The Idempotency-Key you sent in the request header has already been used to create a payment.',
+    });
     // With optional fields (the insert then sends other columns), the replay is the created payment as stored.
     const rich = newPayment({ email: 'payer@example.com', metadata: { ledger_code: 'AB1', vat: true }, language: 'cy' });
     const made = expectPay(await api.post('/v1/payments', rich, { 'idempotency-key': `${key}-rich` }), 'POST', '/v1/payments', 201);
-    expect(expectPay(await api.post('/v1/payments', rich, { 'idempotency-key': `${key}-rich` }), 'POST', '/v1/payments', 200)).toEqual(made);
+    expect(expectPay(await api.post('/v1/payments', rich, { 'idempotency-key': `${key}-rich` }), 'POST', '/v1/payments', 200)).toEqual(
+      made,
+    );
     expect(expectPay(await api.get(`/v1/payments/${made.payment_id}`), 'GET', '/v1/payments/{paymentId}', 200)).toEqual(made);
     // Keys belong to a ledger: the same key on another service makes its own payment.
     const other = await payFixture(t);
@@ -318,24 +512,66 @@ describe('Idempotency-Key', () => {
 
 describe('agreements and recurring payments', () => {
   it('creates, sets up with a first payment, charges, and cancels an agreement', async () => {
-    const a = expectPay(await api.post('/v1/agreements', { reference: 'CT-22-23-0001', description: 'Council tax by monthly instalments', user_identifier: 'user-3fb81107' }), 'POST', '/v1/agreements', 201);
+    const a = expectPay(
+      await api.post('/v1/agreements', {
+        reference: 'CT-22-23-0001',
+        description: 'Council tax by monthly instalments',
+        user_identifier: 'user-3fb81107',
+      }),
+      'POST',
+      '/v1/agreements',
+      201,
+    );
     expect(a).toMatchObject({ reference: 'CT-22-23-0001', status: 'created', user_identifier: 'user-3fb81107' });
     expect(a.agreement_id).toMatch(/^[0-9a-v]{26}$/);
-    expect(expectPay(await api.post('/v1/agreements', { description: 'x' }), 'POST', '/v1/agreements', 400)).toEqual({ code: 'P2101', field: 'reference', description: 'Missing mandatory attribute: reference' });
-    expect(expectPay(await api.post('/v1/agreements', { reference: 'x'.repeat(256), description: 'x' }), 'POST', '/v1/agreements', 422).code).toBe('P2102');
+    expect(expectPay(await api.post('/v1/agreements', { description: 'x' }), 'POST', '/v1/agreements', 400)).toEqual({
+      code: 'P2101',
+      field: 'reference',
+      description: 'Missing mandatory attribute: reference',
+    });
+    expect(
+      expectPay(await api.post('/v1/agreements', { reference: 'x'.repeat(256), description: 'x' }), 'POST', '/v1/agreements', 422).code,
+    ).toBe('P2102');
     // Not active yet: it cannot be charged or cancelled.
-    expect((await api.post('/v1/payments', newPayment({ authorisation_mode: 'agreement', agreement_id: a.agreement_id, return_url: undefined }))).json().code).toBe('P0103');
-    expect(expectPay(await api.post(`/v1/agreements/${a.agreement_id}/cancel`), 'POST', '/v1/agreements/{agreementId}/cancel', 400)).toEqual({ code: 'P2501', description: 'Cancellation of agreement failed' });
+    expect(
+      (
+        await api.post('/v1/payments', newPayment({ authorisation_mode: 'agreement', agreement_id: a.agreement_id, return_url: undefined }))
+      ).json().code,
+    ).toBe('P0103');
+    expect(
+      expectPay(await api.post(`/v1/agreements/${a.agreement_id}/cancel`), 'POST', '/v1/agreements/{agreementId}/cancel', 400),
+    ).toEqual({ code: 'P2501', description: 'Cancellation of agreement failed' });
 
     await setUpWithCard(a.agreement_id, SANDBOX_CARDS.success);
     const active = expectPay(await api.get(`/v1/agreements/${a.agreement_id}`), 'GET', '/v1/agreements/{agreementId}', 200);
     expect(active.status).toBe('active');
-    expect(active.payment_instrument).toMatchObject({ type: 'card', card_details: { last_digits_card_number: '1111', card_brand: 'Visa' } });
+    expect(active.payment_instrument).toMatchObject({
+      type: 'card',
+      card_details: { last_digits_card_number: '1111', card_brand: 'Visa' },
+    });
 
-    const recurring = expectPay(await api.post('/v1/payments', { amount: 2500, reference: 'CT-2', description: 'Instalment 2', authorisation_mode: 'agreement', agreement_id: a.agreement_id, agreement_payment_type: 'instalment' }), 'POST', '/v1/payments', 201);
-    expect(recurring).toMatchObject({ authorisation_mode: 'agreement', agreement_id: a.agreement_id, state: { status: 'success', finished: true } });
+    const recurring = expectPay(
+      await api.post('/v1/payments', {
+        amount: 2500,
+        reference: 'CT-2',
+        description: 'Instalment 2',
+        authorisation_mode: 'agreement',
+        agreement_id: a.agreement_id,
+        agreement_payment_type: 'instalment',
+      }),
+      'POST',
+      '/v1/payments',
+      201,
+    );
+    expect(recurring).toMatchObject({
+      authorisation_mode: 'agreement',
+      agreement_id: a.agreement_id,
+      state: { status: 'success', finished: true },
+    });
     expect(recurring._links.next_url).toBeUndefined();
-    expect((await api.post('/v1/payments', { ...newPayment(), authorisation_mode: 'agreement', agreement_id: a.agreement_id })).json()).toMatchObject({ code: 'P0104', field: 'return_url' });
+    expect(
+      (await api.post('/v1/payments', { ...newPayment(), authorisation_mode: 'agreement', agreement_id: a.agreement_id })).json(),
+    ).toMatchObject({ code: 'P0104', field: 'return_url' });
     const byAgreement = (await api.get(`/v1/payments?agreement_id=${a.agreement_id}`)).json();
     expect(byAgreement.total).toBe(2);
 
@@ -352,7 +588,15 @@ describe('agreements and recurring payments', () => {
     const a = (await api.post('/v1/agreements', { reference: 'R-1', description: 'Garden waste' })).json();
     await setUpWithCard(a.agreement_id, SANDBOX_CARDS.recurringSubsequentDecline);
     expect((await api.get(`/v1/agreements/${a.agreement_id}`)).json().status).toBe('active');
-    const next = (await api.post('/v1/payments', { amount: 500, reference: 'R-2', description: 'Garden waste', authorisation_mode: 'agreement', agreement_id: a.agreement_id })).json();
+    const next = (
+      await api.post('/v1/payments', {
+        amount: 500,
+        reference: 'R-2',
+        description: 'Garden waste',
+        authorisation_mode: 'agreement',
+        agreement_id: a.agreement_id,
+      })
+    ).json();
     expect(next.state).toEqual({ status: 'failed', finished: true, code: 'P0010', message: 'Payment method rejected', can_retry: false });
     expect((await api.get(`/v1/agreements/${a.agreement_id}`)).json().status).toBe('inactive');
   });
@@ -420,7 +664,9 @@ describe('API keys', () => {
 
 describe('the contract', () => {
   it('has exercised every operation in publicapi_spec.json', () => {
-    const all = Object.entries(contract.spec.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`));
+    const all = Object.entries(contract.spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(all.filter((op) => !checked.has(op))).toEqual([]);
   });
 });
@@ -431,7 +677,9 @@ async function setUpWithCard(agreementId: string, card: string) {
   const b = payBrowser(t);
   const page = await b.follow(await b.get(p._links.next_url.href));
   expect(page.body).toContain('recurring payment agreement');
-  expect((await b.post(`/pay/card/${p.payment_id}`, cardFields({ card_number: card }))).headers.location).toBe(`/pay/card/${p.payment_id}/confirm`);
+  expect((await b.post(`/pay/card/${p.payment_id}`, cardFields({ card_number: card }))).headers.location).toBe(
+    `/pay/card/${p.payment_id}/confirm`,
+  );
   await b.post(`/pay/card/${p.payment_id}/confirm`, {});
   expect((await api.get(`/v1/payments/${p.payment_id}`)).json().state.status).toBe('success');
 }

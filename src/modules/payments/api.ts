@@ -19,7 +19,15 @@ const AUTH_PATH = `${API_PREFIX}/auth`;
 const tags = ['payments'];
 const security = [{ bearerAuth: [] }];
 const Id = (name: string) => Type.Object({ [name]: Type.String() });
-const errors = { 400: S.PayErrorBody, 401: S.PayErrorBody, 404: S.PayErrorBody, 409: S.PayErrorBody, 412: S.PayErrorBody, 422: S.PayErrorBody, 429: S.PayErrorBody };
+const errors = {
+  400: S.PayErrorBody,
+  401: S.PayErrorBody,
+  404: S.PayErrorBody,
+  409: S.PayErrorBody,
+  412: S.PayErrorBody,
+  422: S.PayErrorBody,
+  429: S.PayErrorBody,
+};
 
 export interface ApiDeps {
   payments: PaymentService;
@@ -34,7 +42,10 @@ export interface ApiDeps {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { payScope?: Scope; payKey?: { secret: string; hash: string } | null }
+  interface FastifyRequest {
+    payScope?: Scope;
+    payKey?: { secret: string; hash: string } | null;
+  }
 }
 
 /** The request's bearer key and its SHA-256, or null without one: worked out once per request (rate limit, then key check). */
@@ -60,7 +71,10 @@ function routes(app: FastifyInstance, d: ApiDeps) {
   const unauthorised = () => new PayError(401, 'unauthorised', 'Credentials are required to access this resource.');
   async function verify({ secret, hash: h }: { secret: string; hash: string }): Promise<Scope> {
     const key = await d.verifyKey(secret);
-    const scope = key && key.serviceId && (key.type === 'live' || key.type === 'test') ? { serviceId: key.serviceId, live: key.type === 'live', keyId: key.keyId } : null;
+    const scope =
+      key && key.serviceId && (key.type === 'live' || key.type === 'test')
+        ? { serviceId: key.serviceId, live: key.type === 'live', keyId: key.keyId }
+        : null;
     if (d.keyCacheSeconds > 0) {
       if (cache.size > 10_000) cache.clear();
       cache.set(h, { scope, until: Date.now() + d.keyCacheSeconds * 1000 });
@@ -81,7 +95,10 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     const max = (req.routeOptions.config as { payLimit?: number }).payLimit;
     if (max === undefined) return done();
     const now = Math.floor(Date.now() / 1000);
-    if (now !== second) { second = now; counts = new Map(); }
+    if (now !== second) {
+      second = now;
+      counts = new Map();
+    }
     const k = `${req.routeOptions.url}|${keyOf(req)?.hash ?? `ip:${req.ip}`}`;
     const n = (counts.get(k) ?? 0) + 1;
     counts.set(k, n);
@@ -94,9 +111,18 @@ function routes(app: FastifyInstance, d: ApiDeps) {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     const text = String(body);
     if (!text.trim()) return done(null, undefined);
-    try { done(null, JSON.parse(text)); } catch {
+    try {
+      done(null, JSON.parse(text));
+    } catch {
       const path = req.url.split('?')[0];
-      done(new PayError(400, path.endsWith('/refunds') ? 'P0697' : path.startsWith('/pay/v1/agreements') ? 'P2197' : 'P0197', 'Unable to parse JSON'), undefined);
+      done(
+        new PayError(
+          400,
+          path.endsWith('/refunds') ? 'P0697' : path.startsWith('/pay/v1/agreements') ? 'P2197' : 'P0197',
+          'Unable to parse JSON',
+        ),
+        undefined,
+      );
     }
   });
   // Routes carry schemas for documentation; the checks themselves are Pay's (validation.ts).
@@ -113,154 +139,364 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       req.payScope = hit.scope;
       return done();
     }
-    verify(key).then((scope) => { req.payScope = scope; done(); }, done);
+    verify(key).then((scope) => {
+      req.payScope = scope;
+      done();
+    }, done);
   });
   const scope = (req: FastifyRequest) => req.payScope!;
   const actor = (req: FastifyRequest) => `apikey:${req.payScope!.keyId}`;
 
-  app.post(`${API_PREFIX}/payments`, {
-    ...POST,
-    schema: {
-      tags, security, summary: 'Create a payment', body: S.CreatePaymentRequest,
-      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ pattern: '^$|^[a-zA-Z0-9-]+$', maxLength: 255 })) }),
-      response: { 200: S.Payment, 201: S.Payment, ...errors },
+  app.post(
+    `${API_PREFIX}/payments`,
+    {
+      ...POST,
+      schema: {
+        tags,
+        security,
+        summary: 'Create a payment',
+        body: S.CreatePaymentRequest,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ pattern: '^$|^[a-zA-Z0-9-]+$', maxLength: 255 })) }),
+        response: { 200: S.Payment, 201: S.Payment, ...errors },
+      },
     },
-  }, async (req, reply) => {
-    const s = scope(req);
-    const input = validateCreatePayment(req.body, s.live);
-    const raw = req.headers['idempotency-key'];
-    const key = typeof raw === 'string' && raw !== '' ? raw : undefined;
-    if (key !== undefined && (!/^[a-zA-Z0-9-]+$/.test(key) || key.length > 255)) {
-      throw new PayError(422, 'P0102', 'Invalid attribute value: Idempotency-Key. Must be 1 to 255 letters, digits or hyphens', { header: 'Idempotency-Key' });
-    }
-    const { payment, replayed } = await payments.create(s, input, key);
-    const body = R.paymentJson(urls, d.secret, payment);
-    reply.header('location', `${urls.api}/v1/payments/${payment.payment_id}`);
-    return reply.status(replayed ? 200 : 201).send(body);
-  });
+    async (req, reply) => {
+      const s = scope(req);
+      const input = validateCreatePayment(req.body, s.live);
+      const raw = req.headers['idempotency-key'];
+      const key = typeof raw === 'string' && raw !== '' ? raw : undefined;
+      if (key !== undefined && (!/^[a-zA-Z0-9-]+$/.test(key) || key.length > 255)) {
+        throw new PayError(422, 'P0102', 'Invalid attribute value: Idempotency-Key. Must be 1 to 255 letters, digits or hyphens', {
+          header: 'Idempotency-Key',
+        });
+      }
+      const { payment, replayed } = await payments.create(s, input, key);
+      const body = R.paymentJson(urls, d.secret, payment);
+      reply.header('location', `${urls.api}/v1/payments/${payment.payment_id}`);
+      return reply.status(replayed ? 200 : 201).send(body);
+    },
+  );
 
-  app.get(`${API_PREFIX}/payments`, {
-    ...GET, schema: { tags, security, summary: 'Search payments', querystring: S.PaymentSearchQuery, response: { 200: S.PaymentSearch, ...errors } },
-  }, async (req) => {
-    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
-      reference: rule.maxLength(255), email: rule.maxLength(254), state: rule.oneOf(['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error']),
-      card_brand: rule.maxLength(50), from_date: rule.dateTime, to_date: rule.dateTime, cardholder_name: rule.maxLength(255),
-      first_digits_card_number: rule.digits(6), last_digits_card_number: rule.digits(4), from_settled_date: rule.date, to_settled_date: rule.date,
-      agreement_id: rule.maxLength(26),
-    });
-    const { rows, total } = await payments.search(scope(req), {
-      reference: v.reference, email: v.email, state: v.state, cardBrand: v.card_brand, fromDate: v.from_date, toDate: v.to_date,
-      cardholderName: v.cardholder_name, firstDigits: v.first_digits_card_number, lastDigits: v.last_digits_card_number,
-      fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date, agreementId: v.agreement_id,
-    }, paging.page, paging.size);
-    if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
-    return searchPage(`${urls.api}/v1/payments`, v, paging, total, rows.map((p) => R.paymentSearchJson(urls, p)));
-  });
+  app.get(
+    `${API_PREFIX}/payments`,
+    {
+      ...GET,
+      schema: {
+        tags,
+        security,
+        summary: 'Search payments',
+        querystring: S.PaymentSearchQuery,
+        response: { 200: S.PaymentSearch, ...errors },
+      },
+    },
+    async (req) => {
+      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+        reference: rule.maxLength(255),
+        email: rule.maxLength(254),
+        state: rule.oneOf(['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error']),
+        card_brand: rule.maxLength(50),
+        from_date: rule.dateTime,
+        to_date: rule.dateTime,
+        cardholder_name: rule.maxLength(255),
+        first_digits_card_number: rule.digits(6),
+        last_digits_card_number: rule.digits(4),
+        from_settled_date: rule.date,
+        to_settled_date: rule.date,
+        agreement_id: rule.maxLength(26),
+      });
+      const { rows, total } = await payments.search(
+        scope(req),
+        {
+          reference: v.reference,
+          email: v.email,
+          state: v.state,
+          cardBrand: v.card_brand,
+          fromDate: v.from_date,
+          toDate: v.to_date,
+          cardholderName: v.cardholder_name,
+          firstDigits: v.first_digits_card_number,
+          lastDigits: v.last_digits_card_number,
+          fromSettledDate: v.from_settled_date,
+          toSettledDate: v.to_settled_date,
+          agreementId: v.agreement_id,
+        },
+        paging.page,
+        paging.size,
+      );
+      if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
+      return searchPage(
+        `${urls.api}/v1/payments`,
+        v,
+        paging,
+        total,
+        rows.map((p) => R.paymentSearchJson(urls, p)),
+      );
+    },
+  );
 
-  app.get(`${API_PREFIX}/payments/:paymentId`, {
-    ...GET, schema: { tags, security, summary: 'Get a payment', params: Id('paymentId'), response: { 200: S.Payment, ...errors } },
-  }, async (req) => R.paymentJson(urls, d.secret, await payments.get(scope(req), (req.params as any).paymentId)));
+  app.get(
+    `${API_PREFIX}/payments/:paymentId`,
+    {
+      ...GET,
+      schema: { tags, security, summary: 'Get a payment', params: Id('paymentId'), response: { 200: S.Payment, ...errors } },
+    },
+    async (req) => R.paymentJson(urls, d.secret, await payments.get(scope(req), (req.params as any).paymentId)),
+  );
 
-  app.get(`${API_PREFIX}/payments/:paymentId/events`, {
-    ...GET, schema: { tags, security, summary: "Get a payment's events", params: Id('paymentId'), response: { 200: S.PaymentEvents, ...errors } },
-  }, async (req) => {
-    const { payment, events } = await payments.events(scope(req), (req.params as any).paymentId);
-    return R.eventsJson(urls, payment.payment_id, events);
-  });
+  app.get(
+    `${API_PREFIX}/payments/:paymentId/events`,
+    {
+      ...GET,
+      schema: { tags, security, summary: "Get a payment's events", params: Id('paymentId'), response: { 200: S.PaymentEvents, ...errors } },
+    },
+    async (req) => {
+      const { payment, events } = await payments.events(scope(req), (req.params as any).paymentId);
+      return R.eventsJson(urls, payment.payment_id, events);
+    },
+  );
 
-  app.post(`${API_PREFIX}/payments/:paymentId/cancel`, {
-    ...POST, schema: { tags, security, summary: 'Cancel a payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
-  }, async (req, reply) => {
-    await payments.cancel(scope(req), (req.params as any).paymentId);
-    return reply.status(204).send();
-  });
+  app.post(
+    `${API_PREFIX}/payments/:paymentId/cancel`,
+    {
+      ...POST,
+      schema: { tags, security, summary: 'Cancel a payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
+    },
+    async (req, reply) => {
+      await payments.cancel(scope(req), (req.params as any).paymentId);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post(`${API_PREFIX}/payments/:paymentId/capture`, {
-    ...POST, schema: { tags, security, summary: 'Take (capture) a delayed payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
-  }, async (req, reply) => {
-    await payments.capture(scope(req), (req.params as any).paymentId);
-    return reply.status(204).send();
-  });
+  app.post(
+    `${API_PREFIX}/payments/:paymentId/capture`,
+    {
+      ...POST,
+      schema: {
+        tags,
+        security,
+        summary: 'Take (capture) a delayed payment',
+        params: Id('paymentId'),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await payments.capture(scope(req), (req.params as any).paymentId);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post(`${API_PREFIX}/payments/:paymentId/refunds`, {
-    ...POST, schema: { tags, security, summary: 'Refund a payment', params: Id('paymentId'), body: S.RefundRequest, response: { 202: S.Refund, ...errors } },
-  }, async (req, reply) => {
-    const input = validateRefund(req.body);
-    const r = await refunds.refund(scope(req), (req.params as any).paymentId, input, actor(req));
-    return reply.status(202).send(R.refundJson(urls, r));
-  });
+  app.post(
+    `${API_PREFIX}/payments/:paymentId/refunds`,
+    {
+      ...POST,
+      schema: {
+        tags,
+        security,
+        summary: 'Refund a payment',
+        params: Id('paymentId'),
+        body: S.RefundRequest,
+        response: { 202: S.Refund, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const input = validateRefund(req.body);
+      const r = await refunds.refund(scope(req), (req.params as any).paymentId, input, actor(req));
+      return reply.status(202).send(R.refundJson(urls, r));
+    },
+  );
 
-  app.get(`${API_PREFIX}/payments/:paymentId/refunds`, {
-    ...GET, schema: { tags, security, summary: "Get a payment's refunds", params: Id('paymentId'), response: { 200: S.PaymentRefunds, ...errors } },
-  }, async (req) => {
-    const id = (req.params as any).paymentId;
-    return R.refundsForPaymentJson(urls, id, await refunds.list(scope(req), id));
-  });
+  app.get(
+    `${API_PREFIX}/payments/:paymentId/refunds`,
+    {
+      ...GET,
+      schema: {
+        tags,
+        security,
+        summary: "Get a payment's refunds",
+        params: Id('paymentId'),
+        response: { 200: S.PaymentRefunds, ...errors },
+      },
+    },
+    async (req) => {
+      const id = (req.params as any).paymentId;
+      return R.refundsForPaymentJson(urls, id, await refunds.list(scope(req), id));
+    },
+  );
 
-  app.get(`${API_PREFIX}/payments/:paymentId/refunds/:refundId`, {
-    ...GET, schema: { tags, security, summary: 'Get a refund', params: Type.Object({ paymentId: Type.String(), refundId: Type.String() }), response: { 200: S.Refund, ...errors } },
-  }, async (req) => {
-    const p = req.params as { paymentId: string; refundId: string };
-    return R.refundJson(urls, await refunds.get(scope(req), p.paymentId, p.refundId));
-  });
+  app.get(
+    `${API_PREFIX}/payments/:paymentId/refunds/:refundId`,
+    {
+      ...GET,
+      schema: {
+        tags,
+        security,
+        summary: 'Get a refund',
+        params: Type.Object({ paymentId: Type.String(), refundId: Type.String() }),
+        response: { 200: S.Refund, ...errors },
+      },
+    },
+    async (req) => {
+      const p = req.params as { paymentId: string; refundId: string };
+      return R.refundJson(urls, await refunds.get(scope(req), p.paymentId, p.refundId));
+    },
+  );
 
-  app.get(`${API_PREFIX}/refunds`, {
-    ...GET, schema: { tags, security, summary: 'Search refunds', querystring: S.RefundSearchQuery, response: { 200: S.RefundSearch, ...errors } },
-  }, async (req) => {
-    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P1101', {
-      from_date: rule.dateTime, to_date: rule.dateTime, from_settled_date: rule.date, to_settled_date: rule.date,
-    });
-    const { rows, total } = await refunds.search(scope(req), { fromDate: v.from_date, toDate: v.to_date, fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date }, paging.page, paging.size);
-    if (!rows.length && paging.page > 1) throw new PayError(404, 'P1100', 'Page not found');
-    return searchPage(`${urls.api}/v1/refunds`, v, paging, total, rows.map((r) => R.refundJson(urls, r)));
-  });
+  app.get(
+    `${API_PREFIX}/refunds`,
+    {
+      ...GET,
+      schema: { tags, security, summary: 'Search refunds', querystring: S.RefundSearchQuery, response: { 200: S.RefundSearch, ...errors } },
+    },
+    async (req) => {
+      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P1101', {
+        from_date: rule.dateTime,
+        to_date: rule.dateTime,
+        from_settled_date: rule.date,
+        to_settled_date: rule.date,
+      });
+      const { rows, total } = await refunds.search(
+        scope(req),
+        { fromDate: v.from_date, toDate: v.to_date, fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date },
+        paging.page,
+        paging.size,
+      );
+      if (!rows.length && paging.page > 1) throw new PayError(404, 'P1100', 'Page not found');
+      return searchPage(
+        `${urls.api}/v1/refunds`,
+        v,
+        paging,
+        total,
+        rows.map((r) => R.refundJson(urls, r)),
+      );
+    },
+  );
 
-  app.post(`${API_PREFIX}/agreements`, {
-    ...POST, schema: { tags, security, summary: 'Create an agreement for recurring payments', body: S.CreateAgreementRequest, response: { 201: S.Agreement, ...errors } },
-  }, async (req, reply) => reply.status(201).send(R.agreementJson(await refunds.createAgreement(scope(req), validateCreateAgreement(req.body)))));
+  app.post(
+    `${API_PREFIX}/agreements`,
+    {
+      ...POST,
+      schema: {
+        tags,
+        security,
+        summary: 'Create an agreement for recurring payments',
+        body: S.CreateAgreementRequest,
+        response: { 201: S.Agreement, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(R.agreementJson(await refunds.createAgreement(scope(req), validateCreateAgreement(req.body)))),
+  );
 
-  app.get(`${API_PREFIX}/agreements`, {
-    ...GET, schema: { tags, security, summary: 'Search agreements', querystring: S.AgreementSearchQuery, response: { 200: S.AgreementSearch, ...errors } },
-  }, async (req) => {
-    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P2401', {
-      reference: rule.maxLength(255), status: rule.oneOf(['created', 'active', 'cancelled', 'inactive']),
-    });
-    const { rows, total } = await refunds.searchAgreements(scope(req), { reference: v.reference, status: v.status }, paging.page, paging.size);
-    if (!rows.length && paging.page > 1) throw new PayError(404, 'P2402', 'Page not found');
-    return searchPage(`${urls.api}/v1/agreements`, v, paging, total, rows.map(R.agreementJson));
-  });
+  app.get(
+    `${API_PREFIX}/agreements`,
+    {
+      ...GET,
+      schema: {
+        tags,
+        security,
+        summary: 'Search agreements',
+        querystring: S.AgreementSearchQuery,
+        response: { 200: S.AgreementSearch, ...errors },
+      },
+    },
+    async (req) => {
+      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P2401', {
+        reference: rule.maxLength(255),
+        status: rule.oneOf(['created', 'active', 'cancelled', 'inactive']),
+      });
+      const { rows, total } = await refunds.searchAgreements(
+        scope(req),
+        { reference: v.reference, status: v.status },
+        paging.page,
+        paging.size,
+      );
+      if (!rows.length && paging.page > 1) throw new PayError(404, 'P2402', 'Page not found');
+      return searchPage(`${urls.api}/v1/agreements`, v, paging, total, rows.map(R.agreementJson));
+    },
+  );
 
-  app.get(`${API_PREFIX}/agreements/:agreementId`, {
-    ...GET, schema: { tags, security, summary: 'Get an agreement', params: Id('agreementId'), response: { 200: S.Agreement, ...errors } },
-  }, async (req) => R.agreementJson(await refunds.getAgreement(scope(req), (req.params as any).agreementId)));
+  app.get(
+    `${API_PREFIX}/agreements/:agreementId`,
+    {
+      ...GET,
+      schema: { tags, security, summary: 'Get an agreement', params: Id('agreementId'), response: { 200: S.Agreement, ...errors } },
+    },
+    async (req) => R.agreementJson(await refunds.getAgreement(scope(req), (req.params as any).agreementId)),
+  );
 
-  app.post(`${API_PREFIX}/agreements/:agreementId/cancel`, {
-    ...POST, schema: { tags, security, summary: 'Cancel an agreement', params: Id('agreementId'), response: { 204: Type.Null(), ...errors } },
-  }, async (req, reply) => {
-    await refunds.cancelAgreement(scope(req), (req.params as any).agreementId);
-    return reply.status(204).send();
-  });
+  app.post(
+    `${API_PREFIX}/agreements/:agreementId/cancel`,
+    {
+      ...POST,
+      schema: { tags, security, summary: 'Cancel an agreement', params: Id('agreementId'), response: { 204: Type.Null(), ...errors } },
+    },
+    async (req, reply) => {
+      await refunds.cancelAgreement(scope(req), (req.params as any).agreementId);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post(`${API_PREFIX}/auth`, {
-    ...POST, schema: { tags, summary: 'Send card details to authorise a MOTO payment (secured by the one-time token)', body: S.AuthorisationRequest, response: { 204: Type.Null(), 402: S.PayErrorBody, ...errors } },
-  }, async (req, reply) => {
-    await payments.authoriseMoto(validateMotoAuth(req.body));
-    return reply.status(204).send();
-  });
+  app.post(
+    `${API_PREFIX}/auth`,
+    {
+      ...POST,
+      schema: {
+        tags,
+        summary: 'Send card details to authorise a MOTO payment (secured by the one-time token)',
+        body: S.AuthorisationRequest,
+        response: { 204: Type.Null(), 402: S.PayErrorBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await payments.authoriseMoto(validateMotoAuth(req.body));
+      return reply.status(204).send();
+    },
+  );
 
-  app.get(`${API_PREFIX}/disputes`, {
-    ...GET, schema: { tags, security, summary: 'Search disputes', querystring: S.DisputeSearchQuery, response: { 200: S.DisputeSearch, ...errors } },
-  }, async (req) => {
-    const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
-      from_date: rule.dateTime, to_date: rule.dateTime, from_settled_date: rule.date, to_settled_date: rule.date,
-      status: rule.oneOf(['needs_response', 'under_review', 'lost', 'won']),
-    });
-    const { rows, total } = await refunds.searchDisputes(scope(req), { fromDate: v.from_date, toDate: v.to_date, fromSettledDate: v.from_settled_date, toSettledDate: v.to_settled_date, status: v.status }, paging.page, paging.size);
-    if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
-    const p = searchPage(`${urls.api}/v1/disputes`, v, paging, total, rows.map((x) => R.disputeJson(urls, x)));
-    const { _links, ...rest } = p;
-    return { ...rest, links: _links }; // the disputes search names its links `links`
-  });
+  app.get(
+    `${API_PREFIX}/disputes`,
+    {
+      ...GET,
+      schema: {
+        tags,
+        security,
+        summary: 'Search disputes',
+        querystring: S.DisputeSearchQuery,
+        response: { 200: S.DisputeSearch, ...errors },
+      },
+    },
+    async (req) => {
+      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+        from_date: rule.dateTime,
+        to_date: rule.dateTime,
+        from_settled_date: rule.date,
+        to_settled_date: rule.date,
+        status: rule.oneOf(['needs_response', 'under_review', 'lost', 'won']),
+      });
+      const { rows, total } = await refunds.searchDisputes(
+        scope(req),
+        {
+          fromDate: v.from_date,
+          toDate: v.to_date,
+          fromSettledDate: v.from_settled_date,
+          toSettledDate: v.to_settled_date,
+          status: v.status,
+        },
+        paging.page,
+        paging.size,
+      );
+      if (!rows.length && paging.page > 1) throw new PayError(404, 'P0402', 'Page not found');
+      const p = searchPage(
+        `${urls.api}/v1/disputes`,
+        v,
+        paging,
+        total,
+        rows.map((x) => R.disputeJson(urls, x)),
+      );
+      const { _links, ...rest } = p;
+      return { ...rest, links: _links }; // the disputes search names its links `links`
+    },
+  );
 }
 
 function searchPage<T>(href: string, values: Record<string, string>, paging: { page: number; size: number }, total: number, results: T[]) {

@@ -9,36 +9,83 @@ import type { CardForm } from './journey.js';
 
 /** Countries and territories offered for the billing address (ISO 3166-1 alpha-2). */
 export const COUNTRIES: Array<[string, string]> = [
-  ['GB', 'United Kingdom'], ['IE', 'Ireland'], ['FR', 'France'], ['DE', 'Germany'], ['ES', 'Spain'], ['IT', 'Italy'], ['NL', 'Netherlands'],
-  ['BE', 'Belgium'], ['PT', 'Portugal'], ['PL', 'Poland'], ['SE', 'Sweden'], ['DK', 'Denmark'], ['NO', 'Norway'], ['CH', 'Switzerland'],
-  ['AT', 'Austria'], ['GR', 'Greece'], ['CY', 'Cyprus'], ['MT', 'Malta'], ['GI', 'Gibraltar'], ['IM', 'Isle of Man'], ['JE', 'Jersey'],
-  ['GG', 'Guernsey'], ['US', 'United States'], ['CA', 'Canada'], ['AU', 'Australia'], ['NZ', 'New Zealand'], ['IN', 'India'],
-  ['PK', 'Pakistan'], ['NG', 'Nigeria'], ['ZA', 'South Africa'], ['AE', 'United Arab Emirates'], ['CN', 'China'], ['JP', 'Japan'],
+  ['GB', 'United Kingdom'],
+  ['IE', 'Ireland'],
+  ['FR', 'France'],
+  ['DE', 'Germany'],
+  ['ES', 'Spain'],
+  ['IT', 'Italy'],
+  ['NL', 'Netherlands'],
+  ['BE', 'Belgium'],
+  ['PT', 'Portugal'],
+  ['PL', 'Poland'],
+  ['SE', 'Sweden'],
+  ['DK', 'Denmark'],
+  ['NO', 'Norway'],
+  ['CH', 'Switzerland'],
+  ['AT', 'Austria'],
+  ['GR', 'Greece'],
+  ['CY', 'Cyprus'],
+  ['MT', 'Malta'],
+  ['GI', 'Gibraltar'],
+  ['IM', 'Isle of Man'],
+  ['JE', 'Jersey'],
+  ['GG', 'Guernsey'],
+  ['US', 'United States'],
+  ['CA', 'Canada'],
+  ['AU', 'Australia'],
+  ['NZ', 'New Zealand'],
+  ['IN', 'India'],
+  ['PK', 'Pakistan'],
+  ['NG', 'Nigeria'],
+  ['ZA', 'South Africa'],
+  ['AE', 'United Arab Emirates'],
+  ['CN', 'China'],
+  ['JP', 'Japan'],
 ];
 const UK_POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface CardFormValues {
-  card_number: string; expiry_month: string; expiry_year: string; cardholder_name: string;
-  address_line1: string; address_line2: string; address_city: string; address_postcode: string; address_country: string; email: string;
+  card_number: string;
+  expiry_month: string;
+  expiry_year: string;
+  cardholder_name: string;
+  address_line1: string;
+  address_line2: string;
+  address_city: string;
+  address_postcode: string;
+  address_country: string;
+  email: string;
 }
 
-export function readCardForm(body: FormBody | undefined, t: (k: string, p?: Record<string, string>) => string, now = new Date()):
-  { form: CardForm | null; errors: FieldError[]; values: CardFormValues } {
+export function readCardForm(
+  body: FormBody | undefined,
+  t: (k: string, p?: Record<string, string>) => string,
+  now = new Date(),
+): { form: CardForm | null; errors: FieldError[]; values: CardFormValues } {
   const values: CardFormValues = {
-    card_number: str(body, 'card_number', 40), expiry_month: str(body, 'expiry_month', 4), expiry_year: str(body, 'expiry_year', 6),
-    cardholder_name: str(body, 'cardholder_name', 300), address_line1: str(body, 'address_line1', 300), address_line2: str(body, 'address_line2', 300),
-    address_city: str(body, 'address_city', 300), address_postcode: str(body, 'address_postcode', 30), address_country: str(body, 'address_country', 2) || 'GB',
+    card_number: str(body, 'card_number', 40),
+    expiry_month: str(body, 'expiry_month', 4),
+    expiry_year: str(body, 'expiry_year', 6),
+    cardholder_name: str(body, 'cardholder_name', 300),
+    address_line1: str(body, 'address_line1', 300),
+    address_line2: str(body, 'address_line2', 300),
+    address_city: str(body, 'address_city', 300),
+    address_postcode: str(body, 'address_postcode', 30),
+    address_country: str(body, 'address_country', 2) || 'GB',
     email: str(body, 'email', 300),
   };
   const cvc = str(body, 'cvc', 10);
   const errors: FieldError[] = [];
-  const e = (field: string, key: string, p?: Record<string, string>) => errors.push({ field, message: t(`payments.card.errors.${key}`, p) });
+  const e = (field: string, key: string, p?: Record<string, string>) =>
+    errors.push({ field, message: t(`payments.card.errors.${key}`, p) });
 
   const number = digitsOnly(values.card_number);
   const brand = brandOf(number);
   if (!number) e('card-no', 'cardNumberMissing');
-  else if (!/^\d+$/.test(number) || !luhnValid(number) || (brand && !brand.lengths.includes(number.length))) e('card-no', 'cardNumberInvalid');
+  else if (!/^\d+$/.test(number) || !luhnValid(number) || (brand && !brand.lengths.includes(number.length)))
+    e('card-no', 'cardNumberInvalid');
   else if (!brand || !ACCEPTED_BRANDS.includes(brand.id)) e('card-no', 'cardNotAccepted', { brand: brand?.label ?? number.slice(0, 6) });
 
   let expiry: { month: number; year: number } | null = null;
@@ -71,11 +118,19 @@ export function readCardForm(body: FormBody | undefined, t: (k: string, p?: Reco
     errors,
     values,
     form: {
-      number, cvc, expiryMonth: expiry.month, expiryYear: expiry.year, cardholderName: values.cardholder_name, brand: { id: brand.id, label: brand.label },
+      number,
+      cvc,
+      expiryMonth: expiry.month,
+      expiryYear: expiry.year,
+      cardholderName: values.cardholder_name,
+      brand: { id: brand.id, label: brand.label },
       email: values.email,
       billingAddress: {
-        line1: values.address_line1, ...(values.address_line2 ? { line2: values.address_line2 } : {}), city: values.address_city,
-        postcode: values.address_country === 'GB' ? values.address_postcode.toUpperCase() : values.address_postcode, country: values.address_country,
+        line1: values.address_line1,
+        ...(values.address_line2 ? { line2: values.address_line2 } : {}),
+        city: values.address_city,
+        postcode: values.address_country === 'GB' ? values.address_postcode.toUpperCase() : values.address_postcode,
+        country: values.address_country,
       },
     },
   };

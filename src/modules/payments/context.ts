@@ -12,12 +12,23 @@ import { store, type PaymentRow, type Status } from './store.js';
 import { urls, type Urls } from './representation.js';
 
 /** The events a payment emits (kernel outbox type `payments.<name>`); the first six are webhook event types. */
-export const PAYMENT_EVENTS = ['card_payment_started', 'card_payment_succeeded', 'card_payment_captured', 'card_payment_refunded',
-  'card_payment_failed', 'card_payment_expired', 'card_payment_cancelled'] as const;
+export const PAYMENT_EVENTS = [
+  'card_payment_started',
+  'card_payment_succeeded',
+  'card_payment_captured',
+  'card_payment_refunded',
+  'card_payment_failed',
+  'card_payment_expired',
+  'card_payment_cancelled',
+] as const;
 export type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
 export const WEBHOOK_EVENT_TYPES = PAYMENT_EVENTS.slice(0, 6);
 
-export interface Scope { serviceId: string; live: boolean; keyId?: string | null }
+export interface Scope {
+  serviceId: string;
+  live: boolean;
+  keyId?: string | null;
+}
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuv';
 // Random bytes are drawn from the CSPRNG 4 KB at a time: one call per 157 ids rather than one each.
@@ -26,14 +37,24 @@ let pool = Buffer.alloc(0);
 let poolAt = 0;
 /** 26 lower-case characters (130 random bits), the shape of GOV.UK Pay's ids. */
 export function externalId(): string {
-  if (poolAt + 26 > pool.length) { pool = randomBytes(POOL_SIZE); poolAt = 0; }
+  if (poolAt + 26 > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolAt = 0;
+  }
   let s = '';
   for (let i = poolAt, end = poolAt + 26; i < end; i++) s += ALPHABET[pool[i] & 31];
   poolAt += 26;
   return s;
 }
 
-export function createContext(deps: { config: Config; db: Db; events: Events; audit: Audit; log: Logger; gateways: Record<string, Gateway> }) {
+export function createContext(deps: {
+  config: Config;
+  db: Db;
+  events: Events;
+  audit: Audit;
+  log: Logger;
+  gateways: Record<string, Gateway>;
+}) {
   const { config, db, events, log, gateways } = deps;
   const u: Urls = urls(config.publicUrl);
 
@@ -50,12 +71,28 @@ export function createContext(deps: { config: Config; db: Db; events: Events; au
     return name;
   }
 
-  async function emit(tx: Queryable, p: Pick<PaymentRow, 'payment_id' | 'service_id' | 'live'>, type: PaymentEvent, extra: Record<string, unknown> = {}) {
-    await events.append(tx, { stream: `payments.payment:${p.payment_id}`, type: `payments.${type}`, payload: { payment_id: p.payment_id, service_id: p.service_id, live: p.live, ...extra } });
+  async function emit(
+    tx: Queryable,
+    p: Pick<PaymentRow, 'payment_id' | 'service_id' | 'live'>,
+    type: PaymentEvent,
+    extra: Record<string, unknown> = {},
+  ) {
+    await events.append(tx, {
+      stream: `payments.payment:${p.payment_id}`,
+      type: `payments.${type}`,
+      payload: { payment_id: p.payment_id, service_id: p.service_id, live: p.live, ...extra },
+    });
   }
 
   /** Conditional state change + timeline + event, in the caller's transaction. Null if the payment was not in `from`. */
-  async function moveIn(tx: Queryable, paymentId: string, from: Status[], set: Partial<PaymentRow>, event?: PaymentEvent, detail?: string): Promise<PaymentRow | null> {
+  async function moveIn(
+    tx: Queryable,
+    paymentId: string,
+    from: Status[],
+    set: Partial<PaymentRow>,
+    event?: PaymentEvent,
+    detail?: string,
+  ): Promise<PaymentRow | null> {
     const p = await store.transition(tx, paymentId, from, set, detail ?? null);
     if (p && event) await emit(tx, p, event);
     return p;

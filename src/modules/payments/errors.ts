@@ -7,12 +7,18 @@ import { HttpError, type ErrorInfo } from '../../kernel/errors.js';
 /** A failure in Pay's terms. `header` names a request header at fault (Idempotency-Key). */
 export class PayError extends HttpError {
   constructor(status: number, code: string, description: string, at: { field?: string; header?: string } = {}) {
-    super(status, code, description, at.field ? [{ field: at.field, message: description }] : at.header ? [{ field: `header:${at.header}`, message: description }] : []);
+    super(
+      status,
+      code,
+      description,
+      at.field ? [{ field: at.field, message: description }] : at.header ? [{ field: `header:${at.header}`, message: description }] : [],
+    );
   }
 }
 
 export const missing = (code: string, field: string) => new PayError(400, code, `Missing mandatory attribute: ${field}`, { field });
-export const invalid = (code: string, field: string, why: string) => new PayError(422, code, `Invalid attribute value: ${field}. ${why}`, { field });
+export const invalid = (code: string, field: string, why: string) =>
+  new PayError(422, code, `Invalid attribute value: ${field}. ${why}`, { field });
 export const unexpected = (field: string) => new PayError(422, 'P0104', `Unexpected attribute: ${field}`, { field });
 export const notFound = (code: string) => new PayError(404, code, 'Not found');
 export const invalidParams = (code: string, names: string[]) =>
@@ -32,7 +38,8 @@ export type StateCode = keyof typeof STATE_CODES;
 function serverCode(method: string, path: string): string {
   const p = path.replace(/^\/pay/, '');
   if (p.startsWith('/v1/auth')) return 'P0050';
-  if (p.startsWith('/v1/agreements')) return method === 'POST' ? (p.endsWith('/cancel') ? 'P2598' : 'P2198') : p === '/v1/agreements' ? 'P2498' : 'P2298';
+  if (p.startsWith('/v1/agreements'))
+    return method === 'POST' ? (p.endsWith('/cancel') ? 'P2598' : 'P2198') : p === '/v1/agreements' ? 'P2498' : 'P2298';
   if (p.startsWith('/v1/refunds')) return 'P1898';
   if (p.startsWith('/v1/disputes')) return 'P0498';
   if (/\/refunds\/[^/]+$/.test(p)) return 'P0798';
@@ -62,8 +69,10 @@ export function payErrorBody(e: ErrorInfo, req: FastifyRequest): Record<string, 
   if (e.status === 401) return { description: 'Credentials are required to access this resource.' };
   if (e.status === 429) return { code: 'P0900', description: 'Too many requests' };
   if (e.status === 404) return { description: 'Not found' };
-  if (e.status === 415) return { code: 'P0920', description: 'Request blocked by security rules. Please consult API documentation for more information.' };
-  if (e.status === 413 || (e.status === 400 && req.method === 'POST')) return { code: parseCode(req.method, path), description: 'Unable to parse JSON' };
+  if (e.status === 415)
+    return { code: 'P0920', description: 'Request blocked by security rules. Please consult API documentation for more information.' };
+  if (e.status === 413 || (e.status === 400 && req.method === 'POST'))
+    return { code: parseCode(req.method, path), description: 'Unable to parse JSON' };
   if (e.status >= 500) return { code: serverCode(req.method, path), description: 'Downstream system error' };
   return { description: e.message };
 }

@@ -43,11 +43,21 @@ const SWEEP_MS = 60_000;
 export function createPaymentsModule(deps: PaymentsDeps) {
   const { catalogue, notify, ...kernel } = deps;
   const gateways: Record<string, Gateway> = { sandbox: createSandboxGateway(), ...deps.gateways };
-  const ctx = createContext({ config: kernel.config, db: kernel.db, events: kernel.events, audit: kernel.audit, log: kernel.log, gateways });
+  const ctx = createContext({
+    config: kernel.config,
+    db: kernel.db,
+    events: kernel.events,
+    audit: kernel.audit,
+    log: kernel.log,
+    gateways,
+  });
   const payments = createPaymentService(ctx);
   const refunds = createRefundService(ctx);
   const journey = createJourney(ctx, payments);
-  const webhooks = createWebhooks(ctx, kernel.jobs, { retryLimit: kernel.config.pay.webhookRetryLimit, retryDelaySeconds: kernel.config.pay.webhookRetryDelaySeconds });
+  const webhooks = createWebhooks(ctx, kernel.jobs, {
+    retryLimit: kernel.config.pay.webhookRetryLimit,
+    retryDelaySeconds: kernel.config.pay.webhookRetryDelaySeconds,
+  });
   const links = createLinks(ctx);
   let sweep: NodeJS.Timeout | undefined;
 
@@ -57,8 +67,17 @@ export function createPaymentsModule(deps: PaymentsDeps) {
     if (!notify || !p?.email) return;
     const t = translator(kernel.views.messages, p.language);
     await notify.sendEmail({
-      serviceId: p.service_id, to: p.email, reference: p.payment_id, subject: t('payments.receipt.subject'),
-      body: t('payments.receipt.body', { description: p.description, reference: p.reference, amount: money(p.amount, p.language), paymentId: p.payment_id, date: new Date(p.created_at).toISOString().slice(0, 10) }),
+      serviceId: p.service_id,
+      to: p.email,
+      reference: p.payment_id,
+      subject: t('payments.receipt.subject'),
+      body: t('payments.receipt.body', {
+        description: p.description,
+        reference: p.reference,
+        amount: money(p.amount, p.language),
+        paymentId: p.payment_id,
+        date: new Date(p.created_at).toISOString().slice(0, 10),
+      }),
     });
   }
 
@@ -71,7 +90,11 @@ export function createPaymentsModule(deps: PaymentsDeps) {
     service,
     routes(app) {
       paymentsApi(app, {
-        payments, refunds, urls: ctx.urls, secret: ctx.secret, keyCacheSeconds: kernel.config.pay.keyCacheSeconds,
+        payments,
+        refunds,
+        urls: ctx.urls,
+        secret: ctx.secret,
+        keyCacheSeconds: kernel.config.pay.keyCacheSeconds,
         verifyKey: (secret) => catalogue.verifyApiKey(secret, 'pay'),
         onKeysChanged: (fn) => catalogue.onApiKeysChanged(fn),
         rateLimit: { post: kernel.config.pay.rateLimitPostPerSecond, get: kernel.config.pay.rateLimitGetPerSecond },
@@ -79,16 +102,28 @@ export function createPaymentsModule(deps: PaymentsDeps) {
       paymentPages(app, kernel, catalogue, journey);
       linkPages(app, kernel, catalogue, links);
       payConsole(app, kernel, catalogue, service);
-      app.addHook('onClose', async () => { if (sweep) clearInterval(sweep); });
+      app.addHook('onClose', async () => {
+        if (sweep) clearInterval(sweep);
+      });
     },
     /** A demo payment link (test payments) for the demo catalogue's parking fine service. */
     async seedDemo() {
       const s = await catalogue.getService('pay-a-parking-fine').catch(() => null);
       if (!s || (await links.bySlug('pay-a-parking-fine'))) return false;
-      await links.create(s.id, {
-        slug: 'pay-a-parking-fine', title: 'Pay a parking fine', description: 'Pay a penalty charge notice (PCN) issued by Riverside City Council.',
-        amount: '70.00', referenceLabel: 'Penalty charge notice number', referenceHint: 'For example, RV12345678. It is on the notice.', language: 'en', live: false,
-      }, 'demo');
+      await links.create(
+        s.id,
+        {
+          slug: 'pay-a-parking-fine',
+          title: 'Pay a parking fine',
+          description: 'Pay a penalty charge notice (PCN) issued by Riverside City Council.',
+          amount: '70.00',
+          referenceLabel: 'Penalty charge notice number',
+          referenceHint: 'For example, RV12345678. It is on the notice.',
+          language: 'en',
+          live: false,
+        },
+        'demo',
+      );
       return true;
     },
     async startWorkers() {
@@ -97,13 +132,20 @@ export function createPaymentsModule(deps: PaymentsDeps) {
       // Subscribed here, not at start-up: the handlers queue jobs, so the queues must exist first.
       kernel.events.subscribe('payments.webhooks', (e, tx) => webhooks.onEvent(e, tx), ['payments.card_payment_*']);
       if (notify) {
-        kernel.events.subscribe('payments.receipts', async (e, tx) => {
-          await kernel.jobs.send(RECEIPT_QUEUE, { paymentId: e.payload.payment_id }, { tx });
-        }, ['payments.card_payment_succeeded']);
+        kernel.events.subscribe(
+          'payments.receipts',
+          async (e, tx) => {
+            await kernel.jobs.send(RECEIPT_QUEUE, { paymentId: e.payload.payment_id }, { tx });
+          },
+          ['payments.card_payment_succeeded'],
+        );
       }
       // Abandoned payments expire (P0020) even if nobody looks at them again.
       sweep = setInterval(() => {
-        payments.expireStale().then(() => payments.forgetOldIdempotencyKeys()).catch((err) => kernel.log.error({ err }, 'payments sweep failed'));
+        payments
+          .expireStale()
+          .then(() => payments.forgetOldIdempotencyKeys())
+          .catch((err) => kernel.log.error({ err }, 'payments sweep failed'));
       }, SWEEP_MS);
       sweep.unref();
     },

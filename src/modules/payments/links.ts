@@ -21,7 +21,16 @@ export function parsePounds(s: string): number | null {
   return Number(m[1].replace(/,/g, '')) * 100 + Number((m[4] ?? '0').padEnd(2, '0'));
 }
 
-export interface LinkInput { slug: string; title: string; description: string; amount: string; referenceLabel: string; referenceHint: string; language: string; live: boolean }
+export interface LinkInput {
+  slug: string;
+  title: string;
+  description: string;
+  amount: string;
+  referenceLabel: string;
+  referenceHint: string;
+  language: string;
+  live: boolean;
+}
 
 export function createLinks(ctx: Ctx) {
   const { db } = ctx;
@@ -32,21 +41,33 @@ export function createLinks(ctx: Ctx) {
 
     async create(serviceId: string, input: LinkInput, createdBy: string): Promise<LinkRow> {
       const fields: FieldError[] = [];
-      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input.slug) || input.slug.length < 3 || input.slug.length > 80) fields.push({ field: 'slug', message: 'Enter a web address of 3 to 80 lower-case letters, numbers and hyphens' });
+      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input.slug) || input.slug.length < 3 || input.slug.length > 80)
+        fields.push({ field: 'slug', message: 'Enter a web address of 3 to 80 lower-case letters, numbers and hyphens' });
       if (!input.title || input.title.length > 255) fields.push({ field: 'title', message: 'Enter a title of up to 255 characters' });
       if (input.description.length > 2000) fields.push({ field: 'description', message: 'Description must be 2000 characters or fewer' });
       let amount: number | null = null;
       if (input.amount) {
         amount = parsePounds(input.amount);
-        if (amount === null || amount < 1 || amount > 10_000_000) fields.push({ field: 'amount', message: 'Enter an amount between £0.01 and £100,000, or leave it empty for the payer to enter' });
+        if (amount === null || amount < 1 || amount > 10_000_000)
+          fields.push({ field: 'amount', message: 'Enter an amount between £0.01 and £100,000, or leave it empty for the payer to enter' });
       }
-      if (!input.referenceLabel || input.referenceLabel.length > 100) fields.push({ field: 'reference_label', message: 'Enter what reference to ask for, like "invoice number"' });
+      if (!input.referenceLabel || input.referenceLabel.length > 100)
+        fields.push({ field: 'reference_label', message: 'Enter what reference to ask for, like "invoice number"' });
       if (input.referenceHint.length > 255) fields.push({ field: 'reference_hint', message: 'Hint must be 255 characters or fewer' });
       if (fields.length) throw new BadRequest(fields[0].message, fields);
-      if (await linkStore.bySlug(db, input.slug)) throw new Conflict('That web address is already used by another payment link', 'slug_taken');
+      if (await linkStore.bySlug(db, input.slug))
+        throw new Conflict('That web address is already used by another payment link', 'slug_taken');
       return linkStore.insert(db, {
-        service_id: serviceId, live: input.live, slug: input.slug, title: input.title, description: input.description, amount,
-        reference_label: input.referenceLabel, reference_hint: input.referenceHint, language: input.language === 'cy' ? 'cy' : 'en', created_by: createdBy,
+        service_id: serviceId,
+        live: input.live,
+        slug: input.slug,
+        title: input.title,
+        description: input.description,
+        amount,
+        reference_label: input.referenceLabel,
+        reference_hint: input.referenceHint,
+        language: input.language === 'cy' ? 'cy' : 'en',
+        created_by: createdBy,
       });
     },
 
@@ -55,10 +76,28 @@ export function createLinks(ctx: Ctx) {
       const returnToken = randomToken(24);
       const paymentId = externalId();
       const p = await store.insertPayment(db, {
-        payment_id: paymentId, service_id: link.service_id, live: link.live, key_id: null, link_id: link.id, amount, description: link.title, reference,
-        return_url: `${ctx.urls.pages}/link/${link.slug}/return/${returnToken}`, email: null, language: link.language, delayed_capture: false, moto: false,
-        authorisation_mode: 'web', agreement_id: null, set_up_agreement: null, agreement_payment_type: null, metadata: null, prefilled: null,
-        gateway: ctx.gatewayName(link.live), one_time_token_hash: null, return_token_hash: sha256(returnToken),
+        payment_id: paymentId,
+        service_id: link.service_id,
+        live: link.live,
+        key_id: null,
+        link_id: link.id,
+        amount,
+        description: link.title,
+        reference,
+        return_url: `${ctx.urls.pages}/link/${link.slug}/return/${returnToken}`,
+        email: null,
+        language: link.language,
+        delayed_capture: false,
+        moto: false,
+        authorisation_mode: 'web',
+        agreement_id: null,
+        set_up_agreement: null,
+        agreement_payment_type: null,
+        metadata: null,
+        prefilled: null,
+        gateway: ctx.gatewayName(link.live),
+        one_time_token_hash: null,
+        return_token_hash: sha256(returnToken),
       });
       return `/pay/secure/${nextUrlToken(ctx.secret, p!)}`;
     },
@@ -70,16 +109,41 @@ export type Links = ReturnType<typeof createLinks>;
 
 export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, links: Links) {
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
-    renderPay(k, catalogue, req, reply, 'link/start', { missing: true, title: translator(k.views.messages, 'en')('payments.link.notFound') }, 'en', null, 404);
+    renderPay(
+      k,
+      catalogue,
+      req,
+      reply,
+      'link/start',
+      { missing: true, title: translator(k.views.messages, 'en')('payments.link.notFound') },
+      'en',
+      null,
+      404,
+    );
 
   async function active(req: FastifyRequest): Promise<LinkRow | null> {
     const l = await links.bySlug(String((req.params as any).slug ?? ''));
     return l && l.status === 'active' ? l : null;
   }
   const form = (req: FastifyRequest, reply: FastifyReply, l: LinkRow, values: Record<string, string>, errs: FieldError[] = []) =>
-    renderPay(k, catalogue, req, reply, 'link/start', {
-      link: l, fixedAmount: l.amount !== null ? money(l.amount, l.language) : null, values, ...formErrors(errs), title: l.title, live: l.live,
-    }, l.language, l.service_id, errs.length ? 400 : 200);
+    renderPay(
+      k,
+      catalogue,
+      req,
+      reply,
+      'link/start',
+      {
+        link: l,
+        fixedAmount: l.amount !== null ? money(l.amount, l.language) : null,
+        values,
+        ...formErrors(errs),
+        title: l.title,
+        live: l.live,
+      },
+      l.language,
+      l.service_id,
+      errs.length ? 400 : 200,
+    );
 
   app.get('/pay/link/:slug', async (req, reply) => {
     const l = await active(req);
@@ -103,7 +167,8 @@ export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
     }
     const label = l.reference_label.toLowerCase();
     if (!values.reference) errs.push({ field: 'reference', message: t('payments.link.errors.referenceMissing', { label }) });
-    else if (values.reference.length > 255) errs.push({ field: 'reference', message: t('payments.link.errors.referenceTooLong', { label }) });
+    else if (values.reference.length > 255)
+      errs.push({ field: 'reference', message: t('payments.link.errors.referenceTooLong', { label }) });
     if (errs.length) return form(req, reply, l, values, errs);
     return reply.redirect(await links.startPayment(l, amount!, values.reference), 303);
   });
@@ -113,9 +178,21 @@ export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
     const l = await links.bySlug(String((req.params as any).slug));
     if (!p || !l || p.link_id !== l.id) return notFound(req, reply);
     const ok = p.status === 'success' || p.status === 'capturable';
-    return renderPay(k, catalogue, req, reply, 'link/done', {
-      link: l, payment: p, ok, amount: money(p.amount, p.language),
-      title: translator(k.views.messages, p.language)(ok ? 'payments.link.done.title' : 'payments.link.failed.title'),
-    }, p.language, p.service_id);
+    return renderPay(
+      k,
+      catalogue,
+      req,
+      reply,
+      'link/done',
+      {
+        link: l,
+        payment: p,
+        ok,
+        amount: money(p.amount, p.language),
+        title: translator(k.views.messages, p.language)(ok ? 'payments.link.done.title' : 'payments.link.failed.title'),
+      },
+      p.language,
+      p.service_id,
+    );
   });
 }

@@ -30,7 +30,10 @@ beforeAll(async () => {
     return (realWrite as any)(fd, buf, ...rest);
   };
   (fs as any).writeSync = (fd: number, buf: any, ...rest: any[]) => {
-    if (fd === 1 || fd === 2) { logged.push(String(buf)); return Buffer.byteLength(String(buf)); }
+    if (fd === 1 || fd === 2) {
+      logged.push(String(buf));
+      return Buffer.byteLength(String(buf));
+    }
     return (realWriteSync as any)(fd, buf, ...rest);
   };
   t = await buildTestApp({ logLevel: 'trace' });
@@ -80,18 +83,41 @@ describe('hosted payment pages', () => {
     const paid = await state(id);
     expect(paid.state).toEqual({ status: 'success', finished: true });
     expect(paid.email).toBe('sherlock.holmes@example.com');
-    expect(paid.card_details.billing_address).toEqual({ line1: '221 Baker Street', line2: 'Flat b', city: 'London', postcode: 'NW1 6XE', country: 'GB' });
+    expect(paid.card_details.billing_address).toEqual({
+      line1: '221 Baker Street',
+      line2: 'Flat b',
+      city: 'London',
+      postcode: 'NW1 6XE',
+      country: 'GB',
+    });
     // Coming back after success goes straight to the service.
     expect((await b.get(`/pay/card/${id}`)).headers.location).toBe('https://service.example.gov.uk/completed');
   });
 
   it('checks the card form and says what is wrong, in GOV.UK style', async () => {
     const { b, id } = await start();
-    const res = await b.post(`/pay/card/${id}`, cardFields({ card_number: '4444333322221112', expiry_month: '1', expiry_year: '20', cvc: '12', cardholder_name: '', address_postcode: 'nope', email: 'no-at-sign' }));
+    const res = await b.post(
+      `/pay/card/${id}`,
+      cardFields({
+        card_number: '4444333322221112',
+        expiry_month: '1',
+        expiry_year: '20',
+        cvc: '12',
+        cardholder_name: '',
+        address_postcode: 'nope',
+        email: 'no-at-sign',
+      }),
+    );
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('There is a problem');
-    for (const [href, text] of [['#card-no', 'Enter a valid card number'], ['#expiry-month', 'Enter a valid expiry date'], ['#cardholder-name', 'Enter the name as it appears on the card'],
-      ['#cvc', 'Enter a valid card security code'], ['#address-postcode', 'Enter a real postcode'], ['#email', 'Enter an email address in the correct format']]) {
+    for (const [href, text] of [
+      ['#card-no', 'Enter a valid card number'],
+      ['#expiry-month', 'Enter a valid expiry date'],
+      ['#cardholder-name', 'Enter the name as it appears on the card'],
+      ['#cvc', 'Enter a valid card security code'],
+      ['#address-postcode', 'Enter a real postcode'],
+      ['#email', 'Enter an email address in the correct format'],
+    ]) {
       expect(res.body).toContain(`href="${href}">${text}`);
     }
     expect(res.body).not.toMatch(/name="cvc"[^>]*value=/);
@@ -142,7 +168,12 @@ describe('hosted payment pages', () => {
     const early = await start();
     const page = await early.b.follow(await early.b.post(`/pay/card/${early.id}/cancel`, {}));
     expect(h1(page.body)).toBe('Your payment has been cancelled');
-    expect((await state(early.id)).state).toEqual({ status: 'failed', finished: true, code: 'P0030', message: 'Payment was cancelled by the user' });
+    expect((await state(early.id)).state).toEqual({
+      status: 'failed',
+      finished: true,
+      code: 'P0030',
+      message: 'Payment was cancelled by the user',
+    });
 
     const late = await start();
     await late.b.post(`/pay/card/${late.id}`, cardFields());
@@ -153,14 +184,22 @@ describe('hosted payment pages', () => {
   it('expires a payment not finished within 90 minutes (P0020)', async () => {
     const visited = await start();
     const untouched = (await api.post('/v1/payments', newPayment())).json();
-    await t.kernel.db.query(`UPDATE payments.payments SET created_at = now() - interval '91 minutes' WHERE payment_id = ANY($1)`, [[visited.id, untouched.payment_id]]);
+    await t.kernel.db.query(`UPDATE payments.payments SET created_at = now() - interval '91 minutes' WHERE payment_id = ANY($1)`, [
+      [visited.id, untouched.payment_id],
+    ]);
     const page = await visited.b.follow(await visited.b.get(`/pay/card/${visited.id}`));
     expect(h1(page.body)).toBe('Your payment session has expired');
     expect((await state(visited.id)).state).toEqual({ status: 'failed', finished: true, code: 'P0020', message: 'Payment expired' });
     expect(await t.modules.payments.service.payments.expireStale()).toBeGreaterThanOrEqual(1);
-    const { rows } = await t.kernel.db.query<{ status: string; code: string }>('SELECT status, code FROM payments.payments WHERE payment_id = $1', [untouched.payment_id]);
+    const { rows } = await t.kernel.db.query<{ status: string; code: string }>(
+      'SELECT status, code FROM payments.payments WHERE payment_id = $1',
+      [untouched.payment_id],
+    );
     expect(rows[0]).toEqual({ status: 'failed', code: 'P0020' });
-    const { rows: events } = await t.kernel.db.query(`SELECT 1 FROM kernel.events WHERE type = 'payments.card_payment_expired' AND payload->>'payment_id' = $1`, [untouched.payment_id]);
+    const { rows: events } = await t.kernel.db.query(
+      `SELECT 1 FROM kernel.events WHERE type = 'payments.card_payment_expired' AND payload->>'payment_id' = $1`,
+      [untouched.payment_id],
+    );
     expect(events).toHaveLength(1);
   });
 
@@ -211,15 +250,27 @@ describe('hosted payment pages', () => {
     await b.post(`/pay/card/${id}/confirm`, {});
     const moto = (await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined }))).json();
     const token = moto._links.auth_url_post.params.one_time_token;
-    expect((await t.app.inject({ method: 'POST', url: '/pay/v1/auth', headers: { 'content-type': 'application/json' },
-      payload: { one_time_token: token, card_number: pan, cvc: '737', expiry_date: '12/39', cardholder_name: 'Card Logger' } })).statusCode).toBe(204);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/pay/v1/auth',
+          headers: { 'content-type': 'application/json' },
+          payload: { one_time_token: token, card_number: pan, cvc: '737', expiry_date: '12/39', cardholder_name: 'Card Logger' },
+        })
+      ).statusCode,
+    ).toBe(204);
     expect((await state(id)).card_details).toMatchObject({ first_digits_card_number: '400005', last_digits_card_number: '5556' });
 
     const { rows: tables } = await t.kernel.db.query<{ s: string; n: string }>(
-      `SELECT table_schema AS s, table_name AS n FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`);
+      `SELECT table_schema AS s, table_name AS n FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+    );
     expect(tables.length).toBeGreaterThan(10);
     for (const { s, n } of tables) {
-      const { rows } = await t.kernel.db.query<{ hits: number }>(`SELECT count(*)::int AS hits FROM "${s}"."${n}" x WHERE x::text LIKE $1 OR x::text ILIKE '%cvc%737%'`, [`%${pan}%`]);
+      const { rows } = await t.kernel.db.query<{ hits: number }>(
+        `SELECT count(*)::int AS hits FROM "${s}"."${n}" x WHERE x::text LIKE $1 OR x::text ILIKE '%cvc%737%'`,
+        [`%${pan}%`],
+      );
       expect(rows[0].hits, `${s}.${n}`).toBe(0);
     }
     const log = logged.join('');
@@ -234,7 +285,15 @@ describe('hosted payment pages', () => {
 describe('receipts', () => {
   it('sends the paying user a receipt through the notify dependency, in their language', async () => {
     const sent: any[] = [];
-    const m = createPaymentsModule({ ...t.kernel, catalogue: t.modules.catalogue.service, notify: { sendEmail: async (x) => { sent.push(x); } } });
+    const m = createPaymentsModule({
+      ...t.kernel,
+      catalogue: t.modules.catalogue.service,
+      notify: {
+        sendEmail: async (x) => {
+          sent.push(x);
+        },
+      },
+    });
     const { b, id } = await start({ language: 'cy' });
     await b.post(`/pay/card/${id}`, cardFields());
     await b.post(`/pay/card/${id}/confirm`, {});
@@ -252,7 +311,9 @@ describe('receipts', () => {
     await b.post(`/pay/card/${id}/confirm`, {});
     await t.modules.payments.service.receipts.send(id);
     const { rows } = await t.kernel.db.query<{ to: string; template_name: string }>(
-      `SELECT n.recipient AS to, t.name AS template_name FROM notify.notifications n JOIN notify.templates t ON t.id = n.template_id WHERE n.reference = $1`, [id]);
+      `SELECT n.recipient AS to, t.name AS template_name FROM notify.notifications n JOIN notify.templates t ON t.id = n.template_id WHERE n.reference = $1`,
+      [id],
+    );
     expect(rows).toEqual([{ to: 'sherlock.holmes@example.com', template_name: 'Payment receipt (Cityscape Pay)' }]);
   });
 });

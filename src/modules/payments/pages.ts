@@ -12,29 +12,68 @@ import { COUNTRIES, readCardForm, type CardFormValues } from './card-form.js';
 import { ACCEPTED_BRANDS } from './cards.js';
 
 const COOKIE = 'cs_pay';
-const BRAND_LABELS: Record<string, string> = { visa: 'Visa', 'master-card': 'Mastercard', amex: 'American Express', 'diners-club': 'Diners Club', discover: 'Discover', jcb: 'JCB', unionpay: 'Union Pay' };
+const BRAND_LABELS: Record<string, string> = {
+  visa: 'Visa',
+  'master-card': 'Mastercard',
+  amex: 'American Express',
+  'diners-club': 'Diners Club',
+  discover: 'Discover',
+  jcb: 'JCB',
+  unionpay: 'Union Pay',
+};
 
 export function money(pence: number, lang: Lang = 'en'): string {
   return (pence / 100).toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', { style: 'currency', currency: 'GBP' });
 }
 
 /** Render a page of the payment journey in the payment's language. */
-export async function renderPay(k: Kernel, catalogue: CatalogueService, req: FastifyRequest, reply: FastifyReply, view: string,
-  ctx: Record<string, unknown>, lang: Lang, serviceId: string | null, status = 200): Promise<FastifyReply> {
+export async function renderPay(
+  k: Kernel,
+  catalogue: CatalogueService,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: string,
+  ctx: Record<string, unknown>,
+  lang: Lang,
+  serviceId: string | null,
+  status = 200,
+): Promise<FastifyReply> {
   const service = serviceId ? await catalogue.getServiceById(serviceId) : null;
   const t = translator(k.views.messages, lang);
   const html = k.views.env.render(`payments/views/${view}.njk`, {
-    ...ctx, lang, t, currentPath: req.url.split('?')[0], switchLangUrl: null,
-    csrfToken: req.csrfToken(), cspNonce: (reply as any).cspNonce?.script ?? '', staff: null,
+    ...ctx,
+    lang,
+    t,
+    currentPath: req.url.split('?')[0],
+    switchLangUrl: null,
+    csrfToken: req.csrfToken(),
+    cspNonce: (reply as any).cspNonce?.script ?? '',
+    staff: null,
     serviceName: service ? (lang === 'cy' && service.name_cy ? service.name_cy : service.name) : t('app.name'),
   });
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }
 
 export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, journey: Journey) {
-  const cookieOpts = (id: string) => ({ path: `/pay/card/${id}`, httpOnly: true, sameSite: 'lax' as const, secure: k.config.secureCookies, maxAge: 3 * 3600 });
+  const cookieOpts = (id: string) => ({
+    path: `/pay/card/${id}`,
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: k.config.secureCookies,
+    maxAge: 3 * 3600,
+  });
   const page = (req: FastifyRequest, reply: FastifyReply, p: PaymentRow, view: string, ctx: Record<string, unknown> = {}, status = 200) =>
-    renderPay(k, catalogue, req, reply, view, { payment: p, amount: money(p.amount, p.language), live: p.live, ...ctx }, p.language, p.service_id, status);
+    renderPay(
+      k,
+      catalogue,
+      req,
+      reply,
+      view,
+      { payment: p, amount: money(p.amount, p.language), live: p.live, ...ctx },
+      p.language,
+      p.service_id,
+      status,
+    );
   const spent = (req: FastifyRequest, reply: FastifyReply) =>
     renderPay(k, catalogue, req, reply, 'card/result', { outcome: 'linkUsed' }, requestLang(req), null, 403);
 
@@ -57,29 +96,58 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
 
   app.get('/pay/secure/:token', async (req, reply) => bind((req.params as any).token, reply, req));
   // next_url_post: the service's own page posts the token here (cross-site, so no CSRF token of ours).
-  app.post('/pay/secure', { config: { csrf: false } }, async (req, reply) => bind(str(req.body as FormBody, 'chargeTokenId', 200), reply, req));
+  app.post('/pay/secure', { config: { csrf: false } }, async (req, reply) =>
+    bind(str(req.body as FormBody, 'chargeTokenId', 200), reply, req),
+  );
 
   /** The payment this browser is paying, or the "no longer valid" page. */
   async function load(req: FastifyRequest, reply: FastifyReply): Promise<PaymentRow | null> {
     const p = await journey.load((req.params as any).id, req.cookies[COOKIE]);
-    if (!p) { await spent(req, reply); return null; }
+    if (!p) {
+      await spent(req, reply);
+      return null;
+    }
     return p;
   }
 
-  function cardPage(req: FastifyRequest, reply: FastifyReply, p: PaymentRow, values: Partial<CardFormValues>, fieldErrors: ReturnType<typeof formErrors> | null, status = 200) {
+  function cardPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: PaymentRow,
+    values: Partial<CardFormValues>,
+    fieldErrors: ReturnType<typeof formErrors> | null,
+    status = 200,
+  ) {
     const prefilled = p.prefilled ?? {};
     const address = prefilled.billing_address ?? {};
     const v = {
-      cardholder_name: prefilled.cardholder_name ?? '', address_line1: address.line1 ?? '', address_line2: address.line2 ?? '', address_city: address.city ?? '',
-      address_postcode: address.postcode ?? '', address_country: COUNTRIES.some(([c]) => c === address.country) ? address.country : 'GB', email: p.email ?? '',
+      cardholder_name: prefilled.cardholder_name ?? '',
+      address_line1: address.line1 ?? '',
+      address_line2: address.line2 ?? '',
+      address_city: address.city ?? '',
+      address_postcode: address.postcode ?? '',
+      address_country: COUNTRIES.some(([c]) => c === address.country) ? address.country : 'GB',
+      email: p.email ?? '',
       ...values,
     };
-    return page(req, reply, p, 'card/card-details', {
-      values: v, ...(fieldErrors ?? { errors: {}, errorList: [] }),
-      countries: COUNTRIES.map(([value, text]) => ({ value, text: value === 'GB' && p.language === 'cy' ? 'Y Deyrnas Unedig' : text, selected: value === v.address_country })),
-      brands: ACCEPTED_BRANDS.map((b) => BRAND_LABELS[b]),
-      title: translator(k.views.messages, p.language)('payments.card.title'),
-    }, status);
+    return page(
+      req,
+      reply,
+      p,
+      'card/card-details',
+      {
+        values: v,
+        ...(fieldErrors ?? { errors: {}, errorList: [] }),
+        countries: COUNTRIES.map(([value, text]) => ({
+          value,
+          text: value === 'GB' && p.language === 'cy' ? 'Y Deyrnas Unedig' : text,
+          selected: value === v.address_country,
+        })),
+        brands: ACCEPTED_BRANDS.map((b) => BRAND_LABELS[b]),
+        title: translator(k.views.messages, p.language)('payments.card.title'),
+      },
+      status,
+    );
   }
 
   app.get('/pay/card/:id', async (req, reply) => {
@@ -106,22 +174,27 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
   });
 
-  app.get('/pay/card/:id/3ds', {
-    // A real issuer's page is reached by posting a form to it: let this one page post there.
-    onSend: async (_req, reply, payload) => {
-      const origin = (reply as any).payFormOrigin as string | undefined;
-      const csp = reply.getHeader('content-security-policy');
-      if (origin && typeof csp === 'string') reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
-      return payload;
+  app.get(
+    '/pay/card/:id/3ds',
+    {
+      // A real issuer's page is reached by posting a form to it: let this one page post there.
+      onSend: async (_req, reply, payload) => {
+        const origin = (reply as any).payFormOrigin as string | undefined;
+        const csp = reply.getHeader('content-security-policy');
+        if (origin && typeof csp === 'string')
+          reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+        return payload;
+      },
     },
-  }, async (req, reply) => {
-    const p = await load(req, reply);
-    if (!p) return reply;
-    const challenge = journey.challengeOf(p);
-    if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
-    if (challenge.kind === 'redirect') (reply as any).payFormOrigin = new URL(challenge.url).origin;
-    return page(req, reply, p, 'card/three-ds', { challenge, title: translator(k.views.messages, p.language)('payments.threeDs.title') });
-  });
+    async (req, reply) => {
+      const p = await load(req, reply);
+      if (!p) return reply;
+      const challenge = journey.challengeOf(p);
+      if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+      if (challenge.kind === 'redirect') (reply as any).payFormOrigin = new URL(challenge.url).origin;
+      return page(req, reply, p, 'card/three-ds', { challenge, title: translator(k.views.messages, p.language)('payments.threeDs.title') });
+    },
+  );
 
   // The sandbox's own bank check posts here from our page (with a CSRF token).
   app.post('/pay/card/:id/3ds', async (req, reply) => {
@@ -139,7 +212,9 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     const id = (req.params as any).id;
     const p = await journey.loadForChallenge(id);
     if (!p) return spent(req, reply);
-    const body = Object.fromEntries(Object.entries((req.body as FormBody) ?? {}).map(([key, v]) => [key, String(Array.isArray(v) ? v[0] : v ?? '')]));
+    const body = Object.fromEntries(
+      Object.entries((req.body as FormBody) ?? {}).map(([key, v]) => [key, String(Array.isArray(v) ? v[0] : (v ?? ''))]),
+    );
     await journey.submit3ds(p, body);
     return reply.redirect(`/pay/card/${id}`, 303);
   });
@@ -149,7 +224,11 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     if (!p) return reply;
     if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
     const country = COUNTRIES.find(([c]) => c === p.card?.billing_address?.country)?.[1];
-    return page(req, reply, p, 'card/confirm', { card: p.card, country, title: translator(k.views.messages, p.language)('payments.confirm.title') });
+    return page(req, reply, p, 'card/confirm', {
+      card: p.card,
+      country,
+      title: translator(k.views.messages, p.language)('payments.confirm.title'),
+    });
   });
 
   app.post('/pay/card/:id/confirm', async (req, reply) => {
@@ -172,7 +251,16 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     if (!p) return reply;
     if (p.status === 'success' || p.status === 'capturable') return reply.redirect(p.return_url ?? '/', 303);
     if (p.status !== 'failed' && p.status !== 'cancelled' && p.status !== 'error') return reply.redirect(`/pay/card/${p.payment_id}`, 303);
-    const outcome = p.status === 'error' ? 'error' : p.code === 'P0020' ? 'expired' : p.code === 'P0030' ? 'cancelled' : p.code === 'P0040' ? 'cancelledByService' : 'declined';
+    const outcome =
+      p.status === 'error'
+        ? 'error'
+        : p.code === 'P0020'
+          ? 'expired'
+          : p.code === 'P0030'
+            ? 'cancelled'
+            : p.code === 'P0040'
+              ? 'cancelledByService'
+              : 'declined';
     return page(req, reply, p, 'card/result', { outcome });
   });
 }

@@ -10,7 +10,10 @@ export const FINISHED: Status[] = ['success', 'failed', 'cancelled', 'error'];
 export const CANCELLABLE: Status[] = ['created', 'started', 'submitted', 'capturable'];
 const RESUMABLE: Status[] = ['created', 'started', 'submitted'];
 
-export interface Urls { api: string; pages: string }
+export interface Urls {
+  api: string;
+  pages: string;
+}
 export const urls = (publicUrl: string): Urls => ({ api: `${publicUrl}/pay`, pages: `${publicUrl}/pay` });
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -53,11 +56,22 @@ function cardDetails(p: PaymentRow) {
   const c = p.card;
   if (!c) return undefined;
   const address = c.billing_address
-    ? { line1: c.billing_address.line1, ...(c.billing_address.line2 ? { line2: c.billing_address.line2 } : {}), postcode: c.billing_address.postcode, city: c.billing_address.city, country: c.billing_address.country }
+    ? {
+        line1: c.billing_address.line1,
+        ...(c.billing_address.line2 ? { line2: c.billing_address.line2 } : {}),
+        postcode: c.billing_address.postcode,
+        city: c.billing_address.city,
+        country: c.billing_address.country,
+      }
     : undefined;
   return {
-    last_digits_card_number: c.last4, first_digits_card_number: c.first6, cardholder_name: c.cardholder_name, expiry_date: c.expiry,
-    ...(address ? { billing_address: address } : {}), card_brand: c.brand, ...(c.type ? { card_type: c.type } : {}),
+    last_digits_card_number: c.last4,
+    first_digits_card_number: c.first6,
+    cardholder_name: c.cardholder_name,
+    expiry_date: c.expiry,
+    ...(address ? { billing_address: address } : {}),
+    card_brand: c.brand,
+    ...(c.type ? { card_type: c.type } : {}),
   };
 }
 
@@ -109,10 +123,20 @@ export function paymentJson(u: Urls, secret: string, p: PaymentRow) {
   if (p.authorisation_mode === 'web' && RESUMABLE.includes(p.status)) {
     const token = nextUrlToken(secret, p);
     links.next_url = get(`${u.pages}/secure/${token}`);
-    links.next_url_post = { type: 'application/x-www-form-urlencoded', params: { chargeTokenId: token }, href: `${u.pages}/secure`, method: 'POST' };
+    links.next_url_post = {
+      type: 'application/x-www-form-urlencoded',
+      params: { chargeTokenId: token },
+      href: `${u.pages}/secure`,
+      method: 'POST',
+    };
   }
   if (p.authorisation_mode === 'moto_api' && p.status === 'created' && !p.one_time_token_used) {
-    links.auth_url_post = { type: 'application/json', params: { one_time_token: oneTimeToken(secret, p.payment_id) }, href: `${u.api}/v1/auth`, method: 'POST' };
+    links.auth_url_post = {
+      type: 'application/json',
+      params: { one_time_token: oneTimeToken(secret, p.payment_id) },
+      href: `${u.api}/v1/auth`,
+      method: 'POST',
+    };
   }
   return { ...common(p), _links: links };
 }
@@ -128,7 +152,12 @@ export function eventsJson(u: Urls, paymentId: string, events: PaymentEventRow[]
   const changes = events.filter((e, i) => i === 0 || e.status !== events[i - 1].status);
   return {
     payment_id: paymentId,
-    events: changes.map((e) => ({ payment_id: paymentId, state: state({ status: e.status, code: e.code, can_retry: null }), updated: iso(e.at), _links: { payment_url: get(self) } })),
+    events: changes.map((e) => ({
+      payment_id: paymentId,
+      state: state({ status: e.status, code: e.code, can_retry: null }),
+      updated: iso(e.at),
+      _links: { payment_url: get(self) },
+    })),
     _links: { self: get(`${self}/events`) },
   };
 }
@@ -141,7 +170,10 @@ export function refundJson(u: Urls, r: RefundRow) {
     status: r.status,
     settlement_summary: r.settled_date ? { settled_date: String(r.settled_date).slice(0, 10) } : {},
     payment_id: r.payment_id,
-    _links: { self: get(`${u.api}/v1/payments/${r.payment_id}/refunds/${r.refund_id}`), payment: get(`${u.api}/v1/payments/${r.payment_id}`) },
+    _links: {
+      self: get(`${u.api}/v1/payments/${r.payment_id}/refunds/${r.refund_id}`),
+      payment: get(`${u.api}/v1/payments/${r.payment_id}`),
+    },
   };
 }
 
@@ -190,7 +222,9 @@ export function pageLinks(href: string, query: Record<string, string>, page: num
     return { href: `${href}?${q.toString()}` };
   };
   return {
-    self: at(page), first_page: at(1), last_page: at(last),
+    self: at(page),
+    first_page: at(1),
+    last_page: at(last),
     ...(page > 1 ? { prev_page: at(Math.min(page - 1, last)) } : {}),
     ...(page < last ? { next_page: at(page + 1) } : {}),
   };

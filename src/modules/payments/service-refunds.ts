@@ -14,8 +14,13 @@ export function createRefundService(ctx: Ctx) {
 
   return {
     /** `inTransaction` runs inside the reservation (the console records its audit entry there). */
-    async refund(scope: Scope, paymentId: string, input: { amount: number; refund_amount_available?: number }, refundedBy: string,
-      inTransaction?: (tx: Queryable, refund: RefundRow) => Promise<void>): Promise<RefundRow> {
+    async refund(
+      scope: Scope,
+      paymentId: string,
+      input: { amount: number; refund_amount_available?: number },
+      refundedBy: string,
+      inTransaction?: (tx: Queryable, refund: RefundRow) => Promise<void>,
+    ): Promise<RefundRow> {
       const reserved = await db.transaction(async (tx) => {
         const locked = await store.payment(tx, paymentId, scope, true);
         if (!locked) throw notFound('P0600');
@@ -29,7 +34,15 @@ export function createRefundService(ctx: Ctx) {
         if (input.amount > availability.available) {
           throw new PayError(400, 'P0603', 'The payment is not available for refund. Payment refund status: amount_not_available');
         }
-        const refund = await store.insertRefund(tx, { refund_id: externalId(), payment_id: paymentId, service_id: scope.serviceId, live: scope.live, amount: input.amount, status: 'submitted', refunded_by: refundedBy });
+        const refund = await store.insertRefund(tx, {
+          refund_id: externalId(),
+          payment_id: paymentId,
+          service_id: scope.serviceId,
+          live: scope.live,
+          amount: input.amount,
+          status: 'submitted',
+          refunded_by: refundedBy,
+        });
         await store.addRefunded(tx, paymentId, input.amount);
         await store.addTimeline(tx, paymentId, locked.status, `refund of ${input.amount} submitted`);
         await inTransaction?.(tx, refund);
@@ -38,14 +51,21 @@ export function createRefundService(ctx: Ctx) {
       const { refund, payment } = reserved;
       let result: Awaited<ReturnType<ReturnType<Ctx['gatewayFor']>['refund']>>;
       try {
-        result = await ctx.gatewayFor(payment).refund({ paymentId, providerId: payment.provider_id ?? '', refundId: refund.refund_id, amount: refund.amount });
+        result = await ctx
+          .gatewayFor(payment)
+          .refund({ paymentId, providerId: payment.provider_id ?? '', refundId: refund.refund_id, amount: refund.amount });
       } catch (err) {
         ctx.log.error({ err, refundId: refund.refund_id }, 'gateway refund failed');
         result = { status: 'error', message: 'gateway unreachable' };
       }
       if (result.status === 'submitted') return refund;
       return db.transaction(async (tx) => {
-        const done = await store.setRefundStatus(tx, refund.refund_id, result.status, 'providerRef' in result ? result.providerRef ?? null : null);
+        const done = await store.setRefundStatus(
+          tx,
+          refund.refund_id,
+          result.status,
+          'providerRef' in result ? (result.providerRef ?? null) : null,
+        );
         if (result.status === 'success') {
           await store.addTimeline(tx, paymentId, payment.status, `refund of ${refund.amount} succeeded`);
           await ctx.emit(tx, payment, 'card_payment_refunded', { refund_id: refund.refund_id, amount: refund.amount });
@@ -75,7 +95,14 @@ export function createRefundService(ctx: Ctx) {
 
     // Agreements
     createAgreement: (scope: Scope, input: { reference: string; description: string; user_identifier?: string }) =>
-      agreementStore.insert(db, { agreement_id: externalId(), service_id: scope.serviceId, live: scope.live, reference: input.reference, description: input.description, user_identifier: input.user_identifier ?? null }),
+      agreementStore.insert(db, {
+        agreement_id: externalId(),
+        service_id: scope.serviceId,
+        live: scope.live,
+        reference: input.reference,
+        description: input.description,
+        user_identifier: input.user_identifier ?? null,
+      }),
 
     async getAgreement(scope: Scope, id: string) {
       const a = await agreementStore.get(db, id, scope);
@@ -89,7 +116,8 @@ export function createRefundService(ctx: Ctx) {
     async cancelAgreement(scope: Scope, id: string): Promise<void> {
       const a = await agreementStore.get(db, id, scope);
       if (!a) throw notFound('P2500');
-      if (!(await agreementStore.setStatus(db, id, ['active'], 'cancelled'))) throw new PayError(400, 'P2501', 'Cancellation of agreement failed');
+      if (!(await agreementStore.setStatus(db, id, ['active'], 'cancelled')))
+        throw new PayError(400, 'P2501', 'Cancellation of agreement failed');
     },
 
     searchDisputes: (scope: Scope, f: Parameters<typeof disputeStore.search>[2], page: number, size: number) =>

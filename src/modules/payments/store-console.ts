@@ -2,7 +2,14 @@
 // time), for one service ledger.
 import type { Queryable } from '../../kernel/db.js';
 
-export interface DayTotal { day: string; payments: number; gross: number; refunds: number; refunded: number; net: number }
+export interface DayTotal {
+  day: string;
+  payments: number;
+  gross: number;
+  refunds: number;
+  refunded: number;
+  net: number;
+}
 
 export const consoleStore = {
   /** Successful payments and refunds per calendar day in the UK, newest first. */
@@ -21,7 +28,8 @@ export const consoleStore = {
        SELECT to_char(COALESCE(p.day, r.day), 'YYYY-MM-DD') AS day, COALESCE(p.payments, 0) AS payments, COALESCE(p.gross, 0) AS gross,
               COALESCE(r.refunds, 0) AS refunds, COALESCE(r.refunded, 0) AS refunded, COALESCE(p.gross, 0) - COALESCE(r.refunded, 0) AS net
          FROM p FULL JOIN r ON p.day = r.day ORDER BY 1 DESC`,
-      [serviceId, live, from, to]);
+      [serviceId, live, from, to],
+    );
     return rows;
   },
 };

@@ -10,7 +10,7 @@ import type { BuiltApp } from '../../app.js';
 import { formBrowser } from '../../../test/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SPEC_PATH = join(here, '..', '..', '..', '..', 'shared', 'specs', 'govuk-pay', 'publicapi_spec.json');
+export const SPEC_PATH = join(here, '..', '..', '..', 'specs', 'govuk-pay', 'publicapi_spec.json');
 export const cli = { kind: 'cli' } as const;
 
 let counter = 0;
@@ -19,8 +19,15 @@ export async function payFixture(built: Pick<BuiltApp, 'modules'>) {
   const { catalogue } = built.modules;
   const n = `${Date.now().toString(36)}${(counter++).toString(36)}`;
   const org = await catalogue.service.createOrganisation(cli, { slug: `org-${n}`, name: `Council ${n}`, kind: 'local_authority' } as any);
-  const service = await catalogue.service.createService(cli, { slug: `pay-${n}`, name: `Pay for things ${n}`, summary: 'Pay for a thing', phase: 'beta', organisation_slug: org.slug } as any);
-  const key = async (type: 'live' | 'test') => (await catalogue.service.createApiKey(cli, { serviceSlug: service.slug, platform: 'pay', type })).secret;
+  const service = await catalogue.service.createService(cli, {
+    slug: `pay-${n}`,
+    name: `Pay for things ${n}`,
+    summary: 'Pay for a thing',
+    phase: 'beta',
+    organisation_slug: org.slug,
+  } as any);
+  const key = async (type: 'live' | 'test') =>
+    (await catalogue.service.createApiKey(cli, { serviceSlug: service.slug, platform: 'pay', type })).secret;
   return { org, service, keys: { live: await key('live'), test: await key('test') } };
 }
 
@@ -30,8 +37,14 @@ export type Res = Awaited<ReturnType<BuiltApp['app']['inject']>>;
 export function payClient(built: Pick<BuiltApp, 'app'>, key: string) {
   const call = (method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) =>
     built.app.inject({
-      method, url: `/pay${path}`,
-      headers: { authorization: `Bearer ${key}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      method,
+      url: `/pay${path}`,
+      headers: {
+        authorization: `Bearer ${key}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
   return {
@@ -41,7 +54,11 @@ export function payClient(built: Pick<BuiltApp, 'app'>, key: string) {
 }
 
 export const newPayment = (over: Record<string, unknown> = {}) => ({
-  amount: 14500, reference: 'REF-12345', description: 'Pay your council tax', return_url: 'https://service.example.gov.uk/completed', ...over,
+  amount: 14500,
+  reference: 'REF-12345',
+  description: 'Pay your council tax',
+  return_url: 'https://service.example.gov.uk/completed',
+  ...over,
 });
 
 /**
@@ -115,9 +132,18 @@ export function payBrowser(built: Pick<BuiltApp, 'app'>) {
 
 /** A good card form for the hosted card page. */
 export const cardFields = (over: Record<string, string> = {}) => ({
-  card_number: '4444333322221111', expiry_month: '12', expiry_year: String((new Date().getUTCFullYear() + 2) % 100), cardholder_name: 'Sherlock Holmes',
-  cvc: '123', address_line1: '221 Baker Street', address_line2: 'Flat b', address_city: 'London', address_postcode: 'NW1 6XE', address_country: 'GB',
-  email: 'sherlock.holmes@example.com', ...over,
+  card_number: '4444333322221111',
+  expiry_month: '12',
+  expiry_year: String((new Date().getUTCFullYear() + 2) % 100),
+  cardholder_name: 'Sherlock Holmes',
+  cvc: '123',
+  address_line1: '221 Baker Street',
+  address_line2: 'Flat b',
+  address_city: 'London',
+  address_postcode: 'NW1 6XE',
+  address_country: 'GB',
+  email: 'sherlock.holmes@example.com',
+  ...over,
 });
 
 export async function until(check: () => boolean | Promise<boolean>, ms = 30_000): Promise<boolean> {

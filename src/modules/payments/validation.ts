@@ -4,12 +4,27 @@
 // `code`, `field` and `description` of a failure, which a generic validator cannot produce.
 import { invalid, invalidParams, missing, unexpected, PayError } from './errors.js';
 
-export interface Address { line1?: string; line2?: string; postcode?: string; city?: string; country?: string }
+export interface Address {
+  line1?: string;
+  line2?: string;
+  postcode?: string;
+  city?: string;
+  country?: string;
+}
 export interface CreatePaymentInput {
-  amount: number; description: string; reference: string; return_url?: string; email?: string; language: 'en' | 'cy';
-  delayed_capture: boolean; moto: boolean; metadata?: Record<string, string | number | boolean>;
+  amount: number;
+  description: string;
+  reference: string;
+  return_url?: string;
+  email?: string;
+  language: 'en' | 'cy';
+  delayed_capture: boolean;
+  moto: boolean;
+  metadata?: Record<string, string | number | boolean>;
   prefilled_cardholder_details?: { cardholder_name?: string; billing_address?: Address };
-  authorisation_mode: 'web' | 'moto_api' | 'agreement'; agreement_id?: string; set_up_agreement?: string;
+  authorisation_mode: 'web' | 'moto_api' | 'agreement';
+  agreement_id?: string;
+  set_up_agreement?: string;
   agreement_payment_type?: 'instalment' | 'recurring' | 'unscheduled';
 }
 
@@ -46,7 +61,9 @@ export function validUrl(s: string, live: boolean): boolean {
   try {
     const u = new URL(s);
     return (u.protocol === 'https:' || (u.protocol === 'http:' && !live)) && !!u.hostname && !/[\\\s"<>]/.test(s);
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 function metadataOf(v: unknown): Record<string, string | number | boolean> {
@@ -56,8 +73,10 @@ function metadataOf(v: unknown): Record<string, string | number | boolean> {
   if (entries.length > 10) throw invalid('P0102', 'metadata', 'Cannot have more than 10 key-value pairs');
   for (const [key, value] of entries) {
     if (key.length < 1 || key.length > 30) throw invalid('P0102', 'metadata', 'Keys must be between 1 and 30 characters');
-    if (!['string', 'number', 'boolean'].includes(typeof value)) throw invalid('P0102', 'metadata', 'Values must be of type String, Boolean or Number');
-    if (typeof value === 'string' && value.length > 100) throw invalid('P0102', 'metadata', 'Values must be no greater than 100 characters long');
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      throw invalid('P0102', 'metadata', 'Values must be of type String, Boolean or Number');
+    if (typeof value === 'string' && value.length > 100)
+      throw invalid('P0102', 'metadata', 'Values must be no greater than 100 characters long');
   }
   return v as Record<string, string | number | boolean>;
 }
@@ -72,9 +91,19 @@ function prefilledOf(v: unknown): CreatePaymentInput['prefilled_cardholder_detai
     const a = v.billing_address;
     if (!isObject(a)) throw invalid('P0102', `${f}.billing_address`, 'Must be an object');
     const address: Address = {};
-    for (const [k, max] of [['line1', 255], ['line2', 255], ['city', 255], ['postcode', 25], ['country', 2]] as const) {
-      const s = k === 'country' ? (typeof a.country === 'string' && /^[A-Z]{2}$/.test(a.country) ? a.country : undefined) // an unknown country falls back to GB
-        : str(a, k, max, 'P0102', `${f}.billing_address.${k}`);
+    for (const [k, max] of [
+      ['line1', 255],
+      ['line2', 255],
+      ['city', 255],
+      ['postcode', 25],
+      ['country', 2],
+    ] as const) {
+      const s =
+        k === 'country'
+          ? typeof a.country === 'string' && /^[A-Z]{2}$/.test(a.country)
+            ? a.country
+            : undefined // an unknown country falls back to GB
+          : str(a, k, max, 'P0102', `${f}.billing_address.${k}`);
       if (s !== undefined) address[k] = s;
     }
     out.billing_address = address;
@@ -85,7 +114,8 @@ function prefilledOf(v: unknown): CreatePaymentInput['prefilled_cardholder_detai
 export function validateCreatePayment(raw: unknown, live: boolean): CreatePaymentInput {
   if (!isObject(raw)) throw new PayError(400, 'P0197', 'Unable to parse JSON');
   const b = raw;
-  const mode = oneOf(b, 'authorisation_mode', ['web', 'moto_api', 'agreement'] as const, 'Must be one of web, moto_api or agreement') ?? 'web';
+  const mode =
+    oneOf(b, 'authorisation_mode', ['web', 'moto_api', 'agreement'] as const, 'Must be one of web, moto_api or agreement') ?? 'web';
   for (const k of ['amount', 'description', 'reference']) if (!has(b, k)) throw missing('P0101', k);
   if (mode === 'web' && !has(b, 'return_url')) throw missing('P0101', 'return_url');
   if (mode === 'agreement' && !has(b, 'agreement_id')) throw missing('P0101', 'agreement_id');
@@ -100,11 +130,17 @@ export function validateCreatePayment(raw: unknown, live: boolean): CreatePaymen
   const moto = bool(b, 'moto') ?? false;
   const metadata = has(b, 'metadata') ? metadataOf(b.metadata) : undefined;
   const prefilled = has(b, 'prefilled_cardholder_details') ? prefilledOf(b.prefilled_cardholder_details) : undefined;
-  const agreementType = oneOf(b, 'agreement_payment_type', ['instalment', 'recurring', 'unscheduled'] as const, 'Must be one of instalment, recurring or unscheduled');
+  const agreementType = oneOf(
+    b,
+    'agreement_payment_type',
+    ['instalment', 'recurring', 'unscheduled'] as const,
+    'Must be one of instalment, recurring or unscheduled',
+  );
   const setUp = str(b, 'set_up_agreement', 26);
   if (setUp !== undefined && setUp.length !== 26) throw invalid('P0102', 'set_up_agreement', 'Field [set_up_agreement] length must be 26');
   const agreementId = str(b, 'agreement_id', 26);
-  if (agreementId !== undefined && agreementId.length !== 26) throw invalid('P0102', 'agreement_id', 'Field [agreement_id] length must be 26');
+  if (agreementId !== undefined && agreementId.length !== 26)
+    throw invalid('P0102', 'agreement_id', 'Field [agreement_id] length must be 26');
 
   if (mode === 'moto_api') {
     for (const k of ['return_url', 'set_up_agreement', 'agreement_id']) if (has(b, k)) throw unexpected(k);
@@ -115,10 +151,19 @@ export function validateCreatePayment(raw: unknown, live: boolean): CreatePaymen
   }
   if (agreementType && mode !== 'agreement' && setUp === undefined) throw unexpected('agreement_payment_type');
   return {
-    amount, description, reference, language, delayed_capture: delayedCapture, moto, authorisation_mode: mode,
-    ...(returnUrl !== undefined ? { return_url: returnUrl } : {}), ...(email !== undefined ? { email } : {}),
-    ...(metadata ? { metadata } : {}), ...(prefilled ? { prefilled_cardholder_details: prefilled } : {}),
-    ...(agreementType ? { agreement_payment_type: agreementType } : {}), ...(setUp ? { set_up_agreement: setUp } : {}),
+    amount,
+    description,
+    reference,
+    language,
+    delayed_capture: delayedCapture,
+    moto,
+    authorisation_mode: mode,
+    ...(returnUrl !== undefined ? { return_url: returnUrl } : {}),
+    ...(email !== undefined ? { email } : {}),
+    ...(metadata ? { metadata } : {}),
+    ...(prefilled ? { prefilled_cardholder_details: prefilled } : {}),
+    ...(agreementType ? { agreement_payment_type: agreementType } : {}),
+    ...(setUp ? { set_up_agreement: setUp } : {}),
     ...(agreementId ? { agreement_id: agreementId } : {}),
   };
 }
@@ -137,18 +182,32 @@ export function validateCreateAgreement(raw: unknown): { reference: string; desc
   const reference = str(raw, 'reference', 255, 'P2102')!;
   const description = str(raw, 'description', 255, 'P2102')!;
   const user = str(raw, 'user_identifier', 255, 'P2102');
-  for (const [k, v] of [['reference', reference], ['description', description], ['user_identifier', user]] as const) {
+  for (const [k, v] of [
+    ['reference', reference],
+    ['description', description],
+    ['user_identifier', user],
+  ] as const) {
     if (v !== undefined && v.trim() === '') throw invalid('P2102', k, 'Must be at least 1 characters length');
   }
   return { reference, description, ...(user !== undefined ? { user_identifier: user } : {}) };
 }
 
-export interface MotoAuthInput { one_time_token: string; card_number: string; cvc: string; expiry_date: string; cardholder_name: string }
+export interface MotoAuthInput {
+  one_time_token: string;
+  card_number: string;
+  cvc: string;
+  expiry_date: string;
+  cardholder_name: string;
+}
 
 export function validateMotoAuth(raw: unknown): MotoAuthInput {
   if (!isObject(raw)) throw new PayError(400, 'P0197', 'Unable to parse JSON');
-  const at422 = (e: PayError) => { e.status = 422; return e; };
-  for (const k of ['one_time_token', 'card_number', 'cvc', 'expiry_date', 'cardholder_name']) if (!has(raw, k)) throw at422(missing('P0101', k));
+  const at422 = (e: PayError) => {
+    e.status = 422;
+    return e;
+  };
+  for (const k of ['one_time_token', 'card_number', 'cvc', 'expiry_date', 'cardholder_name'])
+    if (!has(raw, k)) throw at422(missing('P0101', k));
   for (const k of ['one_time_token', 'card_number', 'cvc', 'expiry_date', 'cardholder_name']) {
     if (typeof raw[k] !== 'string') throw invalid('P0102', k, 'Must be a valid string format');
   }
@@ -156,7 +215,8 @@ export function validateMotoAuth(raw: unknown): MotoAuthInput {
   if (!/^\d{12,19}$/.test(v.card_number)) throw invalid('P0102', 'card_number', 'Must be between 12 and 19 characters long');
   if (!/^\d{3,4}$/.test(v.cvc)) throw invalid('P0102', 'cvc', 'Must be between 3 and 4 characters long');
   if (!/^(0[1-9]|1[0-2])\/\d{2}$/.test(v.expiry_date)) throw invalid('P0102', 'expiry_date', 'Must be a valid date with the format MM/YY');
-  if (v.cardholder_name.length > 255 || !v.cardholder_name.trim()) throw invalid('P0102', 'cardholder_name', 'Must be less than or equal to 255 characters length');
+  if (v.cardholder_name.length > 255 || !v.cardholder_name.trim())
+    throw invalid('P0102', 'cardholder_name', 'Must be less than or equal to 255 characters length');
   return v;
 }
 
@@ -166,9 +226,16 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const validDateTime = (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s));
 const validDate = (s: string) => DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
 
-export interface Paging { page: number; size: number }
+export interface Paging {
+  page: number;
+  size: number;
+}
 
-export function searchParams(q: Record<string, unknown>, code: string, rules: Record<string, (v: string) => boolean>): { values: Record<string, string>; paging: Paging } {
+export function searchParams(
+  q: Record<string, unknown>,
+  code: string,
+  rules: Record<string, (v: string) => boolean>,
+): { values: Record<string, string>; paging: Paging } {
   const bad: string[] = [];
   const values: Record<string, string> = {};
   const all: Record<string, (v: string) => boolean> = {
@@ -180,7 +247,8 @@ export function searchParams(q: Record<string, unknown>, code: string, rules: Re
     const raw = q[name];
     if (raw === undefined || raw === '') continue;
     const v = Array.isArray(raw) ? String(raw[0]) : String(raw);
-    if (!ok(v)) bad.push(name); else values[name] = v;
+    if (!ok(v)) bad.push(name);
+    else values[name] = v;
   }
   if (bad.length) throw invalidParams(code, bad);
   return { values, paging: { page: Number(values.page ?? 1), size: Number(values.display_size ?? 500) } };

@@ -15,7 +15,11 @@ import { buildTestApp, freshPostgres, type TestApp } from '../../../test/helpers
 import { newPayment, payClient, payContract, payFixture, until } from './testing.js';
 import { SANDBOX_CARDS } from './gateways/sandbox.js';
 
-interface Delivery { body: string; signature: string; json: any }
+interface Delivery {
+  body: string;
+  signature: string;
+  json: any;
+}
 
 /** A callback endpoint: records deliveries; answers 500 to the first `failFirst` of them. */
 async function receiver(failFirst = 0) {
@@ -24,17 +28,28 @@ async function receiver(failFirst = 0) {
   const server: Server = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       seen += 1;
-      if (seen <= failFirst) { res.statusCode = 500; res.end('not yet'); return; }
+      if (seen <= failFirst) {
+        res.statusCode = 500;
+        res.end('not yet');
+        return;
+      }
       got.push({ body, signature: String(req.headers['pay-signature']), json: JSON.parse(body) });
       res.statusCode = 200;
       res.end('ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { got, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, seen: () => seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    got,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
+    seen: () => seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const contract = payContract();
@@ -43,13 +58,30 @@ const contract = payContract();
 const WAIT = 150_000;
 const LONG = { timeout: 240_000 };
 const sign = (secret: string, body: string) => createHmac('sha256', secret).update(body, 'utf8').digest('hex');
-const ALL = ['card_payment_started', 'card_payment_succeeded', 'card_payment_captured', 'card_payment_refunded', 'card_payment_failed', 'card_payment_expired'];
+const ALL = [
+  'card_payment_started',
+  'card_payment_succeeded',
+  'card_payment_captured',
+  'card_payment_refunded',
+  'card_payment_failed',
+  'card_payment_expired',
+];
 
 async function payByPhone(app: Pick<BuiltApp, 'app'>, key: string, card: string = SANDBOX_CARDS.success) {
   const api = payClient(app, key);
   const p = (await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined, amount: 2000 }))).json();
-  const r = await app.app.inject({ method: 'POST', url: '/pay/v1/auth', headers: { 'content-type': 'application/json' },
-    payload: { one_time_token: p._links.auth_url_post.params.one_time_token, card_number: card, cvc: '123', expiry_date: '12/39', cardholder_name: 'J Citizen' } });
+  const r = await app.app.inject({
+    method: 'POST',
+    url: '/pay/v1/auth',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      one_time_token: p._links.auth_url_post.params.one_time_token,
+      card_number: card,
+      cvc: '123',
+      expiry_date: '12/39',
+      cardholder_name: 'J Citizen',
+    },
+  });
   return { id: p.payment_id as string, status: r.statusCode };
 }
 
@@ -61,14 +93,27 @@ describe('webhooks', () => {
     hook = await receiver(1);
     await t.startWorkers();
   });
-  afterAll(async () => { await t?.close(); await hook?.close(); });
+  afterAll(async () => {
+    await t?.close();
+    await hook?.close();
+  });
 
   it('delivers signed messages for subscribed events, retrying until a 2xx', LONG, async () => {
     const f = await payFixture(t);
     const { webhooks } = t.modules.payments.service;
-    const all = await webhooks.create(f.service.id, false, { callbackUrl: hook.url, description: 'Everything', subscriptions: ALL }, 'test');
+    const all = await webhooks.create(
+      f.service.id,
+      false,
+      { callbackUrl: hook.url, description: 'Everything', subscriptions: ALL },
+      'test',
+    );
     const captured = await receiver();
-    const some = await webhooks.create(f.service.id, false, { callbackUrl: captured.url, description: 'Captured only', subscriptions: ['card_payment_captured'] }, 'test');
+    const some = await webhooks.create(
+      f.service.id,
+      false,
+      { callbackUrl: captured.url, description: 'Captured only', subscriptions: ['card_payment_captured'] },
+      'test',
+    );
     const secret = webhooks.secretOf(all);
     expect(secret).toMatch(/^webhook_test_/);
 
@@ -78,8 +123,14 @@ describe('webhooks', () => {
     const declined = await payByPhone(t, f.keys.test, SANDBOX_CARDS.declined);
 
     const types = () => hook.got.map((d) => `${d.json.event_type}:${d.json.resource_id}`).sort();
-    const want = [`card_payment_started:${paid.id}`, `card_payment_succeeded:${paid.id}`, `card_payment_captured:${paid.id}`, `card_payment_refunded:${refund.refund_id}`,
-      `card_payment_started:${declined.id}`, `card_payment_failed:${declined.id}`].sort();
+    const want = [
+      `card_payment_started:${paid.id}`,
+      `card_payment_succeeded:${paid.id}`,
+      `card_payment_captured:${paid.id}`,
+      `card_payment_refunded:${refund.refund_id}`,
+      `card_payment_started:${declined.id}`,
+      `card_payment_failed:${declined.id}`,
+    ].sort();
     expect(await until(() => types().length >= want.length, WAIT)).toBe(true);
     expect(types()).toEqual(want);
     for (const d of hook.got) {
@@ -120,8 +171,17 @@ describe('webhooks', () => {
   it('refuses callback URLs that are not https for live webhooks, and unknown event types', async () => {
     const f = await payFixture(t);
     const { webhooks } = t.modules.payments.service;
-    await expect(webhooks.create(f.service.id, true, { callbackUrl: 'http://example.org/x', description: '', subscriptions: ALL }, 'test')).rejects.toMatchObject({ status: 400 });
-    await expect(webhooks.create(f.service.id, false, { callbackUrl: 'https://example.org/x', description: '', subscriptions: ['card_payment_exploded'] }, 'test')).rejects.toMatchObject({ status: 400 });
+    await expect(
+      webhooks.create(f.service.id, true, { callbackUrl: 'http://example.org/x', description: '', subscriptions: ALL }, 'test'),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      webhooks.create(
+        f.service.id,
+        false,
+        { callbackUrl: 'https://example.org/x', description: '', subscriptions: ['card_payment_exploded'] },
+        'test',
+      ),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -135,7 +195,12 @@ describe('webhooks across a restart', () => {
     try {
       const first = await buildApp({ config });
       const f = await payFixture(first);
-      await first.modules.payments.service.webhooks.create(f.service.id, false, { callbackUrl: hook.url, description: '', subscriptions: ['card_payment_succeeded', 'card_payment_captured'] }, 'test');
+      await first.modules.payments.service.webhooks.create(
+        f.service.id,
+        false,
+        { callbackUrl: hook.url, description: '', subscriptions: ['card_payment_succeeded', 'card_payment_captured'] },
+        'test',
+      );
       const paid = await payByPhone(first, f.keys.test);
       expect(paid.status).toBe(204);
       await first.close(); // the events are in the outbox; nothing was delivered

@@ -32,15 +32,33 @@ export function createWebhooks(ctx: Ctx, jobs: Jobs, opts: { retryLimit: number;
     message: (id: string) => webhookStore.message(db, id),
     attempts: (messageId: string) => webhookStore.attempts(db, messageId),
 
-    async create(serviceId: string, live: boolean, input: { callbackUrl: string; description: string; subscriptions: string[] }, createdBy: string): Promise<WebhookRow> {
+    async create(
+      serviceId: string,
+      live: boolean,
+      input: { callbackUrl: string; description: string; subscriptions: string[] },
+      createdBy: string,
+    ): Promise<WebhookRow> {
       const fields = [];
-      if (!validUrl(input.callbackUrl, live) || input.callbackUrl.length > 2000) fields.push({ field: 'callback_url', message: live ? 'Enter a callback URL starting with https://' : 'Enter a callback URL starting with https:// or http://' });
+      if (!validUrl(input.callbackUrl, live) || input.callbackUrl.length > 2000)
+        fields.push({
+          field: 'callback_url',
+          message: live ? 'Enter a callback URL starting with https://' : 'Enter a callback URL starting with https:// or http://',
+        });
       const subs = input.subscriptions.filter((s) => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(s));
-      if (!subs.length || subs.length !== input.subscriptions.length) fields.push({ field: 'subscriptions', message: 'Select at least one payment event' });
+      if (!subs.length || subs.length !== input.subscriptions.length)
+        fields.push({ field: 'subscriptions', message: 'Select at least one payment event' });
       if (input.description.length > 255) fields.push({ field: 'description', message: 'Description must be 255 characters or fewer' });
       if (fields.length) throw new BadRequest(fields[0].message, fields);
       const secret = `webhook_${live ? 'live' : 'test'}_${randomToken(24)}`;
-      return webhookStore.insert(db, { service_id: serviceId, live, callback_url: input.callbackUrl, description: input.description, secret_sealed: seal(config.encryptionKey, secret), subscriptions: subs, created_by: createdBy });
+      return webhookStore.insert(db, {
+        service_id: serviceId,
+        live,
+        callback_url: input.callbackUrl,
+        description: input.description,
+        secret_sealed: seal(config.encryptionKey, secret),
+        subscriptions: subs,
+        created_by: createdBy,
+      });
     },
 
     /** Outbox subscriber: a payment event becomes a message and a delivery job per subscribed webhook. */
@@ -56,11 +74,30 @@ export function createWebhooks(ctx: Ctx, jobs: Jobs, opts: { retryLimit: number;
       for (const w of hooks) {
         const id = externalId();
         const body = JSON.stringify({
-          webhook_message_id: id, created_date: new Date(event.created_at).toISOString(), resource_id: refundId ?? paymentId,
-          api_version: 1, resource_type: refundId ? 'refund' : 'payment', event_type: eventType, resource,
+          webhook_message_id: id,
+          created_date: new Date(event.created_at).toISOString(),
+          resource_id: refundId ?? paymentId,
+          api_version: 1,
+          resource_type: refundId ? 'refund' : 'payment',
+          event_type: eventType,
+          resource,
         });
-        if (await webhookStore.insertMessage(tx, { id, webhook_id: w.id, event_id: event.id, event_type: eventType, resource_id: refundId ?? paymentId, resource_type: refundId ? 'refund' : 'payment', body })) {
-          await jobs.send(DELIVERY_QUEUE, { messageId: id }, { tx, retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: true });
+        if (
+          await webhookStore.insertMessage(tx, {
+            id,
+            webhook_id: w.id,
+            event_id: event.id,
+            event_type: eventType,
+            resource_id: refundId ?? paymentId,
+            resource_type: refundId ? 'refund' : 'payment',
+            body,
+          })
+        ) {
+          await jobs.send(
+            DELIVERY_QUEUE,
+            { messageId: id },
+            { tx, retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: true },
+          );
         }
       }
     },
@@ -70,14 +107,24 @@ export function createWebhooks(ctx: Ctx, jobs: Jobs, opts: { retryLimit: number;
       const m = await webhookStore.message(db, messageId);
       if (!m || m.status === 'successful' || m.status === 'will_not_send') return;
       const w = await webhookStore.get(db, m.webhook_id);
-      if (!w || w.status !== 'active') { await webhookStore.markWillNotSend(db, messageId); return; }
+      if (!w || w.status !== 'active') {
+        await webhookStore.markWillNotSend(db, messageId);
+        return;
+      }
       const started = performance.now();
       let statusCode: number | null = null;
       let result: string;
       try {
         const res = await fetch(w.callback_url, {
-          method: 'POST', body: m.body, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
-          headers: { 'content-type': 'application/json', 'pay-signature': signature(secretOf(w), m.body), 'user-agent': 'Cityscape-Pay-Webhooks/1' },
+          method: 'POST',
+          body: m.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+          headers: {
+            'content-type': 'application/json',
+            'pay-signature': signature(secretOf(w), m.body),
+            'user-agent': 'Cityscape-Pay-Webhooks/1',
+          },
         });
         await res.arrayBuffer().catch(() => undefined);
         statusCode = res.status;
@@ -87,7 +134,13 @@ export function createWebhooks(ctx: Ctx, jobs: Jobs, opts: { retryLimit: number;
       }
       const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300;
       const final = !delivered && m.attempts + 1 > opts.retryLimit;
-      await webhookStore.recordAttempt(db, messageId, { statusCode, result, ms: Math.round(performance.now() - started), delivered, final });
+      await webhookStore.recordAttempt(db, messageId, {
+        statusCode,
+        result,
+        ms: Math.round(performance.now() - started),
+        delivered,
+        final,
+      });
       if (!delivered) {
         log.info({ messageId, webhookId: w.id, result }, 'webhook delivery failed; will retry');
         throw new Error(`webhook delivery failed: ${result}`);

@@ -3,7 +3,11 @@
 // because that is what mail clients reliably display.
 import { bodyHtml, bodyText, escapeHtml } from './markdown.js';
 
-export interface RenderedEmail { subject: string; html: string; text: string }
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
 
 export function renderEmail(opts: { serviceName: string; subject: string; body: string }): RenderedEmail {
   const subject = opts.subject;

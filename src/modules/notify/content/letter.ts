@@ -32,11 +32,14 @@ export interface LetterInput {
 /** Replaces characters the standard PDF fonts cannot draw (they use WinAnsi). */
 function drawable(font: PDFFont) {
   const set = new Set(font.getCharacterSet());
-  return (s: string) => [...s].map((ch) => {
-    if (set.has(ch.codePointAt(0)!)) return ch;
-    const plain = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-    return [...plain].every((c) => set.has(c.codePointAt(0)!)) ? plain : '?';
-  }).join('');
+  return (s: string) =>
+    [...s]
+      .map((ch) => {
+        if (set.has(ch.codePointAt(0)!)) return ch;
+        const plain = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+        return [...plain].every((c) => set.has(c.codePointAt(0)!)) ? plain : '?';
+      })
+      .join('');
 }
 
 function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
@@ -45,7 +48,10 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
     let line = '';
     for (const word of para.split(/\s+/).filter(Boolean)) {
       const tryLine = line ? `${line} ${word}` : word;
-      if (font.widthOfTextAtSize(tryLine, size) <= width || !line) { line = tryLine; continue; }
+      if (font.widthOfTextAtSize(tryLine, size) <= width || !line) {
+        line = tryLine;
+        continue;
+      }
       out.push(line);
       line = word;
     }
@@ -57,11 +63,17 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
 /** drawText with a font set once per page, not once per call (each call would add a font resource). */
 const pageFont = new WeakMap<PDFPage, PDFFont>();
 function draw(page: PDFPage, text: string, o: { x: number; y: number; size: number; font: PDFFont; color: ReturnType<typeof rgb> }) {
-  if (pageFont.get(page) !== o.font) { page.setFont(o.font); pageFont.set(page, o.font); }
+  if (pageFont.get(page) !== o.font) {
+    page.setFont(o.font);
+    pageFont.set(page, o.font);
+  }
   page.drawText(text, { x: o.x, y: o.y, size: o.size, color: o.color });
 }
 
-const linkText = (s: string) => inlineTokens(s).map((t) => (t.href && t.href !== t.text ? `${t.text} (${t.href})` : t.text)).join('');
+const linkText = (s: string) =>
+  inlineTokens(s)
+    .map((t) => (t.href && t.href !== t.text ? `${t.text} (${t.href})` : t.text))
+    .join('');
 
 export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8Array; pages: number }> {
   const { PDFDocument, StandardFonts, rgb } = await pdfLib();
@@ -78,7 +90,11 @@ export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8A
   const ink = rgb(0.043, 0.047, 0.047);
 
   const pages: PDFPage[] = [];
-  const newPage = () => { const p = doc.addPage([A4.width, A4.height]); pages.push(p); return p; };
+  const newPage = () => {
+    const p = doc.addPage([A4.width, A4.height]);
+    pages.push(p);
+    return p;
+  };
   let page = newPage();
   const yFromTop = (mm: number) => A4.height - mm * MM;
 
@@ -99,7 +115,10 @@ export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8A
   const rightX = 125 * MM;
   const rightWidth = (210 - MARGIN.right - 125) * MM;
   y = yFromTop(ADDRESS_BLOCK.top) - ADDRESS_SIZE;
-  const contact = (input.contactBlock ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const contact = (input.contactBlock ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const line of contact.flatMap((l) => wrap(clean(l), regular, ADDRESS_SIZE, rightWidth)).slice(0, 10)) {
     draw(page, line, { x: rightX, y, size: ADDRESS_SIZE, font: regular, color: ink });
     y -= ADDRESS_LEADING;
@@ -112,7 +131,10 @@ export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8A
   const width = (210 - MARGIN.left - MARGIN.right) * MM;
   y = yFromTop(95);
   const ensure = (needed: number) => {
-    if (y - needed < MARGIN.bottom * MM) { page = newPage(); y = yFromTop(MARGIN.top); }
+    if (y - needed < MARGIN.bottom * MM) {
+      page = newPage();
+      y = yFromTop(MARGIN.top);
+    }
   };
   const lines = (text: string, font: PDFFont, size: number, leading: number, indent = 0, firstPrefix = '') => {
     const wrapped = wrap(clean(text), font, size, width - indent);
@@ -128,19 +150,42 @@ export async function renderLetterPdf(input: LetterInput): Promise<{ pdf: Uint8A
   y -= 8;
   for (const block of parseBlocks(input.body)) {
     switch (block.kind) {
-      case 'heading': ensure(40); y -= 4; lines(linkText(block.lines.join(' ')), bold, 14, 19); y -= 4; break;
-      case 'subheading': ensure(30); lines(linkText(block.lines.join(' ')), bold, BODY_SIZE, BODY_LEADING); y -= 2; break;
-      case 'para': lines(block.lines.map(linkText).join('\n'), regular, BODY_SIZE, BODY_LEADING); y -= 8; break;
+      case 'heading':
+        ensure(40);
+        y -= 4;
+        lines(linkText(block.lines.join(' ')), bold, 14, 19);
+        y -= 4;
+        break;
+      case 'subheading':
+        ensure(30);
+        lines(linkText(block.lines.join(' ')), bold, BODY_SIZE, BODY_LEADING);
+        y -= 2;
+        break;
+      case 'para':
+        lines(block.lines.map(linkText).join('\n'), regular, BODY_SIZE, BODY_LEADING);
+        y -= 8;
+        break;
       case 'inset': {
         const top = y;
         lines(block.lines.map(linkText).join('\n'), regular, BODY_SIZE, BODY_LEADING, 6 * MM);
-        if (page === pages[pages.length - 1] && top > y) page.drawRectangle({ x: left, y: y + 4, width: 1.5 * MM, height: top - y - 2, color: rgb(0.69, 0.71, 0.72) });
+        if (page === pages[pages.length - 1] && top > y)
+          page.drawRectangle({ x: left, y: y + 4, width: 1.5 * MM, height: top - y - 2, color: rgb(0.69, 0.71, 0.72) });
         y -= 8;
         break;
       }
-      case 'bullets': block.items.forEach((item) => lines(linkText(item), regular, BODY_SIZE, BODY_LEADING, 6 * MM, '•')); y -= 8; break;
-      case 'numbered': block.items.forEach((item, n) => lines(linkText(item), regular, BODY_SIZE, BODY_LEADING, 6 * MM, `${n + 1}.`)); y -= 8; break;
-      case 'hr': ensure(20); page.drawLine({ start: { x: left, y: y - 6 }, end: { x: left + width, y: y - 6 }, thickness: 0.5, color: rgb(0.69, 0.71, 0.72) }); y -= 16; break;
+      case 'bullets':
+        block.items.forEach((item) => lines(linkText(item), regular, BODY_SIZE, BODY_LEADING, 6 * MM, '•'));
+        y -= 8;
+        break;
+      case 'numbered':
+        block.items.forEach((item, n) => lines(linkText(item), regular, BODY_SIZE, BODY_LEADING, 6 * MM, `${n + 1}.`));
+        y -= 8;
+        break;
+      case 'hr':
+        ensure(20);
+        page.drawLine({ start: { x: left, y: y - 6 }, end: { x: left + width, y: y - 6 }, thickness: 0.5, color: rgb(0.69, 0.71, 0.72) });
+        y -= 16;
+        break;
     }
   }
 

@@ -15,26 +15,53 @@ export function parseBlocks(markdown: string): Block[] {
   const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
   const blocks: Block[] = [];
   let current: Block | null = null;
-  const close = () => { if (current) blocks.push(current); current = null; };
+  const close = () => {
+    if (current) blocks.push(current);
+    current = null;
+  };
   for (const raw of lines) {
     const line = raw.replace(/\s+$/, '');
-    if (!line.trim()) { close(); continue; }
-    if (RULE.test(line)) { close(); blocks.push({ kind: 'hr' }); continue; }
+    if (!line.trim()) {
+      close();
+      continue;
+    }
+    if (RULE.test(line)) {
+      close();
+      blocks.push({ kind: 'hr' });
+      continue;
+    }
     let m: RegExpExecArray | null;
-    if ((m = /^\s*##\s+(.*)$/.exec(line))) { close(); blocks.push({ kind: 'subheading', lines: [m[1]] }); continue; }
-    if ((m = /^\s*#\s+(.*)$/.exec(line))) { close(); blocks.push({ kind: 'heading', lines: [m[1]] }); continue; }
+    if ((m = /^\s*##\s+(.*)$/.exec(line))) {
+      close();
+      blocks.push({ kind: 'subheading', lines: [m[1]] });
+      continue;
+    }
+    if ((m = /^\s*#\s+(.*)$/.exec(line))) {
+      close();
+      blocks.push({ kind: 'heading', lines: [m[1]] });
+      continue;
+    }
     if ((m = /^\s*\^\s?(.*)$/.exec(line))) {
-      if (current?.kind !== 'inset') { close(); current = { kind: 'inset', lines: [] }; }
+      if (current?.kind !== 'inset') {
+        close();
+        current = { kind: 'inset', lines: [] };
+      }
       (current as { lines: string[] }).lines.push(m[1]);
       continue;
     }
     if ((m = BULLET.exec(line))) {
-      if (current?.kind !== 'bullets') { close(); current = { kind: 'bullets', items: [] }; }
+      if (current?.kind !== 'bullets') {
+        close();
+        current = { kind: 'bullets', items: [] };
+      }
       (current as { items: string[] }).items.push(m[1]);
       continue;
     }
     if ((m = NUMBERED.exec(line))) {
-      if (current?.kind !== 'numbered') { close(); current = { kind: 'numbered', items: [] }; }
+      if (current?.kind !== 'numbered') {
+        close();
+        current = { kind: 'numbered', items: [] };
+      }
       (current as { items: string[] }).items.push(m[1]);
       continue;
     }
@@ -43,7 +70,10 @@ export function parseBlocks(markdown: string): Block[] {
       items[items.length - 1] += ` ${line.trim()}`;
       continue;
     }
-    if (current?.kind === 'para' || current?.kind === 'inset') { current.lines.push(line.trim()); continue; }
+    if (current?.kind === 'para' || current?.kind === 'inset') {
+      current.lines.push(line.trim());
+      continue;
+    }
     close();
     current = { kind: 'para', lines: [line.trim()] };
   }
@@ -56,7 +86,10 @@ export const escapeHtml = (s: string) =>
 
 const LINK = /\[([^\]]+)\]\(((?:https?:\/\/|mailto:)[^\s)]+)\)|((?:https?:\/\/)[^\s<>"]+[^\s<>".,;:!?)\]])/g;
 
-export interface Token { text: string; href?: string }
+export interface Token {
+  text: string;
+  href?: string;
+}
 
 /** Inline text split into plain runs and links. */
 export function inlineTokens(text: string): Token[] {
@@ -76,42 +109,64 @@ const LINK_STYLE = 'word-wrap: break-word; color: #1D70B8;';
 const P = 'Margin: 0 0 20px 0; font-size: 19px; line-height: 25px; color: #0B0C0C;';
 
 function inlineHtml(text: string): string {
-  return inlineTokens(text).map((t) => (t.href ? `<a style="${LINK_STYLE}" href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text))).join('');
+  return inlineTokens(text)
+    .map((t) => (t.href ? `<a style="${LINK_STYLE}" href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text)))
+    .join('');
 }
 
 /** The body of an email as HTML (the layout around it is in email.ts). */
 export function bodyHtml(markdown: string): string {
-  return parseBlocks(markdown).map((b) => {
-    switch (b.kind) {
-      case 'heading': return `<h2 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 27px; line-height: 35px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h2>`;
-      case 'subheading': return `<h3 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 19px; line-height: 25px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h3>`;
-      case 'para': return `<p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p>`;
-      case 'inset': return `<blockquote style="Margin: 0 0 20px 0; border-left: 10px solid #B1B4B6; padding: 15px 0 0.1px 15px; font-size: 19px; line-height: 25px;"><p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p></blockquote>`;
-      case 'bullets':
-      case 'numbered': {
-        const tag = b.kind === 'bullets' ? 'ul' : 'ol';
-        const type = b.kind === 'bullets' ? 'disc' : 'decimal';
-        return `<table role="presentation" style="padding: 0 0 20px 0;"><tr><td style="font-family: Helvetica, Arial, sans-serif;"><${tag} style="Margin: 0 0 0 20px; padding: 0; list-style-type: ${type};">${b.items.map((i) => `<li style="Margin: 5px 0 5px; padding: 0 0 0 5px; font-size: 19px; line-height: 25px; color: #0B0C0C;">${inlineHtml(i)}</li>`).join('')}</${tag}></td></tr></table>`;
+  return parseBlocks(markdown)
+    .map((b) => {
+      switch (b.kind) {
+        case 'heading':
+          return `<h2 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 27px; line-height: 35px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h2>`;
+        case 'subheading':
+          return `<h3 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 19px; line-height: 25px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h3>`;
+        case 'para':
+          return `<p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p>`;
+        case 'inset':
+          return `<blockquote style="Margin: 0 0 20px 0; border-left: 10px solid #B1B4B6; padding: 15px 0 0.1px 15px; font-size: 19px; line-height: 25px;"><p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p></blockquote>`;
+        case 'bullets':
+        case 'numbered': {
+          const tag = b.kind === 'bullets' ? 'ul' : 'ol';
+          const type = b.kind === 'bullets' ? 'disc' : 'decimal';
+          return `<table role="presentation" style="padding: 0 0 20px 0;"><tr><td style="font-family: Helvetica, Arial, sans-serif;"><${tag} style="Margin: 0 0 0 20px; padding: 0; list-style-type: ${type};">${b.items.map((i) => `<li style="Margin: 5px 0 5px; padding: 0 0 0 5px; font-size: 19px; line-height: 25px; color: #0B0C0C;">${inlineHtml(i)}</li>`).join('')}</${tag}></td></tr></table>`;
+        }
+        case 'hr':
+          return '<hr style="border: 0; height: 1px; background: #B1B4B6; Margin: 30px 0 30px 0;">';
       }
-      case 'hr': return '<hr style="border: 0; height: 1px; background: #B1B4B6; Margin: 30px 0 30px 0;">';
-    }
-  }).join('\n');
+    })
+    .join('\n');
 }
 
 function inlineText(text: string): string {
-  return inlineTokens(text).map((t) => (t.href && t.href !== t.text ? `${t.text}: ${t.href}` : t.text)).join('');
+  return inlineTokens(text)
+    .map((t) => (t.href && t.href !== t.text ? `${t.text}: ${t.href}` : t.text))
+    .join('');
 }
 
 /** The plain-text alternative of an email. */
 export function bodyText(markdown: string): string {
-  return parseBlocks(markdown).map((b) => {
-    switch (b.kind) {
-      case 'heading': { const h = inlineText(b.lines.join(' ')); return `${h}\n${'-'.repeat(Math.min(h.length, 60) || 3)}`; }
-      case 'subheading': return inlineText(b.lines.join(' '));
-      case 'para': case 'inset': return b.lines.map(inlineText).join('\n');
-      case 'bullets': return b.items.map((i) => `• ${inlineText(i)}`).join('\n');
-      case 'numbered': return b.items.map((i, n) => `${n + 1}. ${inlineText(i)}`).join('\n');
-      case 'hr': return '='.repeat(65);
-    }
-  }).join('\n\n');
+  return parseBlocks(markdown)
+    .map((b) => {
+      switch (b.kind) {
+        case 'heading': {
+          const h = inlineText(b.lines.join(' '));
+          return `${h}\n${'-'.repeat(Math.min(h.length, 60) || 3)}`;
+        }
+        case 'subheading':
+          return inlineText(b.lines.join(' '));
+        case 'para':
+        case 'inset':
+          return b.lines.map(inlineText).join('\n');
+        case 'bullets':
+          return b.items.map((i) => `• ${inlineText(i)}`).join('\n');
+        case 'numbered':
+          return b.items.map((i, n) => `${n + 1}. ${inlineText(i)}`).join('\n');
+        case 'hr':
+          return '='.repeat(65);
+      }
+    })
+    .join('\n\n');
 }

@@ -9,7 +9,11 @@ const PLACEHOLDER = /\(\(([^()]+?)\)\)/g;
 
 export const keyOf = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '');
 
-interface Parsed { raw: string; name: string; conditional: string | null }
+interface Parsed {
+  raw: string;
+  name: string;
+  conditional: string | null;
+}
 
 function parse(inner: string): Parsed {
   const q = inner.indexOf('??');
@@ -37,7 +41,8 @@ export function normalise(values: Personalisation | undefined | null): Map<strin
 }
 
 const TRUTHY = new Set(['yes', 'y', 'true', 't', '1', 'include', 'show']);
-const truthy = (v: unknown) => v === true || (typeof v === 'number' && v !== 0) || (typeof v === 'string' && TRUTHY.has(v.trim().toLowerCase()));
+const truthy = (v: unknown) =>
+  v === true || (typeof v === 'number' && v !== 0) || (typeof v === 'string' && TRUTHY.has(v.trim().toLowerCase()));
 
 /** "a, b and c" for channels that cannot show a bulleted list. */
 export function joinedList(items: string[]): string {
@@ -55,7 +60,10 @@ export function valueText(v: unknown, channel: Channel, inline = false): string 
   return String(v);
 }
 
-export interface Filled { text: string; missing: string[] }
+export interface Filled {
+  text: string;
+  missing: string[];
+}
 
 /**
  * Fill one template text. `inline` is for one-line texts (subjects, letter headings) where a list
@@ -79,7 +87,11 @@ export function fill(text: string, values: Map<string, unknown>, channel: Channe
 }
 
 /** Fill subject and body together, reporting every missing name once. */
-export function fillAll(parts: { subject?: string | null; body: string }, values: Map<string, unknown>, channel: Channel): { subject: string | null; body: string; missing: string[] } {
+export function fillAll(
+  parts: { subject?: string | null; body: string },
+  values: Map<string, unknown>,
+  channel: Channel,
+): { subject: string | null; body: string; missing: string[] } {
   const subject = parts.subject == null ? null : fill(parts.subject, values, channel, true);
   const body = fill(parts.body, values, channel);
   const missing = [...(subject?.missing ?? [])];

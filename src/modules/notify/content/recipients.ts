@@ -10,7 +10,9 @@ const HOST_PART = /^(xn|[a-z0-9]+)(-?-[a-z0-9]+)*$/i;
 /** The address, trimmed, or throws "Not a valid email address". */
 export function validateEmail(raw: string): string {
   const email = raw.trim().replace(/^mailto:/i, '');
-  const fail = () => { throw new InvalidRecipient('Not a valid email address'); };
+  const fail = () => {
+    throw new InvalidRecipient('Not a valid email address');
+  };
   if (email.length > 320 || /\s/.test(email) || email.includes('..')) fail();
   const at = email.lastIndexOf('@');
   if (at < 1) fail();
@@ -24,7 +26,11 @@ export function validateEmail(raw: string): string {
   return email;
 }
 
-export interface Phone { normalised: string; international: boolean; country: string }
+export interface Phone {
+  normalised: string;
+  international: boolean;
+  country: string;
+}
 
 const CROWN_DEPENDENCY = /^44(7781|7839|7911|7509|7797|7937|7700|7829|7624|7524|7924)/;
 
@@ -52,14 +58,61 @@ export function validatePhone(raw: string, opts: { international: boolean }): Ph
 
 export const normaliseEmail = (e: string) => e.trim().toLowerCase();
 export function normalisePhoneLoose(p: string): string {
-  try { return validatePhone(p, { international: true }).normalised; } catch { return p.replace(/\D/g, ''); }
+  try {
+    return validatePhone(p, { international: true }).normalised;
+  } catch {
+    return p.replace(/\D/g, '');
+  }
 }
 
 // Postal addresses.
 const POSTCODE = /^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$/;
 const BFPO = /^BFPO\s*(C\/O\s*)?\d{1,4}$/i;
 const BAD_START = /^[@()=[\]”\\/,<>]/;
-const EUROPE = new Set(['albania', 'andorra', 'austria', 'belgium', 'bosnia and herzegovina', 'bulgaria', 'croatia', 'cyprus', 'czechia', 'czech republic', 'denmark', 'estonia', 'finland', 'france', 'germany', 'greece', 'hungary', 'iceland', 'ireland', 'italy', 'latvia', 'liechtenstein', 'lithuania', 'luxembourg', 'malta', 'monaco', 'montenegro', 'netherlands', 'north macedonia', 'norway', 'poland', 'portugal', 'romania', 'san marino', 'serbia', 'slovakia', 'slovenia', 'spain', 'sweden', 'switzerland', 'turkey', 'ukraine']);
+const EUROPE = new Set([
+  'albania',
+  'andorra',
+  'austria',
+  'belgium',
+  'bosnia and herzegovina',
+  'bulgaria',
+  'croatia',
+  'cyprus',
+  'czechia',
+  'czech republic',
+  'denmark',
+  'estonia',
+  'finland',
+  'france',
+  'germany',
+  'greece',
+  'hungary',
+  'iceland',
+  'ireland',
+  'italy',
+  'latvia',
+  'liechtenstein',
+  'lithuania',
+  'luxembourg',
+  'malta',
+  'monaco',
+  'montenegro',
+  'netherlands',
+  'north macedonia',
+  'norway',
+  'poland',
+  'portugal',
+  'romania',
+  'san marino',
+  'serbia',
+  'slovakia',
+  'slovenia',
+  'spain',
+  'sweden',
+  'switzerland',
+  'turkey',
+  'ukraine',
+]);
 const UK_NAMES = new Set(['uk', 'united kingdom', 'great britain', 'gb', 'england', 'scotland', 'wales', 'northern ireland']);
 
 /** "SW1A1AA" or "sw1a 1aa" → "SW1A 1AA"; null when it is not a UK postcode. */
@@ -69,9 +122,22 @@ export function normalisePostcode(s: string): string | null {
   return m ? `${m[1]} ${m[2]}` : null;
 }
 
-export interface PostalAddress { lines: string[]; postcode: string | null; country: string | null; postage: 'europe' | 'rest-of-world' | null }
+export interface PostalAddress {
+  lines: string[];
+  postcode: string | null;
+  country: string | null;
+  postage: 'europe' | 'rest-of-world' | null;
+}
 
-export const ADDRESS_KEYS = ['address_line_1', 'address_line_2', 'address_line_3', 'address_line_4', 'address_line_5', 'address_line_6', 'address_line_7'];
+export const ADDRESS_KEYS = [
+  'address_line_1',
+  'address_line_2',
+  'address_line_3',
+  'address_line_4',
+  'address_line_5',
+  'address_line_6',
+  'address_line_7',
+];
 
 /** Address lines from letter personalisation (address_line_1…7, and the older `postcode`). */
 export function addressLines(values: Map<string, unknown>): string[] {
@@ -96,7 +162,9 @@ export function validateAddress(lines: string[], opts: { international: boolean 
   if (!postcode && !BFPO.test(last)) {
     const name = last.trim().toLowerCase();
     if (!opts.international || UK_NAMES.has(name) || /\d/.test(name)) {
-      throw new InvalidRecipient(opts.international ? 'Last line of address must be a real UK postcode or another country' : 'Must be a real UK postcode');
+      throw new InvalidRecipient(
+        opts.international ? 'Last line of address must be a real UK postcode or another country' : 'Must be a real UK postcode',
+      );
     }
     country = last.trim();
     postage = EUROPE.has(name) ? 'europe' : 'rest-of-world';

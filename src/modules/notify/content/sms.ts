@@ -23,7 +23,11 @@ const DOWNGRADE: Array<[RegExp, string]> = [
 export function smsBody(text: string): string {
   let s = text;
   for (const [re, to] of DOWNGRADE) s = s.replace(re, to);
-  return s.replace(/\r\n?/g, '\n').replace(/[ ]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return s
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ ]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 export function isGsm(text: string): boolean {
@@ -31,7 +35,11 @@ export function isGsm(text: string): boolean {
   return true;
 }
 
-export interface SmsCount { encoding: 'gsm' | 'unicode'; characters: number; fragments: number }
+export interface SmsCount {
+  encoding: 'gsm' | 'unicode';
+  characters: number;
+  fragments: number;
+}
 
 /** Characters (as billed) and fragments of a message. */
 export function smsCount(text: string): SmsCount {

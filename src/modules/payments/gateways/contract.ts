@@ -2,20 +2,26 @@
 // only these functions, so a real acquirer plugs in beside the sandbox without touching the
 // rules. Card numbers and security codes reach `authorise` and nothing else keeps them.
 
-export interface BillingAddress { line1: string; line2?: string; city: string; postcode: string; country: string }
+export interface BillingAddress {
+  line1: string;
+  line2?: string;
+  city: string;
+  postcode: string;
+  country: string;
+}
 
 export interface CardInput {
-  number: string;            // digits only; never stored, never logged
-  cvc?: string;              // absent for MOTO payments taken without it
+  number: string; // digits only; never stored, never logged
+  cvc?: string; // absent for MOTO payments taken without it
   expiryMonth: number;
-  expiryYear: number;        // four digits
+  expiryYear: number; // four digits
   cardholderName: string;
   billingAddress?: BillingAddress;
 }
 
 export interface AuthoriseRequest {
   paymentId: string;
-  amount: number;            // pence
+  amount: number; // pence
   description: string;
   card: CardInput;
   /** Mail order / telephone order: no cardholder present, so no 3-D Secure. */
@@ -40,8 +46,7 @@ export type AuthoriseResult =
  * `creq`, or 1.0 `PaReq`/`MD`); the issuer posts back to `/pay/card/:id/3ds`.
  */
 export type ThreeDsChallenge =
-  | { kind: 'sandbox'; ref: string }
-  | { kind: 'redirect'; ref: string; url: string; fields: Record<string, string> };
+  { kind: 'sandbox'; ref: string } | { kind: 'redirect'; ref: string; url: string; fields: Record<string, string> };
 
 export interface Authorise3dsRequest {
   paymentId: string;
@@ -51,7 +56,13 @@ export interface Authorise3dsRequest {
   response: Record<string, string>;
 }
 
-export interface AgreementChargeRequest { paymentId: string; amount: number; description: string; instrumentToken: string; live: boolean }
+export interface AgreementChargeRequest {
+  paymentId: string;
+  amount: number;
+  description: string;
+  instrumentToken: string;
+  live: boolean;
+}
 
 export type SimpleResult = { ok: true; providerRef?: string } | { ok: false; message: string };
 export type RefundResult = { status: 'success' | 'submitted'; providerRef?: string } | { status: 'error'; message: string };

@@ -8,14 +8,31 @@ type CardType = 'credit' | 'debit' | undefined;
 
 /** Cards that authorise, with the card type GOV.UK Pay's test table gives them. */
 const GOOD: Record<string, CardType> = {
-  '4444333322221111': 'credit', '4242424242424242': 'credit', '4000056655665556': 'debit', '4988080000000000': 'debit',
-  '4000160000000004': 'debit', '4131840000000003': 'debit', '4000620000000007': 'credit', '4000000000000010': undefined,
-  '5101110000000004': 'credit', '5105105105105100': 'debit', '5200828282828210': 'debit', '371449635398431': 'credit',
-  '3566002020360505': 'credit', '6011000990139424': 'credit', '36148900647913': 'credit', '4917610000000000003': 'debit',
-  '5555555555554444': 'credit', '4000020000000000': 'credit', '4111111111111111': 'credit', '4293189100000008': 'credit',
-  '4000180000000002': 'debit', '5101180000000007': 'credit',
+  '4444333322221111': 'credit',
+  '4242424242424242': 'credit',
+  '4000056655665556': 'debit',
+  '4988080000000000': 'debit',
+  '4000160000000004': 'debit',
+  '4131840000000003': 'debit',
+  '4000620000000007': 'credit',
+  '4000000000000010': undefined,
+  '5101110000000004': 'credit',
+  '5105105105105100': 'debit',
+  '5200828282828210': 'debit',
+  '371449635398431': 'credit',
+  '3566002020360505': 'credit',
+  '6011000990139424': 'credit',
+  '36148900647913': 'credit',
+  '4917610000000000003': 'debit',
+  '5555555555554444': 'credit',
+  '4000020000000000': 'credit',
+  '4111111111111111': 'credit',
+  '4293189100000008': 'credit',
+  '4000180000000002': 'debit',
+  '5101180000000007': 'credit',
   // Succeed, then the sandbox reports a dispute (GOV.UK Pay's Stripe test cards).
-  '4000000000000259': 'credit', '4000000000002685': 'credit',
+  '4000000000000259': 'credit',
+  '4000000000002685': 'credit',
 };
 export const SANDBOX_CARDS = {
   success: '4444333322221111',
@@ -57,7 +74,12 @@ export function createSandboxGateway(): Gateway {
         return { outcome: 'requires_3ds', providerId, challenge: { kind: 'sandbox', ref: randomUUID() } };
       }
       if (n in GOOD) {
-        return { outcome: 'authorised', providerId, cardType: GOOD[n], ...(req.saveInstrument ? { instrumentToken: `sandbox:${firstLast(n)}` } : {}) };
+        return {
+          outcome: 'authorised',
+          providerId,
+          cardType: GOOD[n],
+          ...(req.saveInstrument ? { instrumentToken: `sandbox:${firstLast(n)}` } : {}),
+        };
       }
       return { outcome: 'error', message: 'Unsupported card details.' };
     },
@@ -69,7 +91,8 @@ export function createSandboxGateway(): Gateway {
     async chargeAgreement(req: AgreementChargeRequest): Promise<AuthoriseResult> {
       const token = req.instrumentToken.replace(/^sandbox:/, '');
       const providerId = randomUUID();
-      if (token === firstLast(SANDBOX_CARDS.recurringSubsequentDecline)) return { outcome: 'rejected', providerId, reason: 'card declined', canRetry: false };
+      if (token === firstLast(SANDBOX_CARDS.recurringSubsequentDecline))
+        return { outcome: 'rejected', providerId, reason: 'card declined', canRetry: false };
       const rejected = byFirstLast(REJECTED, token);
       if (rejected) return { outcome: 'rejected', providerId, reason: rejected[1], canRetry: true };
       const error = byFirstLast(ERRORS, token);
@@ -77,9 +100,15 @@ export function createSandboxGateway(): Gateway {
       const good = byFirstLast(GOOD, token);
       return good ? { outcome: 'authorised', providerId, cardType: good[1] } : { outcome: 'error', message: 'Unsupported card details.' };
     },
-    async capture() { return { ok: true, providerRef: randomUUID() }; },
-    async cancel() { return { ok: true }; },
-    async refund(req) { return { status: 'success', providerRef: req.refundId }; },
+    async capture() {
+      return { ok: true, providerRef: randomUUID() };
+    },
+    async cancel() {
+      return { ok: true };
+    },
+    async refund(req) {
+      return { status: 'success', providerRef: req.refundId };
+    },
     disputeFor(card) {
       if (`${card.first6}${card.last4}` === firstLast(SANDBOX_CARDS.disputeLost)) return { status: 'lost', reason: 'fraudulent' };
       if (`${card.first6}${card.last4}` === firstLast(SANDBOX_CARDS.disputeWon)) return { status: 'won', reason: 'product_not_received' };

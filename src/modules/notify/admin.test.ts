@@ -21,10 +21,15 @@ function browser() {
   };
   return {
     get: async (url: string) => absorb(await built.app.inject({ url, headers: { accept: 'text/html', cookie: cookieHeader(s.jar) } })),
-    post: async (url: string, fields: Record<string, string>) => absorb(await built.app.inject({
-      method: 'POST', url, payload: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
-      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(s.jar) },
-    })),
+    post: async (url: string, fields: Record<string, string>) =>
+      absorb(
+        await built.app.inject({
+          method: 'POST',
+          url,
+          payload: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
+          headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(s.jar) },
+        }),
+      ),
   };
 }
 async function signIn(email: string) {
@@ -34,19 +39,47 @@ async function signIn(email: string) {
   expect(res.statusCode, res.body).toBe(303);
   return br;
 }
-const text = (body: string) => body.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+const text = (body: string) =>
+  body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 
 beforeAll(async () => {
   built = await buildTestApp();
   a = await notifyFixture(built, { name: 'Parking permits' });
   b = await notifyFixture(built, { name: 'Bin collections' });
-  await built.modules.catalogue.service.createStaff(cli, { email: 'team-a@example.gov.uk', password: PASSWORD, role: 'service_team', organisationSlug: a.org.slug });
-  await built.modules.catalogue.service.createStaff(cli, { email: 'team-b@example.gov.uk', password: PASSWORD, role: 'service_team', organisationSlug: b.org.slug });
+  await built.modules.catalogue.service.createStaff(cli, {
+    email: 'team-a@example.gov.uk',
+    password: PASSWORD,
+    role: 'service_team',
+    organisationSlug: a.org.slug,
+  });
+  await built.modules.catalogue.service.createStaff(cli, {
+    email: 'team-b@example.gov.uk',
+    password: PASSWORD,
+    role: 'service_team',
+    organisationSlug: b.org.slug,
+  });
   const svc = built.modules.notify.service;
-  await svc.sendEmail(a.service.id, { templateId: a.templates.email.id, to: 'citizen-a@example.com', personalisation: { name: 'A', reference: 'REF-A', extra: 'no' }, reference: 'case-a' });
-  await svc.sendSms(b.service.id, { templateId: b.templates.sms.id, to: '07700900456', personalisation: { code: '42' }, reference: 'case-b' });
+  await svc.sendEmail(a.service.id, {
+    templateId: a.templates.email.id,
+    to: 'citizen-a@example.com',
+    personalisation: { name: 'A', reference: 'REF-A', extra: 'no' },
+    reference: 'case-a',
+  });
+  await svc.sendSms(b.service.id, {
+    templateId: b.templates.sms.id,
+    to: '07700900456',
+    personalisation: { code: '42' },
+    reference: 'case-b',
+  });
 });
-afterAll(async () => { await built?.close(); });
+afterAll(async () => {
+  await built?.close();
+});
 
 describe('Notify staff console', () => {
   it('asks staff to sign in', async () => {
@@ -64,7 +97,12 @@ describe('Notify staff console', () => {
     const form = await br.get(`/admin/notify/${a.service.slug}/templates/new?type=email`);
     expect(form.statusCode).toBe(200);
     const url = `/admin/notify/${a.service.slug}/templates/new?type=email`;
-    const preview = await br.post(url, { name: 'Reminder', subject: 'Reminder for ((name))', body: '# Hello ((name))\n\n* one\n* two', preview: '1' });
+    const preview = await br.post(url, {
+      name: 'Reminder',
+      subject: 'Reminder for ((name))',
+      body: '# Hello ((name))\n\n* one\n* two',
+      preview: '1',
+    });
     expect(preview.statusCode).toBe(200);
     expect(preview.body).toMatch(/<h2[^>]*>Hello \(\(name\)\)<\/h2>/);
     expect(text(preview.body)).toContain('Placeholders: name');
@@ -78,7 +116,11 @@ describe('Notify staff console', () => {
     const id = /templates\/([0-9a-f-]{36})/.exec(page)![1];
     expect(text((await br.get(page)).body)).toContain('Template saved');
 
-    const edit = await br.post(`/admin/notify/${a.service.slug}/templates/${id}/edit`, { name: 'Reminder', subject: 'A reminder for ((name))', body: 'Hello again ((name))' });
+    const edit = await br.post(`/admin/notify/${a.service.slug}/templates/${id}/edit`, {
+      name: 'Reminder',
+      subject: 'A reminder for ((name))',
+      body: 'Hello again ((name))',
+    });
     expect(edit.statusCode).toBe(303);
     const versions = text((await br.get(`/admin/notify/${a.service.slug}/templates/${id}/versions`)).body);
     expect(versions).toContain('Version 2');
@@ -105,8 +147,17 @@ describe('Notify staff console', () => {
     await br.get(`${base}/callbacks`);
     const insecure = await br.post(`${base}/callbacks`, { delivery_url: 'ftp://example.com/x', delivery_token: 'short' });
     expect(insecure.statusCode).toBe(400);
-    expect((await br.post(`${base}/callbacks`, { delivery_url: 'https://service.example.gov.uk/receipts', delivery_token: 'a-long-enough-token' })).statusCode).toBe(303);
-    expect((await built.modules.notify.service.callback(a.service.id, 'delivery_status'))?.url).toBe('https://service.example.gov.uk/receipts');
+    expect(
+      (
+        await br.post(`${base}/callbacks`, {
+          delivery_url: 'https://service.example.gov.uk/receipts',
+          delivery_token: 'a-long-enough-token',
+        })
+      ).statusCode,
+    ).toBe(303);
+    expect((await built.modules.notify.service.callback(a.service.id, 'delivery_status'))?.url).toBe(
+      'https://service.example.gov.uk/receipts',
+    );
   });
 
   it('lists and searches sent messages and shows usage, for the team’s own service only', async () => {
@@ -133,9 +184,19 @@ describe('Notify staff console', () => {
     const br = await signIn('team-a@example.gov.uk');
     const base = `/admin/notify/${a.service.slug}`;
     await br.get(`${base}/settings`);
-    const res = await br.post(`${base}/settings`, { email_from: 'permits', sms_sender: 'PERMITS', restricted: 'yes', rate_limit: '100', inbound_number: '07700900888' });
+    const res = await br.post(`${base}/settings`, {
+      email_from: 'permits',
+      sms_sender: 'PERMITS',
+      restricted: 'yes',
+      rate_limit: '100',
+      inbound_number: '07700900888',
+    });
     expect(res.statusCode).toBe(303);
     const p = await built.modules.notify.service.settings(a.service.id);
-    expect(p).toMatchObject({ fromEmail: 'permits@localhost', smsSender: 'PERMITS', settings: { restricted: true, rate_limit: 100, inbound_number: '07700900888' } });
+    expect(p).toMatchObject({
+      fromEmail: 'permits@localhost',
+      smsSender: 'PERMITS',
+      settings: { restricted: true, rate_limit: 100, inbound_number: '07700900888' },
+    });
   });
 });

@@ -25,8 +25,10 @@ export function internalStatuses(filter: string[]): string[] {
   const out = new Set<string>();
   for (const s of filter) {
     if (s === 'failed') FAILED.forEach((f) => out.add(f));
-    else if (s === 'accepted') { out.add('created'); out.add('sending'); }
-    else if (s === 'received') out.add('delivered');
+    else if (s === 'accepted') {
+      out.add('created');
+      out.add('sending');
+    } else if (s === 'received') out.add('delivered');
     else out.add(s);
   }
   return [...out];
@@ -61,13 +63,22 @@ export function notificationJson(n: NotificationRow, base: string) {
     reference: n.reference,
     email_address: n.type === 'email' ? n.recipient : null,
     phone_number: n.type === 'sms' ? n.recipient : null,
-    line_1: line(0), line_2: line(1), line_3: line(2), line_4: line(3), line_5: line(4), line_6: line(5),
+    line_1: line(0),
+    line_2: line(1),
+    line_3: line(2),
+    line_4: line(3),
+    line_5: line(4),
+    line_6: line(5),
     postcode: isLetter && !n.precompiled ? (lines[lines.length - 1] ?? null) : null,
     postage: isLetter ? n.postage : null,
     type: n.type,
     status: externalStatus(n.type, n.status),
     template: n.template_id
-      ? { id: n.template_id, version: n.template_version ?? 1, uri: `${base}/v2/template/${n.template_id}/version/${n.template_version ?? 1}` }
+      ? {
+          id: n.template_id,
+          version: n.template_version ?? 1,
+          uri: `${base}/v2/template/${n.template_id}/version/${n.template_version ?? 1}`,
+        }
       : { id: '00000000-0000-0000-0000-000000000000', version: 1, uri: `${base}/v2/template/precompiled` },
     body: n.body,
     subject: n.type === 'sms' ? null : n.subject,
@@ -79,14 +90,31 @@ export function notificationJson(n: NotificationRow, base: string) {
     one_click_unsubscribe_url: n.type === 'email' ? n.one_click_unsubscribe_url : null,
     is_cost_data_ready: n.type !== 'email',
     cost_in_pounds: n.type === 'email' ? 0 : n.type === 'sms' ? Math.round(n.billable_units * smsRate * 10_000) / 10_000 : 0,
-    cost_details: n.type === 'sms'
-      ? { billable_sms_fragments: n.billable_units, international_rate_multiplier: 1, sms_rate: smsRate }
-      : n.type === 'letter' ? { billable_sheets_of_paper: n.billable_units, postage: n.postage } : {},
+    cost_details:
+      n.type === 'sms'
+        ? { billable_sms_fragments: n.billable_units, international_rate_multiplier: 1, sms_rate: smsRate }
+        : n.type === 'letter'
+          ? { billable_sheets_of_paper: n.billable_units, postage: n.postage }
+          : {},
   };
 }
 
-export function receivedTextJson(r: { id: string; service_id: string; notify_number: string; user_number: string; content: string; created_at: Date }) {
-  return { id: r.id, user_number: r.user_number, created_at: notifyTime(r.created_at)!, service_id: r.service_id, notify_number: r.notify_number, content: r.content };
+export function receivedTextJson(r: {
+  id: string;
+  service_id: string;
+  notify_number: string;
+  user_number: string;
+  content: string;
+  created_at: Date;
+}) {
+  return {
+    id: r.id,
+    user_number: r.user_number,
+    created_at: notifyTime(r.created_at)!,
+    service_id: r.service_id,
+    notify_number: r.notify_number,
+    content: r.content,
+  };
 }
 
 /** The delivery receipt POSTed to a service's callback URL. */
