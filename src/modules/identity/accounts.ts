@@ -15,10 +15,32 @@ import { locAtLeast, type CredentialLevel, type IdentityLevel } from './vtr.js';
 import type { Messages, Lang } from './messages.js';
 
 export class IdentityError extends HttpError {
-  constructor(code: string, status = 400, public params: Record<string, string | number> = {}) { super(status, code, code); }
+  constructor(
+    code: string,
+    status = 400,
+    public params: Record<string, string | number> = {},
+  ) {
+    super(status, code, code);
+  }
 }
 
-const COMMON = new Set(['password', 'password1', 'password123', '12345678', '123456789', 'qwerty123', 'iloveyou', 'letmein1', 'welcome1', 'passw0rd', 'abc12345', 'football1', 'monkey123', 'sunshine1', 'trustno1']);
+const COMMON = new Set([
+  'password',
+  'password1',
+  'password123',
+  '12345678',
+  '123456789',
+  'qwerty123',
+  'iloveyou',
+  'letmein1',
+  'welcome1',
+  'passw0rd',
+  'abc12345',
+  'football1',
+  'monkey123',
+  'sunshine1',
+  'trustno1',
+]);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CODE_WINDOW_SECONDS = 15 * 60;
 const CHECK_WINDOW_SECONDS = 24 * 60 * 60;
@@ -57,23 +79,38 @@ export interface Notifier {
   sendSms(m: { to: string; body: string; reference?: string }): Promise<void>;
 }
 
-export interface SignedIn { signInId: string; level: CredentialLevel; createdAt: Date; raisedAt: Date; account: AccountRow }
+export interface SignedIn {
+  signInId: string;
+  level: CredentialLevel;
+  createdAt: Date;
+  raisedAt: Date;
+  account: AccountRow;
+}
 
-export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: Messages; evidence: EvidenceSource[]; cfg: IdentityConfig }) {
+export function createAccounts(
+  k: Kernel,
+  deps: { notifier: Notifier; messages: Messages; evidence: EvidenceSource[]; cfg: IdentityConfig },
+) {
   const { db, config } = k;
   const { cfg, messages } = deps;
   const codeHash = (id: string, code: string) => hmac(config.encryptionKey, `identity-code:${id}:${code}`);
 
   async function sendCode(purpose: CodePurpose, subject: string, to: { email?: string; phone?: string }, lang: Lang): Promise<void> {
-    if (await store.codesSentSince(db, purpose, subject, CODE_WINDOW_SECONDS) >= cfg.codesPerWindow) {
+    if ((await store.codesSentSince(db, purpose, subject, CODE_WINDOW_SECONDS)) >= cfg.codesPerWindow) {
       throw new IdentityError('tooManyCodes', 429, { minutes: CODE_WINDOW_SECONDS / 60 });
     }
     const id = randomUUID();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await store.insertCode(db, { id, purpose, subject, codeHash: codeHash(id, code), ttlSeconds: cfg.codeTtlSeconds });
     const minutes = Math.round(cfg.codeTtlSeconds / 60);
-    if (to.email) await deps.notifier.sendEmail({ to: to.email, ...messages.codeEmail(lang, purpose, code, minutes), reference: `identity-${purpose}` });
-    else if (to.phone) await deps.notifier.sendSms({ to: to.phone, body: messages.codeSms(lang, code, minutes), reference: `identity-${purpose}` });
+    if (to.email)
+      await deps.notifier.sendEmail({
+        to: to.email,
+        ...messages.codeEmail(lang, purpose, code, minutes),
+        reference: `identity-${purpose}`,
+      });
+    else if (to.phone)
+      await deps.notifier.sendSms({ to: to.phone, body: messages.codeSms(lang, code, minutes), reference: `identity-${purpose}` });
   }
 
   /** A code works once, before it expires, within `codeMaxAttempts` tries. */
@@ -84,7 +121,10 @@ export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: 
     const given = code.replace(/\s+/g, '');
     if (!/^\d{6}$/.test(given) || !safeEqual(codeHash(c.id, given), c.code_hash)) {
       const attempts = await store.codeAttempt(db, c.id);
-      throw new IdentityError(attempts >= cfg.codeMaxAttempts ? 'codeTooManyAttempts' : 'codeWrong', attempts >= cfg.codeMaxAttempts ? 429 : 400);
+      throw new IdentityError(
+        attempts >= cfg.codeMaxAttempts ? 'codeTooManyAttempts' : 'codeWrong',
+        attempts >= cfg.codeMaxAttempts ? 429 : 400,
+      );
     }
     if (!(await store.useCode(db, c.id))) throw new IdentityError('codeExpired');
   }
@@ -122,7 +162,10 @@ export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: 
       cache.set(id, { at: Date.now(), row });
       return row;
     },
-    forget(id?: string) { if (id) cache.delete(id); else cache.clear(); },
+    forget(id?: string) {
+      if (id) cache.delete(id);
+      else cache.clear();
+    },
 
     /** Step 1 of creating an account: email a code (or say the account exists). */
     async startRegistration(rawEmail: string, lang: Lang): Promise<{ exists: boolean; email: string }> {
@@ -163,7 +206,9 @@ export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: 
         const step = verifyTotp(unseal(config.encryptionKey, a.totp_secret!), code.replace(/\s+/g, ''));
         if (step === null || !(await store.useTotpStep(db, a.id, step))) await failed(a, 'codeWrong');
       } else {
-        try { await checkCode('sms_sign_in', a.id, code); } catch (e) {
+        try {
+          await checkCode('sms_sign_in', a.id, code);
+        } catch (e) {
           if (e instanceof IdentityError && e.code === 'codeWrong') await failed(a, 'codeWrong');
           throw e;
         }
@@ -174,7 +219,7 @@ export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: 
     async sendSignInSms(accountId: string, lang: Lang, opts: { unlessSentWithinSeconds?: number } = {}): Promise<void> {
       const a = await store.accountById(db, accountId);
       if (!a?.phone || a.mfa_method !== 'sms') throw new IdentityError('noSecondFactor');
-      if (opts.unlessSentWithinSeconds && await store.codesSentSince(db, 'sms_sign_in', a.id, opts.unlessSentWithinSeconds) > 0) return;
+      if (opts.unlessSentWithinSeconds && (await store.codesSentSince(db, 'sms_sign_in', a.id, opts.unlessSentWithinSeconds)) > 0) return;
       await sendCode('sms_sign_in', a.id, { phone: a.phone }, lang);
     },
 
@@ -222,21 +267,43 @@ export function createAccounts(k: Kernel, deps: { notifier: Notifier; messages: 
     async proveIdentity(accountId: string, input: EvidenceInput): Promise<{ matched: boolean; level: IdentityLevel }> {
       const a = await store.accountById(db, accountId);
       if (!a) throw new IdentityError('noAccount', 404);
-      if (await store.recentFailedChecks(db, a.id, CHECK_WINDOW_SECONDS) >= MAX_FAILED_CHECKS) throw new IdentityError('tooManyChecks', 429);
+      if ((await store.recentFailedChecks(db, a.id, CHECK_WINDOW_SECONDS)) >= MAX_FAILED_CHECKS)
+        throw new IdentityError('tooManyChecks', 429);
       const source = deps.evidence.find((s) => s.kinds.includes(input.kind));
       if (!source) throw new IdentityError('evidenceUnsupported');
       const result = await source.check(input);
       const level = levelFor(result);
-      const documentHash = createHash('sha256').update(`${input.kind}:${input.documentNumber.replace(/\s+/g, '').toUpperCase()}`).digest('hex');
+      const documentHash = createHash('sha256')
+        .update(`${input.kind}:${input.documentNumber.replace(/\s+/g, '').toUpperCase()}`)
+        .digest('hex');
       await db.transaction(async (tx) => {
-        await store.insertCheck(tx, { accountId: a.id, source: source.name, kind: input.kind, documentHash, matched: result.matched, level: result.matched ? level : null });
+        await store.insertCheck(tx, {
+          accountId: a.id,
+          source: source.name,
+          kind: input.kind,
+          documentHash,
+          matched: result.matched,
+          level: result.matched ? level : null,
+        });
         if (result.matched && level !== 'P0' && !locAtLeast(a.identity_level, level)) {
-          await store.setIdentity(tx, a.id, { level, ...result.person, address: result.address ?? null, passport: result.passport ?? null });
-          await k.events.append(tx, { stream: `identity.account:${a.id}`, type: 'identity.account.identity_proved', payload: { id: a.id, level, source: source.name } });
+          await store.setIdentity(tx, a.id, {
+            level,
+            ...result.person,
+            address: result.address ?? null,
+            passport: result.passport ?? null,
+          });
+          await k.events.append(tx, {
+            stream: `identity.account:${a.id}`,
+            type: 'identity.account.identity_proved',
+            payload: { id: a.id, level, source: source.name },
+          });
         }
       });
       if (result.matched) await changed(a.id);
-      return { matched: result.matched, level: result.matched ? (locAtLeast(a.identity_level, level) ? a.identity_level : level) : a.identity_level };
+      return {
+        matched: result.matched,
+        level: result.matched ? (locAtLeast(a.identity_level, level) ? a.identity_level : level) : a.identity_level,
+      };
     },
 
     // Sign-ins: the browser session's link to an account, and how strongly it signed in.

@@ -11,7 +11,9 @@ import { errors } from './oidc.js';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db, Queryable } from '../../kernel/db.js';
 
-export interface ClientSource { metadata(clientId: string): Promise<AdapterPayload | undefined> }
+export interface ClientSource {
+  metadata(clientId: string): Promise<AdapterPayload | undefined>;
+}
 
 export const OIDC_CHANNEL = 'identity_oidc';
 const CACHED = new Set(['Session', 'Grant', 'AuthorizationCode', 'AccessToken', 'RefreshToken', 'Interaction']);
@@ -30,7 +32,13 @@ const ASYNC_COMMIT = `WITH async_commit AS (SELECT set_config('synchronous_commi
 /** A session saved again unchanged within this long is not written again (only its expiry would move). */
 const SESSION_REWRITE_MS = 60_000;
 
-interface Entry { json: string; consumed: number | null; grantId?: string; accountId?: string; until: number }
+interface Entry {
+  json: string;
+  consumed: number | null;
+  grantId?: string;
+  accountId?: string;
+  until: number;
+}
 
 /** What this process remembers of oidc_models, and how other processes tell it to forget. */
 export function createModelCache() {
@@ -39,7 +47,10 @@ export function createModelCache() {
   return {
     get(kind: string, id: string): Entry | undefined {
       const e = map.get(key(kind, id));
-      if (e && Date.now() > e.until) { map.delete(key(kind, id)); return undefined; }
+      if (e && Date.now() > e.until) {
+        map.delete(key(kind, id));
+        return undefined;
+      }
       return e;
     },
     set(kind: string, id: string, e: Omit<Entry, 'until'>, expiresAt: number | null) {
@@ -49,10 +60,16 @@ export function createModelCache() {
     },
     /** m:<kind>:<id> one row · g:<grantId> everything of a grant · a:<accountId> everything of an account · * all. */
     invalidate(message: string) {
-      if (message === '*' || !message) { map.clear(); return; }
+      if (message === '*' || !message) {
+        map.clear();
+        return;
+      }
       const [tag, ...rest] = message.split(':');
       const value = rest.join(':');
-      if (tag === 'm') { map.delete(value); return; }
+      if (tag === 'm') {
+        map.delete(value);
+        return;
+      }
       for (const [k, e] of map) {
         if ((tag === 'g' && (e.grantId === value || k === `Grant:${value}`)) || (tag === 'a' && e.accountId === value)) map.delete(k);
       }
@@ -87,7 +104,8 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
           `INSERT INTO identity.oidc_models (kind, id, payload, expires_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at
              WHERE identity.oidc_models.expires_at <= now()`,
-          [this.kind, id, json, expiresAt]);
+          [this.kind, id, json, expiresAt],
+        );
         if (rowCount === 0) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
         return;
       }
@@ -106,7 +124,8 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
          ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
            user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, account_id = EXCLUDED.account_id, expires_at = EXCLUDED.expires_at
          RETURNING (xmax <> 0) AS updated`,
-        [this.kind, id, json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, accountId ?? null, expiresAt]);
+        [this.kind, id, json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, accountId ?? null, expiresAt],
+      );
       // A row that existed may be in other processes' memory: they drop it.
       if (rows[0]?.updated && CACHED.has(this.kind)) await forgetEverywhere(db, cache, `m:${this.kind}:${id}`);
       cache.set(this.kind, id, { json, consumed: null, grantId: payload.grantId, accountId }, expiresAt?.getTime() ?? null);
@@ -118,12 +137,19 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
       if (hit) return this.payload(hit.json, hit.consumed);
       const { rows } = await db.query<{ payload: AdapterPayload; consumed_at: Date | null; expires_at: Date | null }>(
         `SELECT payload, consumed_at, expires_at FROM identity.oidc_models
-          WHERE kind = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`, [this.kind, id]);
+          WHERE kind = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.kind, id],
+      );
       const row = rows[0];
       if (!row) return undefined;
       const consumed = row.consumed_at ? Math.floor(row.consumed_at.getTime() / 1000) : null;
       const p = row.payload;
-      cache.set(this.kind, id, { json: JSON.stringify(p), consumed, grantId: p.grantId, accountId: typeof p.accountId === 'string' ? p.accountId : undefined }, row.expires_at?.getTime() ?? null);
+      cache.set(
+        this.kind,
+        id,
+        { json: JSON.stringify(p), consumed, grantId: p.grantId, accountId: typeof p.accountId === 'string' ? p.accountId : undefined },
+        row.expires_at?.getTime() ?? null,
+      );
       return consumed ? { ...p, consumed } : p;
     }
 
@@ -138,11 +164,19 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
     /** Atomic: a code or refresh token used a second time — here or in another process — fails and revokes its grant. */
     async consume(id: string): Promise<void> {
       const { rowCount } = await db.query(
-        'UPDATE identity.oidc_models SET consumed_at = now() WHERE kind = $1 AND id = $2 AND consumed_at IS NULL', [this.kind, id]);
+        'UPDATE identity.oidc_models SET consumed_at = now() WHERE kind = $1 AND id = $2 AND consumed_at IS NULL',
+        [this.kind, id],
+      );
       const hit = cache.get(this.kind, id);
       if (rowCount === 0) {
-        const grantId = hit?.grantId
-          ?? (await db.query<{ grant_id: string | null }>('SELECT grant_id FROM identity.oidc_models WHERE kind = $1 AND id = $2', [this.kind, id])).rows[0]?.grant_id;
+        const grantId =
+          hit?.grantId ??
+          (
+            await db.query<{ grant_id: string | null }>('SELECT grant_id FROM identity.oidc_models WHERE kind = $1 AND id = $2', [
+              this.kind,
+              id,
+            ])
+          ).rows[0]?.grant_id;
         if (grantId) await this.revokeByGrantId(grantId, true);
         throw new errors.InvalidGrant(`${this.kind === 'RefreshToken' ? 'refresh token' : 'authorization code'} already consumed`);
       }
@@ -157,7 +191,9 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
 
     /** Every code and token of the grant, whichever model asked (and the grant too, on replay). */
     async revokeByGrantId(grantId: string, withGrant = false): Promise<void> {
-      await db.query(`DELETE FROM identity.oidc_models WHERE grant_id = $1${withGrant ? ` OR (kind = 'Grant' AND id = $1)` : ''}`, [grantId]);
+      await db.query(`DELETE FROM identity.oidc_models WHERE grant_id = $1${withGrant ? ` OR (kind = 'Grant' AND id = $1)` : ''}`, [
+        grantId,
+      ]);
       await forgetEverywhere(db, cache, `g:${grantId}`);
     }
 
@@ -169,7 +205,9 @@ export function createAdapterFactory(db: Db, clients: ClientSource, cache: Model
     private async one(where: string, value: string): Promise<AdapterPayload | undefined> {
       const { rows } = await db.query<{ payload: AdapterPayload; consumed_at: Date | null }>(
         `SELECT payload, consumed_at FROM identity.oidc_models
-          WHERE kind = $1 AND ${where} AND (expires_at IS NULL OR expires_at > now())`, [this.kind, value]);
+          WHERE kind = $1 AND ${where} AND (expires_at IS NULL OR expires_at > now())`,
+        [this.kind, value],
+      );
       const row = rows[0];
       if (!row) return undefined;
       return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;

@@ -21,7 +21,11 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
   app.register(async (admin) => {
     admin.addHook('preHandler', async (req, reply) => {
       let staffId: unknown;
-      try { staffId = (await k.sessions.load(req))?.data.staffId; } catch (e) { if (!(e instanceof SessionExpired)) throw e; }
+      try {
+        staffId = (await k.sessions.load(req))?.data.staffId;
+      } catch (e) {
+        if (!(e instanceof SessionExpired)) throw e;
+      }
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { identityStaff?: Staff }).identityStaff = actor;
@@ -43,7 +47,12 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
         { text: t(req)(c.disabled ? 'identity.admin.disabled' : 'identity.admin.active') },
       ]);
       const done = (req.query as Record<string, unknown>).done === 'disabled' ? t(req)('identity.admin.disabledDone') : null;
-      return page(v, req, reply, 'admin-clients', { title: t(req)('identity.admin.title'), rows, issuer: `${k.config.publicUrl}/identity`, banner: done });
+      return page(v, req, reply, 'admin-clients', {
+        title: t(req)('identity.admin.title'),
+        rows,
+        issuer: `${k.config.publicUrl}/identity`,
+        banner: done,
+      });
     });
 
     const form = async (req: FastifyRequest, values: Record<string, unknown> = {}) => {
@@ -51,21 +60,73 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const services = await manageable(actorOf(req));
       const claimName = (c: string) => c.split('/').pop()!;
       return {
-        title: tr('identity.admin.newTitle'), action: '/admin/identity/clients/new', button: tr('identity.admin.create'),
+        title: tr('identity.admin.newTitle'),
+        action: '/admin/identity/clients/new',
+        button: tr('identity.admin.create'),
         fields: [
-          { type: 'select', name: 'service', label: tr('identity.admin.service'), value: values.service ?? '',
-            items: [{ value: '', text: tr('identity.admin.chooseService') }, ...services.map((s) => ({ value: s.id, text: `${s.name} (${s.organisation.name})` }))] },
+          {
+            type: 'select',
+            name: 'service',
+            label: tr('identity.admin.service'),
+            value: values.service ?? '',
+            items: [
+              { value: '', text: tr('identity.admin.chooseService') },
+              ...services.map((s) => ({ value: s.id, text: `${s.name} (${s.organisation.name})` })),
+            ],
+          },
           { name: 'name', label: tr('identity.admin.name'), hint: tr('identity.admin.nameHint'), value: values.name ?? '' },
-          { type: 'textarea', name: 'redirectUris', label: tr('identity.admin.redirectUris'), hint: tr('identity.admin.redirectUrisHint'), value: values.redirectUris ?? '' },
-          { type: 'textarea', name: 'postLogoutRedirectUris', label: tr('identity.admin.postLogout'), hint: tr('identity.admin.postLogoutHint'), value: values.postLogoutRedirectUris ?? '', rows: 2 },
-          { type: 'textarea', name: 'jwks', label: tr('identity.admin.jwks'), hint: tr('identity.admin.jwksHint'), value: values.jwks ?? '', rows: 6 },
-          { type: 'checkboxes', name: 'scopes', legend: tr('identity.admin.scopes'), values: values.scopes ?? [],
-            items: ['email', 'phone', 'offline_access'].map((s) => ({ value: s, text: s })) },
-          { type: 'checkboxes', name: 'claims', legend: tr('identity.admin.claims'), hint: tr('identity.admin.claimsHint'), values: values.claims ?? [],
-            items: IDENTITY_CLAIMS.map((c) => ({ value: c, text: claimName(c) })) },
-          { type: 'radios', name: 'maxIdentityLevel', legend: tr('identity.admin.level'), value: values.maxIdentityLevel ?? 'P0',
-            items: ['P0', 'P1', 'P2'].map((l) => ({ value: l, text: tr(`identity.admin.levels.${l}`) })) },
-          { name: 'backchannelLogoutUri', label: tr('identity.admin.backchannel'), hint: tr('identity.admin.backchannelHint'), inputType: 'url', value: values.backchannelLogoutUri ?? '' },
+          {
+            type: 'textarea',
+            name: 'redirectUris',
+            label: tr('identity.admin.redirectUris'),
+            hint: tr('identity.admin.redirectUrisHint'),
+            value: values.redirectUris ?? '',
+          },
+          {
+            type: 'textarea',
+            name: 'postLogoutRedirectUris',
+            label: tr('identity.admin.postLogout'),
+            hint: tr('identity.admin.postLogoutHint'),
+            value: values.postLogoutRedirectUris ?? '',
+            rows: 2,
+          },
+          {
+            type: 'textarea',
+            name: 'jwks',
+            label: tr('identity.admin.jwks'),
+            hint: tr('identity.admin.jwksHint'),
+            value: values.jwks ?? '',
+            rows: 6,
+          },
+          {
+            type: 'checkboxes',
+            name: 'scopes',
+            legend: tr('identity.admin.scopes'),
+            values: values.scopes ?? [],
+            items: ['email', 'phone', 'offline_access'].map((s) => ({ value: s, text: s })),
+          },
+          {
+            type: 'checkboxes',
+            name: 'claims',
+            legend: tr('identity.admin.claims'),
+            hint: tr('identity.admin.claimsHint'),
+            values: values.claims ?? [],
+            items: IDENTITY_CLAIMS.map((c) => ({ value: c, text: claimName(c) })),
+          },
+          {
+            type: 'radios',
+            name: 'maxIdentityLevel',
+            legend: tr('identity.admin.level'),
+            value: values.maxIdentityLevel ?? 'P0',
+            items: ['P0', 'P1', 'P2'].map((l) => ({ value: l, text: tr(`identity.admin.levels.${l}`) })),
+          },
+          {
+            name: 'backchannelLogoutUri',
+            label: tr('identity.admin.backchannel'),
+            hint: tr('identity.admin.backchannelHint'),
+            inputType: 'url',
+            value: values.backchannelLogoutUri ?? '',
+          },
         ],
       };
     };
@@ -74,24 +135,43 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
 
     admin.post('/admin/identity/clients/new', async (req, reply) => {
       const body = req.body as FormBody | undefined;
-      const lines = (name: string) => str(body, name, 20_000).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+      const lines = (name: string) =>
+        str(body, name, 20_000)
+          .split(/\r?\n/)
+          .map((s) => s.trim())
+          .filter(Boolean);
       const values = {
-        service: str(body, 'service'), name: str(body, 'name', 300), redirectUris: str(body, 'redirectUris', 20_000),
-        postLogoutRedirectUris: str(body, 'postLogoutRedirectUris', 20_000), jwks: str(body, 'jwks', 50_000),
-        scopes: list(body, 'scopes'), claims: list(body, 'claims'), maxIdentityLevel: str(body, 'maxIdentityLevel') || 'P0',
+        service: str(body, 'service'),
+        name: str(body, 'name', 300),
+        redirectUris: str(body, 'redirectUris', 20_000),
+        postLogoutRedirectUris: str(body, 'postLogoutRedirectUris', 20_000),
+        jwks: str(body, 'jwks', 50_000),
+        scopes: list(body, 'scopes'),
+        claims: list(body, 'claims'),
+        maxIdentityLevel: str(body, 'maxIdentityLevel') || 'P0',
         backchannelLogoutUri: str(body, 'backchannelLogoutUri', 2000),
       };
       const errors: FieldError[] = [];
       let jwks: { keys: Array<Record<string, unknown>> } | null = null;
       if (values.jwks) {
-        try { jwks = JSON.parse(values.jwks); } catch { errors.push({ field: 'jwks', message: t(req)('identity.admin.errors.jwksJson') }); }
+        try {
+          jwks = JSON.parse(values.jwks);
+        } catch {
+          errors.push({ field: 'jwks', message: t(req)('identity.admin.errors.jwksJson') });
+        }
       }
       if (!values.service) errors.push({ field: 'service', message: t(req)('identity.admin.errors.service') });
       if (errors.length) return pageWithErrors(v, req, reply, 'form', errors, await form(req, values));
       try {
         const { client, secret } = await clients.create(actorOf(req), {
-          serviceId: values.service, name: values.name, redirectUris: lines('redirectUris'), postLogoutRedirectUris: lines('postLogoutRedirectUris'),
-          jwks, scopes: values.scopes, claims: values.claims, maxIdentityLevel: values.maxIdentityLevel as 'P0' | 'P1' | 'P2',
+          serviceId: values.service,
+          name: values.name,
+          redirectUris: lines('redirectUris'),
+          postLogoutRedirectUris: lines('postLogoutRedirectUris'),
+          jwks,
+          scopes: values.scopes,
+          claims: values.claims,
+          maxIdentityLevel: values.maxIdentityLevel as 'P0' | 'P1' | 'P2',
           backchannelLogoutUri: values.backchannelLogoutUri || null,
         });
         reply.header('cache-control', 'no-store');
@@ -110,7 +190,11 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       if (!catalogue.canManage(actor, svc?.organisation.id ?? null, 'service')) throw new Forbidden();
       const row = (key: string, text: string) => ({ key: { text: tr(key) }, value: { text } });
       return {
-        title: c.name, client: c, serviceName: svc?.name ?? '', canManage: true, ...extra,
+        title: c.name,
+        client: c,
+        serviceName: svc?.name ?? '',
+        canManage: true,
+        ...extra,
         detailRows: [
           row('identity.admin.clientId', c.clientId),
           row('identity.admin.issuer', `${k.config.publicUrl}/identity`),
@@ -127,7 +211,8 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
     }
 
     admin.get('/admin/identity/clients/:clientId', async (req, reply) =>
-      page(v, req, reply, 'admin-client', await details(req, (req.params as { clientId: string }).clientId)));
+      page(v, req, reply, 'admin-client', await details(req, (req.params as { clientId: string }).clientId)),
+    );
 
     admin.post('/admin/identity/clients/:clientId/disable', async (req, reply) => {
       await clients.disable(actorOf(req), (req.params as { clientId: string }).clientId);
@@ -137,5 +222,5 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -14,7 +14,10 @@ beforeAll(async () => {
   built = await buildTestApp({ seed: true });
   dir = mkdtempSync(join(tmpdir(), 'cs-identity-cli-'));
 });
-afterAll(async () => { await built?.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await built?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const run = (argv: string[]) => executeIn({ built, config: built.kernel.config, cwd: dir, appliedOnOpen: [] }, argv);
 
@@ -22,20 +25,61 @@ describe('identity commands', () => {
   it('registers a relying service with a public key or a secret', async () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(join(dir, 'rp.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
-    const withKey = await run(['identity', 'clients', 'create', '--service', 'apply-for-a-blue-badge', '--name', 'Blue badge',
-      '--redirect-uris', 'https://bluebadge.example/callback,http://localhost:8080/callback', '--public-key', 'rp.pem',
-      '--claims', 'coreIdentityJWT,address', '--max-identity-level', 'P2', '--json']);
+    const withKey = await run([
+      'identity',
+      'clients',
+      'create',
+      '--service',
+      'apply-for-a-blue-badge',
+      '--name',
+      'Blue badge',
+      '--redirect-uris',
+      'https://bluebadge.example/callback,http://localhost:8080/callback',
+      '--public-key',
+      'rp.pem',
+      '--claims',
+      'coreIdentityJWT,address',
+      '--max-identity-level',
+      'P2',
+      '--json',
+    ]);
     expect(withKey.exitCode, withKey.stderr).toBe(0);
     const client = JSON.parse(withKey.stdout);
-    expect(client).toMatchObject({ authMethod: 'private_key_jwt', maxIdentityLevel: 'P2', claims: ['https://vocab.account.gov.uk/v1/coreIdentityJWT', 'https://vocab.account.gov.uk/v1/address'] });
+    expect(client).toMatchObject({
+      authMethod: 'private_key_jwt',
+      maxIdentityLevel: 'P2',
+      claims: ['https://vocab.account.gov.uk/v1/coreIdentityJWT', 'https://vocab.account.gov.uk/v1/address'],
+    });
     expect(client.clientSecret).toBeUndefined();
 
-    const withSecret = await run(['identity', 'clients', 'create', '--service', 'apply-for-a-blue-badge', '--name', 'Blue badge (platform)', '--redirect-uris', 'https://platform.example/cb', '--scopes', 'email,phone']);
+    const withSecret = await run([
+      'identity',
+      'clients',
+      'create',
+      '--service',
+      'apply-for-a-blue-badge',
+      '--name',
+      'Blue badge (platform)',
+      '--redirect-uris',
+      'https://platform.example/cb',
+      '--scopes',
+      'email,phone',
+    ]);
     expect(withSecret.exitCode, withSecret.stderr).toBe(0);
     expect(withSecret.stdout).toContain('client_secret_post');
     expect(withSecret.stdout.trimEnd().split('\n').pop()).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const bad = await run(['identity', 'clients', 'create', '--service', 'apply-for-a-blue-badge', '--name', 'x', '--redirect-uris', 'http://evil.example/cb']);
+    const bad = await run([
+      'identity',
+      'clients',
+      'create',
+      '--service',
+      'apply-for-a-blue-badge',
+      '--name',
+      'x',
+      '--redirect-uris',
+      'http://evil.example/cb',
+    ]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/https/);
     const missing = await run(['identity', 'clients', 'create', '--service', 'apply-for-a-blue-badge']);
@@ -49,6 +93,8 @@ describe('identity commands', () => {
     expect(r.stdout).toMatch(/New signing keys: /);
     const after = await built.app.inject({ url: '/identity/.well-known/jwks.json' });
     expect(after.json().keys).toHaveLength(4);
-    expect(after.json().keys.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining(before.json().keys.map((k: { kid: string }) => k.kid)));
+    expect(after.json().keys.map((k: { kid: string }) => k.kid)).toEqual(
+      expect.arrayContaining(before.json().keys.map((k: { kid: string }) => k.kid)),
+    );
   });
 });

@@ -30,16 +30,35 @@ export interface ClientInput {
 }
 
 export interface ClientView {
-  clientId: string; serviceId: string; name: string; redirectUris: string[]; postLogoutRedirectUris: string[];
-  authMethod: ClientRow['auth_method']; scopes: string[]; claims: string[]; maxIdentityLevel: IdentityLevel;
-  backchannelLogoutUri: string | null; idTokenAlg: string; createdAt: string; disabled: boolean;
+  clientId: string;
+  serviceId: string;
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  authMethod: ClientRow['auth_method'];
+  scopes: string[];
+  claims: string[];
+  maxIdentityLevel: IdentityLevel;
+  backchannelLogoutUri: string | null;
+  idTokenAlg: string;
+  createdAt: string;
+  disabled: boolean;
 }
 
 const view = (r: ClientRow): ClientView => ({
-  clientId: r.client_id, serviceId: r.service_id, name: r.name, redirectUris: r.redirect_uris,
-  postLogoutRedirectUris: r.post_logout_redirect_uris, authMethod: r.auth_method, scopes: r.scopes, claims: r.claims,
-  maxIdentityLevel: r.max_identity_level, backchannelLogoutUri: r.backchannel_logout_uri, idTokenAlg: r.id_token_alg,
-  createdAt: r.created_at.toISOString(), disabled: !!r.disabled_at,
+  clientId: r.client_id,
+  serviceId: r.service_id,
+  name: r.name,
+  redirectUris: r.redirect_uris,
+  postLogoutRedirectUris: r.post_logout_redirect_uris,
+  authMethod: r.auth_method,
+  scopes: r.scopes,
+  claims: r.claims,
+  maxIdentityLevel: r.max_identity_level,
+  backchannelLogoutUri: r.backchannel_logout_uri,
+  idTokenAlg: r.id_token_alg,
+  createdAt: r.created_at.toISOString(),
+  disabled: !!r.disabled_at,
 });
 
 const actorName = (a: Actor) => (a.kind === 'staff' ? `staff:${a.email}` : a.kind === 'apikey' ? `apikey:${a.id}` : 'cli');
@@ -47,7 +66,11 @@ const actorName = (a: Actor) => (a.kind === 'staff' ? `staff:${a.email}` : a.kin
 /** https anywhere; http only on this machine (development). No fragments. */
 export function validRedirectUri(value: string): boolean {
   let u: URL;
-  try { u = new URL(value); } catch { return false; }
+  try {
+    u = new URL(value);
+  } catch {
+    return false;
+  }
   if (u.hash || value.length > 2000) return false;
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
@@ -56,10 +79,15 @@ export function validRedirectUri(value: string): boolean {
 function checkJwks(jwks: ClientInput['jwks'], errors: FieldError[]) {
   if (!jwks) return;
   const keys = Array.isArray(jwks.keys) ? jwks.keys : null;
-  if (!keys || !keys.length || keys.length > 10) { errors.push({ field: 'jwks', message: 'Public keys must be a JWKS: {"keys": [ … ]} with 1 to 10 keys' }); return; }
+  if (!keys || !keys.length || keys.length > 10) {
+    errors.push({ field: 'jwks', message: 'Public keys must be a JWKS: {"keys": [ … ]} with 1 to 10 keys' });
+    return;
+  }
   for (const k of keys) {
-    if (typeof k !== 'object' || !k || !['RSA', 'EC'].includes(String(k.kty))) errors.push({ field: 'jwks', message: 'Each key must be an RSA or EC public key' });
-    else if ('d' in k || 'p' in k) errors.push({ field: 'jwks', message: 'Give only public keys: a private key must never leave the service' });
+    if (typeof k !== 'object' || !k || !['RSA', 'EC'].includes(String(k.kty)))
+      errors.push({ field: 'jwks', message: 'Each key must be an RSA or EC public key' });
+    else if ('d' in k || 'p' in k)
+      errors.push({ field: 'jwks', message: 'Give only public keys: a private key must never leave the service' });
   }
 }
 
@@ -102,11 +130,15 @@ export function createClients(k: Kernel, catalogue: CatalogueService, issuer: ()
       cache.set(clientId, { at: Date.now(), meta });
       return meta;
     },
-    forget(clientId?: string) { if (clientId) cache.delete(clientId); else cache.clear(); },
+    forget(clientId?: string) {
+      if (clientId) cache.delete(clientId);
+      else cache.clear();
+    },
 
     async create(actor: Actor, input: ClientInput): Promise<{ client: ClientView; secret: string | null }> {
       const svc = await catalogue.getServiceById(input.serviceId);
-      if (!svc) throw new BadRequest('Choose a service from the catalogue', [{ field: 'service', message: 'Choose a service from the catalogue' }]);
+      if (!svc)
+        throw new BadRequest('Choose a service from the catalogue', [{ field: 'service', message: 'Choose a service from the catalogue' }]);
       if (!catalogue.canManage(actor, svc.organisation.id, 'service')) throw new Forbidden();
       const errors: FieldError[] = [];
       const name = input.name.trim();
@@ -114,33 +146,66 @@ export function createClients(k: Kernel, catalogue: CatalogueService, issuer: ()
       else if (name.length > 200) errors.push({ field: 'name', message: 'Name must be 200 characters or fewer' });
       if (!input.redirectUris.length) errors.push({ field: 'redirectUris', message: 'Enter at least one redirect URI' });
       else if (input.redirectUris.length > 20 || !input.redirectUris.every(validRedirectUri)) {
-        errors.push({ field: 'redirectUris', message: 'Redirect URIs must be full https:// addresses (http:// only for localhost), one a line, without #fragments' });
+        errors.push({
+          field: 'redirectUris',
+          message: 'Redirect URIs must be full https:// addresses (http:// only for localhost), one a line, without #fragments',
+        });
       }
       const postLogout = input.postLogoutRedirectUris ?? [];
-      if (postLogout.length > 20 || !postLogout.every(validRedirectUri)) errors.push({ field: 'postLogoutRedirectUris', message: 'Post-logout redirect URIs must be full https:// addresses (http:// only for localhost)' });
+      if (postLogout.length > 20 || !postLogout.every(validRedirectUri))
+        errors.push({
+          field: 'postLogoutRedirectUris',
+          message: 'Post-logout redirect URIs must be full https:// addresses (http:// only for localhost)',
+        });
       const scopes = [...new Set(['openid', ...(input.scopes ?? [])])];
-      if (!scopes.every((s) => (SCOPES as readonly string[]).includes(s))) errors.push({ field: 'scopes', message: `Scopes must be from: ${SCOPES.join(', ')}` });
+      if (!scopes.every((s) => (SCOPES as readonly string[]).includes(s)))
+        errors.push({ field: 'scopes', message: `Scopes must be from: ${SCOPES.join(', ')}` });
       const claims = [...new Set(input.claims ?? [])];
-      if (!claims.every((c) => (IDENTITY_CLAIMS as readonly string[]).includes(c))) errors.push({ field: 'claims', message: 'Claims must be One Login identity claims (coreIdentityJWT, address, passport)' });
+      if (!claims.every((c) => (IDENTITY_CLAIMS as readonly string[]).includes(c)))
+        errors.push({ field: 'claims', message: 'Claims must be One Login identity claims (coreIdentityJWT, address, passport)' });
       const level = input.maxIdentityLevel ?? (claims.length ? 'P2' : 'P0');
       if (!['P0', 'P1', 'P2'].includes(level)) errors.push({ field: 'maxIdentityLevel', message: 'Identity level must be P0, P1 or P2' });
-      if (input.backchannelLogoutUri && !validRedirectUri(input.backchannelLogoutUri)) errors.push({ field: 'backchannelLogoutUri', message: 'Back-channel logout URI must be a full https:// address (http:// only for localhost)' });
+      if (input.backchannelLogoutUri && !validRedirectUri(input.backchannelLogoutUri))
+        errors.push({
+          field: 'backchannelLogoutUri',
+          message: 'Back-channel logout URI must be a full https:// address (http:// only for localhost)',
+        });
       checkJwks(input.jwks, errors);
       if (errors.length) throw new BadRequest(errors[0].message, errors);
 
       const clientId = randomToken(24);
       const secret = input.jwks ? null : randomToken(32);
       const row: Omit<ClientRow, 'created_at' | 'disabled_at'> = {
-        client_id: clientId, service_id: svc.id, name, redirect_uris: input.redirectUris, post_logout_redirect_uris: postLogout,
-        auth_method: input.jwks ? 'private_key_jwt' : 'client_secret_post', jwks: input.jwks ? { keys: input.jwks.keys } : null,
-        secret: secret ? seal(config.encryptionKey, secret) : null, scopes, claims, max_identity_level: level as IdentityLevel,
-        backchannel_logout_uri: input.backchannelLogoutUri || null, id_token_alg: input.idTokenAlg ?? 'ES256',
-        refresh_tokens: true, created_by: actorName(actor),
+        client_id: clientId,
+        service_id: svc.id,
+        name,
+        redirect_uris: input.redirectUris,
+        post_logout_redirect_uris: postLogout,
+        auth_method: input.jwks ? 'private_key_jwt' : 'client_secret_post',
+        jwks: input.jwks ? { keys: input.jwks.keys } : null,
+        secret: secret ? seal(config.encryptionKey, secret) : null,
+        scopes,
+        claims,
+        max_identity_level: level as IdentityLevel,
+        backchannel_logout_uri: input.backchannelLogoutUri || null,
+        id_token_alg: input.idTokenAlg ?? 'ES256',
+        refresh_tokens: true,
+        created_by: actorName(actor),
       };
       await db.transaction(async (tx) => {
         await store.insertClient(tx, row);
-        await k.audit.record(tx, { actor: actorName(actor), action: 'identity.client.create', subject: `identity.client:${clientId}`, organisationId: svc.organisation.id, after: { ...row, secret: secret ? '(sealed)' : null } });
-        await k.events.append(tx, { stream: `identity.client:${clientId}`, type: 'identity.client.created', payload: { clientId, serviceId: svc.id } });
+        await k.audit.record(tx, {
+          actor: actorName(actor),
+          action: 'identity.client.create',
+          subject: `identity.client:${clientId}`,
+          organisationId: svc.organisation.id,
+          after: { ...row, secret: secret ? '(sealed)' : null },
+        });
+        await k.events.append(tx, {
+          stream: `identity.client:${clientId}`,
+          type: 'identity.client.created',
+          payload: { clientId, serviceId: svc.id },
+        });
       });
       const created = await store.clientById(db, clientId);
       return { client: view(created!), secret };
@@ -163,7 +228,12 @@ export function createClients(k: Kernel, catalogue: CatalogueService, issuer: ()
       if (!catalogue.canManage(actor, svc?.organisation.id ?? null, 'service')) throw new Forbidden();
       await db.transaction(async (tx) => {
         await store.disableClient(tx, clientId);
-        await k.audit.record(tx, { actor: actorName(actor), action: 'identity.client.disable', subject: `identity.client:${clientId}`, organisationId: svc?.organisation.id ?? null });
+        await k.audit.record(tx, {
+          actor: actorName(actor),
+          action: 'identity.client.disable',
+          subject: `identity.client:${clientId}`,
+          organisationId: svc?.organisation.id ?? null,
+        });
         await tx.query(`SELECT pg_notify('${CLIENTS_CHANNEL}', $1)`, [clientId]);
       });
       cache.delete(clientId);

@@ -20,20 +20,28 @@ export interface EvidenceInput {
 
 /** One Login's PostalAddress (https://vocab.account.gov.uk/v1/address items). */
 export interface PostalAddress {
-  uprn?: number; subBuildingName?: string; buildingName?: string; buildingNumber?: string;
-  streetName?: string; addressLocality?: string; postalCode?: string; addressCountry?: string; validFrom?: string;
+  uprn?: number;
+  subBuildingName?: string;
+  buildingName?: string;
+  buildingNumber?: string;
+  streetName?: string;
+  addressLocality?: string;
+  postalCode?: string;
+  addressCountry?: string;
+  validFrom?: string;
 }
 
 export type EvidenceResult =
   | { matched: false }
   | {
-    matched: true;
-    /** GPG 45 scores of the evidence as checked: strength 1–4, validity 1–4. */
-    strength: number; validity: number;
-    person: { givenName: string; familyName: string; birthDate: string };
-    address?: PostalAddress;
-    passport?: { documentNumber: string; icaoIssuerCode: string; expiryDate: string };
-  };
+      matched: true;
+      /** GPG 45 scores of the evidence as checked: strength 1–4, validity 1–4. */
+      strength: number;
+      validity: number;
+      person: { givenName: string; familyName: string; birthDate: string };
+      address?: PostalAddress;
+      passport?: { documentNumber: string; icaoIssuerCode: string; expiryDate: string };
+    };
 
 /** The contract: anything that can check a piece of evidence against an authoritative record. */
 export interface EvidenceSource {
@@ -58,13 +66,28 @@ export function registrySource(db: Db): EvidenceSource {
     name: 'registry',
     kinds: EVIDENCE_KINDS,
     async check(input) {
-      const { rows } = await db.query<{ given_name: string; family_name: string; birth_date: string; expiry_date: string; address: PostalAddress | null; document_number: string }>(
+      const { rows } = await db.query<{
+        given_name: string;
+        family_name: string;
+        birth_date: string;
+        expiry_date: string;
+        address: PostalAddress | null;
+        document_number: string;
+      }>(
         `SELECT given_name, family_name, birth_date, expiry_date, address, document_number FROM identity.evidence_records
-          WHERE kind = $1 AND document_number = $2`, [input.kind, docNorm(input.documentNumber)]);
+          WHERE kind = $1 AND document_number = $2`,
+        [input.kind, docNorm(input.documentNumber)],
+      );
       const r = rows[0];
       const today = new Date().toISOString().slice(0, 10);
-      if (!r || norm(r.given_name) !== norm(input.givenName) || norm(r.family_name) !== norm(input.familyName)
-        || r.birth_date !== input.birthDate || r.expiry_date !== input.expiryDate || r.expiry_date < today) {
+      if (
+        !r ||
+        norm(r.given_name) !== norm(input.givenName) ||
+        norm(r.family_name) !== norm(input.familyName) ||
+        r.birth_date !== input.birthDate ||
+        r.expiry_date !== input.expiryDate ||
+        r.expiry_date < today
+      ) {
         return { matched: false };
       }
       // A passport checked with its issuer is the strongest evidence (GPG 45 strength 4,
@@ -85,24 +108,71 @@ export function registrySource(db: Db): EvidenceSource {
 /** Fictional people for the demo registry (also used by the tests and the bench). */
 export const DEMO_RECORDS = [
   {
-    kind: 'passport', document_number: '539184726', given_name: 'Alex', family_name: 'Morgan',
-    birth_date: '1985-03-14', expiry_date: '2033-06-30',
-    address: { uprn: 990000000101, buildingNumber: '10', streetName: 'Civic Way', addressLocality: 'Newtown', postalCode: 'NT1 1AA', addressCountry: 'GB', validFrom: '2019-04-01' },
+    kind: 'passport',
+    document_number: '539184726',
+    given_name: 'Alex',
+    family_name: 'Morgan',
+    birth_date: '1985-03-14',
+    expiry_date: '2033-06-30',
+    address: {
+      uprn: 990000000101,
+      buildingNumber: '10',
+      streetName: 'Civic Way',
+      addressLocality: 'Newtown',
+      postalCode: 'NT1 1AA',
+      addressCountry: 'GB',
+      validFrom: '2019-04-01',
+    },
   },
   {
-    kind: 'passport', document_number: '648203915', given_name: 'Rhian', family_name: 'Evans',
-    birth_date: '1972-11-02', expiry_date: '2031-01-15',
-    address: { uprn: 990000000202, buildingName: 'Tŷ Gwyn', streetName: 'Heol y Castell', addressLocality: 'Caerdydd', postalCode: 'CF10 1AA', addressCountry: 'GB', validFrom: '2012-09-01' },
+    kind: 'passport',
+    document_number: '648203915',
+    given_name: 'Rhian',
+    family_name: 'Evans',
+    birth_date: '1972-11-02',
+    expiry_date: '2031-01-15',
+    address: {
+      uprn: 990000000202,
+      buildingName: 'Tŷ Gwyn',
+      streetName: 'Heol y Castell',
+      addressLocality: 'Caerdydd',
+      postalCode: 'CF10 1AA',
+      addressCountry: 'GB',
+      validFrom: '2012-09-01',
+    },
   },
   {
-    kind: 'driving_licence', document_number: 'EVANS711022RH9XY', given_name: 'Rhian', family_name: 'Evans',
-    birth_date: '1972-11-02', expiry_date: '2032-11-01',
-    address: { uprn: 990000000202, buildingName: 'Tŷ Gwyn', streetName: 'Heol y Castell', addressLocality: 'Caerdydd', postalCode: 'CF10 1AA', addressCountry: 'GB', validFrom: '2012-09-01' },
+    kind: 'driving_licence',
+    document_number: 'EVANS711022RH9XY',
+    given_name: 'Rhian',
+    family_name: 'Evans',
+    birth_date: '1972-11-02',
+    expiry_date: '2032-11-01',
+    address: {
+      uprn: 990000000202,
+      buildingName: 'Tŷ Gwyn',
+      streetName: 'Heol y Castell',
+      addressLocality: 'Caerdydd',
+      postalCode: 'CF10 1AA',
+      addressCountry: 'GB',
+      validFrom: '2012-09-01',
+    },
   },
   {
-    kind: 'driving_licence', document_number: 'TAYLO901200S99AB', given_name: 'Sam', family_name: 'Taylor',
-    birth_date: '1990-01-20', expiry_date: '2030-01-19',
-    address: { buildingNumber: '3', streetName: 'Mill Lane', addressLocality: 'Oldbridge', postalCode: 'OB2 4ZZ', addressCountry: 'GB', validFrom: '2021-02-01' },
+    kind: 'driving_licence',
+    document_number: 'TAYLO901200S99AB',
+    given_name: 'Sam',
+    family_name: 'Taylor',
+    birth_date: '1990-01-20',
+    expiry_date: '2030-01-19',
+    address: {
+      buildingNumber: '3',
+      streetName: 'Mill Lane',
+      addressLocality: 'Oldbridge',
+      postalCode: 'OB2 4ZZ',
+      addressCountry: 'GB',
+      validFrom: '2021-02-01',
+    },
   },
 ] as const;
 
@@ -113,7 +183,8 @@ export async function seedDemoEvidence(tx: Queryable): Promise<boolean> {
     await tx.query(
       `INSERT INTO identity.evidence_records (kind, document_number, given_name, family_name, birth_date, expiry_date, address)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [r.kind, r.document_number, r.given_name, r.family_name, r.birth_date, r.expiry_date, JSON.stringify(r.address)]);
+      [r.kind, r.document_number, r.given_name, r.family_name, r.birth_date, r.expiry_date, JSON.stringify(r.address)],
+    );
   }
   return true;
 }

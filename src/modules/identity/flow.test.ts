@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
-import { authRequest, Browser, exchange, newCitizenJourney, relyingParty, startApp, type RelyingParty, type Running } from './test-support.js';
+import { authRequest, Browser, exchange, newCitizenJourney, relyingParty, startApp, type RelyingParty, type Running } from './testing.js';
 import { totp } from './totp.js';
 
 const CORE = 'https://vocab.account.gov.uk/v1/coreIdentityJWT';
@@ -23,13 +23,20 @@ const logoutTokens: string[] = [];
 beforeAll(async () => {
   logoutServer = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.statusCode = 200; res.end(); });
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.statusCode = 200;
+      res.end();
+    });
   });
   await new Promise<void>((r) => logoutServer.listen(0, '127.0.0.1', r));
   run = await startApp();
   rp = await relyingParty(run, {
-    claims: [CORE, ADDRESS, PASSPORT], maxIdentityLevel: 'P2',
+    claims: [CORE, ADDRESS, PASSPORT],
+    maxIdentityLevel: 'P2',
     backchannelLogoutUri: `http://127.0.0.1:${(logoutServer.address() as AddressInfo).port}/backchannel`,
   });
 });
@@ -66,7 +73,8 @@ describe('identity provider: One Login compatible flow', () => {
   it('signs a new citizen in with Cl.Cm.P2 and gives the relying party vot, claims and a verifiable coreIdentityJWT', async () => {
     const b = new Browser(run.baseUrl);
     const req = await authRequest(rp, {
-      vtr: '["Cl.Cm.P2"]', scope: 'openid email phone',
+      vtr: '["Cl.Cm.P2"]',
+      scope: 'openid email phone',
       claims: JSON.stringify({ userinfo: { [CORE]: null, [ADDRESS]: null, [PASSPORT]: null } }),
     });
     const start = await b.go(req.url.href);
@@ -100,9 +108,16 @@ describe('identity provider: One Login compatible flow', () => {
     const did = await (await fetch(`${run.issuer}/did.json`)).json();
     const method = did.assertionMethod.find((m: any) => m.id === header.kid);
     expect(method).toBeTruthy();
-    const { payload } = await jwtVerify(jwt, await importJWK(method.publicKeyJwk, 'ES256'), { issuer: run.issuer, audience: rp.clientId, subject: claims.sub });
+    const { payload } = await jwtVerify(jwt, await importJWK(method.publicKeyJwk, 'ES256'), {
+      issuer: run.issuer,
+      audience: rp.clientId,
+      subject: claims.sub,
+    });
     expect(payload.vot).toBe('P2');
-    expect((payload.vc as any).credentialSubject.name[0].nameParts).toEqual([{ type: 'GivenName', value: 'Alex' }, { type: 'FamilyName', value: 'Morgan' }]);
+    expect((payload.vc as any).credentialSubject.name[0].nameParts).toEqual([
+      { type: 'GivenName', value: 'Alex' },
+      { type: 'FamilyName', value: 'Morgan' },
+    ]);
     expect((payload.vc as any).credentialSubject.birthDate).toEqual([{ value: '1985-03-14' }]);
     // … and with the plain JWKS too.
     const coreJwks = await (await fetch(`${run.issuer}/.well-known/core-identity-jwks.json`)).json();
@@ -116,13 +131,20 @@ describe('identity provider: One Login compatible flow', () => {
     expect(tokens2.claims()!.sub).toBe(claims.sub);
 
     // RP-initiated logout: confirm, then the relying party hears about it on its back channel.
-    const logout = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens2.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/signed-out', state: 'bye' });
+    const logout = oidc.buildEndSessionUrl(rp.config, {
+      id_token_hint: tokens2.id_token!,
+      post_logout_redirect_uri: 'http://127.0.0.1:9/signed-out',
+      state: 'bye',
+    });
     const confirm = await b.go(logout.href);
     expect(confirm.status).toBe(200);
     const done = await b.submit(`${run.issuer}/logout/confirm`);
     expect(done.location).toBe('http://127.0.0.1:9/signed-out?state=bye');
     expect(logoutTokens.length).toBeGreaterThan(0);
-    const { payload: lt } = await jwtVerify(logoutTokens.at(-1)!, createRemoteJWKSet(new URL(`${run.issuer}/.well-known/jwks.json`)), { issuer: run.issuer, audience: rp.clientId });
+    const { payload: lt } = await jwtVerify(logoutTokens.at(-1)!, createRemoteJWKSet(new URL(`${run.issuer}/.well-known/jwks.json`)), {
+      issuer: run.issuer,
+      audience: rp.clientId,
+    });
     expect(lt.sub).toBe(claims.sub);
     expect(lt.sid).toBe(claims.sid);
     expect(lt.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });

@@ -5,6 +5,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Provider from 'oidc-provider';
+import type { FastifyRequest } from 'fastify';
 import type { Kernel, Module } from '../../kernel/module.js';
 import type { ErrorInfo } from '../../kernel/errors.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
@@ -24,8 +25,26 @@ import { provePages } from './pages-prove.js';
 import { accountPages } from './pages-account.js';
 import { adminPages } from './admin.js';
 import { ensureStaffClient, staffSignIn } from './staff.js';
+import type { CredentialLevel, IdentityLevel } from './vtr.js';
+import type { PostalAddress } from './evidence.js';
 
 export type { Notifier as IdentityNotifier } from './accounts.js';
+
+/** The signed-in citizen, as other modules see them (`identity.citizen(req)`). */
+export interface Citizen {
+  /** Stable internal id of the account: the `subject` other modules (consent, exchange) key a person by. */
+  accountId: string;
+  email: string;
+  phone: string | null;
+  /** 'Cl' password only, 'Cl.Cm' with a second factor. */
+  signInLevel: CredentialLevel;
+  /** 'P0' not proven, 'P1'/'P2' proven against a passport or driving licence. */
+  identityLevel: IdentityLevel;
+  givenName: string | null;
+  familyName: string | null;
+  birthDate: string | null;
+  address: PostalAddress | null;
+}
 export type { EvidenceSource, EvidenceInput, EvidenceResult, PostalAddress } from './evidence.js';
 export type { ClientInput, ClientView } from './clients.js';
 export { DEMO_RECORDS } from './evidence.js';
@@ -36,8 +55,14 @@ const SWEEP_MS = 10 * 60 * 1000;
 
 /** What identity needs of notify's service (sending from a service's templates). */
 export interface NotifySender {
-  sendEmail(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }): Promise<unknown>;
-  sendSms(serviceId: string, input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string }): Promise<unknown>;
+  sendEmail(
+    serviceId: string,
+    input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
+  ): Promise<unknown>;
+  sendSms(
+    serviceId: string,
+    input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
+  ): Promise<unknown>;
 }
 
 export interface IdentityDeps extends Kernel {
@@ -65,10 +90,28 @@ export function createIdentityModule(deps: IdentityDeps) {
   const issuer = `${config.publicUrl}${PREFIX}`;
   const outbox = devOutbox(log);
   const via = config.identity.notify;
-  const notifier: Notifier = deps.notifier ?? (deps.notify && via ? {
-    async sendEmail(m) { await deps.notify!.sendEmail(via.serviceId, { templateId: via.emailTemplateId, to: m.to, personalisation: { subject: m.subject, body: m.body }, reference: m.reference }); },
-    async sendSms(m) { await deps.notify!.sendSms(via.serviceId, { templateId: via.smsTemplateId, to: m.to, personalisation: { body: m.body }, reference: m.reference }); },
-  } : outbox.notifier);
+  const notifier: Notifier =
+    deps.notifier ??
+    (deps.notify && via
+      ? {
+          async sendEmail(m) {
+            await deps.notify!.sendEmail(via.serviceId, {
+              templateId: via.emailTemplateId,
+              to: m.to,
+              personalisation: { subject: m.subject, body: m.body },
+              reference: m.reference,
+            });
+          },
+          async sendSms(m) {
+            await deps.notify!.sendSms(via.serviceId, {
+              templateId: via.smsTemplateId,
+              to: m.to,
+              personalisation: { body: m.body },
+              reference: m.reference,
+            });
+          },
+        }
+      : outbox.notifier);
   const accounts = createAccounts(k, {
     notifier,
     messages: createMessages(k.views),
@@ -92,7 +135,13 @@ export function createIdentityModule(deps: IdentityDeps) {
     await ensureKeys(db, config.encryptionKey);
     const keys = await loadKeys(db, config.encryptionKey);
     const provider = buildProvider({
-      issuer, config, log, views: k.views, keys, Adapter, accounts,
+      issuer,
+      config,
+      log,
+      views: k.views,
+      keys,
+      Adapter,
+      accounts,
       async endBrowserSignIn(cookie) {
         const fakeReq = { cookies: { cs_session: cookie } } as never;
         const session = await k.sessions.load(fakeReq).catch(() => null);
@@ -120,11 +169,18 @@ export function createIdentityModule(deps: IdentityDeps) {
 
     async routes(app) {
       await build();
-      const stopKeys = await db.listen(KEYS_CHANNEL, () => { void build().catch((err) => log.error({ err }, 'identity: reloading keys failed')); });
+      const stopKeys = await db.listen(KEYS_CHANNEL, () => {
+        void build().catch((err) => log.error({ err }, 'identity: reloading keys failed'));
+      });
       const stopClients = await db.listen(CLIENTS_CHANNEL, (clientId) => clients.forget(clientId || undefined));
       const stopAccounts = await db.listen(ACCOUNTS_CHANNEL, (accountId) => accounts.forget(accountId || undefined));
       const stopModels = await db.listen(OIDC_CHANNEL, (message) => models.invalidate(message));
-      app.addHook('onClose', async () => { await stopKeys(); await stopClients(); await stopAccounts(); await stopModels(); });
+      app.addHook('onClose', async () => {
+        await stopKeys();
+        await stopClients();
+        await stopAccounts();
+        await stopModels();
+      });
       mountProvider(app, current);
       allowReturnToService(app, current);
       wellKnownRoutes(app, current, clients);
@@ -160,6 +216,30 @@ export function createIdentityModule(deps: IdentityDeps) {
     /** `cityscape identity clients create` and the staff console. */
     createClient: (actor: Actor, input: ClientInput) => clients.create(actor, input),
 
+    /**
+     * For other modules' citizen pages (your data, forms, consultations): the citizen signed in
+     * on this browser, or null. Send them to `signInPath(back)` (or `provePath(back)` when their
+     * identity level is too low) and they come back to `back`, a path on this site.
+     */
+    async citizen(req: FastifyRequest): Promise<Citizen | null> {
+      const si = await web.signedIn(req);
+      if (!si) return null;
+      const a = si.account;
+      return {
+        accountId: a.id,
+        email: a.email,
+        phone: a.phone,
+        signInLevel: si.level,
+        identityLevel: a.identity_level,
+        givenName: a.given_name,
+        familyName: a.family_name,
+        birthDate: a.birth_date,
+        address: a.address,
+      };
+    },
+    signInPath: (back: string) => `${PREFIX}/sign-in?return_to=${encodeURIComponent(back)}`,
+    provePath: (back: string) => `${PREFIX}/prove?return_to=${encodeURIComponent(back)}`,
+
     /** Sign out everywhere for an account (every sign-in, provider session, grant and token). */
     async signOutEverywhere(accountId: string) {
       await accounts.signOutEverywhere(accountId);
@@ -173,7 +253,11 @@ export type IdentityModule = ReturnType<typeof createIdentityModule>;
 
 /** A relying service's public keys from a file: a PEM public key, a JWK or a JWKS (for the CLI). */
 export async function readPublicKeys(file: string, cwd: string): Promise<{ keys: Array<Record<string, unknown>> }> {
-  const [{ readFileSync }, { resolve }, { createPublicKey }] = await Promise.all([import('node:fs'), import('node:path'), import('node:crypto')]);
+  const [{ readFileSync }, { resolve }, { createPublicKey }] = await Promise.all([
+    import('node:fs'),
+    import('node:path'),
+    import('node:crypto'),
+  ]);
   const text = readFileSync(resolve(cwd, file), 'utf8').trim();
   if (text.startsWith('{')) {
     const json = JSON.parse(text) as { keys?: Array<Record<string, unknown>> } & Record<string, unknown>;

@@ -15,7 +15,14 @@ const WANTED: Array<{ purpose: 'oidc' | 'core_identity'; alg: 'ES256' | 'RS256' 
   { purpose: 'core_identity', alg: 'ES256' },
 ];
 
-interface KeyRow { kid: string; purpose: string; alg: string; private_jwk: string; public_jwk: JWK; created_at: Date }
+interface KeyRow {
+  kid: string;
+  purpose: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: JWK;
+  created_at: Date;
+}
 
 export interface LoadedKeys {
   /** Private JWKs for oidc-provider, newest first within each algorithm. */
@@ -28,9 +35,13 @@ async function newKey(tx: Queryable, secret: string, purpose: string, alg: 'ES25
   const pub = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(pub);
   const priv = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
-  await tx.query(
-    'INSERT INTO identity.keys (kid, purpose, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4, $5)',
-    [kid, purpose, alg, seal(secret, JSON.stringify(priv)), JSON.stringify({ ...pub, kid, alg, use: 'sig' })]);
+  await tx.query('INSERT INTO identity.keys (kid, purpose, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4, $5)', [
+    kid,
+    purpose,
+    alg,
+    seal(secret, JSON.stringify(priv)),
+    JSON.stringify({ ...pub, kid, alg, use: 'sig' }),
+  ]);
   return kid;
 }
 
@@ -55,7 +66,9 @@ export async function rotateKeys(db: Db, secret: string): Promise<{ added: strin
     const retired: string[] = [];
     for (const w of WANTED) {
       const { rows } = await tx.query<{ kid: string }>(
-        `SELECT kid FROM identity.keys WHERE purpose = $1 AND alg = $2 AND retired_at IS NULL ORDER BY created_at DESC, kid`, [w.purpose, w.alg]);
+        `SELECT kid FROM identity.keys WHERE purpose = $1 AND alg = $2 AND retired_at IS NULL ORDER BY created_at DESC, kid`,
+        [w.purpose, w.alg],
+      );
       const old = rows.slice(1).map((r) => r.kid); // everything but the current key
       if (old.length) {
         await tx.query('UPDATE identity.keys SET retired_at = now() WHERE kid = ANY($1::text[])', [old]);
@@ -71,7 +84,8 @@ export async function rotateKeys(db: Db, secret: string): Promise<{ added: strin
 export async function loadKeys(db: Db, secret: string): Promise<LoadedKeys> {
   const { rows } = await db.query<KeyRow>(
     `SELECT kid, purpose, alg, private_jwk, public_jwk, created_at FROM identity.keys
-      WHERE retired_at IS NULL ORDER BY created_at DESC, kid`);
+      WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
+  );
   const oidc = rows.filter((r) => r.purpose === 'oidc').map((r) => JSON.parse(unseal(secret, r.private_jwk)) as JWK);
   const core = rows.filter((r) => r.purpose === 'core_identity');
   if (!oidc.length || !core.length) throw new Error('identity signing keys are missing (ensureKeys runs at start-up)');

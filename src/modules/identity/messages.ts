@@ -21,7 +21,13 @@ export function createMessages(views: Views) {
 }
 export type Messages = ReturnType<typeof createMessages>;
 
-export interface OutboxEntry { channel: 'email' | 'sms'; to: string; subject?: string; body: string; at: Date }
+export interface OutboxEntry {
+  channel: 'email' | 'sms';
+  to: string;
+  subject?: string;
+  body: string;
+  at: Date;
+}
 
 export function devOutbox(log: Logger) {
   const entries: OutboxEntry[] = [];
@@ -31,8 +37,12 @@ export function devOutbox(log: Logger) {
     log.debug({ channel: e.channel }, 'identity: no notify module given, message kept in the development outbox');
   };
   const notifier: Notifier = {
-    async sendEmail(m) { keep({ channel: 'email', to: m.to, subject: m.subject, body: m.body, at: new Date() }); },
-    async sendSms(m) { keep({ channel: 'sms', to: m.to, body: m.body, at: new Date() }); },
+    async sendEmail(m) {
+      keep({ channel: 'email', to: m.to, subject: m.subject, body: m.body, at: new Date() });
+    },
+    async sendSms(m) {
+      keep({ channel: 'sms', to: m.to, body: m.body, at: new Date() });
+    },
   };
   return {
     notifier,

@@ -17,7 +17,12 @@ import { page } from './render.js';
 
 export const PREFIX = '/identity';
 
-export interface Holder { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>; keys: LoadedKeys; issuer: string }
+export interface Holder {
+  provider: Provider;
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  keys: LoadedKeys;
+  issuer: string;
+}
 
 const PROVIDER_ROUTES: Array<{ method: Array<'GET' | 'POST'>; url: string }> = [
   { method: ['GET'], url: '/.well-known/openid-configuration' },
@@ -51,20 +56,26 @@ export function mountProvider(app: FastifyInstance, holder: () => Holder) {
 }
 
 export function wellKnownRoutes(app: FastifyInstance, holder: () => Holder, clients: Clients) {
-  const json = (reply: FastifyReply, body: unknown) => reply.header('cache-control', 'public, max-age=300').type('application/json').send(body);
+  const json = (reply: FastifyReply, body: unknown) =>
+    reply.header('cache-control', 'public, max-age=300').type('application/json').send(body);
   // The public half of the core identity signing key, as One Login publishes it: a did:web document …
   for (const path of ['/did.json', '/.well-known/did.json']) {
-    app.get(PREFIX + path, { config: { api: true } }, async (_req, reply) => json(reply, didDocument(holder().issuer, holder().keys.coreIdentity.publicJwks)));
+    app.get(PREFIX + path, { config: { api: true } }, async (_req, reply) =>
+      json(reply, didDocument(holder().issuer, holder().keys.coreIdentity.publicJwks)),
+    );
   }
   // … and, for relying parties without a DID resolver, a plain JWKS.
   app.get(`${PREFIX}/.well-known/core-identity-jwks.json`, { config: { api: true } }, async (_req, reply) =>
-    json(reply, { keys: holder().keys.coreIdentity.publicJwks }));
-  app.get(`${PREFIX}/trustmark`, { config: { api: true } }, async (_req, reply) => json(reply, {
-    idp: holder().issuer,
-    trustmark_provider: holder().issuer,
-    C: ['Cl', 'Cm'],
-    P: ['P0', 'P1', 'P2'],
-  }));
+    json(reply, { keys: holder().keys.coreIdentity.publicJwks }),
+  );
+  app.get(`${PREFIX}/trustmark`, { config: { api: true } }, async (_req, reply) =>
+    json(reply, {
+      idp: holder().issuer,
+      trustmark_provider: holder().issuer,
+      C: ['Cl', 'Cm'],
+      P: ['P0', 'P1', 'P2'],
+    }),
+  );
   // A sector identifier document for each catalogue service: the redirect URIs of its clients.
   app.get(`${PREFIX}/sectors/:serviceId`, { config: { api: true } }, async (req, reply) => {
     const { serviceId } = req.params as { serviceId: string };
@@ -82,15 +93,25 @@ export function wellKnownRoutes(app: FastifyInstance, holder: () => Holder, clie
 export function allowReturnToService(app: FastifyInstance, holder: () => Holder) {
   app.addHook('onSend', async (req, reply, payload) => {
     if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
-    const uid = [(req.params as Record<string, unknown> | undefined)?.uid, (req.query as Record<string, unknown> | undefined)?.uid, (req.body as Record<string, unknown> | undefined)?.uid]
-      .find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(v));
+    const uid = [
+      (req.params as Record<string, unknown> | undefined)?.uid,
+      (req.query as Record<string, unknown> | undefined)?.uid,
+      (req.body as Record<string, unknown> | undefined)?.uid,
+    ].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(v));
     const csp = reply.getHeader('content-security-policy');
     if (!uid || typeof csp !== 'string') return payload;
-    const interaction = await holder().provider.Interaction.find(uid).catch(() => undefined);
+    const interaction = await holder()
+      .provider.Interaction.find(uid)
+      .catch(() => undefined);
     const redirect = (interaction?.params as Record<string, unknown> | undefined)?.redirect_uri;
     let origin: string | null = null;
-    try { origin = typeof redirect === 'string' ? new URL(redirect).origin : null; } catch { origin = null; }
-    if (origin && origin !== 'null') reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+    try {
+      origin = typeof redirect === 'string' ? new URL(redirect).origin : null;
+    } catch {
+      origin = null;
+    }
+    if (origin && origin !== 'null')
+      reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
     return payload;
   });
 }
@@ -98,7 +119,10 @@ export function allowReturnToService(app: FastifyInstance, holder: () => Holder)
 export function interactionRoutes(app: FastifyInstance, k: Kernel, web: Web, holder: () => Holder) {
   const expired = (req: FastifyRequest, reply: FastifyReply) => {
     reply.status(400);
-    return page(k.views, req, reply, 'message', { title: web.t(req)('identity.interaction.expired.title'), paragraphs: [web.t(req)('identity.interaction.expired.p1')] });
+    return page(k.views, req, reply, 'message', {
+      title: web.t(req)('identity.interaction.expired.title'),
+      paragraphs: [web.t(req)('identity.interaction.expired.p1')],
+    });
   };
 
   async function details(req: FastifyRequest, reply: FastifyReply) {
@@ -106,7 +130,9 @@ export function interactionRoutes(app: FastifyInstance, k: Kernel, web: Web, hol
     try {
       const d = await holder().provider.interactionDetails(req.raw, reply.raw);
       return d.uid === uid ? d : null;
-    } catch { return null; }
+    } catch {
+      return null;
+    }
   }
 
   // Where does this authorization stand? Sign in, second factor, prove identity — or finished.
@@ -122,7 +148,8 @@ export function interactionRoutes(app: FastifyInstance, k: Kernel, web: Web, hol
     const si = await web.signedIn(req);
     const reasons = d.prompt.reasons ?? [];
     const mustSignInAgain = reasons.includes('login_prompt') || reasons.includes('max_age');
-    if (!si || (mustSignInAgain && si.raisedAt.getTime() / 1000 < (d.iat ?? 0))) return reply.redirect(web.to('/identity/sign-in', uid), 303);
+    if (!si || (mustSignInAgain && si.raisedAt.getTime() / 1000 < (d.iat ?? 0)))
+      return reply.redirect(web.to('/identity/sign-in', uid), 303);
     if (target.cl === 'Cl.Cm' && si.level !== 'Cl.Cm') {
       return reply.redirect(web.to(si.account.mfa_method ? '/identity/sign-in/code' : '/identity/two-factor', uid), 303);
     }
@@ -131,13 +158,18 @@ export function interactionRoutes(app: FastifyInstance, k: Kernel, web: Web, hol
     const provider = holder().provider;
     const result: Record<string, unknown> = {
       login: {
-        accountId: si.account.id, acr: si.level, remember: true, ts: Math.floor(si.raisedAt.getTime() / 1000),
+        accountId: si.account.id,
+        acr: si.level,
+        remember: true,
+        ts: Math.floor(si.raisedAt.getTime() / 1000),
         amr: si.level === 'Cl.Cm' ? ['pwd', si.account.mfa_method === 'sms' ? 'sms' : 'otp'] : ['pwd'],
       },
     };
     if (d.prompt.name === 'consent') {
       // Not normally reached (grants are made without asking), but finish it the same way.
-      const grant = d.grantId ? (await provider.Grant.find(d.grantId))! : new provider.Grant({ accountId: si.account.id, clientId: String(params.client_id) });
+      const grant = d.grantId
+        ? (await provider.Grant.find(d.grantId))!
+        : new provider.Grant({ accountId: si.account.id, clientId: String(params.client_id) });
       const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
       if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
@@ -151,8 +183,12 @@ export function interactionRoutes(app: FastifyInstance, k: Kernel, web: Web, hol
   app.post(`${PREFIX}/interaction/:uid/abort`, async (req, reply) => {
     const d = await details(req, reply);
     if (!d) return expired(req, reply);
-    const returnTo = await holder().provider.interactionResult(req.raw, reply.raw,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false });
+    const returnTo = await holder().provider.interactionResult(
+      req.raw,
+      reply.raw,
+      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { mergeWithLastSubmission: false },
+    );
     return reply.redirect(returnTo, 303);
   });
 }

@@ -42,21 +42,44 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
     const lang = web.lang(req);
     const dateText = (d: Date | string | null) => (d ? (v.env.getFilter('date') as (d: unknown, l: string) => string)(d, lang) : '');
     const row = (key: string, value: string, action?: { href: string; text: string }) => ({
-      key: { text: t(key) }, value: { text: value },
+      key: { text: t(key) },
+      value: { text: value },
       ...(action ? { actions: { items: [{ href: action.href, text: action.text, visuallyHiddenText: t(key).toLowerCase() }] } } : {}),
     });
-    const secondFactor = a.mfa_method === 'app' ? t('identity.account.twoFactorApp')
-      : a.mfa_method === 'sms' ? t('identity.account.twoFactorSms', { phone: a.phone ?? '' }) : t('identity.account.twoFactorNone');
-    const addr = a.address ? [a.address.subBuildingName, a.address.buildingName, [a.address.buildingNumber, a.address.streetName].filter(Boolean).join(' '),
-      a.address.addressLocality, a.address.postalCode].filter(Boolean).join(', ') : '';
+    const secondFactor =
+      a.mfa_method === 'app'
+        ? t('identity.account.twoFactorApp')
+        : a.mfa_method === 'sms'
+          ? t('identity.account.twoFactorSms', { phone: a.phone ?? '' })
+          : t('identity.account.twoFactorNone');
+    const addr = a.address
+      ? [
+          a.address.subBuildingName,
+          a.address.buildingName,
+          [a.address.buildingNumber, a.address.streetName].filter(Boolean).join(' '),
+          a.address.addressLocality,
+          a.address.postalCode,
+        ]
+          .filter(Boolean)
+          .join(', ')
+      : '';
     const done = (req.query as Record<string, unknown>).done;
     return page(v, req, reply, 'account', {
       title: t('identity.account.title'),
       banner: typeof done === 'string' && DONE[done] ? t(DONE[done]) : null,
-      detailRows: [row('identity.account.email', a.email), ...(a.phone && a.mfa_method === 'sms' ? [row('identity.account.phone', a.phone)] : [])],
+      detailRows: [
+        row('identity.account.email', a.email),
+        ...(a.phone && a.mfa_method === 'sms' ? [row('identity.account.phone', a.phone)] : []),
+      ],
       securityRows: [
-        row('identity.account.password', t('identity.account.passwordValue'), { href: '/identity/forgotten-password', text: t('identity.account.change') }),
-        row('identity.account.twoFactor', secondFactor, { href: '/identity/two-factor', text: t(a.mfa_method ? 'identity.account.change' : 'identity.account.setUp') }),
+        row('identity.account.password', t('identity.account.passwordValue'), {
+          href: '/identity/forgotten-password',
+          text: t('identity.account.change'),
+        }),
+        row('identity.account.twoFactor', secondFactor, {
+          href: '/identity/two-factor',
+          text: t(a.mfa_method ? 'identity.account.change' : 'identity.account.setUp'),
+        }),
       ],
       identityRows: [
         row('identity.account.level', t(`identity.account.levels.${a.identity_level}`)),
@@ -78,9 +101,13 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
     if (!svc) return reply.callNotFound();
     const t = web.t(req);
     return page(v, req, reply, 'confirm', {
-      title: t('identity.disconnect.title', { service: svc.name }), paragraphs: [t('identity.disconnect.p1', { service: svc.name })],
-      action: `/identity/account/services/${encodeURIComponent(clientId)}/disconnect`, button: t('identity.disconnect.button'), warning: true,
-      backUrl: '/identity/account', backText: t('identity.disconnect.back'),
+      title: t('identity.disconnect.title', { service: svc.name }),
+      paragraphs: [t('identity.disconnect.p1', { service: svc.name })],
+      action: `/identity/account/services/${encodeURIComponent(clientId)}/disconnect`,
+      button: t('identity.disconnect.button'),
+      warning: true,
+      backUrl: '/identity/account',
+      backText: t('identity.disconnect.back'),
     });
   });
 

@@ -19,25 +19,40 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
   async function ready(req: FastifyRequest, reply: FastifyReply) {
     const si = await web.signedIn(req);
     const uid = web.uid(req);
-    if (!si) { reply.redirect(web.to('/identity/sign-in', uid), 303); return null; }
-    if (si.level !== 'Cl.Cm') { reply.redirect(web.to(si.account.mfa_method ? '/identity/sign-in/code' : '/identity/two-factor', uid), 303); return null; }
+    if (!si) {
+      reply.redirect(web.to('/identity/sign-in', uid), 303);
+      return null;
+    }
+    if (si.level !== 'Cl.Cm') {
+      reply.redirect(web.to(si.account.mfa_method ? '/identity/sign-in/code' : '/identity/two-factor', uid), 303);
+      return null;
+    }
     return si;
   }
 
   const chooseForm = (req: FastifyRequest) => {
     const t = web.t(req);
     return {
-      title: t('identity.prove.title'), paragraphs: [t('identity.prove.intro')], action: '/identity/prove', uid: web.uid(req), button: t('identity.prove.button'),
-      fields: [{
-        type: 'radios', name: 'document', legend: t('identity.prove.legend'),
-        items: [
-          { value: 'passport', text: t('identity.prove.passport'), hint: { text: t('identity.prove.passportHint') } },
-          { value: 'driving-licence', text: t('identity.prove.licence'), hint: { text: t('identity.prove.licenceHint') } },
-        ],
-      }],
+      title: t('identity.prove.title'),
+      paragraphs: [t('identity.prove.intro')],
+      action: '/identity/prove',
+      uid: web.uid(req),
+      button: t('identity.prove.button'),
+      fields: [
+        {
+          type: 'radios',
+          name: 'document',
+          legend: t('identity.prove.legend'),
+          items: [
+            { value: 'passport', text: t('identity.prove.passport'), hint: { text: t('identity.prove.passportHint') } },
+            { value: 'driving-licence', text: t('identity.prove.licence'), hint: { text: t('identity.prove.licenceHint') } },
+          ],
+        },
+      ],
     };
   };
   app.get('/identity/prove', async (req, reply) => {
+    if (!web.uid(req)) await web.rememberReturn(req, reply);
     if (!(await ready(req, reply))) return reply;
     return page(v, req, reply, 'form', chooseForm(req));
   });
@@ -51,18 +66,40 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
   const detailsForm = (req: FastifyRequest, doc: string, values: Record<string, string> = {}) => {
     const t = web.t(req);
     const passport = doc === 'passport';
-    const date = (name: string) => ({ day: values[`${name}-day`] ?? '', month: values[`${name}-month`] ?? '', year: values[`${name}-year`] ?? '' });
+    const date = (name: string) => ({
+      day: values[`${name}-day`] ?? '',
+      month: values[`${name}-month`] ?? '',
+      year: values[`${name}-year`] ?? '',
+    });
     return {
-      title: t(passport ? 'identity.prove.details.passportTitle' : 'identity.prove.details.licenceTitle'), action: `/identity/prove/${doc}`, uid: web.uid(req),
+      title: t(passport ? 'identity.prove.details.passportTitle' : 'identity.prove.details.licenceTitle'),
+      action: `/identity/prove/${doc}`,
+      uid: web.uid(req),
       button: t('identity.prove.details.button'),
       fields: [
-        { name: 'documentNumber', label: t(passport ? 'identity.prove.details.passportNumber' : 'identity.prove.details.licenceNumber'),
-          hint: t(passport ? 'identity.prove.details.passportNumberHint' : 'identity.prove.details.licenceNumberHint'), value: values.documentNumber ?? '',
-          classes: passport ? 'govuk-input--width-10' : 'govuk-input--width-20' },
+        {
+          name: 'documentNumber',
+          label: t(passport ? 'identity.prove.details.passportNumber' : 'identity.prove.details.licenceNumber'),
+          hint: t(passport ? 'identity.prove.details.passportNumberHint' : 'identity.prove.details.licenceNumberHint'),
+          value: values.documentNumber ?? '',
+          classes: passport ? 'govuk-input--width-10' : 'govuk-input--width-20',
+        },
         { name: 'givenName', label: t('identity.prove.details.givenName'), autocomplete: 'given-name', value: values.givenName ?? '' },
         { name: 'familyName', label: t('identity.prove.details.familyName'), autocomplete: 'family-name', value: values.familyName ?? '' },
-        { type: 'date', name: 'birthDate', legend: t('identity.prove.details.birthDate'), hint: t('identity.prove.details.birthDateHint'), values: date('birthDate') },
-        { type: 'date', name: 'expiryDate', legend: t('identity.prove.details.expiryDate'), hint: t('identity.prove.details.expiryDateHint'), values: date('expiryDate') },
+        {
+          type: 'date',
+          name: 'birthDate',
+          legend: t('identity.prove.details.birthDate'),
+          hint: t('identity.prove.details.birthDateHint'),
+          values: date('birthDate'),
+        },
+        {
+          type: 'date',
+          name: 'expiryDate',
+          legend: t('identity.prove.details.expiryDate'),
+          hint: t('identity.prove.details.expiryDateHint'),
+          values: date('expiryDate'),
+        },
       ],
     };
   };
@@ -79,8 +116,19 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
     if (!si) return reply;
     const t = web.t(req);
     const body = req.body as FormBody | undefined;
-    const values = Object.fromEntries(['documentNumber', 'givenName', 'familyName', 'birthDate-day', 'birthDate-month', 'birthDate-year', 'expiryDate-day', 'expiryDate-month', 'expiryDate-year']
-      .map((n) => [n, web.str(req, n, 200)]));
+    const values = Object.fromEntries(
+      [
+        'documentNumber',
+        'givenName',
+        'familyName',
+        'birthDate-day',
+        'birthDate-month',
+        'birthDate-year',
+        'expiryDate-day',
+        'expiryDate-month',
+        'expiryDate-year',
+      ].map((n) => [n, web.str(req, n, 200)]),
+    );
     const errors: FieldError[] = [];
     if (!values.documentNumber) errors.push(web.field(req, 'documentNumber', 'documentNumberMissing'));
     if (!values.givenName) errors.push(web.field(req, 'givenName', 'givenNameMissing'));
@@ -99,18 +147,25 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
     let result: { matched: boolean; level: string };
     try {
       result = await accounts.proveIdentity(si.account.id, {
-        kind: KINDS[doc], documentNumber: values.documentNumber, givenName: values.givenName, familyName: values.familyName,
-        birthDate: dates.birthDate!, expiryDate: dates.expiryDate!,
+        kind: KINDS[doc],
+        documentNumber: values.documentNumber,
+        givenName: values.givenName,
+        familyName: values.familyName,
+        birthDate: dates.birthDate!,
+        expiryDate: dates.expiryDate!,
       });
     } catch (err) {
       const e = web.errors(req, err, 'documentNumber');
       return pageWithErrors(v, req, reply, 'form', e.fields, detailsForm(req, doc, values), e.status);
     }
-    if (!result.matched) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'documentNumber', 'notMatched')], detailsForm(req, doc, values));
+    if (!result.matched)
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'documentNumber', 'notMatched')], detailsForm(req, doc, values));
     const uid = web.uid(req);
     return page(v, req, reply, 'message', {
-      title: t('identity.prove.proved.title'), panel: t('identity.prove.proved.panel', { level: result.level }),
-      paragraphs: [t('identity.prove.proved.p1')], continueUrl: web.done(uid),
+      title: t('identity.prove.proved.title'),
+      panel: t('identity.prove.proved.panel', { level: result.level }),
+      paragraphs: [t('identity.prove.proved.p1')],
+      continueUrl: await web.finish(req, reply, uid),
     });
   });
 }

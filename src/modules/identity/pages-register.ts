@@ -9,7 +9,13 @@ import { page, pageWithErrors } from './render.js';
 import { otpauthUri } from './totp.js';
 import { LIMITED } from './pages-sign-in.js';
 
-export function registerPages(app: FastifyInstance, k: Kernel, web: Web, accounts: Accounts, raise: (req: FastifyRequest, reply: FastifyReply, signInId: string) => Promise<void>) {
+export function registerPages(
+  app: FastifyInstance,
+  k: Kernel,
+  web: Web,
+  accounts: Accounts,
+  raise: (req: FastifyRequest, reply: FastifyReply, signInId: string) => Promise<void>,
+) {
   const v = k.views;
   const key = k.config.encryptionKey;
 
@@ -17,17 +23,26 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     const t = web.t(req);
     const uid = web.uid(req);
     return {
-      title: t('identity.register.title'), paragraphs: [t('identity.register.intro')], action: '/identity/create-account', uid, button: t('identity.register.button'),
+      title: t('identity.register.title'),
+      paragraphs: [t('identity.register.intro')],
+      action: '/identity/create-account',
+      uid,
+      button: t('identity.register.button'),
       fields: [{ name: 'email', label: t('identity.register.email'), inputType: 'email', autocomplete: 'email', value: email }],
       links: [{ href: web.to('/identity/sign-in', uid), text: t('identity.register.signIn') }],
     };
   };
-  app.get('/identity/create-account', async (req, reply) => page(v, req, reply, 'form', emailForm(req)));
+  app.get('/identity/create-account', async (req, reply) => {
+    if (!web.uid(req)) await web.rememberReturn(req, reply);
+    return page(v, req, reply, 'form', emailForm(req));
+  });
   app.post('/identity/create-account', { config: LIMITED }, async (req, reply) => {
     const raw = web.str(req, 'email', 320);
     const uid = web.uid(req);
     let r: { exists: boolean; email: string };
-    try { r = await accounts.startRegistration(raw, web.lang(req)); } catch (err) {
+    try {
+      r = await accounts.startRegistration(raw, web.lang(req));
+    } catch (err) {
       const e = web.errors(req, err, 'email');
       return pageWithErrors(v, req, reply, 'form', e.fields, emailForm(req, raw), e.status);
     }
@@ -39,8 +54,11 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   const codeForm = (req: FastifyRequest, email: string) => {
     const t = web.t(req);
     return {
-      title: t('identity.register.checkEmail.title'), paragraphs: [t('identity.register.checkEmail.intro', { email })], action: '/identity/create-account/code',
-      uid: web.uid(req), button: t('identity.register.checkEmail.button'),
+      title: t('identity.register.checkEmail.title'),
+      paragraphs: [t('identity.register.checkEmail.intro', { email })],
+      action: '/identity/create-account/code',
+      uid: web.uid(req),
+      button: t('identity.register.checkEmail.button'),
       fields: [{ name: 'code', type: 'code', label: t('identity.register.checkEmail.label') }],
       links: [{ href: '/identity/create-account/resend', text: t('identity.register.checkEmail.resend'), post: true }],
     };
@@ -53,7 +71,9 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   app.post('/identity/create-account/resend', { config: LIMITED }, async (req, reply) => {
     const j = await web.journey(req);
     if (!j.registerEmail) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
-    try { await accounts.sendCode('confirm_email', j.registerEmail, { email: j.registerEmail }, web.lang(req)); } catch (err) {
+    try {
+      await accounts.sendCode('confirm_email', j.registerEmail, { email: j.registerEmail }, web.lang(req));
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, codeForm(req, j.registerEmail), e.status);
     }
@@ -64,7 +84,9 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     if (!j.registerEmail) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
     const code = web.str(req, 'code', 20);
     if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], codeForm(req, j.registerEmail));
-    try { await accounts.checkCode('confirm_email', j.registerEmail, code); } catch (err) {
+    try {
+      await accounts.checkCode('confirm_email', j.registerEmail, code);
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, codeForm(req, j.registerEmail), e.status);
     }
@@ -75,9 +97,18 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   const passwordForm = (req: FastifyRequest) => {
     const t = web.t(req);
     return {
-      title: t('identity.register.password.title'), action: '/identity/create-account/password', uid: web.uid(req), button: t('identity.register.password.button'),
+      title: t('identity.register.password.title'),
+      action: '/identity/create-account/password',
+      uid: web.uid(req),
+      button: t('identity.register.password.button'),
       fields: [
-        { name: 'password', type: 'password', label: t('identity.register.password.password'), hint: t('identity.register.password.hint'), autocomplete: 'new-password' },
+        {
+          name: 'password',
+          type: 'password',
+          label: t('identity.register.password.password'),
+          hint: t('identity.register.password.hint'),
+          autocomplete: 'new-password',
+        },
         { name: 'confirm', type: 'password', label: t('identity.register.password.confirm'), autocomplete: 'new-password' },
       ],
     };
@@ -92,9 +123,12 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     const uid = web.uid(req);
     if (!j.verifiedEmail || !web.fresh(j.verifiedAt)) return reply.redirect(web.to('/identity/create-account', uid), 303);
     const password = web.password(req, 'password');
-    if (password && password !== web.password(req, 'confirm')) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], passwordForm(req));
+    if (password && password !== web.password(req, 'confirm'))
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], passwordForm(req));
     let accountId: string;
-    try { accountId = (await accounts.createAccount(j.verifiedEmail, password)).id; } catch (err) {
+    try {
+      accountId = (await accounts.createAccount(j.verifiedEmail, password)).id;
+    } catch (err) {
       const e = web.errors(req, err, 'password');
       return pageWithErrors(v, req, reply, 'form', e.fields, passwordForm(req), e.status);
     }
@@ -105,22 +139,37 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   // Second factor set-up. Replacing an existing one needs a sign-in that already used it.
   async function mayChange(req: FastifyRequest, reply: FastifyReply) {
     const si = await web.signedIn(req);
-    if (!si) { reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303); return null; }
-    if (si.account.mfa_method && si.level !== 'Cl.Cm') { reply.redirect(web.to('/identity/sign-in/code', web.uid(req)), 303); return null; }
+    if (!si) {
+      reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303);
+      return null;
+    }
+    if (si.account.mfa_method && si.level !== 'Cl.Cm') {
+      reply.redirect(web.to('/identity/sign-in/code', web.uid(req)), 303);
+      return null;
+    }
     return si;
   }
 
   const chooseForm = (req: FastifyRequest, value = '') => {
     const t = web.t(req);
     return {
-      title: t('identity.twoFactor.title'), paragraphs: [t('identity.twoFactor.intro')], action: '/identity/two-factor', uid: web.uid(req), button: t('identity.twoFactor.button'),
-      fields: [{
-        type: 'radios', name: 'method', legend: t('identity.twoFactor.legend'), value,
-        items: [
-          { value: 'app', text: t('identity.twoFactor.appOption'), hint: { text: t('identity.twoFactor.appHint') } },
-          { value: 'sms', text: t('identity.twoFactor.smsOption'), hint: { text: t('identity.twoFactor.smsHint') } },
-        ],
-      }],
+      title: t('identity.twoFactor.title'),
+      paragraphs: [t('identity.twoFactor.intro')],
+      action: '/identity/two-factor',
+      uid: web.uid(req),
+      button: t('identity.twoFactor.button'),
+      fields: [
+        {
+          type: 'radios',
+          name: 'method',
+          legend: t('identity.twoFactor.legend'),
+          value,
+          items: [
+            { value: 'app', text: t('identity.twoFactor.appOption'), hint: { text: t('identity.twoFactor.appHint') } },
+            { value: 'sms', text: t('identity.twoFactor.smsOption'), hint: { text: t('identity.twoFactor.smsHint') } },
+          ],
+        },
+      ],
     };
   };
   app.get('/identity/two-factor', async (req, reply) => {
@@ -130,15 +179,21 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   app.post('/identity/two-factor', async (req, reply) => {
     if (!(await mayChange(req, reply))) return reply;
     const method = web.str(req, 'method');
-    if (method !== 'app' && method !== 'sms') return pageWithErrors(v, req, reply, 'form', [web.field(req, 'method', 'chooseMethod')], chooseForm(req));
+    if (method !== 'app' && method !== 'sms')
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'method', 'chooseMethod')], chooseForm(req));
     return reply.redirect(web.to(`/identity/two-factor/${method}`, web.uid(req)), 303);
   });
 
   const appForm = (req: FastifyRequest, secret: string, email: string) => {
     const t = web.t(req);
     return {
-      title: t('identity.twoFactor.app.title'), paragraphs: [t('identity.twoFactor.app.p1')], action: '/identity/two-factor/app', uid: web.uid(req),
-      button: t('identity.twoFactor.app.button'), secret: secret.replace(/(.{4})/g, '$1 ').trim(), secretUri: otpauthUri(secret, email, 'Cityscape'),
+      title: t('identity.twoFactor.app.title'),
+      paragraphs: [t('identity.twoFactor.app.p1')],
+      action: '/identity/two-factor/app',
+      uid: web.uid(req),
+      button: t('identity.twoFactor.app.button'),
+      secret: secret.replace(/(.{4})/g, '$1 ').trim(),
+      secretUri: otpauthUri(secret, email, 'Cityscape'),
       fields: [{ name: 'code', type: 'code', label: t('identity.twoFactor.app.label') }],
     };
   };
@@ -160,20 +215,39 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     if (!j.totpSecret) return reply.redirect(web.to('/identity/two-factor/app', web.uid(req)), 303);
     const secret = unseal(key, j.totpSecret);
     const code = web.str(req, 'code', 20);
-    if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], appForm(req, secret, si.account.email));
-    try { await accounts.confirmTotp(si.account.id, secret, code); } catch (err) {
+    if (!code)
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], appForm(req, secret, si.account.email));
+    try {
+      await accounts.confirmTotp(si.account.id, secret, code);
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, appForm(req, secret, si.account.email), e.status);
     }
     await raise(req, reply, si.signInId);
-    return reply.redirect(web.uid(req) ? web.done(web.uid(req)) : '/identity/account?done=second-factor', 303);
+    return reply.redirect(
+      web.uid(req) ? web.done(web.uid(req)) : await web.finish(req, reply, null, '/identity/account?done=second-factor'),
+      303,
+    );
   });
 
   const phoneForm = (req: FastifyRequest, phone = '') => {
     const t = web.t(req);
     return {
-      title: t('identity.twoFactor.sms.title'), action: '/identity/two-factor/sms', uid: web.uid(req), button: t('identity.twoFactor.sms.button'),
-      fields: [{ name: 'phone', label: t('identity.twoFactor.sms.phone'), hint: t('identity.twoFactor.sms.phoneHint'), inputType: 'tel', autocomplete: 'tel', value: phone, classes: 'govuk-!-width-one-half' }],
+      title: t('identity.twoFactor.sms.title'),
+      action: '/identity/two-factor/sms',
+      uid: web.uid(req),
+      button: t('identity.twoFactor.sms.button'),
+      fields: [
+        {
+          name: 'phone',
+          label: t('identity.twoFactor.sms.phone'),
+          hint: t('identity.twoFactor.sms.phoneHint'),
+          inputType: 'tel',
+          autocomplete: 'tel',
+          value: phone,
+          classes: 'govuk-!-width-one-half',
+        },
+      ],
     };
   };
   app.get('/identity/two-factor/sms', async (req, reply) => {
@@ -185,7 +259,9 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     if (!si) return reply;
     const raw = web.str(req, 'phone', 40);
     let phone: string;
-    try { phone = await accounts.startSmsSetup(si.account.id, raw, web.lang(req)); } catch (err) {
+    try {
+      phone = await accounts.startSmsSetup(si.account.id, raw, web.lang(req));
+    } catch (err) {
       const e = web.errors(req, err, 'phone');
       return pageWithErrors(v, req, reply, 'form', e.fields, phoneForm(req, raw), e.status);
     }
@@ -196,8 +272,12 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
   const smsCodeForm = (req: FastifyRequest, phone: string) => {
     const t = web.t(req);
     return {
-      title: t('identity.twoFactor.smsCode.title'), paragraphs: [t('identity.twoFactor.smsCode.intro', { phone })], action: '/identity/two-factor/sms/code',
-      uid: web.uid(req), button: t('identity.twoFactor.smsCode.button'), fields: [{ name: 'code', type: 'code', label: t('identity.twoFactor.smsCode.label') }],
+      title: t('identity.twoFactor.smsCode.title'),
+      paragraphs: [t('identity.twoFactor.smsCode.intro', { phone })],
+      action: '/identity/two-factor/sms/code',
+      uid: web.uid(req),
+      button: t('identity.twoFactor.smsCode.button'),
+      fields: [{ name: 'code', type: 'code', label: t('identity.twoFactor.smsCode.label') }],
     };
   };
   app.get('/identity/two-factor/sms/code', async (req, reply) => {
@@ -213,11 +293,16 @@ export function registerPages(app: FastifyInstance, k: Kernel, web: Web, account
     if (!j.smsPhone) return reply.redirect(web.to('/identity/two-factor/sms', web.uid(req)), 303);
     const code = web.str(req, 'code', 20);
     if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], smsCodeForm(req, j.smsPhone));
-    try { await accounts.confirmSms(si.account.id, j.smsPhone, code); } catch (err) {
+    try {
+      await accounts.confirmSms(si.account.id, j.smsPhone, code);
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, smsCodeForm(req, j.smsPhone), e.status);
     }
     await raise(req, reply, si.signInId);
-    return reply.redirect(web.uid(req) ? web.done(web.uid(req)) : '/identity/account?done=second-factor', 303);
+    return reply.redirect(
+      web.uid(req) ? web.done(web.uid(req)) : await web.finish(req, reply, null, '/identity/account?done=second-factor'),
+      303,
+    );
   });
 }

@@ -19,7 +19,10 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     const t = web.t(req);
     const uid = web.uid(req);
     return {
-      title: t('identity.signIn.title'), paragraphs: [t('identity.signIn.intro')], action: '/identity/sign-in', uid,
+      title: t('identity.signIn.title'),
+      paragraphs: [t('identity.signIn.intro')],
+      action: '/identity/sign-in',
+      uid,
       button: t('identity.signIn.button'),
       fields: [
         { name: 'email', label: t('identity.signIn.email'), inputType: 'email', autocomplete: 'username', value: extra.email ?? '' },
@@ -35,8 +38,18 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   };
 
   app.get('/identity/sign-in', async (req, reply) => {
+    if (!web.uid(req)) await web.rememberReturn(req, reply);
     const exists = (req.query as Record<string, unknown>).exists === '1';
-    return page(v, req, reply, 'form', signInForm(req, exists ? { banner: { title: web.t(req)('identity.account.success'), text: web.t(req)('identity.signIn.exists'), type: null } } : {}));
+    return page(
+      v,
+      req,
+      reply,
+      'form',
+      signInForm(
+        req,
+        exists ? { banner: { title: web.t(req)('identity.account.success'), text: web.t(req)('identity.signIn.exists'), type: null } } : {},
+      ),
+    );
   });
 
   app.post('/identity/sign-in', { config: LIMITED }, async (req, reply) => {
@@ -61,7 +74,7 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     await web.signIn(req, reply, accountId, 'Cl');
     // Inside an authorization the interaction decides whether a code is needed; "Your account" always asks.
     if (!uid && hasSecondFactor) return reply.redirect('/identity/sign-in/code', 303);
-    return reply.redirect(web.done(uid), 303);
+    return reply.redirect(await web.finish(req, reply, uid), 303);
   });
 
   // The security code (second factor).
@@ -71,7 +84,10 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     const si = (await web.signedIn(req))!;
     const sms = si.account.mfa_method === 'sms';
     return {
-      title: t('identity.code.title'), action: '/identity/sign-in/code', uid, button: t('identity.code.button'),
+      title: t('identity.code.title'),
+      action: '/identity/sign-in/code',
+      uid,
+      button: t('identity.code.button'),
       paragraphs: [sms ? t('identity.code.smsIntro', { ending: (si.account.phone ?? '').slice(-4) }) : t('identity.code.appIntro')],
       fields: [{ name: 'code', type: 'code', label: t('identity.code.label') }],
       links: [
@@ -86,7 +102,9 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     if (!si) return reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303);
     if (!si.account.mfa_method) return reply.redirect(web.to('/identity/two-factor', web.uid(req)), 303);
     if (si.account.mfa_method === 'sms') {
-      try { await accounts.sendSignInSms(si.account.id, web.lang(req), { unlessSentWithinSeconds: 60 }); } catch (err) {
+      try {
+        await accounts.sendSignInSms(si.account.id, web.lang(req), { unlessSentWithinSeconds: 60 });
+      } catch (err) {
         const e = web.errors(req, err, 'code');
         return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
       }
@@ -97,7 +115,9 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   app.post('/identity/sign-in/code/resend', { config: LIMITED }, async (req, reply) => {
     const si = await web.signedIn(req);
     if (!si) return reply.redirect(web.to('/identity/sign-in', web.uid(req)), 303);
-    try { await accounts.sendSignInSms(si.account.id, web.lang(req)); } catch (err) {
+    try {
+      await accounts.sendSignInSms(si.account.id, web.lang(req));
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
     }
@@ -110,12 +130,14 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     if (!si) return reply.redirect(web.to('/identity/sign-in', uid), 303);
     const code = web.str(req, 'code', 20);
     if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], await codeForm(req));
-    try { await accounts.verifySecondFactor(si.account.id, code); } catch (err) {
+    try {
+      await accounts.verifySecondFactor(si.account.id, code);
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, await codeForm(req), e.status);
     }
     await raise(req, reply, si.signInId);
-    return reply.redirect(web.done(uid), 303);
+    return reply.redirect(await web.finish(req, reply, uid), 303);
   });
 
   /** The sign-in now has a second factor: Cl.Cm, under a new session id. */
@@ -128,15 +150,21 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   const resetEmailForm = (req: FastifyRequest, email = '') => {
     const t = web.t(req);
     return {
-      title: t('identity.forgotten.title'), paragraphs: [t('identity.forgotten.intro')], action: '/identity/forgotten-password', uid: web.uid(req),
-      button: t('identity.forgotten.button'), fields: [{ name: 'email', label: t('identity.forgotten.email'), inputType: 'email', autocomplete: 'username', value: email }],
+      title: t('identity.forgotten.title'),
+      paragraphs: [t('identity.forgotten.intro')],
+      action: '/identity/forgotten-password',
+      uid: web.uid(req),
+      button: t('identity.forgotten.button'),
+      fields: [{ name: 'email', label: t('identity.forgotten.email'), inputType: 'email', autocomplete: 'username', value: email }],
     };
   };
   app.get('/identity/forgotten-password', async (req, reply) => page(v, req, reply, 'form', resetEmailForm(req)));
   app.post('/identity/forgotten-password', { config: LIMITED }, async (req, reply) => {
     const raw = web.str(req, 'email', 320);
     let email: string;
-    try { email = await accounts.requestPasswordReset(raw, web.lang(req)); } catch (err) {
+    try {
+      email = await accounts.requestPasswordReset(raw, web.lang(req));
+    } catch (err) {
       const e = web.errors(req, err, 'email');
       return pageWithErrors(v, req, reply, 'form', e.fields, resetEmailForm(req, raw), e.status);
     }
@@ -147,8 +175,12 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   const resetCodeForm = (req: FastifyRequest, email: string) => {
     const t = web.t(req);
     return {
-      title: t('identity.forgotten.code.title'), paragraphs: [t('identity.forgotten.code.intro', { email })], action: '/identity/forgotten-password/code',
-      uid: web.uid(req), button: t('identity.forgotten.code.button'), fields: [{ name: 'code', type: 'code', label: t('identity.forgotten.code.label') }],
+      title: t('identity.forgotten.code.title'),
+      paragraphs: [t('identity.forgotten.code.intro', { email })],
+      action: '/identity/forgotten-password/code',
+      uid: web.uid(req),
+      button: t('identity.forgotten.code.button'),
+      fields: [{ name: 'code', type: 'code', label: t('identity.forgotten.code.label') }],
     };
   };
   app.get('/identity/forgotten-password/code', async (req, reply) => {
@@ -161,7 +193,9 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     if (!j.resetEmail) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
     const code = web.str(req, 'code', 20);
     if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], resetCodeForm(req, j.resetEmail));
-    try { await accounts.checkResetCode(j.resetEmail, code); } catch (err) {
+    try {
+      await accounts.checkResetCode(j.resetEmail, code);
+    } catch (err) {
       const e = web.errors(req, err, 'code');
       return pageWithErrors(v, req, reply, 'form', e.fields, resetCodeForm(req, j.resetEmail), e.status);
     }
@@ -172,9 +206,18 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   const newPasswordForm = (req: FastifyRequest) => {
     const t = web.t(req);
     return {
-      title: t('identity.forgotten.new.title'), action: '/identity/forgotten-password/new', uid: web.uid(req), button: t('identity.forgotten.new.button'),
+      title: t('identity.forgotten.new.title'),
+      action: '/identity/forgotten-password/new',
+      uid: web.uid(req),
+      button: t('identity.forgotten.new.button'),
       fields: [
-        { name: 'password', type: 'password', label: t('identity.forgotten.new.password'), hint: t('identity.forgotten.new.hint'), autocomplete: 'new-password' },
+        {
+          name: 'password',
+          type: 'password',
+          label: t('identity.forgotten.new.password'),
+          hint: t('identity.forgotten.new.hint'),
+          autocomplete: 'new-password',
+        },
         { name: 'confirm', type: 'password', label: t('identity.forgotten.new.confirm'), autocomplete: 'new-password' },
       ],
     };
@@ -189,7 +232,8 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     const uid = web.uid(req);
     if (!j.resetEmail || !web.fresh(j.resetVerifiedAt)) return reply.redirect(web.to('/identity/forgotten-password', uid), 303);
     const password = web.password(req, 'password');
-    if (password !== web.password(req, 'confirm')) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], newPasswordForm(req));
+    if (password !== web.password(req, 'confirm'))
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], newPasswordForm(req));
     let accountId: string;
     let hasSecondFactor: boolean;
     try {
@@ -222,15 +266,21 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     await endHere(req, reply);
     return reply.redirect('/identity/signed-out', 303);
   });
-  app.get('/identity/signed-out', async (req, reply) => page(v, req, reply, 'signed-out', { title: web.t(req)('identity.signedOut.title') }));
+  app.get('/identity/signed-out', async (req, reply) =>
+    page(v, req, reply, 'signed-out', { title: web.t(req)('identity.signedOut.title') }),
+  );
 
   app.get('/identity/sign-out-everywhere', async (req, reply) => {
     if (!(await web.signedIn(req))) return reply.redirect('/identity/sign-in', 303);
     const t = web.t(req);
     return page(v, req, reply, 'confirm', {
-      title: t('identity.everywhere.title'), paragraphs: [t('identity.everywhere.p1'), t('identity.everywhere.p2')],
-      action: '/identity/sign-out-everywhere', button: t('identity.everywhere.button'), warning: true,
-      backUrl: '/identity/account', backText: t('identity.everywhere.back'),
+      title: t('identity.everywhere.title'),
+      paragraphs: [t('identity.everywhere.p1'), t('identity.everywhere.p2')],
+      action: '/identity/sign-out-everywhere',
+      button: t('identity.everywhere.button'),
+      warning: true,
+      backUrl: '/identity/account',
+      backText: t('identity.everywhere.back'),
     });
   });
   app.post('/identity/sign-out-everywhere', async (req, reply) => {

@@ -9,10 +9,12 @@ import { buildApp, type BuiltApp } from '../../app.js';
 import { testConfig } from '../../config.js';
 import { createPgliteDb, createPostgresDb, type Db } from '../../kernel/db.js';
 import { freshPostgres } from '../../../test/helpers.js';
-import { authRequest, Browser, freePort, relyingParty } from './test-support.js';
+import { authRequest, Browser, freePort, relyingParty } from './testing.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
-afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
 
 describe('several processes', () => {
   it('share codes and tokens, refuse a replayed code, and forget revoked tokens everywhere', async () => {
@@ -39,7 +41,10 @@ describe('several processes', () => {
     const b = await start(0);
     const urlB = `http://127.0.0.1:${(b.app.server.address() as AddressInfo).port}`;
     await a.modules.catalogue.seedDemo!();
-    const rp = await relyingParty({ built: a as never, baseUrl: publicUrl, issuer: `${publicUrl}/identity`, close: async () => {} }, { auth: 'client_secret_post' });
+    const rp = await relyingParty(
+      { built: a as never, baseUrl: publicUrl, issuer: `${publicUrl}/identity`, close: async () => {} },
+      { auth: 'client_secret_post' },
+    );
     await a.modules.identity.accounts.createAccount('two@example.org', 'two processes 2');
 
     const browser = new Browser(publicUrl);
@@ -47,10 +52,19 @@ describe('several processes', () => {
     await browser.go(req.url.href);
     const signedIn = await browser.submit('/identity/sign-in', { email: 'two@example.org', password: 'two processes 2' });
     const code = new URL(signedIn.location!).searchParams.get('code')!;
-    const redeem = (base: string) => fetch(`${base}/identity/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: req.verifier, client_id: rp.clientId, client_secret: rp.secret! }),
-    });
+    const redeem = (base: string) =>
+      fetch(`${base}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: rp.redirectUri,
+          code_verifier: req.verifier,
+          client_id: rp.clientId,
+          client_secret: rp.secret!,
+        }),
+      });
     const tokens = await (await redeem(urlB)).json();
     expect(tokens.access_token).toBeTruthy();
     const userinfo = () => fetch(`${urlB}/identity/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });

@@ -53,10 +53,16 @@ export function pairwiseSubject(config: Config, serviceId: string, accountId: st
 function requestedVectors(claims: Record<string, unknown> | undefined): Vector[] {
   const values = (claims?.vot as { values?: unknown } | null | undefined)?.values;
   if (!Array.isArray(values)) return [];
-  try { return parseVtr(JSON.stringify(values)); } catch { return []; }
+  try {
+    return parseVtr(JSON.stringify(values));
+  } catch {
+    return [];
+  }
 }
 
-export interface CityscapeAccount extends Account { level: IdentityLevel }
+export interface CityscapeAccount extends Account {
+  level: IdentityLevel;
+}
 
 export function buildProvider(d: ProviderDeps): ProviderType {
   const { config, issuer, keys } = d;
@@ -71,7 +77,14 @@ export function buildProvider(d: ProviderDeps): ProviderType {
       vc: {
         type: ['VerifiableCredential', 'IdentityCheckCredential'],
         credentialSubject: {
-          name: [{ nameParts: [{ type: 'GivenName', value: a.given_name }, { type: 'FamilyName', value: a.family_name }] }],
+          name: [
+            {
+              nameParts: [
+                { type: 'GivenName', value: a.given_name },
+                { type: 'FamilyName', value: a.family_name },
+              ],
+            },
+          ],
           birthDate: [{ value: a.birth_date }],
         },
       },
@@ -97,8 +110,14 @@ export function buildProvider(d: ProviderDeps): ProviderType {
       async claims(use, scope, claims): Promise<AccountClaims> {
         const out: AccountClaims = { sub: a.id };
         const scopes = new Set(scope.split(' '));
-        if (scopes.has('email')) { out.email = a.email; out.email_verified = true; }
-        if (scopes.has('phone') && a.phone && a.mfa_method === 'sms') { out.phone_number = a.phone; out.phone_number_verified = true; }
+        if (scopes.has('email')) {
+          out.email = a.email;
+          out.email_verified = true;
+        }
+        if (scopes.has('phone') && a.phone && a.mfa_method === 'sms') {
+          out.phone_number = a.phone;
+          out.phone_number_verified = true;
+        }
         const vectors = requestedVectors(claims);
         if (use === 'id_token' && vectors.length) {
           // One Login's ID token `vot` is the credential level achieved, e.g. "Cl.Cm".
@@ -108,7 +127,8 @@ export function buildProvider(d: ProviderDeps): ProviderType {
         const identityJourney = vectors.some((v) => v.loc !== 'P0' && locAtLeast(a.identity_level, v.loc));
         if (use === 'userinfo' && identityJourney) {
           const client = ctx.oidc.client!;
-          if (CORE_IDENTITY in claims && a.given_name && a.birth_date) out[CORE_IDENTITY] = await coreIdentityJwt(client.clientId, String(client.service_id), a);
+          if (CORE_IDENTITY in claims && a.given_name && a.birth_date)
+            out[CORE_IDENTITY] = await coreIdentityJwt(client.clientId, String(client.service_id), a);
           if (ADDRESS in claims && a.address) out[ADDRESS] = [a.address];
           if (PASSPORT in claims && a.passport) out[PASSPORT] = [a.passport];
         }
@@ -118,15 +138,16 @@ export function buildProvider(d: ProviderDeps): ProviderType {
   }
 
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(new interactionPolicy.Check(
-    'vtr_unmet', 'a stronger sign-in or a higher identity level is needed', 'interaction_required',
-    (ctx) => {
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('vtr_unmet', 'a stronger sign-in or a higher identity level is needed', 'interaction_required', (ctx) => {
       const account = ctx.oidc.account as CityscapeAccount | undefined;
       if (!account) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // no_session asks for a sign-in
       const vectors = parseVtr(ctx.oidc.params!.vtr as string | undefined);
-      return satisfied(vectors, ctx.oidc.session!.acr, account.level) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-    },
-  ));
+      return satisfied(vectors, ctx.oidc.session!.acr, account.level)
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
 
   const configuration: Configuration = {
     adapter: d.Adapter,
@@ -139,15 +160,27 @@ export function buildProvider(d: ProviderDeps): ProviderType {
       openid: ['sub'],
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
-      acr: null, auth_time: null, iss: null, sid: null, vot: null, vtm: null,
-      [CORE_IDENTITY]: null, [ADDRESS]: null, [PASSPORT]: null,
+      acr: null,
+      auth_time: null,
+      iss: null,
+      sid: null,
+      vot: null,
+      vtm: null,
+      [CORE_IDENTITY]: null,
+      [ADDRESS]: null,
+      [PASSPORT]: null,
     },
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(config, String(client.service_id), accountId),
     // Our clients' sector identifier names their catalogue service; it is ours, so nothing to fetch.
     sectorIdentifierUriValidate: () => false,
     clientAuthMethods: ['private_key_jwt', 'client_secret_post'],
-    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'private_key_jwt' },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'private_key_jwt',
+    },
     extraClientMetadata: { properties: ['service_id', 'allowed_claims', 'max_identity_level'] },
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256'],
@@ -162,7 +195,9 @@ export function buildProvider(d: ProviderDeps): ProviderType {
         const params = ctx.oidc.params!;
         if (!params.nonce) throw new errors.InvalidRequest('Request is missing nonce parameter');
         let vectors: Vector[];
-        try { vectors = parseVtr(value); } catch (e) {
+        try {
+          vectors = parseVtr(value);
+        } catch (e) {
           if (e instanceof InvalidVtr) throw new errors.InvalidRequest('Request vtr not valid');
           throw e;
         }
@@ -206,7 +241,8 @@ export function buildProvider(d: ProviderDeps): ProviderType {
           const allowed = new Set((client.allowed_claims as string[] | undefined) ?? []);
           for (const part of [claims.userinfo, claims.id_token]) {
             for (const name of Object.keys(part ?? {})) {
-              if ((IDENTITY_CLAIMS as readonly string[]).includes(name) && !allowed.has(name)) throw new errors.InvalidRequest('Request contains invalid claims');
+              if ((IDENTITY_CLAIMS as readonly string[]).includes(name) && !allowed.has(name))
+                throw new errors.InvalidRequest('Request contains invalid claims');
             }
           }
         },
@@ -219,7 +255,13 @@ export function buildProvider(d: ProviderDeps): ProviderType {
         async logoutSource(ctx, form) {
           const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
           const returnTo = (ctx.oidc.session as { state?: { postLogoutRedirectUri?: string } } | undefined)?.state?.postLogoutRedirectUri;
-          renderKoa(d.views, ctx, 'sign-out-confirm', { action: ctx.oidc.urlFor('end_session_confirm'), xsrf, clientName: ctx.oidc.client?.clientName ?? null }, returnTo);
+          renderKoa(
+            d.views,
+            ctx,
+            'sign-out-confirm',
+            { action: ctx.oidc.urlFor('end_session_confirm'), xsrf, clientName: ctx.oidc.client?.clientName ?? null },
+            returnTo,
+          );
         },
         async postLogoutSuccessSource(ctx) {
           renderKoa(d.views, ctx, 'signed-out', { clientName: ctx.oidc.client?.clientName ?? null });
@@ -281,7 +323,8 @@ export function buildProvider(d: ProviderDeps): ProviderType {
     const sessionId = loggingOut ? ctx.cookies.get('cs_oidc_session', { signed: true }) : undefined;
     const session = sessionId ? await provider.Session.find(sessionId) : undefined;
     const grants = Object.values((session as { authorizations?: Record<string, { grantId?: string }> } | undefined)?.authorizations ?? {})
-      .map((a) => a.grantId).filter((g): g is string => !!g);
+      .map((a) => a.grantId)
+      .filter((g): g is string => !!g);
     await next();
     ctx.set('x-content-type-options', 'nosniff');
     if (loggingOut && ctx.status === 303) {

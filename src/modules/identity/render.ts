@@ -12,16 +12,29 @@ export function page(views: Views, req: FastifyRequest, reply: FastifyReply, vie
   return renderPage(views, req, reply, `identity/views/${view}.njk`, ctx);
 }
 
-export function pageWithErrors(views: Views, req: FastifyRequest, reply: FastifyReply, view: string, fields: FieldError[], ctx: Record<string, unknown>, status = 400) {
+export function pageWithErrors(
+  views: Views,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: string,
+  fields: FieldError[],
+  ctx: Record<string, unknown>,
+  status = 400,
+) {
   reply.status(status);
   return page(views, req, reply, view, { ...ctx, ...formErrors(fields) });
 }
 
-const csp = (nonce: string, formTargets: string[]) => `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; `
-  + `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'`;
+const csp = (nonce: string, formTargets: string[]) =>
+  `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; ` +
+  `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'`;
 
 const originOf = (url: unknown): string[] => {
-  try { return typeof url === 'string' ? [new URL(url).origin].filter((o) => o !== 'null') : []; } catch { return []; }
+  try {
+    return typeof url === 'string' ? [new URL(url).origin].filter((o) => o !== 'null') : [];
+  } catch {
+    return [];
+  }
 };
 
 /** The language of a request the provider handles: ?ui_locales / ?lang, then the lang cookie. */
@@ -42,7 +55,10 @@ export function renderKoa(views: Views, ctx: KoaContextWithOIDC, view: string, d
   ctx.set('x-frame-options', 'DENY');
   ctx.set('referrer-policy', 'no-referrer');
   ctx.body = views.env.render(`identity/views/${view}.njk`, {
-    title: translator(views.messages, lang)(`identity.${view === 'oauth-error' ? 'oauthError' : view === 'signed-out' ? 'signedOut' : 'signOutConfirm'}.title`),
+    title: translator(
+      views.messages,
+      lang,
+    )(`identity.${view === 'oauth-error' ? 'oauthError' : view === 'signed-out' ? 'signedOut' : 'signOutConfirm'}.title`),
     ...data,
     lang,
     t: translator(views.messages, lang),

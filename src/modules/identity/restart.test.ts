@@ -11,10 +11,12 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { buildApp, type BuiltApp } from '../../app.js';
 import { testConfig } from '../../config.js';
 import { freshPostgres } from '../../../test/helpers.js';
-import { authRequest, Browser, exchange, freePort, relyingParty, type Running } from './test-support.js';
+import { authRequest, Browser, exchange, freePort, relyingParty, type Running } from './testing.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
-afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
 
 async function start(config: ReturnType<typeof testConfig>, port: number): Promise<Running & { built: BuiltApp }> {
   const built = await buildApp({ config });
@@ -41,7 +43,9 @@ describe('identity provider state', () => {
 
     const first = await start(config, port);
     let closed = false;
-    cleanups.push(async () => { if (!closed) await first.close(); });
+    cleanups.push(async () => {
+      if (!closed) await first.close();
+    });
     await first.built.modules.catalogue.seedDemo!();
     const rp = await relyingParty(first as never, { auth: 'client_secret_post' });
     await first.built.modules.identity.accounts.createAccount('restart@example.org', 'restart pass 12');
@@ -73,7 +77,13 @@ describe('identity provider state', () => {
     expect(added).toHaveLength(3);
     const jwks = await (await fetch(`${second.issuer}/.well-known/jwks.json`)).json();
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining([oldKid, ...added.slice(0, 2)]));
-    const fresh = await oidc.discovery(new URL(second.issuer), rp.clientId, { id_token_signed_response_alg: 'ES256' }, oidc.ClientSecretPost(rp.secret!), { execute: [oidc.allowInsecureRequests] });
+    const fresh = await oidc.discovery(
+      new URL(second.issuer),
+      rp.clientId,
+      { id_token_signed_response_alg: 'ES256' },
+      oidc.ClientSecretPost(rp.secret!),
+      { execute: [oidc.allowInsecureRequests] },
+    );
     const rotated = await oidc.refreshTokenGrant(fresh, refreshed.refresh_token!);
     expect(decodeProtectedHeader(rotated.id_token!).kid).toBe(added[0]);
     const keySet = createRemoteJWKSet(new URL(`${second.issuer}/.well-known/jwks.json`));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { authRequest, Browser, errorSummary, exchange, relyingParty, startApp, type RelyingParty, type Running } from './test-support.js';
+import { authRequest, Browser, errorSummary, exchange, relyingParty, startApp, type RelyingParty, type Running } from './testing.js';
 
 let run: Running;
 let rp: RelyingParty; // private_key_jwt, may ask for P2
@@ -14,9 +14,15 @@ let plain: RelyingParty; // client_secret_post, sign-in only
 beforeAll(async () => {
   run = await startApp();
   rp = await relyingParty(run, { claims: ['https://vocab.account.gov.uk/v1/coreIdentityJWT'], maxIdentityLevel: 'P2' });
-  plain = await relyingParty(run, { auth: 'client_secret_post', serviceSlug: 'apply-for-a-blue-badge', redirectUri: 'http://127.0.0.1:9/plain' });
+  plain = await relyingParty(run, {
+    auth: 'client_secret_post',
+    serviceSlug: 'apply-for-a-blue-badge',
+    redirectUri: 'http://127.0.0.1:9/plain',
+  });
 });
-afterAll(async () => { await run?.close(); });
+afterAll(async () => {
+  await run?.close();
+});
 
 // Errors come back in the query, or in the fragment for a response type that would use one.
 const errorOf = (location: string | null) => {
@@ -60,7 +66,10 @@ describe('authorization errors', () => {
     ];
     for (const [params, error, description] of cases) {
       const req = await authRequest(rp);
-      for (const [k, v] of Object.entries(params)) { if (v === null) req.url.searchParams.delete(k); else req.url.searchParams.set(k, v); }
+      for (const [k, v] of Object.entries(params)) {
+        if (v === null) req.url.searchParams.delete(k);
+        else req.url.searchParams.set(k, v);
+      }
       const res = await raw(req.url.href);
       expect(res.status, JSON.stringify(params)).toBe(303);
       const e = errorOf(res.headers.get('location'));
@@ -73,9 +82,17 @@ describe('authorization errors', () => {
 
   it('refuses identity levels and claims the relying service may not ask for', async () => {
     const p2 = await authRequest(plain, { vtr: '["Cl.Cm.P2"]' });
-    expect(errorOf((await raw(p2.url.href)).headers.get('location'))).toMatchObject({ error: 'invalid_request', error_description: 'Request vtr not valid' });
-    const claims = await authRequest(plain, { claims: JSON.stringify({ userinfo: { 'https://vocab.account.gov.uk/v1/coreIdentityJWT': null } }) });
-    expect(errorOf((await raw(claims.url.href)).headers.get('location'))).toMatchObject({ error: 'invalid_request', error_description: 'Request contains invalid claims' });
+    expect(errorOf((await raw(p2.url.href)).headers.get('location'))).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'Request vtr not valid',
+    });
+    const claims = await authRequest(plain, {
+      claims: JSON.stringify({ userinfo: { 'https://vocab.account.gov.uk/v1/coreIdentityJWT': null } }),
+    });
+    expect(errorOf((await raw(claims.url.href)).headers.get('location'))).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'Request contains invalid claims',
+    });
     const phone = await authRequest(plain, { scope: 'openid address' });
     expect((await raw(phone.url.href)).status).toBe(303);
   });
@@ -86,12 +103,21 @@ describe('token and userinfo errors', () => {
     const token = `${run.issuer}/token`;
     const assertion = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', kid: rp.kid })
-      .setIssuer(rp.clientId).setSubject(rp.clientId).setAudience(token).setIssuedAt().setExpirationTime('1m')
+      .setIssuer(rp.clientId)
+      .setSubject(rp.clientId)
+      .setAudience(token)
+      .setIssuedAt()
+      .setExpirationTime('1m')
       .sign(rp.privateKey!);
-    const post = (body: Record<string, string>) => fetch(token, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    const post = (body: Record<string, string>) =>
+      fetch(token, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
     const body = {
-      grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: rp.redirectUri, code_verifier: 'x'.repeat(43),
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
+      grant_type: 'authorization_code',
+      code: 'not-a-code',
+      redirect_uri: rp.redirectUri,
+      code_verifier: 'x'.repeat(43),
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
     };
     const first = await post(body);
     expect(first.status).toBe(400);
@@ -138,13 +164,16 @@ describe('accounts', () => {
     await accounts.startRegistration('codes@example.org', 'en');
     const second = outbox.lastCode('codes@example.org')!;
     const wrong = second === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 4; i++) await expect(accounts.checkCode('confirm_email', 'codes@example.org', wrong)).rejects.toMatchObject({ code: 'codeWrong' });
+    for (let i = 0; i < 4; i++)
+      await expect(accounts.checkCode('confirm_email', 'codes@example.org', wrong)).rejects.toMatchObject({ code: 'codeWrong' });
     await expect(accounts.checkCode('confirm_email', 'codes@example.org', wrong)).rejects.toMatchObject({ code: 'codeTooManyAttempts' });
     await expect(accounts.checkCode('confirm_email', 'codes@example.org', second)).rejects.toMatchObject({ code: 'codeTooManyAttempts' });
 
     await accounts.startRegistration('codes@example.org', 'en');
     const third = outbox.lastCode('codes@example.org')!;
-    await run.built.kernel.db.query(`UPDATE identity.codes SET expires_at = now() - interval '1 second' WHERE subject = 'codes@example.org'`);
+    await run.built.kernel.db.query(
+      `UPDATE identity.codes SET expires_at = now() - interval '1 second' WHERE subject = 'codes@example.org'`,
+    );
     await expect(accounts.checkCode('confirm_email', 'codes@example.org', third)).rejects.toMatchObject({ code: 'codeExpired' });
 
     // At most five codes in 15 minutes (three sent above).
@@ -160,7 +189,11 @@ describe('accounts', () => {
     const before = b.cookie('cs_session');
     expect(before).toBeTruthy();
     page = await b.submit('/identity/create-account/code', { code: run.built.modules.identity.outbox.lastCode('fixation@example.org')! });
-    for (const [password, message] of [['short1', /at least 8/], ['onlyletters', /letters and numbers/], ['password1', /stronger/]] as const) {
+    for (const [password, message] of [
+      ['short1', /at least 8/],
+      ['onlyletters', /letters and numbers/],
+      ['password1', /stronger/],
+    ] as const) {
       const r = await b.submit('/identity/create-account/password', { password, confirm: password });
       expect(r.status).toBe(400);
       expect(errorSummary(r.body)[0]).toMatch(message);
@@ -190,7 +223,9 @@ describe('accounts', () => {
     // Someone without an account sees the same page (no account enumeration) and gets no email.
     const stranger = new Browser(run.baseUrl);
     await stranger.go('/identity/forgotten-password');
-    expect((await stranger.submit('/identity/forgotten-password', { email: 'nobody@example.org' })).url).toContain('/identity/forgotten-password/code');
+    expect((await stranger.submit('/identity/forgotten-password', { email: 'nobody@example.org' })).url).toContain(
+      '/identity/forgotten-password/code',
+    );
     expect(run.built.modules.identity.outbox.lastCode('nobody@example.org')).toBeNull();
 
     page = await b.submit('/identity/forgotten-password/code', { code: run.built.modules.identity.outbox.lastCode(email)! });

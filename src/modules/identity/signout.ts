@@ -51,7 +51,9 @@ export function createSignOut(db: Db, log: Logger, provider: () => Provider, cac
 
     /** Every provider session of the account ends, then every grant, code and token it holds. */
     async endAll(accountId: string): Promise<void> {
-      const { rows } = await db.query<{ id: string }>(`SELECT id FROM identity.oidc_models WHERE kind = 'Session' AND account_id = $1`, [accountId]);
+      const { rows } = await db.query<{ id: string }>(`SELECT id FROM identity.oidc_models WHERE kind = 'Session' AND account_id = $1`, [
+        accountId,
+      ]);
       for (const r of rows) await endSession(r.id);
       await db.query('DELETE FROM identity.oidc_models WHERE account_id = $1', [accountId]);
       await forgetEverywhere(db, cache, `a:${accountId}`);
@@ -61,10 +63,14 @@ export function createSignOut(db: Db, log: Logger, provider: () => Provider, cac
     async disconnect(accountId: string, clientId: string): Promise<boolean> {
       const p = provider();
       const grants = await db.query<{ id: string }>(
-        `SELECT id FROM identity.oidc_models WHERE kind = 'Grant' AND account_id = $1 AND payload->>'clientId' = $2`, [accountId, clientId]);
+        `SELECT id FROM identity.oidc_models WHERE kind = 'Grant' AND account_id = $1 AND payload->>'clientId' = $2`,
+        [accountId, clientId],
+      );
       if (!grants.rows.length) return false;
       const sessions = await db.query<{ id: string }>(
-        `SELECT id FROM identity.oidc_models WHERE kind = 'Session' AND account_id = $1 AND payload->'authorizations' ? $2`, [accountId, clientId]);
+        `SELECT id FROM identity.oidc_models WHERE kind = 'Session' AND account_id = $1 AND payload->'authorizations' ? $2`,
+        [accountId, clientId],
+      );
       for (const r of sessions.rows) {
         const s = (await p.Session.find(r.id)) as unknown as SessionLike | undefined;
         const auth = s?.authorizations?.[clientId];
@@ -82,7 +88,9 @@ export function createSignOut(db: Db, log: Logger, provider: () => Provider, cac
       const { rows } = await db.query<{ client_id: string; since: number }>(
         `SELECT payload->>'clientId' AS client_id, min((payload->>'iat')::bigint) AS since FROM identity.oidc_models
           WHERE kind = 'Grant' AND account_id = $1 AND (expires_at IS NULL OR expires_at > now())
-          GROUP BY 1 ORDER BY 2 DESC`, [accountId]);
+          GROUP BY 1 ORDER BY 2 DESC`,
+        [accountId],
+      );
       return rows.map((r) => ({ clientId: r.client_id, since: new Date(Number(r.since) * 1000) }));
     },
   };

@@ -1,12 +1,16 @@
 // The staff console signs in through the provider: an identity account with a second factor
 // whose verified email is a staff account's gets that account's console; anyone else is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, startApp, type Running } from './test-support.js';
+import { Browser, startApp, type Running } from './testing.js';
 import { totp } from './totp.js';
 
 let run: Running;
-beforeAll(async () => { run = await startApp(); });
-afterAll(async () => { await run?.close(); });
+beforeAll(async () => {
+  run = await startApp();
+});
+afterAll(async () => {
+  await run?.close();
+});
 
 async function citizenWithApp(email: string): Promise<string> {
   const accounts = run.built.modules.identity.accounts;
@@ -18,7 +22,10 @@ async function citizenWithApp(email: string): Promise<string> {
 
 describe('staff console sign-in through the provider', () => {
   it('signs a staff member in with password and security code, with their role', async () => {
-    await run.built.modules.catalogue.service.createStaff({ kind: 'cli' }, { email: 'officer@example.org', role: 'platform_admin', password: 'bootstrap password 1' });
+    await run.built.modules.catalogue.service.createStaff(
+      { kind: 'cli' },
+      { email: 'officer@example.org', role: 'platform_admin', password: 'bootstrap password 1' },
+    );
     const secret = await citizenWithApp('officer@example.org');
     const b = new Browser(run.baseUrl);
     const start = await b.go('/admin/sign-in/identity?next=/admin/audit');
@@ -36,7 +43,11 @@ describe('staff console sign-in through the provider', () => {
     expect(invalid.status).toBe(400);
     const service = await run.built.modules.catalogue.service.getService('apply-for-a-blue-badge');
     const created = await b.submit('/admin/identity/clients/new', {
-      service: service.id, name: 'Blue badge online', redirectUris: 'https://bluebadge.example/callback', scopes: 'email', maxIdentityLevel: 'P0',
+      service: service.id,
+      name: 'Blue badge online',
+      redirectUris: 'https://bluebadge.example/callback',
+      scopes: 'email',
+      maxIdentityLevel: 'P0',
     });
     expect(created.status).toBe(200);
     expect(created.body).toMatch(/id="client-secret">[A-Za-z0-9_-]{43}</);

@@ -9,7 +9,13 @@ describe('TOTP (RFC 6238)', () => {
   const secret = base32Encode(Buffer.from('12345678901234567890'));
   it('matches the RFC test vectors (SHA-1, 6 digits)', () => {
     // Appendix B gives 8 digits; the last 6 are the 6-digit codes.
-    for (const [seconds, code] of [[59, '94287082'], [1111111109, '07081804'], [1111111111, '14050471'], [1234567890, '89005924'], [2000000000, '69279037']] as const) {
+    for (const [seconds, code] of [
+      [59, '94287082'],
+      [1111111109, '07081804'],
+      [1111111111, '14050471'],
+      [1234567890, '89005924'],
+      [2000000000, '69279037'],
+    ] as const) {
       expect(totp(secret, seconds * 1000)).toBe(code.slice(2));
     }
     expect(hotp(Buffer.from('12345678901234567890'), 0)).toBe('755224'); // RFC 4226 appendix D
@@ -31,7 +37,18 @@ describe('vectors of trust', () => {
     expect(parseVtr('["P2.Cm.Cl"]')[0].text).toBe('Cl.Cm.P2');
     expect(parseVtr('["Cl"]')[0]).toMatchObject({ cl: 'Cl', loc: 'P0' });
     expect(parseVtr('["Cl.P0"]')[0].text).toBe('Cl');
-    for (const bad of ['["Cl.P2"]', '["Cl.P1"]', '["Cm"]', '["Cl.Cm.P3"]', '["Cl.Cm.P1.P2"]', '["Cl.Cm.P2","Cl.Cm"]', '"Cl"', '[1]', 'x', '["Cl.Xy"]']) {
+    for (const bad of [
+      '["Cl.P2"]',
+      '["Cl.P1"]',
+      '["Cm"]',
+      '["Cl.Cm.P3"]',
+      '["Cl.Cm.P1.P2"]',
+      '["Cl.Cm.P2","Cl.Cm"]',
+      '"Cl"',
+      '[1]',
+      'x',
+      '["Cl.Xy"]',
+    ]) {
       expect(() => parseVtr(bad), bad).toThrow(InvalidVtr);
     }
   });
@@ -67,13 +84,19 @@ describe('locale files', () => {
   it('have the same keys in English and Welsh, and every key the code names', async () => {
     const { readFileSync, readdirSync } = await import('node:fs');
     const dir = new URL('.', import.meta.url).pathname;
-    const flat = (o: Record<string, unknown>, p = ''): string[] => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? flat(v as Record<string, unknown>, `${p}${k}.`) : [`${p}${k}`]));
+    const flat = (o: Record<string, unknown>, p = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? flat(v as Record<string, unknown>, `${p}${k}.`) : [`${p}${k}`]));
     const en = new Set(flat(JSON.parse(readFileSync(`${dir}locales/en.json`, 'utf8'))));
     const cy = new Set(flat(JSON.parse(readFileSync(`${dir}locales/cy.json`, 'utf8'))));
     expect([...en].filter((k) => !cy.has(k))).toEqual([]);
     expect([...cy].filter((k) => !en.has(k))).toEqual([]);
-    const files = [...readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')), ...readdirSync(`${dir}views`).map((f) => `views/${f}`)];
-    const used = new Set(files.flatMap((f) => [...readFileSync(`${dir}${f}`, 'utf8').matchAll(/['"]identity\.([a-zA-Z.]+[a-zA-Z])['"]/g)].map((m) => m[1])));
+    const files = [
+      ...readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')),
+      ...readdirSync(`${dir}views`).map((f) => `views/${f}`),
+    ];
+    const used = new Set(
+      files.flatMap((f) => [...readFileSync(`${dir}${f}`, 'utf8').matchAll(/['"]identity\.([a-zA-Z.]+[a-zA-Z])['"]/g)].map((m) => m[1])),
+    );
     const events = /^(account|client)\.(created|create|disable|identity_proved)$/; // event and audit names, not copy
     expect([...used].filter((k) => !en.has(k) && !events.test(k))).toEqual([]);
   });

@@ -6,7 +6,11 @@
 
 export type CredentialLevel = 'Cl' | 'Cl.Cm';
 export type IdentityLevel = 'P0' | 'P1' | 'P2';
-export interface Vector { cl: CredentialLevel; loc: IdentityLevel; text: string }
+export interface Vector {
+  cl: CredentialLevel;
+  loc: IdentityLevel;
+  text: string;
+}
 
 export const DEFAULT_VTR = '["Cl.Cm"]';
 const LOC_RANK: Record<IdentityLevel, number> = { P0: 0, P1: 1, P2: 2 };
@@ -32,7 +36,11 @@ function parseVector(raw: unknown): Vector {
 /** Parses and checks a vtr parameter (undefined → the default). Throws InvalidVtr. */
 export function parseVtr(vtr: string | undefined): Vector[] {
   let list: unknown;
-  try { list = JSON.parse(vtr ?? DEFAULT_VTR); } catch { throw new InvalidVtr('vtr must be a JSON array'); }
+  try {
+    list = JSON.parse(vtr ?? DEFAULT_VTR);
+  } catch {
+    throw new InvalidVtr('vtr must be a JSON array');
+  }
   if (!Array.isArray(list)) throw new InvalidVtr('vtr must be a JSON array');
   if (list.length === 0) list = JSON.parse(DEFAULT_VTR);
   if ((list as unknown[]).length > 5) throw new InvalidVtr('too many vectors');

@@ -25,6 +25,15 @@ export interface JourneyState {
 }
 
 const STEP_MAX_AGE_MS = 15 * 60 * 1000;
+/** Session key (outside the journey, so it survives every step) of where to go after signing in or proving. */
+const RETURN_KEY = 'identityReturnTo';
+
+/** A path on this site only (no scheme, no host, no `//` or backslash tricks, no control characters). */
+export function localPath(v: unknown): string | null {
+  if (typeof v !== 'string' || v.length > 2000 || !v.startsWith('/') || v.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(v))
+    return null;
+  return v;
+}
 const UID = /^[A-Za-z0-9_-]{8,64}$/;
 
 type Loaded = { data: SessionData; journey: JourneyState };
@@ -36,7 +45,11 @@ export function createWeb(k: Kernel, accounts: Accounts) {
     const cached = (req as FastifyRequest & { _identity?: Loaded })._identity;
     if (cached) return cached;
     let data: SessionData = {};
-    try { data = (await sessions.load(req))?.data ?? {}; } catch (e) { if (!(e instanceof SessionExpired)) throw e; }
+    try {
+      data = (await sessions.load(req))?.data ?? {};
+    } catch (e) {
+      if (!(e instanceof SessionExpired)) throw e;
+    }
     const loaded = { data, journey: (data.identity ?? {}) as JourneyState };
     (req as FastifyRequest & { _identity?: Loaded })._identity = loaded;
     return loaded;
@@ -75,6 +88,32 @@ export function createWeb(k: Kernel, accounts: Accounts) {
       (req as FastifyRequest & { _signedIn?: SignedIn | null })._signedIn = undefined;
     },
 
+    /**
+     * Another Cityscape page sent the citizen here (`?return_to=/local/path`) to sign in or prove
+     * their identity and come back; remembered in the session until a journey without one starts.
+     */
+    async rememberReturn(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const wanted = localPath((req.query as Record<string, unknown>)?.return_to);
+      const loaded = await load(req);
+      if (!wanted || loaded.data[RETURN_KEY] === wanted) return;
+      loaded.data = { ...loaded.data, [RETURN_KEY]: wanted };
+      await web.save(req, reply, loaded.journey);
+    },
+    /**
+     * Where a journey outside an authorization ends: the remembered return path (used once, then
+     * forgotten), or `fallback`.
+     */
+    async finish(req: FastifyRequest, reply: FastifyReply, uid: string | null, fallback = '/identity/account'): Promise<string> {
+      if (uid) return web.done(uid);
+      const loaded = await load(req);
+      const to = localPath(loaded.data[RETURN_KEY]);
+      if (!to) return fallback;
+      const { [RETURN_KEY]: _used, ...rest } = loaded.data;
+      loaded.data = rest;
+      await web.save(req, reply, loaded.journey);
+      return to;
+    },
+
     fresh: (at: number | undefined) => typeof at === 'number' && Date.now() - at < STEP_MAX_AGE_MS,
 
     /** The interaction (`uid`) a journey page belongs to, from the query or the form. */
@@ -86,7 +125,7 @@ export function createWeb(k: Kernel, accounts: Accounts) {
     to(path: string, uid: string | null): string {
       return uid ? `${path}${path.includes('?') ? '&' : '?'}uid=${encodeURIComponent(uid)}` : path;
     },
-    /** Where a finished step goes: back to the interaction, or to "Your account". */
+    /** Where a finished step goes: back to the interaction, or to "Your account" (see also `finish`). */
     done(uid: string | null): string {
       return uid ? `/identity/interaction/${uid}` : '/identity/account';
     },
@@ -94,12 +133,17 @@ export function createWeb(k: Kernel, accounts: Accounts) {
     /** Form errors from an IdentityError (copy from identity.errors.*); anything else is rethrown. */
     errors(req: FastifyRequest, err: unknown, field: string): { fields: FieldError[]; status: number } {
       if (err instanceof IdentityError) {
-        return { fields: [{ field, message: web.t(req)(`identity.errors.${err.code}`, err.params) }], status: err.status === 401 ? 400 : err.status };
+        return {
+          fields: [{ field, message: web.t(req)(`identity.errors.${err.code}`, err.params) }],
+          status: err.status === 401 ? 400 : err.status,
+        };
       }
       throw err;
     },
-    field: (req: FastifyRequest, field: string, key: string, params: Record<string, string | number> = {}): FieldError =>
-      ({ field, message: web.t(req)(`identity.errors.${key}`, params) }),
+    field: (req: FastifyRequest, field: string, key: string, params: Record<string, string | number> = {}): FieldError => ({
+      field,
+      message: web.t(req)(`identity.errors.${key}`, params),
+    }),
     str: (req: FastifyRequest, name: string, max?: number) => str(req.body as FormBody | undefined, name, max),
     /** Passwords are not trimmed. */
     password: (req: FastifyRequest, name: string) => {
