@@ -103,13 +103,28 @@ export function didFor(issuer: string): string {
   return ['did:web', encodeURIComponent(u.host), ...path].join(':');
 }
 
+/**
+ * The `kid` of a core identity key, as One Login writes it in the coreIdentityJWT's header and
+ * as the id of the DID document's verification method: the DID URL `did:web:<host>…#<key id>`.
+ * The plain JWKS lists the same kid, so a relying service without a DID resolver picks the key
+ * by the header's kid as it would from any JWKS.
+ */
+export function coreIdentityKid(issuer: string, kid: string): string {
+  return `${didFor(issuer)}#${kid}`;
+}
+
+/** The public core identity keys as a JWKS, each under the kid the coreIdentityJWT's header names. */
+export function coreIdentityJwks(issuer: string, publicJwks: JWK[]): { keys: JWK[] } {
+  return { keys: publicJwks.map((jwk) => ({ ...jwk, kid: coreIdentityKid(issuer, jwk.kid!) })) };
+}
+
 export function didDocument(issuer: string, publicJwks: JWK[]) {
   const id = didFor(issuer);
   const methods = publicJwks.map((jwk) => ({
     type: 'JsonWebKey',
-    id: `${id}#${jwk.kid}`,
+    id: coreIdentityKid(issuer, jwk.kid!),
     controller: id,
-    publicKeyJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, alg: 'ES256', kid: jwk.kid },
+    publicKeyJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, alg: 'ES256', kid: coreIdentityKid(issuer, jwk.kid!) },
   }));
   return {
     '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/jwk/v1'],

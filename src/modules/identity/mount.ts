@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import type { Kernel } from '../../kernel/module.js';
 import type { Clients } from './clients.js';
 import type { Web } from './web.js';
-import { didDocument, type LoadedKeys } from './keys.js';
+import { coreIdentityJwks, didDocument, type LoadedKeys } from './keys.js';
 import { ROUTES } from './provider.js';
 import { easiest, locAtLeast, parseVtr } from './vtr.js';
 import { page } from './render.js';
@@ -64,9 +64,9 @@ export function wellKnownRoutes(app: FastifyInstance, holder: () => Holder, clie
       json(reply, didDocument(holder().issuer, holder().keys.coreIdentity.publicJwks)),
     );
   }
-  // … and, for relying parties without a DID resolver, a plain JWKS.
+  // … and, for relying parties without a DID resolver, a plain JWKS with the same kids.
   app.get(`${PREFIX}/.well-known/core-identity-jwks.json`, { config: { api: true } }, async (_req, reply) =>
-    json(reply, { keys: holder().keys.coreIdentity.publicJwks }),
+    json(reply, coreIdentityJwks(holder().issuer, holder().keys.coreIdentity.publicJwks)),
   );
   app.get(`${PREFIX}/trustmark`, { config: { api: true } }, async (_req, reply) =>
     json(reply, {

@@ -13,7 +13,7 @@ import type { Views } from '../../kernel/views.js';
 import type { Accounts } from './accounts.js';
 import type { AccountRow } from './store.js';
 import { IDENTITY_CLAIMS, VOCAB } from './clients.js';
-import { didFor, type LoadedKeys } from './keys.js';
+import { coreIdentityKid, type LoadedKeys } from './keys.js';
 import { renderKoa } from './render.js';
 import { InvalidVtr, locAtLeast, parseVtr, satisfied, type IdentityLevel, type Vector } from './vtr.js';
 
@@ -68,7 +68,6 @@ export function buildProvider(d: ProviderDeps): ProviderType {
   const { config, issuer, keys } = d;
   const cfg = config.identity;
   const trustmark = `${issuer}/trustmark`;
-  const did = didFor(issuer);
 
   async function coreIdentityJwt(clientId: string, serviceId: string, a: AccountRow): Promise<string> {
     return new SignJWT({
@@ -89,7 +88,7 @@ export function buildProvider(d: ProviderDeps): ProviderType {
         },
       },
     })
-      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: `${did}#${keys.coreIdentity.kid}` })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: coreIdentityKid(issuer, keys.coreIdentity.kid) })
       .setIssuer(issuer)
       .setSubject(pairwiseSubject(config, serviceId, a.id))
       .setAudience(clientId)
