@@ -105,6 +105,8 @@ describe('identity in a browser', () => {
         await page.getByLabel('Confirm your password').fill('browser test 99');
       });
       await step(page, 'choose how to get security codes', 'Continue', () => page.getByLabel('Use an authenticator app').check());
+      // The QR code is drawn on the server: an image that has loaded, beside the key as text.
+      expect(await page.locator('#secret-qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
       const secret = (await page.locator('#secret-key').innerText()).replace(/\s+/g, '');
       await step(page, 'set up an authenticator app', 'Continue', () => page.getByLabel('Security code from the app').fill(totp(secret)));
       await step(page, 'prove your identity', 'Continue', () => page.getByLabel('UK passport').check());
@@ -128,6 +130,7 @@ describe('identity in a browser', () => {
       expect(await page.locator('.govuk-error-summary').innerText()).toContain('We could not match these details');
       await step(page, 'passport details not matched', 'Check my details', () => page.getByLabel('Surname').fill(p.family_name));
       expect(await page.locator('h1').innerText()).toContain('You have proved your identity');
+      expect(new URL(page.url()).pathname).toBe('/identity/prove/done');
       expect(await axeReport(page, 'identity proved')).toBe('');
       expect(pageProblems(page)).toEqual([]);
       await Promise.all([page.waitForURL((u) => u.pathname === '/callback'), page.getByRole('button', { name: 'Continue' }).click()]);
@@ -153,7 +156,8 @@ describe('identity in a browser', () => {
       // Your account, in English and Welsh.
       await page.goto('/identity/account');
       expect(await page.locator('h1').innerText()).toBe('Your account');
-      expect(await page.locator('main').innerText()).toContain('Medium (P2)');
+      expect(await page.locator('main').innerText()).toContain('Proved');
+      expect(await page.locator('main').innerText()).not.toMatch(/\bP[0-2]\b/);
       expect(await page.locator('main').innerText()).toContain('Apply for a Blue Badge (test)');
       expect(await axeReport(page, 'your account')).toBe('');
       await page.goto('/identity/account?lang=cy');
@@ -161,18 +165,16 @@ describe('identity in a browser', () => {
       expect(await axeReport(page, 'your account in Welsh')).toBe('');
       await page.goto('/identity/account?lang=en');
 
-      // Signing out from the relying party: a confirmation page, then the back channel.
-      await page.goto(
-        oidc.buildEndSessionUrl(rp.config, {
-          id_token_hint: tokens.id_token!,
-          post_logout_redirect_uri: rp.redirectUri.replace('/callback', '/signed-out'),
-        }).href,
-      );
+      // Signing out from the relying party: without an id_token_hint, a confirmation page …
+      const signedOut = rp.redirectUri.replace('/callback', '/signed-out');
+      await page.goto(oidc.buildEndSessionUrl(rp.config, { client_id: rp.clientId, post_logout_redirect_uri: signedOut }).href);
       expect(await page.locator('h1').innerText()).toBe('Sign out');
       expect(await axeReport(page, 'sign out confirmation')).toBe('');
       expect(pageProblems(page)).toEqual([]);
+      // … with this session's ID token, signed out and straight back, and the back channel told.
       const before = logoutTokens.length;
-      await Promise.all([page.waitForURL((u) => u.pathname === '/signed-out'), page.getByRole('button', { name: 'Sign out' }).click()]);
+      await page.goto(oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: signedOut }).href);
+      expect(new URL(page.url()).pathname).toBe('/signed-out');
       expect(logoutTokens.length).toBe(before + 1);
       // Signed out here too: the account page asks to sign in.
       await page.goto('/identity/account');

@@ -121,7 +121,12 @@ export function createIdentityModule(deps: IdentityDeps) {
   const clients = createClients(k, deps.catalogue, () => issuer);
   const models = createModelCache();
   const Adapter = createAdapterFactory(db, clients, models);
-  const web = createWeb(k, accounts);
+  const web = createWeb(k, accounts, async (uid) => {
+    const interaction = await current().provider.Interaction.find(uid);
+    const clientId = (interaction?.params as Record<string, unknown> | undefined)?.client_id;
+    const client = typeof clientId === 'string' ? await clients.metadata(clientId) : undefined;
+    return client ? deps.catalogue.getServiceById(String(client.service_id)) : null;
+  });
 
   let holder: Holder | undefined;
   const current = (): Holder => {
@@ -180,6 +185,10 @@ export function createIdentityModule(deps: IdentityDeps) {
         await stopClients();
         await stopAccounts();
         await stopModels();
+      });
+      // Journey pages inside an authorization name the service the person came from.
+      app.addHook('preHandler', async (req) => {
+        if (req.url.startsWith(`${PREFIX}/`)) await web.cameFrom(req);
       });
       mountProvider(app, current);
       allowReturnToService(app, current);

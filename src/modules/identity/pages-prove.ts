@@ -7,7 +7,7 @@ import type { FieldError } from '../../kernel/errors.js';
 import { dateFromParts, type FormBody } from '../../kernel/forms.js';
 import type { Accounts } from './accounts.js';
 import type { EvidenceKind } from './evidence.js';
-import type { Web } from './web.js';
+import { localPath, type Web } from './web.js';
 import { page, pageWithErrors } from './render.js';
 import { LIMITED } from './pages-sign-in.js';
 
@@ -32,9 +32,10 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
 
   const chooseForm = (req: FastifyRequest) => {
     const t = web.t(req);
+    const service = web.cameFromNow(req);
     return {
       title: t('identity.prove.title'),
-      paragraphs: [t('identity.prove.intro')],
+      paragraphs: [service ? t('identity.prove.introService', { service }) : t('identity.prove.intro'), t('identity.prove.how')],
       action: '/identity/prove',
       uid: web.uid(req),
       button: t('identity.prove.button'),
@@ -160,12 +161,27 @@ export function provePages(app: FastifyInstance, k: Kernel, web: Web, accounts: 
     }
     if (!result.matched)
       return pageWithErrors(v, req, reply, 'form', [web.field(req, 'documentNumber', 'notMatched')], detailsForm(req, doc, values));
+    // POST-redirect-GET: the success page has its own address (reloading it sends nothing again).
     const uid = web.uid(req);
+    const next = await web.finish(req, reply, uid);
+    await web.save(req, reply, { ...(await web.journey(req)), provedNext: next });
+    return reply.redirect(web.to('/identity/prove/done', uid), 303);
+  });
+
+  app.get('/identity/prove/done', async (req, reply) => {
+    const si = await ready(req, reply);
+    if (!si) return reply;
+    if (si.account.identity_level === 'P0') return reply.redirect(web.to('/identity/prove', web.uid(req)), 303);
+    const t = web.t(req);
+    const uid = web.uid(req);
+    const next = localPath((await web.journey(req)).provedNext) ?? web.done(uid);
+    const service = web.cameFromNow(req);
     return page(v, req, reply, 'message', {
       title: t('identity.prove.proved.title'),
-      panel: t('identity.prove.proved.panel', { level: result.level }),
+      panel: t(`identity.prove.proved.panel.${si.account.identity_level}`),
       paragraphs: [t('identity.prove.proved.p1')],
-      continueUrl: await web.finish(req, reply, uid),
+      continueUrl: next,
+      continueText: service ? t('identity.prove.proved.continueTo', { service }) : null,
     });
   });
 }

@@ -6,8 +6,11 @@ import { seal, unseal } from '../../kernel/crypto.js';
 import type { Accounts } from './accounts.js';
 import type { Web } from './web.js';
 import { page, pageWithErrors } from './render.js';
+import QRCode from 'qrcode';
 import { otpauthUri } from './totp.js';
 import { LIMITED } from './pages-sign-in.js';
+
+const QR_SIZE = 240;
 
 export function registerPages(
   app: FastifyInstance,
@@ -22,9 +25,10 @@ export function registerPages(
   const emailForm = (req: FastifyRequest, email = '') => {
     const t = web.t(req);
     const uid = web.uid(req);
+    const service = web.cameFromNow(req);
     return {
       title: t('identity.register.title'),
-      paragraphs: [t('identity.register.intro')],
+      paragraphs: [...(service ? [t('identity.register.continueTo', { service })] : []), t('identity.register.intro')],
       action: '/identity/create-account',
       uid,
       button: t('identity.register.button'),
@@ -184,8 +188,10 @@ export function registerPages(
     return reply.redirect(web.to(`/identity/two-factor/${method}`, web.uid(req)), 303);
   });
 
-  const appForm = (req: FastifyRequest, secret: string, email: string) => {
+  // The key as a QR code drawn here (a PNG data URI: no script, nothing fetched), beside the key as text.
+  const appForm = async (req: FastifyRequest, secret: string, email: string) => {
     const t = web.t(req);
+    const uri = otpauthUri(secret, email, 'Cityscape');
     return {
       title: t('identity.twoFactor.app.title'),
       paragraphs: [t('identity.twoFactor.app.p1')],
@@ -193,7 +199,9 @@ export function registerPages(
       uid: web.uid(req),
       button: t('identity.twoFactor.app.button'),
       secret: secret.replace(/(.{4})/g, '$1 ').trim(),
-      secretUri: otpauthUri(secret, email, 'Cityscape'),
+      secretUri: uri,
+      qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: QR_SIZE }),
+      qrSize: QR_SIZE,
       fields: [{ name: 'code', type: 'code', label: t('identity.twoFactor.app.label') }],
     };
   };
@@ -206,7 +214,7 @@ export function registerPages(
       secret = accounts.newTotpSecret();
       await web.save(req, reply, { ...j, totpSecret: seal(key, secret) });
     }
-    return page(v, req, reply, 'form', appForm(req, secret, si.account.email));
+    return page(v, req, reply, 'form', await appForm(req, secret, si.account.email));
   });
   app.post('/identity/two-factor/app', { config: LIMITED }, async (req, reply) => {
     const si = await mayChange(req, reply);
@@ -216,12 +224,12 @@ export function registerPages(
     const secret = unseal(key, j.totpSecret);
     const code = web.str(req, 'code', 20);
     if (!code)
-      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], appForm(req, secret, si.account.email));
+      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], await appForm(req, secret, si.account.email));
     try {
       await accounts.confirmTotp(si.account.id, secret, code);
     } catch (err) {
       const e = web.errors(req, err, 'code');
-      return pageWithErrors(v, req, reply, 'form', e.fields, appForm(req, secret, si.account.email), e.status);
+      return pageWithErrors(v, req, reply, 'form', e.fields, await appForm(req, secret, si.account.email), e.status);
     }
     await raise(req, reply, si.signInId);
     return reply.redirect(

@@ -18,9 +18,10 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   const signInForm = (req: FastifyRequest, extra: Record<string, unknown> = {}) => {
     const t = web.t(req);
     const uid = web.uid(req);
+    const service = web.cameFromNow(req);
     return {
       title: t('identity.signIn.title'),
-      paragraphs: [t('identity.signIn.intro')],
+      paragraphs: [...(service ? [t('identity.signIn.continueTo', { service })] : []), t('identity.signIn.intro')],
       action: '/identity/sign-in',
       uid,
       button: t('identity.signIn.button'),

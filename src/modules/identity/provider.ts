@@ -15,6 +15,7 @@ import type { AccountRow } from './store.js';
 import { IDENTITY_CLAIMS, VOCAB } from './clients.js';
 import { coreIdentityKid, type LoadedKeys } from './keys.js';
 import { renderKoa } from './render.js';
+import { rpInitiatedLogout } from './logout.js';
 import { InvalidVtr, locAtLeast, parseVtr, satisfied, type IdentityLevel, type Vector } from './vtr.js';
 
 export const CORE_IDENTITY = `${VOCAB}coreIdentityJWT`;
@@ -249,23 +250,7 @@ export function buildProvider(d: ProviderDeps): ProviderType {
       backchannelLogout: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
-          const returnTo = (ctx.oidc.session as { state?: { postLogoutRedirectUri?: string } } | undefined)?.state?.postLogoutRedirectUri;
-          renderKoa(
-            d.views,
-            ctx,
-            'sign-out-confirm',
-            { action: ctx.oidc.urlFor('end_session_confirm'), xsrf, clientName: ctx.oidc.client?.clientName ?? null },
-            returnTo,
-          );
-        },
-        async postLogoutSuccessSource(ctx) {
-          renderKoa(d.views, ctx, 'signed-out', { clientName: ctx.oidc.client?.clientName ?? null });
-        },
-      },
+      rpInitiatedLogout: rpInitiatedLogout({ ...d, subjectFor: (serviceId, accountId) => pairwiseSubject(config, serviceId, accountId) }),
     },
     interactions: {
       url: (_ctx, interaction) => `/identity/interaction/${interaction.uid}`,

@@ -8,8 +8,10 @@ import { renderPage, translator, urlWithLang, type Lang, type Views } from '../.
 import { formErrors } from '../../kernel/forms.js';
 import type { FieldError } from '../../kernel/errors.js';
 
+/** Every journey page names the service the person came from, when there is one (`web.cameFrom`). */
 export function page(views: Views, req: FastifyRequest, reply: FastifyReply, view: string, ctx: Record<string, unknown> = {}) {
-  return renderPage(views, req, reply, `identity/views/${view}.njk`, ctx);
+  const cameFrom = (req as FastifyRequest & { _cameFrom?: string | null })._cameFrom ?? null;
+  return renderPage(views, req, reply, `identity/views/${view}.njk`, { cameFrom, ...ctx });
 }
 
 export function pageWithErrors(

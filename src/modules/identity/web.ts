@@ -22,7 +22,12 @@ export interface JourneyState {
   /** Second factor being set up: the authenticator secret (sealed) or the phone number. */
   totpSecret?: string;
   smsPhone?: string;
+  /** Identity just proved: where its success page's button goes (POST-redirect-GET). */
+  provedNext?: string;
 }
+
+/** The catalogue service a journey's relying service belongs to (for "continue to …"). */
+export type ServiceOf = (uid: string) => Promise<{ name: string; name_cy: string | null } | null>;
 
 const STEP_MAX_AGE_MS = 15 * 60 * 1000;
 /** Session key (outside the journey, so it survives every step) of where to go after signing in or proving. */
@@ -38,7 +43,7 @@ const UID = /^[A-Za-z0-9_-]{8,64}$/;
 
 type Loaded = { data: SessionData; journey: JourneyState };
 
-export function createWeb(k: Kernel, accounts: Accounts) {
+export function createWeb(k: Kernel, accounts: Accounts, serviceOf: ServiceOf) {
   const { sessions } = k;
 
   async function load(req: FastifyRequest): Promise<Loaded> {
@@ -113,6 +118,21 @@ export function createWeb(k: Kernel, accounts: Accounts) {
       await web.save(req, reply, loaded.journey);
       return to;
     },
+
+    /**
+     * The name of the service the person came from (its catalogue name, in Welsh when there is
+     * one), for a journey page inside an authorization; null elsewhere.
+     */
+    async cameFrom(req: FastifyRequest): Promise<string | null> {
+      const memo = req as FastifyRequest & { _cameFrom?: string | null };
+      if (memo._cameFrom !== undefined) return memo._cameFrom;
+      const uid = web.uid(req);
+      const s = uid ? await serviceOf(uid).catch(() => null) : null;
+      memo._cameFrom = s ? (web.lang(req) === 'cy' && s.name_cy ? s.name_cy : s.name) : null;
+      return memo._cameFrom;
+    },
+    /** The same, once looked up for this request (identity's pages look it up before their handler). */
+    cameFromNow: (req: FastifyRequest): string | null => (req as FastifyRequest & { _cameFrom?: string | null })._cameFrom ?? null,
 
     fresh: (at: number | undefined) => typeof at === 'number' && Date.now() - at < STEP_MAX_AGE_MS,
 
