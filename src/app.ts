@@ -25,6 +25,7 @@ import { createAddressesModule } from './modules/addresses/index.js';
 import { createNotifyModule, type NotifyService } from './modules/notify/index.js';
 import { createPaymentsModule } from './modules/payments/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
+import { createPerformanceModule } from './modules/performance/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -36,8 +37,10 @@ export function createModules(kernel: Kernel) {
   const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
   const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
-  for (const m of [notify, addresses, payments, identity] as Module[]) for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
-  return { catalogue, notify, addresses, payments, identity };
+  const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
+  for (const m of [notify, addresses, payments, identity, performance] as Module[])
+    for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
+  return { catalogue, notify, addresses, payments, identity, performance };
 }
 export type Modules = ReturnType<typeof createModules>;
 

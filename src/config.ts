@@ -32,6 +32,15 @@ export interface Config {
   notify: NotifyConfig;
   pay: PayConfig;
   identity: IdentityConfig;
+  performance: PerformanceConfig;
+}
+
+/** Live service performance (src/modules/performance/README.md). */
+export interface PerformanceConfig {
+  /** Months of raw measurements kept (whole monthly partitions are dropped); rollups are kept. 0: keep all. */
+  retentionMonths: number;
+  /** Seconds between availability probes of each service's start page; 0: none. */
+  probeSeconds: number;
 }
 
 /** Sign-in and the OpenID Connect provider (src/modules/identity/README.md). */
@@ -239,6 +248,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             }
           : undefined,
     },
+    performance: {
+      retentionMonths: int(env, 'PERFORMANCE_RETENTION_MONTHS', 25),
+      probeSeconds: int(env, 'PERFORMANCE_PROBE_SECONDS', 60),
+    },
   };
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
   if (config.notify.bounceSmtpPort !== undefined) {
@@ -300,6 +313,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       sessionTtlSeconds: 86400,
       notify: undefined,
     },
+    performance: { retentionMonths: 25, probeSeconds: 0 },
     ...overrides,
   };
 }

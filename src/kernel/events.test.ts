@@ -48,6 +48,18 @@ describe('events outbox', () => {
     expect(rows[0].n).toBe(5);
   });
 
+  it('hands a batch subscriber each batch of matching events at once, in order', async () => {
+    const db = await database();
+    const events = createEvents(db, log);
+    const batches: number[][] = [];
+    events.subscribeBatch('bulk', async (list) => void batches.push(list.map((e) => e.payload.i)), ['bulk.*'], { batch: 4 });
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 10; i++) await events.append(tx, { stream: 's', type: i % 5 === 4 ? 'other.x' : 'bulk.x', payload: { i } });
+    });
+    await events.drain();
+    expect(batches).toEqual([[0, 1, 2, 3], [5, 6, 7], [8]]); // 4 read per batch; non-matching left out; no empty call
+  });
+
   it('resumes from its cursor after a restart and filters by type', async () => {
     const db = await database();
     const first = createEvents(db, log);

@@ -18,10 +18,14 @@ export interface StoredEvent {
   created_at: Date;
 }
 export type EventHandler = (event: StoredEvent, tx: Queryable) => Promise<void>;
+/** Receives each batch's matching events at once (never an empty list), in order, in the batch's transaction. */
+export type BatchHandler = (events: StoredEvent[], tx: Queryable) => Promise<void>;
 
 interface Subscriber {
   name: string;
-  handler: EventHandler;
+  handler: EventHandler | null;
+  batchHandler?: BatchHandler;
+  batch?: number;
   types?: string[];
   failures: number;
   retryAt: number;
@@ -71,16 +75,17 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
         `${HORIZON}
          SELECT id, tx::text, stream, type, payload, created_at, tx < (SELECT horizon FROM h) AS safe
            FROM kernel.events WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id LIMIT $3`,
-        [last_tx, last_id, batch],
+        [last_tx, last_id, sub.batch ?? batch],
       );
       const safe = rows.filter((r) => r.safe);
       const waiting = safe.length < rows.length;
       if (!safe.length) return { handled: 0, waiting };
-      for (const e of safe) {
-        if (!sub.types || sub.types.some((t) => e.type === t || (t.endsWith('*') && e.type.startsWith(t.slice(0, -1))))) {
-          await sub.handler({ id: e.id, stream: e.stream, type: e.type, payload: e.payload, created_at: e.created_at }, tx);
-        }
-      }
+      const matching = safe
+        .filter((e) => !sub.types || sub.types.some((t) => e.type === t || (t.endsWith('*') && e.type.startsWith(t.slice(0, -1)))))
+        .map((e) => ({ id: e.id, stream: e.stream, type: e.type, payload: e.payload, created_at: e.created_at }));
+      if (sub.batchHandler) {
+        if (matching.length) await sub.batchHandler(matching, tx);
+      } else for (const e of matching) await sub.handler!(e, tx);
       const last = safe[safe.length - 1];
       await tx.query('UPDATE kernel.subscriptions SET last_tx = $2::xid8, last_id = $3, updated_at = now() WHERE name = $1', [
         sub.name,
@@ -143,6 +148,10 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
     /** Register a durable subscriber. `types` may end in * to match a prefix. */
     subscribe(name: string, handler: EventHandler, types?: string[]): void {
       subscribers.push({ name, handler, types, failures: 0, retryAt: 0 });
+    },
+    /** A durable subscriber that handles each batch (up to `batch` events) in one call: for bulk writes. */
+    subscribeBatch(name: string, handler: BatchHandler, types?: string[], opts: { batch?: number } = {}): void {
+      subscribers.push({ name, handler: null, batchHandler: handler, batch: opts.batch, types, failures: 0, retryAt: 0 });
     },
     async start(): Promise<void> {
       if (running) return;

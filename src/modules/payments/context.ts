@@ -73,14 +73,15 @@ export function createContext(deps: {
 
   async function emit(
     tx: Queryable,
-    p: Pick<PaymentRow, 'payment_id' | 'service_id' | 'live'>,
+    p: Pick<PaymentRow, 'payment_id' | 'service_id' | 'live' | 'amount'>,
     type: PaymentEvent,
     extra: Record<string, unknown> = {},
   ) {
     await events.append(tx, {
       stream: `payments.payment:${p.payment_id}`,
       type: `payments.${type}`,
-      payload: { payment_id: p.payment_id, service_id: p.service_id, live: p.live, ...extra },
+      // amount: for performance figures (a refund's own amount replaces it through `extra`)
+      payload: { payment_id: p.payment_id, service_id: p.service_id, live: p.live, amount: p.amount, ...extra },
     });
   }
 

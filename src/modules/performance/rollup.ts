@@ -1,0 +1,36 @@
+// A batch of measurements merged into rollup increments: per minute, hour and day, one row per
+// (service, type, dim, bucket) with the count and the sum of values, the total over all dims
+// under dim ''. A batch of thousands of events for a few services becomes a few dozen rows.
+import type { Measurement } from './measure.js';
+import { bucketOf, type Grain } from './ranges.js';
+
+export interface Increment {
+  serviceId: string;
+  type: string;
+  dim: string;
+  bucket: Date;
+  n: number;
+  total: number;
+}
+
+export const GRAINS: Grain[] = ['minute', 'hour', 'day'];
+
+export function increments(rows: Measurement[]): Record<Grain, Increment[]> {
+  const maps: Record<Grain, Map<string, Increment>> = { minute: new Map(), hour: new Map(), day: new Map() };
+  for (const m of rows) {
+    const dims = m.dim ? ['', m.dim] : [''];
+    for (const grain of GRAINS) {
+      const bucket = bucketOf(m.at, grain);
+      for (const dim of dims) {
+        const k = `${m.serviceId}\u0001${m.type}\u0001${dim}\u0001${bucket.getTime()}`;
+        const had = maps[grain].get(k);
+        if (had) {
+          had.n += 1;
+          had.total += m.value ?? 0;
+        } else maps[grain].set(k, { serviceId: m.serviceId, type: m.type, dim, bucket, n: 1, total: m.value ?? 0 });
+      }
+    }
+  }
+  const sorted = (map: Map<string, Increment>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return { minute: sorted(maps.minute), hour: sorted(maps.hour), day: sorted(maps.day) };
+}
