@@ -180,10 +180,8 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     },
     async close() {
       await app.close();
-      if (workersStarted) {
-        await kernel.events.stop();
-        await kernel.jobs.stop();
-      }
+      if (workersStarted) await kernel.events.stop();
+      await kernel.jobs.stop(); // a module may have started the queue by sending, even without workers
       if (!opts.db) await db.close();
     },
   };

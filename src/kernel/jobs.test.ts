@@ -1,5 +1,6 @@
 // The job queue on both databases: work runs, failures retry, a job queued in a
-// transaction that rolls back never runs.
+// transaction that rolls back never runs; many jobs go in one statement, a batch worker can
+// fail some jobs of its batch, and wake() makes an idle worker fetch at once.
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { Db } from './db.js';
@@ -61,5 +62,61 @@ describe('jobs', () => {
     expect(await until(() => seen.length >= 2)).toBe(true);
     await new Promise((r) => setTimeout(r, 1500));
     expect(seen.sort()).toEqual(['kept', 'warm-up']);
+  });
+
+  it('sends many jobs in one transaction, works them in batches, and retries only the jobs a batch names as failed', async () => {
+    const { jobs, db } = await queue();
+    await expect(db.transaction((tx) => jobs.sendMany([{ name: 'test.many', data: { n: 0 } }], { tx }))).rejects.toThrow(
+      /call jobs.prepare\('test.many'\)/,
+    );
+    await jobs.prepare('test.many');
+    await db.transaction((tx) =>
+      jobs.sendMany(
+        [1, 2, 3, 4].map((n) => ({ name: 'test.many', data: { n }, options: { retryLimit: 2, retryDelay: 1, retryBackoff: false } })),
+        { tx },
+      ),
+    );
+    await db
+      .transaction(async (tx) => {
+        await jobs.sendMany([{ name: 'test.many', data: { n: 99 } }], { tx });
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    const seen: number[] = [];
+    let failedOnce = false;
+    await jobs.workBatch<{ n: number }>(
+      'test.many',
+      async (batch) => {
+        seen.push(...batch.map((j) => j.data.n));
+        const three = batch.find((j) => j.data.n === 3);
+        if (three && !failedOnce) {
+          failedOnce = true;
+          return { failed: [{ id: three.id, error: new Error('try again') }] };
+        }
+      },
+      { batchSize: 10 },
+    );
+    expect(await until(() => seen.length === 5)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(seen.sort()).toEqual([1, 2, 3, 3, 4]); // 3 once more; 99 never
+  });
+
+  it('wakes an idle worker at once rather than at its next poll', async () => {
+    const { db, url } = await testDb(cleanups);
+    const jobs = createJobs(db, log, { databaseUrl: url, pollingIntervalSeconds: 600 });
+    await jobs.start();
+    cleanups.push(() => jobs.stop());
+    const seen: string[] = [];
+    await jobs.workBatch<{ n: string }>(
+      'test.wake',
+      async (batch) => {
+        seen.push(...batch.map((j) => j.data.n));
+      },
+      { batchSize: 5 },
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the worker's first (empty) fetch is over: it sleeps for 600 s
+    await jobs.sendMany([{ name: 'test.wake', data: { n: 'now' } }]);
+    jobs.wake('test.wake');
+    expect(await until(() => seen.length === 1, 20_000)).toBe(true);
   });
 });

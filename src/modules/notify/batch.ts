@@ -1,12 +1,15 @@
 // Group commit for accepted notifications. Sends that arrive together are written together:
-// one transaction holds every row of the batch and every row's delivery job (pg-boss's bulk
-// insert, on the same transaction), so each notification is still durable with its job before
-// its 201 is sent — but a burst of sends costs one commit instead of one each.
+// one transaction holds every row of the batch and every row's delivery job (one bulk insert of
+// jobs, in the same transaction), so each notification is still durable with its job before its
+// 201 is sent — but a burst of sends costs one commit instead of one each. A group holds sends of
+// many services, so a row the database refuses must fail only its own send: the group is split
+// in halves and each half committed alone, down to the row at fault (a few commits more, and
+// only when a row is refused).
 import type { Kernel } from '../../kernel/module.js';
 import type { Queryable } from '../../kernel/db.js';
 import type { Config } from '../../config.js';
 import type { PendingDocument } from './documents.js';
-import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
+import { DELIVER_QUEUE, deliverJobOptions, NOTIFY_QUEUES } from './queues.js';
 import { store, type NewNotification } from './store.js';
 
 const MAX_BATCH = 250;
@@ -46,18 +49,18 @@ interface Item {
   reject(err: unknown): void;
 }
 
-function jobFor(config: Config, row: NewNotification) {
-  const o = deliverJobOptions(config, row.scheduled_for);
-  return {
-    name: DELIVER_QUEUE,
-    data: { id: row.id },
-    retryLimit: o.retryLimit,
-    retryDelay: o.retryDelay,
-    retryBackoff: o.retryBackoff,
-    expireInSeconds: o.expireInSeconds,
-    ...(row.scheduled_for ? { startAfter: row.scheduled_for.toISOString() } : {}),
-  };
-}
+const jobFor = (config: Config, row: NewNotification) => ({
+  name: DELIVER_QUEUE,
+  data: { id: row.id },
+  options: deliverJobOptions(config, row.scheduled_for),
+});
+
+/**
+ * Errors that are about the rows themselves (SQLSTATE classes 22 data exception, 23 integrity
+ * constraint, 54 program limit such as an index row too large): another split may commit the
+ * other rows. Anything else (the database unreachable, a deadlock) fails the whole group.
+ */
+const refusedRow = (err: unknown) => /^(22|23|54)/.test(String((err as { code?: unknown })?.code ?? ''));
 
 async function insertRows(tx: Queryable, rows: NewNotification[]): Promise<void> {
   const params: unknown[] = [];
@@ -73,9 +76,40 @@ async function insertRows(tx: Queryable, rows: NewNotification[]): Promise<void>
 }
 
 export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
-  const warm = queueWarmer(k.jobs);
   const pending: Item[] = [];
   let scheduled = false;
+
+  async function write(items: Item[]): Promise<void> {
+    await k.db.transaction(async (tx) => {
+      await insertRows(
+        tx,
+        items.map((i) => i.row),
+      );
+      for (const i of items) {
+        for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
+        if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
+      }
+      await k.jobs.sendMany(
+        items.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row)),
+        { tx },
+      );
+    });
+  }
+
+  /** Commits the items together; when a row is refused, each half on its own, down to that row. */
+  async function commit(items: Item[]): Promise<void> {
+    try {
+      await write(items);
+      for (const i of items) i.resolve();
+    } catch (err) {
+      if (items.length === 1 || !refusedRow(err)) {
+        for (const i of items) i.reject(err);
+        return;
+      }
+      const half = Math.ceil(items.length / 2);
+      await Promise.all([commit(items.slice(0, half)), commit(items.slice(half))]);
+    }
+  }
 
   async function flush(): Promise<void> {
     scheduled = false;
@@ -83,28 +117,13 @@ export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
     if (pending.length) schedule();
     if (!items.length) return;
     try {
-      await warm();
-      await k.db.transaction(async (tx) => {
-        await insertRows(
-          tx,
-          items.map((i) => i.row),
-        );
-        for (const i of items) {
-          for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
-          if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
-        }
-        const jobs = items.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row));
-        if (jobs.length)
-          await k.jobs.boss.insert(
-            jobs as any,
-            { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
-          );
-      });
-      for (const i of items) i.resolve();
-      afterCommit();
+      await k.jobs.prepare(...NOTIFY_QUEUES);
     } catch (err) {
       for (const i of items) i.reject(err);
+      return;
     }
+    await commit(items);
+    afterCommit();
   }
 
   function schedule() {

@@ -19,6 +19,7 @@ let t: TestApp;
 let sink: Awaited<ReturnType<typeof smtpSink>>;
 let receiver: http.Server;
 const receipts: Array<{ id: string; status: string }> = [];
+let slowDelivered = false;
 let fx: Awaited<ReturnType<typeof notifyFixture>>;
 let client: NotifyClient;
 
@@ -30,8 +31,13 @@ beforeAll(async () => {
       body += c;
     });
     req.on('end', () => {
-      receipts.push(JSON.parse(body));
-      res.writeHead(200).end();
+      const receipt = JSON.parse(body);
+      // Recorded when answered; a `delivered` receipt can be made slow to answer (see the ordering test).
+      const wait = slowDelivered && receipt.status === 'delivered' ? 300 : 0;
+      setTimeout(() => {
+        receipts.push(receipt);
+        res.writeHead(200).end();
+      }, wait);
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -186,6 +192,22 @@ describe('bounces over SMTP', () => {
     expect(page).toContain('Reports mailed back');
     expect(page).toContain('Bounce failed 5.1.1; smtp; 550 5.1.1 <ada@example.com>: User unknown permanent-failure');
     expect(page).toContain('Bounce failed 4.2.2 No change');
+  });
+
+  it('posts one notification’s receipts in the order its status changed, even when they are queued together', async () => {
+    // With the outbox paused, the delivery and the bounce both happen before either receipt is
+    // queued: their two callback jobs are queued together and fetched in one batch.
+    await t.kernel.events.stop();
+    const { id, returnPath } = await sendEmail('queued-together@example.com');
+    await mailBounce(returnPath, dsn(returnPath, 'queued-together@example.com', { action: 'failed', status: '5.1.1' }));
+    slowDelivered = true; // posted side by side, the slow `delivered` would be answered last
+    try {
+      await t.kernel.events.start();
+      await until(() => receipts.filter((r) => r.id === id).length === 2, 100);
+    } finally {
+      slowDelivered = false;
+    }
+    expect(receipts.filter((r) => r.id === id).map((r) => r.status)).toEqual(['delivered', 'permanent-failure']);
   });
 
   it('makes a soft bounce temporary-failure; a delayed report is recorded and changes nothing', async () => {

@@ -1,10 +1,13 @@
 // Callbacks to a service's own URL, as Notify makes them: delivery receipts and received text
 // messages, POSTed as JSON with `Authorization: Bearer <the service's token>`. Each is read from
 // the event outbox (so it commits with the status change), queued as a job, and retried with
-// backoff until the service answers 2xx.
+// backoff until the service answers 2xx. Receipts about one notification are posted one after
+// another in the order its statuses changed, so a service that keeps the latest receipt ends
+// with the right status (a `delivered` must never land after the bounce that followed it).
 import type { Kernel } from '../../kernel/module.js';
+import type { Job } from '../../kernel/jobs.js';
 import { seal, unseal } from '../../kernel/crypto.js';
-import { CALLBACK_JOB_OPTIONS, CALLBACK_QUEUE, queueWarmer } from './queues.js';
+import { CALLBACK_JOB_OPTIONS, CALLBACK_QUEUE, NOTIFY_QUEUES } from './queues.js';
 import { STATUS_EVENT } from './delivery.js';
 import { store } from './store.js';
 
@@ -14,11 +17,23 @@ interface CallbackJob {
   serviceId: string;
   kind: 'delivery_status' | 'inbound_sms';
   payload: Record<string, unknown>;
+  /** The event's id and the receipt's place in it: the order of one notification's status changes. */
+  seq?: [number, number];
+}
+
+/** Jobs of one batch grouped by notification, each group in the order its statuses changed. */
+function inOrder(jobs: Job<CallbackJob>[]): Job<CallbackJob>[][] {
+  const groups = new Map<string, Job<CallbackJob>[]>();
+  for (const j of jobs) {
+    const about = j.data.kind === 'delivery_status' && j.data.payload?.id ? `${j.data.serviceId}:${String(j.data.payload.id)}` : j.id;
+    groups.set(about, [...(groups.get(about) ?? []), j]);
+  }
+  const seq = (j: Job<CallbackJob>) => j.data.seq ?? [0, 0];
+  return [...groups.values()].map((g) => g.sort((a, b) => seq(a)[0] - seq(b)[0] || seq(a)[1] - seq(b)[1]));
 }
 
 export function createCallbacks(k: Kernel) {
   const { db, config, log } = k;
-  const warm = queueWarmer(k.jobs);
 
   async function post(job: CallbackJob): Promise<void> {
     const cb = await store.callback(db, job.serviceId, job.kind);
@@ -51,7 +66,7 @@ export function createCallbacks(k: Kernel) {
       await store.saveCallback(db, serviceId, kind, url, seal(config.encryptionKey, token));
     },
     async start(): Promise<void> {
-      await warm();
+      await k.jobs.prepare(...NOTIFY_QUEUES);
       k.events.subscribe(
         'notify.callbacks',
         async (event, tx) => {
@@ -60,32 +75,41 @@ export function createCallbacks(k: Kernel) {
           if (!(await store.callback(tx, serviceId, kind))) return;
           const payloads: Array<Record<string, unknown>> =
             kind === 'delivery_status' ? (event.payload.receipts ?? []) : [event.payload.text];
-          const jobs = payloads.map((payload) => ({
-            name: CALLBACK_QUEUE,
-            data: { serviceId, kind, payload } satisfies CallbackJob,
-            ...CALLBACK_JOB_OPTIONS,
-          }));
-          if (jobs.length)
-            await k.jobs.boss.insert(
-              jobs as any,
-              { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
-            );
+          await k.jobs.sendMany(
+            payloads.map((payload, i) => ({
+              name: CALLBACK_QUEUE,
+              data: { serviceId, kind, payload, seq: [event.id, i] } satisfies CallbackJob,
+              options: CALLBACK_JOB_OPTIONS,
+            })),
+            { tx },
+          );
         },
         [STATUS_EVENT, RECEIVED_TEXT_EVENT],
       );
-      await k.jobs.boss.work<CallbackJob>(CALLBACK_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-        const results = await Promise.allSettled(
-          jobs.map(async (j) => ((j.data as { warmup?: boolean }).warmup ? undefined : post(j.data))),
-        );
-        const failed = jobs.filter((_, i) => results[i].status === 'rejected');
-        if (failed.length) {
-          log.info({ failed: failed.length }, 'notify: callbacks failed; will retry');
-          for (const j of failed) {
-            const reason = (results[jobs.indexOf(j)] as PromiseRejectedResult).reason;
-            await k.jobs.boss.fail(CALLBACK_QUEUE, j.id, { message: String(reason?.message ?? reason) });
-          }
-        }
-      });
+      await k.jobs.workBatch<CallbackJob>(
+        CALLBACK_QUEUE,
+        async (jobs) => {
+          const failed: Array<{ id: string; error: unknown }> = [];
+          // Different notifications concurrently; one notification's receipts one after another,
+          // and after a failure the rest of them wait for the retry, so they never overtake it.
+          await Promise.all(
+            inOrder(jobs.filter((j) => j.data.serviceId)).map(async (group) => {
+              for (const [i, j] of group.entries()) {
+                try {
+                  await post(j.data);
+                } catch (error) {
+                  failed.push({ id: j.id, error });
+                  for (const later of group.slice(i + 1)) failed.push({ id: later.id, error: 'an earlier callback for it failed' });
+                  return;
+                }
+              }
+            }),
+          );
+          if (failed.length) log.info({ failed: failed.length }, 'notify: callbacks failed; will retry');
+          return { failed };
+        },
+        { batchSize: 10 },
+      );
     },
   };
 }

@@ -6,13 +6,14 @@
 // because the relay may already have it. Jobs lost with a dead process are queued again.
 import { randomUUID } from 'node:crypto';
 import type { Kernel } from '../../kernel/module.js';
+import type { NewJob } from '../../kernel/jobs.js';
 import type { Queryable } from '../../kernel/db.js';
 import { renderEmail } from './content/email.js';
 import { renderLetterPdf } from './content/letter.js';
 import { deliveryReceipt } from './representation.js';
 import { OutcomeUnknown, type Outcome, type Providers } from './providers.js';
 import type { Profiles } from './profiles.js';
-import { DELIVER_QUEUE, deliverJobOptions, queueWarmer } from './queues.js';
+import { DELIVER_QUEUE, deliverJobOptions, NOTIFY_QUEUES } from './queues.js';
 import { store, type NotificationRow } from './store.js';
 import { bounceAddress } from './bounces.js';
 
@@ -27,8 +28,6 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<unknown>>();
-  const warm = queueWarmer(k.jobs);
-  const workers: string[] = [];
 
   /** Appends one status event per service for rows that reached a final status, in the caller's transaction. */
   async function statusEvents(tx: Queryable, rows: NotificationRow[]): Promise<void> {
@@ -97,7 +96,7 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     await db.transaction(async (tx) => {
       const retries = results.filter((r) => r.outcome.retry && r.row.attempts < config.notify.maxAttempts);
       const settled = results.filter((r) => !retries.includes(r));
-      const jobs: object[] = [];
+      const jobs: NewJob[] = [];
       for (const r of retries) {
         const delay = config.notify.retryBaseSeconds * 2 ** Math.max(0, r.row.attempts - 1);
         const u = await tx.query(
@@ -106,14 +105,9 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
             WHERE id = $1 AND attempt_id = $2`,
           [r.row.id, attemptId, delay, r.provider, r.outcome.response.slice(0, 1000)],
         );
-        if (u.rowCount)
-          jobs.push({ name: DELIVER_QUEUE, data: { id: r.row.id }, ...deliverJobOptions(config, null, delay), startAfter: String(delay) });
+        if (u.rowCount) jobs.push({ name: DELIVER_QUEUE, data: { id: r.row.id }, options: deliverJobOptions(config, null, delay) });
       }
-      if (jobs.length)
-        await k.jobs.boss.insert(
-          jobs as any,
-          { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values ?? []) } } as any,
-        );
+      await k.jobs.sendMany(jobs, { tx });
       if (!settled.length) return;
       const params: unknown[] = [attemptId];
       const values = settled.map((r) => {
@@ -292,25 +286,27 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     letterPdf,
     async start(): Promise<void> {
       stopping = false;
-      await warm();
+      await k.jobs.prepare(...NOTIFY_QUEUES);
       // Two workers, so one batch is being fetched and claimed while the other is with the relay.
-      // A worker that got a full batch fetches again at once instead of waiting for its next poll.
       const batchSize = Math.max(1, Math.ceil(config.notify.concurrency / 2));
       for (let w = 0; w < 2; w++) {
-        let workerId = '';
-        workerId = await k.jobs.boss.work<{ id?: string }>(DELIVER_QUEUE, { batchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-          const work = deliver([...new Set(jobs.map((j) => j.data.id).filter((id): id is string => !!id))]);
-          inflight.add(work);
-          try {
-            await work;
-          } catch (err) {
-            log.error({ err }, 'notify: delivery batch failed; the sweeper will pick it up');
-          } finally {
-            inflight.delete(work);
-          }
-          if (jobs.length >= batchSize && !stopping) (k.jobs.boss as any).notifyWorker(workerId);
-        });
-        workers.push(workerId);
+        await k.jobs.workBatch<{ id?: string }>(
+          DELIVER_QUEUE,
+          async (jobs) => {
+            // Stopping: fail the jobs back to the queue (retried soon, by whichever process is working).
+            if (stopping) throw new Error('notify: stopping; delivery left for a retry');
+            const work = deliver([...new Set(jobs.map((j) => j.data.id).filter((id): id is string => !!id))]);
+            inflight.add(work);
+            try {
+              await work;
+            } catch (err) {
+              log.error({ err }, 'notify: delivery batch failed; the sweeper will pick it up');
+            } finally {
+              inflight.delete(work);
+            }
+          },
+          { batchSize },
+        );
       }
       await sweep().catch((err) => log.error({ err }, 'notify: sweep failed'));
       const every = Math.max(1, Math.min(config.notify.leaseSeconds, config.notify.recoverAfterSeconds, 30)) * 1000;
@@ -336,7 +332,7 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     },
     /** New work was queued in this process: wake idle workers instead of waiting for their next poll. */
     nudge(): void {
-      if (!stopping) for (const id of workers) (k.jobs.boss as any).notifyWorker(id);
+      if (!stopping) k.jobs.wake(DELIVER_QUEUE);
     },
     /** A provider's delivery receipt for a message it accepted earlier. */
     async receipt(

@@ -69,7 +69,6 @@ export function createNotifyModule(deps: NotifyDeps) {
           await bounces.stop();
           await delivery.stop();
         } else await Promise.allSettled([providers.email.close(), providers.sms.close(), providers.letter.close()]);
-        await kernel.jobs.stop(); // started by the first send even in a process without workers
       });
     },
     /** Demo templates for every demo service that has none, so a new install can send at once. */

@@ -21,26 +21,5 @@ export function deliverJobOptions(config: Config, startAfter?: Date | null, dela
 
 export const CALLBACK_JOB_OPTIONS: JobOptions = { retryLimit: 25, retryDelay: 2, retryBackoff: true, expireInSeconds: 60 };
 
-/**
- * kernel.jobs creates a queue on its first use, outside any transaction; doing that inside an
- * open PGlite transaction would wait on itself. So each queue is first used outside one, with
- * a marker job the workers skip.
- */
-type QueueJobs = { send(name: string, data: object): Promise<unknown>; start(): Promise<void> };
-const warmed = new WeakMap<QueueJobs, Promise<void>>();
-
-export function queueWarmer(jobs: QueueJobs) {
-  return (): Promise<void> => {
-    let ready = warmed.get(jobs);
-    if (!ready) {
-      ready = (async () => {
-        await jobs.start();
-        await jobs.send(DELIVER_QUEUE, { warmup: true });
-        await jobs.send(CALLBACK_QUEUE, { warmup: true });
-      })();
-      warmed.set(jobs, ready);
-      ready.catch(() => warmed.delete(jobs));
-    }
-    return ready;
-  };
-}
+/** Both queues, created before the first send (a send inside a transaction needs its queue made already). */
+export const NOTIFY_QUEUES = [DELIVER_QUEUE, CALLBACK_QUEUE];

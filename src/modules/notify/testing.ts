@@ -2,6 +2,7 @@
 // templates, an SMTP sink (a real SMTP server from the smtp-server package that records what
 // arrives and can answer 4xx/5xx or stall), the shared response schemas compiled with ajv,
 // and a wait-until helper. Used by the module's tests and the bench.
+import { createHmac } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +143,13 @@ export function notifySchemas() {
     if (!v) throw new Error(`no schema ${name}`);
     return v(body) ? null : v.errors;
   };
+}
+
+/** `Authorization` for a Notify API key ({name}-{service id}-{secret}), as the official clients sign it. */
+export function notifyAuth(key: string): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const signed = `${enc({ typ: 'JWT', alg: 'HS256' })}.${enc({ iss: key.slice(-73, -37), iat: Math.floor(Date.now() / 1000) })}`;
+  return `Bearer ${signed}.${createHmac('sha256', key.slice(-36)).update(signed).digest('base64url')}`;
 }
 
 /** Polls until `check` returns something truthy (no time limits are asserted; the test runner's timeout applies). */
