@@ -18,6 +18,7 @@ import { createMessages, devOutbox } from './messages.js';
 import { allowReturnToService, interactionRoutes, mountProvider, PREFIX, wellKnownRoutes, type Holder } from './mount.js';
 import { buildProvider } from './provider.js';
 import { createSignOut } from './signout.js';
+import { createIdentityService } from './service.js';
 import { createWeb } from './web.js';
 import { signInPages } from './pages-sign-in.js';
 import { registerPages } from './pages-register.js';
@@ -134,6 +135,7 @@ export function createIdentityModule(deps: IdentityDeps) {
     return holder;
   };
   const signOut = createSignOut(db, log, () => current().provider, models);
+  const service = createIdentityService({ accounts, signOut, clients, catalogue: deps.catalogue });
 
   /** Builds the provider with the current keys; again after every rotation (here or in another process). */
   async function build(): Promise<void> {
@@ -194,10 +196,10 @@ export function createIdentityModule(deps: IdentityDeps) {
       allowReturnToService(app, current);
       wellKnownRoutes(app, current, clients);
       interactionRoutes(app, k, web, current);
-      const { raise } = signInPages(app, k, web, accounts, signOut);
+      const { raise } = signInPages(app, k, web, accounts, service);
       registerPages(app, k, web, accounts, raise);
       provePages(app, k, web, accounts);
-      accountPages(app, k, web, clients, deps.catalogue, signOut);
+      accountPages(app, k, web, service);
       adminPages(app, k, deps.catalogue, clients);
       const staffSecret = await ensureStaffClient(k, clients);
       staffSignIn(app, k, deps.catalogue, current, () => staffSecret);
@@ -250,10 +252,7 @@ export function createIdentityModule(deps: IdentityDeps) {
     provePath: (back: string) => `${PREFIX}/prove?return_to=${encodeURIComponent(back)}`,
 
     /** Sign out everywhere for an account (every sign-in, provider session, grant and token). */
-    async signOutEverywhere(accountId: string) {
-      await accounts.signOutEverywhere(accountId);
-      await signOut.endAll(accountId);
-    },
+    signOutEverywhere: (accountId: string) => service.signOutEverywhere(accountId),
   } satisfies Module & Record<string, unknown>;
 
   return module;

@@ -2,16 +2,14 @@
 // when it was reached, and the services signed in to — each can be disconnected.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
-import type { CatalogueService } from '../catalogue/index.js';
 import type { SignedIn } from './accounts.js';
-import type { Clients } from './clients.js';
-import type { SignOut } from './signout.js';
+import type { IdentityService } from './service.js';
 import type { Web } from './web.js';
 import { page } from './render.js';
 
 const DONE: Record<string, string> = { disconnected: 'identity.account.disconnected', 'second-factor': 'identity.account.secondFactorSet' };
 
-export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients: Clients, catalogue: CatalogueService, signOut: SignOut) {
+export function accountPages(app: FastifyInstance, k: Kernel, web: Web, identity: IdentityService) {
   const v = k.views;
 
   /** The account page needs the second factor when the account has one. */
@@ -20,18 +18,6 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
     if (!si) return { redirect: '/identity/sign-in' };
     if (si.account.mfa_method && si.level !== 'Cl.Cm') return { redirect: '/identity/sign-in/code' };
     return { si };
-  }
-
-  async function servicesOf(accountId: string) {
-    const grants = await signOut.services(accountId);
-    const out = [];
-    for (const g of grants) {
-      const c = await clients.get(g.clientId).catch(() => null);
-      if (!c) continue;
-      const svc = await catalogue.getServiceById(c.serviceId);
-      out.push({ clientId: c.clientId, name: c.name, serviceName: svc?.name ?? '', since: g.since });
-    }
-    return out;
   }
 
   app.get('/identity/account', async (req, reply) => {
@@ -89,7 +75,7 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
         ...(addr ? [row('identity.account.address', addr)] : []),
       ],
       canProve: a.identity_level !== 'P2',
-      services: await servicesOf(a.id),
+      services: await identity.connectedServices(a.id),
     });
   });
 
@@ -97,7 +83,7 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
     const o = await owner(req);
     if ('redirect' in o) return reply.redirect(o.redirect, 303);
     const { clientId } = req.params as { clientId: string };
-    const svc = (await servicesOf(o.si.account.id)).find((s) => s.clientId === clientId);
+    const svc = (await identity.connectedServices(o.si.account.id)).find((s) => s.clientId === clientId);
     if (!svc) return reply.callNotFound();
     const t = web.t(req);
     return page(v, req, reply, 'confirm', {
@@ -115,7 +101,7 @@ export function accountPages(app: FastifyInstance, k: Kernel, web: Web, clients:
     const o = await owner(req);
     if ('redirect' in o) return reply.redirect(o.redirect, 303);
     const { clientId } = req.params as { clientId: string };
-    if (!(await signOut.disconnect(o.si.account.id, clientId))) return reply.callNotFound();
+    if (!(await identity.disconnect(o.si.account.id, clientId))) return reply.callNotFound();
     return reply.redirect('/identity/account?done=disconnected', 303);
   });
 }

@@ -7,9 +7,8 @@ import type { FieldError } from '../../kernel/errors.js';
 import { dateFromParts, type FormBody } from '../../kernel/forms.js';
 import type { Accounts } from './accounts.js';
 import type { EvidenceKind } from './evidence.js';
-import { localPath, type Web } from './web.js';
+import { LIMITED, localPath, type Web } from './web.js';
 import { page, pageWithErrors } from './render.js';
-import { LIMITED } from './pages-sign-in.js';
 
 const KINDS: Record<string, EvidenceKind> = { passport: 'passport', 'driving-licence': 'driving_licence' };
 

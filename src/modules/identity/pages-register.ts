@@ -1,14 +1,15 @@
-// Creating an account (email → emailed code → password, then signed in) and setting up a
-// second factor (authenticator app with a TOTP secret, or a mobile number confirmed by a code).
+// Creating an account (email → emailed code → password, then signed in; the code and password
+// steps are pages-code-password.ts) and setting up a second factor (authenticator app with a
+// TOTP secret, or a mobile number confirmed by a code).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { seal, unseal } from '../../kernel/crypto.js';
 import type { Accounts } from './accounts.js';
-import type { Web } from './web.js';
+import { LIMITED, type Web } from './web.js';
 import { page, pageWithErrors } from './render.js';
 import QRCode from 'qrcode';
 import { otpauthUri } from './totp.js';
-import { LIMITED } from './pages-sign-in.js';
+import { codeThenPasswordPages } from './pages-code-password.js';
 
 const QR_SIZE = 240;
 
@@ -51,93 +52,41 @@ export function registerPages(
       return pageWithErrors(v, req, reply, 'form', e.fields, emailForm(req, raw), e.status);
     }
     if (r.exists) return reply.redirect(web.to('/identity/sign-in?exists=1', uid), 303);
-    await web.save(req, reply, { ...(await web.journey(req)), registerEmail: r.email, verifiedEmail: undefined });
+    await web.save(req, reply, { ...(await web.journey(req)), registerEmail: r.email, registerVerifiedAt: undefined });
     return reply.redirect(web.to('/identity/create-account/code', uid), 303);
   });
 
-  const codeForm = (req: FastifyRequest, email: string) => {
-    const t = web.t(req);
-    return {
-      title: t('identity.register.checkEmail.title'),
-      paragraphs: [t('identity.register.checkEmail.intro', { email })],
-      action: '/identity/create-account/code',
-      uid: web.uid(req),
-      button: t('identity.register.checkEmail.button'),
-      fields: [{ name: 'code', type: 'code', label: t('identity.register.checkEmail.label') }],
-      links: [{ href: '/identity/create-account/resend', text: t('identity.register.checkEmail.resend'), post: true }],
-    };
-  };
-  app.get('/identity/create-account/code', async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.registerEmail) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
-    return page(v, req, reply, 'form', codeForm(req, j.registerEmail));
-  });
-  app.post('/identity/create-account/resend', { config: LIMITED }, async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.registerEmail) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
-    try {
-      await accounts.sendCode('confirm_email', j.registerEmail, { email: j.registerEmail }, web.lang(req));
-    } catch (err) {
-      const e = web.errors(req, err, 'code');
-      return pageWithErrors(v, req, reply, 'form', e.fields, codeForm(req, j.registerEmail), e.status);
-    }
-    return reply.redirect(web.to('/identity/create-account/code', web.uid(req)), 303);
-  });
-  app.post('/identity/create-account/code', { config: LIMITED }, async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.registerEmail) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
-    const code = web.str(req, 'code', 20);
-    if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], codeForm(req, j.registerEmail));
-    try {
-      await accounts.checkCode('confirm_email', j.registerEmail, code);
-    } catch (err) {
-      const e = web.errors(req, err, 'code');
-      return pageWithErrors(v, req, reply, 'form', e.fields, codeForm(req, j.registerEmail), e.status);
-    }
-    await web.save(req, reply, { ...j, verifiedEmail: j.registerEmail, verifiedAt: Date.now() });
-    return reply.redirect(web.to('/identity/create-account/password', web.uid(req)), 303);
-  });
-
-  const passwordForm = (req: FastifyRequest) => {
-    const t = web.t(req);
-    return {
-      title: t('identity.register.password.title'),
-      action: '/identity/create-account/password',
-      uid: web.uid(req),
-      button: t('identity.register.password.button'),
-      fields: [
-        {
-          name: 'password',
-          type: 'password',
-          label: t('identity.register.password.password'),
-          hint: t('identity.register.password.hint'),
-          autocomplete: 'new-password',
-        },
-        { name: 'confirm', type: 'password', label: t('identity.register.password.confirm'), autocomplete: 'new-password' },
-      ],
-    };
-  };
-  app.get('/identity/create-account/password', async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.verifiedEmail || !web.fresh(j.verifiedAt)) return reply.redirect(web.to('/identity/create-account', web.uid(req)), 303);
-    return page(v, req, reply, 'form', passwordForm(req));
-  });
-  app.post('/identity/create-account/password', async (req, reply) => {
-    const j = await web.journey(req);
-    const uid = web.uid(req);
-    if (!j.verifiedEmail || !web.fresh(j.verifiedAt)) return reply.redirect(web.to('/identity/create-account', uid), 303);
-    const password = web.password(req, 'password');
-    if (password && password !== web.password(req, 'confirm'))
-      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], passwordForm(req));
-    let accountId: string;
-    try {
-      accountId = (await accounts.createAccount(j.verifiedEmail, password)).id;
-    } catch (err) {
-      const e = web.errors(req, err, 'password');
-      return pageWithErrors(v, req, reply, 'form', e.fields, passwordForm(req), e.status);
-    }
-    await web.signIn(req, reply, accountId, 'Cl');
-    return reply.redirect(uid ? web.done(uid) : '/identity/two-factor', 303);
+  codeThenPasswordPages(app, k, web, {
+    start: '/identity/create-account',
+    code: '/code',
+    password: '/password',
+    copy: {
+      code: {
+        title: 'identity.register.checkEmail.title',
+        intro: 'identity.register.checkEmail.intro',
+        label: 'identity.register.checkEmail.label',
+        button: 'identity.register.checkEmail.button',
+      },
+      password: {
+        title: 'identity.register.password.title',
+        hint: 'identity.register.password.hint',
+        password: 'identity.register.password.password',
+        confirm: 'identity.register.password.confirm',
+        button: 'identity.register.password.button',
+      },
+    },
+    keys: { email: 'registerEmail', checkedAt: 'registerVerifiedAt' },
+    checkCode: (email, code) => accounts.checkCode('confirm_email', email, code),
+    resend: {
+      text: 'identity.register.checkEmail.resend',
+      send: (email, lang) => accounts.sendCode('confirm_email', email, { email }, lang),
+    },
+    async setPassword(req, reply, email, password) {
+      const account = await accounts.createAccount(email, password);
+      await web.signIn(req, reply, account.id, 'Cl');
+      const uid = web.uid(req);
+      return uid ? web.done(uid) : '/identity/two-factor';
+    },
   });
 
   // Second factor set-up. Replacing an existing one needs a sign-in that already used it.

@@ -1,17 +1,16 @@
 // Signing in: email and password, then the security code (authenticator app or text message)
 // when the service needs Cl.Cm; forgotten password (code by email, then a new password, which
-// signs every other device out); signing out here and everywhere.
+// signs every other device out: pages-code-password.ts); signing out here and everywhere.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import type { FieldError } from '../../kernel/errors.js';
 import type { Accounts } from './accounts.js';
-import type { SignOut } from './signout.js';
-import type { Web } from './web.js';
+import type { IdentityService } from './service.js';
+import { LIMITED, type Web } from './web.js';
+import { codeThenPasswordPages } from './pages-code-password.js';
 import { page, pageWithErrors } from './render.js';
 
-export const LIMITED = { rateLimit: { max: 30, timeWindow: '1 minute' } };
-
-export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts: Accounts, signOut: SignOut) {
+export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts: Accounts, identity: IdentityService) {
   const v = k.views;
 
   // Email and password.
@@ -173,91 +172,41 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
     return reply.redirect(web.to('/identity/forgotten-password/code', web.uid(req)), 303);
   });
 
-  const resetCodeForm = (req: FastifyRequest, email: string) => {
-    const t = web.t(req);
-    return {
-      title: t('identity.forgotten.code.title'),
-      paragraphs: [t('identity.forgotten.code.intro', { email })],
-      action: '/identity/forgotten-password/code',
-      uid: web.uid(req),
-      button: t('identity.forgotten.code.button'),
-      fields: [{ name: 'code', type: 'code', label: t('identity.forgotten.code.label') }],
-    };
-  };
-  app.get('/identity/forgotten-password/code', async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.resetEmail) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
-    return page(v, req, reply, 'form', resetCodeForm(req, j.resetEmail));
-  });
-  app.post('/identity/forgotten-password/code', { config: LIMITED }, async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.resetEmail) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
-    const code = web.str(req, 'code', 20);
-    if (!code) return pageWithErrors(v, req, reply, 'form', [web.field(req, 'code', 'codeMissing')], resetCodeForm(req, j.resetEmail));
-    try {
-      await accounts.checkResetCode(j.resetEmail, code);
-    } catch (err) {
-      const e = web.errors(req, err, 'code');
-      return pageWithErrors(v, req, reply, 'form', e.fields, resetCodeForm(req, j.resetEmail), e.status);
-    }
-    await web.save(req, reply, { ...j, resetVerifiedAt: Date.now() });
-    return reply.redirect(web.to('/identity/forgotten-password/new', web.uid(req)), 303);
-  });
-
-  const newPasswordForm = (req: FastifyRequest) => {
-    const t = web.t(req);
-    return {
-      title: t('identity.forgotten.new.title'),
-      action: '/identity/forgotten-password/new',
-      uid: web.uid(req),
-      button: t('identity.forgotten.new.button'),
-      fields: [
-        {
-          name: 'password',
-          type: 'password',
-          label: t('identity.forgotten.new.password'),
-          hint: t('identity.forgotten.new.hint'),
-          autocomplete: 'new-password',
-        },
-        { name: 'confirm', type: 'password', label: t('identity.forgotten.new.confirm'), autocomplete: 'new-password' },
-      ],
-    };
-  };
-  app.get('/identity/forgotten-password/new', async (req, reply) => {
-    const j = await web.journey(req);
-    if (!j.resetEmail || !web.fresh(j.resetVerifiedAt)) return reply.redirect(web.to('/identity/forgotten-password', web.uid(req)), 303);
-    return page(v, req, reply, 'form', newPasswordForm(req));
-  });
-  app.post('/identity/forgotten-password/new', async (req, reply) => {
-    const j = await web.journey(req);
-    const uid = web.uid(req);
-    if (!j.resetEmail || !web.fresh(j.resetVerifiedAt)) return reply.redirect(web.to('/identity/forgotten-password', uid), 303);
-    const password = web.password(req, 'password');
-    if (password !== web.password(req, 'confirm'))
-      return pageWithErrors(v, req, reply, 'form', [web.field(req, 'confirm', 'passwordsDiffer')], newPasswordForm(req));
-    let accountId: string;
-    let hasSecondFactor: boolean;
-    try {
-      const a = await accounts.resetPassword(j.resetEmail, password);
-      accountId = a.id;
-      hasSecondFactor = !!a.mfa_method;
-    } catch (err) {
-      const e = web.errors(req, err, 'password');
-      return pageWithErrors(v, req, reply, 'form', e.fields, newPasswordForm(req), e.status);
-    }
-    // Someone who knew the old password is signed out everywhere; this browser signs in afresh.
-    await accounts.signOutEverywhere(accountId);
-    await signOut.endAll(accountId);
-    await web.signIn(req, reply, accountId, 'Cl');
-    return reply.redirect(uid ? web.done(uid) : hasSecondFactor ? '/identity/sign-in/code' : '/identity/account', 303);
+  codeThenPasswordPages(app, k, web, {
+    start: '/identity/forgotten-password',
+    code: '/code',
+    password: '/new',
+    copy: {
+      code: {
+        title: 'identity.forgotten.code.title',
+        intro: 'identity.forgotten.code.intro',
+        label: 'identity.forgotten.code.label',
+        button: 'identity.forgotten.code.button',
+      },
+      password: {
+        title: 'identity.forgotten.new.title',
+        hint: 'identity.forgotten.new.hint',
+        password: 'identity.forgotten.new.password',
+        confirm: 'identity.forgotten.new.confirm',
+        button: 'identity.forgotten.new.button',
+      },
+    },
+    keys: { email: 'resetEmail', checkedAt: 'resetVerifiedAt' },
+    checkCode: (email, code) => accounts.checkResetCode(email, code),
+    async setPassword(req, reply, email, password) {
+      // Someone who knew the old password is signed out everywhere; this browser signs in afresh.
+      const account = await identity.resetPassword(email, password);
+      await web.signIn(req, reply, account.id, 'Cl');
+      const uid = web.uid(req);
+      return uid ? web.done(uid) : account.mfa_method ? '/identity/sign-in/code' : '/identity/account';
+    },
   });
 
   // Signing out of this browser, or everywhere.
   async function endHere(req: FastifyRequest, reply: FastifyReply) {
     const si = await web.signedIn(req);
-    if (si) await accounts.endSignIn(si.signInId);
     // The provider's own session (and every relying service in it) ends too.
-    if (req.cookies.cs_oidc_session) await signOut.endSession(req.cookies.cs_oidc_session);
+    await identity.endBrowserSignIn(si?.signInId ?? null, req.cookies.cs_oidc_session ?? null);
     reply.clearCookie('cs_oidc_session', { path: '/identity' });
     reply.clearCookie('cs_oidc_session.sig', { path: '/identity' });
     if (req.cookies.cs_session) await k.sessions.destroy(req, reply);
@@ -286,10 +235,7 @@ export function signInPages(app: FastifyInstance, k: Kernel, web: Web, accounts:
   });
   app.post('/identity/sign-out-everywhere', async (req, reply) => {
     const si = await web.signedIn(req);
-    if (si) {
-      await accounts.signOutEverywhere(si.account.id);
-      await signOut.endAll(si.account.id);
-    }
+    if (si) await identity.signOutEverywhere(si.account.id);
     await endHere(req, reply);
     return reply.redirect('/identity/signed-out', 303);
   });

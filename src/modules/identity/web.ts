@@ -11,12 +11,10 @@ import { IdentityError, type Accounts, type SignedIn } from './accounts.js';
 
 export interface JourneyState {
   signInId?: string;
-  /** Registration: a code was sent to this address … */
+  /** Registration: a code was sent to this address, then checked (epoch ms), so a password may be set for it. */
   registerEmail?: string;
-  /** … and confirmed (epoch ms), so a password may be set for it. */
-  verifiedEmail?: string;
-  verifiedAt?: number;
-  /** Password reset: code sent, then confirmed (epoch ms). */
+  registerVerifiedAt?: number;
+  /** Password reset: likewise. */
   resetEmail?: string;
   resetVerifiedAt?: number;
   /** Second factor being set up: the authenticator secret (sealed) or the phone number. */
@@ -30,6 +28,8 @@ export interface JourneyState {
 export type ServiceOf = (uid: string) => Promise<{ name: string; name_cy: string | null } | null>;
 
 const STEP_MAX_AGE_MS = 15 * 60 * 1000;
+/** Rate limit per client address for sign-in, code and identity-check pages. */
+export const LIMITED = { rateLimit: { max: 30, timeWindow: '1 minute' } };
 /** Session key (outside the journey, so it survives every step) of where to go after signing in or proving. */
 const RETURN_KEY = 'identityReturnTo';
 

@@ -10,6 +10,8 @@ import { PayError } from './errors.js';
 import type { Scope } from './context.js';
 import type { PaymentService } from './service.js';
 import type { RefundService } from './service-refunds.js';
+import type { AgreementService } from './service-agreements.js';
+import type { DisputeService } from './service-disputes.js';
 import * as S from './schema.js';
 import * as R from './representation.js';
 import { rule, searchParams, validateCreateAgreement, validateCreatePayment, validateMotoAuth, validateRefund } from './validation.js';
@@ -32,6 +34,8 @@ const errors = {
 export interface ApiDeps {
   payments: PaymentService;
   refunds: RefundService;
+  agreements: AgreementService;
+  disputes: DisputeService;
   verifyKey(secret: string): Promise<{ keyId: string; serviceId: string | null; type: string } | null>;
   urls: R.Urls;
   secret: string;
@@ -61,7 +65,7 @@ export function paymentsApi(parent: FastifyInstance, d: ApiDeps) {
 }
 
 function routes(app: FastifyInstance, d: ApiDeps) {
-  const { payments, refunds, urls } = d;
+  const { payments, refunds, agreements, disputes, urls } = d;
   app.decorateRequest('payScope', undefined);
   app.decorateRequest('payKey', undefined);
 
@@ -383,8 +387,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
         response: { 201: S.Agreement, ...errors },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(R.agreementJson(await refunds.createAgreement(scope(req), validateCreateAgreement(req.body)))),
+    async (req, reply) => reply.status(201).send(R.agreementJson(await agreements.create(scope(req), validateCreateAgreement(req.body)))),
   );
 
   app.get(
@@ -404,12 +407,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
         reference: rule.maxLength(255),
         status: rule.oneOf(['created', 'active', 'cancelled', 'inactive']),
       });
-      const { rows, total } = await refunds.searchAgreements(
-        scope(req),
-        { reference: v.reference, status: v.status },
-        paging.page,
-        paging.size,
-      );
+      const { rows, total } = await agreements.search(scope(req), { reference: v.reference, status: v.status }, paging.page, paging.size);
       if (!rows.length && paging.page > 1) throw new PayError(404, 'P2402', 'Page not found');
       return searchPage(`${urls.api}/v1/agreements`, v, paging, total, rows.map(R.agreementJson));
     },
@@ -421,7 +419,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       ...GET,
       schema: { tags, security, summary: 'Get an agreement', params: Id('agreementId'), response: { 200: S.Agreement, ...errors } },
     },
-    async (req) => R.agreementJson(await refunds.getAgreement(scope(req), (req.params as any).agreementId)),
+    async (req) => R.agreementJson(await agreements.get(scope(req), (req.params as any).agreementId)),
   );
 
   app.post(
@@ -431,7 +429,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       schema: { tags, security, summary: 'Cancel an agreement', params: Id('agreementId'), response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      await refunds.cancelAgreement(scope(req), (req.params as any).agreementId);
+      await agreements.cancel(scope(req), (req.params as any).agreementId);
       return reply.status(204).send();
     },
   );
@@ -473,7 +471,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
         to_settled_date: rule.date,
         status: rule.oneOf(['needs_response', 'under_review', 'lost', 'won']),
       });
-      const { rows, total } = await refunds.searchDisputes(
+      const { rows, total } = await disputes.search(
         scope(req),
         {
           fromDate: v.from_date,

@@ -9,6 +9,8 @@ import type { CatalogueService } from '../catalogue/index.js';
 import { createContext } from './context.js';
 import { createPaymentService } from './service.js';
 import { createRefundService } from './service-refunds.js';
+import { createAgreementService } from './service-agreements.js';
+import { createDisputeService } from './service-disputes.js';
 import { createJourney } from './journey.js';
 import { createWebhooks, DELIVERY_QUEUE } from './webhooks.js';
 import { createLinks, linkPages } from './links.js';
@@ -53,6 +55,8 @@ export function createPaymentsModule(deps: PaymentsDeps) {
   });
   const payments = createPaymentService(ctx);
   const refunds = createRefundService(ctx);
+  const agreements = createAgreementService(ctx);
+  const disputes = createDisputeService(ctx);
   const journey = createJourney(ctx, payments);
   const webhooks = createWebhooks(ctx, kernel.jobs, {
     retryLimit: kernel.config.pay.webhookRetryLimit,
@@ -81,7 +85,7 @@ export function createPaymentsModule(deps: PaymentsDeps) {
     });
   }
 
-  const service = { payments, refunds, journey, webhooks, links, gateways, receipts: { send: sendReceipt } };
+  const service = { payments, refunds, agreements, disputes, journey, webhooks, links, gateways, receipts: { send: sendReceipt } };
   const module: Module & { service: typeof service } = {
     name: 'payments',
     staffAreas: [{ href: '/admin/pay', label: 'payments.admin.title' }],
@@ -92,6 +96,8 @@ export function createPaymentsModule(deps: PaymentsDeps) {
       paymentsApi(app, {
         payments,
         refunds,
+        agreements,
+        disputes,
         urls: ctx.urls,
         secret: ctx.secret,
         keyCacheSeconds: kernel.config.pay.keyCacheSeconds,

@@ -4,7 +4,8 @@
 import { hmac, safeEqual } from '../../kernel/crypto.js';
 import { STATE_CODES, type StateCode } from './errors.js';
 import type { PaymentEventRow, PaymentRow, RefundRow, Status } from './store.js';
-import type { AgreementRow, DisputeRow } from './store-agreements.js';
+import type { AgreementRow } from './store-agreements.js';
+import type { DisputeRow } from './store-disputes.js';
 
 export const FINISHED: Status[] = ['success', 'failed', 'cancelled', 'error'];
 export const CANCELLABLE: Status[] = ['created', 'started', 'submitted', 'capturable'];

@@ -1,11 +1,10 @@
-// Refunds, agreements (recurring payments) and disputes. A refund reserves its amount on the
-// payment under its row lock (SELECT … FOR UPDATE, then `refunded = refunded + amount`, which a
-// CHECK keeps within the amount paid), so concurrent refunds can never add up to more than was
-// paid; the gateway is then asked outside the lock, and an error releases the reservation.
+// Refunds. A refund reserves its amount on the payment under its row lock (SELECT … FOR UPDATE,
+// then `refunded = refunded + amount`, which a CHECK keeps within the amount paid), so concurrent
+// refunds can never add up to more than was paid; the gateway is then asked outside the lock, and
+// an error releases the reservation.
 import type { Queryable } from '../../kernel/db.js';
 import { notFound, PayError } from './errors.js';
 import { store, type RefundRow } from './store.js';
-import { agreementStore, disputeStore } from './store-agreements.js';
 import { externalId, type Ctx, type Scope } from './context.js';
 import { refundAvailability } from './representation.js';
 
@@ -92,36 +91,6 @@ export function createRefundService(ctx: Ctx) {
 
     search: (scope: Scope, f: Parameters<typeof store.searchRefunds>[2], page: number, size: number) =>
       store.searchRefunds(db, scope, f, size, (page - 1) * size),
-
-    // Agreements
-    createAgreement: (scope: Scope, input: { reference: string; description: string; user_identifier?: string }) =>
-      agreementStore.insert(db, {
-        agreement_id: externalId(),
-        service_id: scope.serviceId,
-        live: scope.live,
-        reference: input.reference,
-        description: input.description,
-        user_identifier: input.user_identifier ?? null,
-      }),
-
-    async getAgreement(scope: Scope, id: string) {
-      const a = await agreementStore.get(db, id, scope);
-      if (!a) throw notFound('P2200');
-      return a;
-    },
-
-    searchAgreements: (scope: Scope, f: { reference?: string; status?: string }, page: number, size: number) =>
-      agreementStore.search(db, scope, f, size, (page - 1) * size),
-
-    async cancelAgreement(scope: Scope, id: string): Promise<void> {
-      const a = await agreementStore.get(db, id, scope);
-      if (!a) throw notFound('P2500');
-      if (!(await agreementStore.setStatus(db, id, ['active'], 'cancelled')))
-        throw new PayError(400, 'P2501', 'Cancellation of agreement failed');
-    },
-
-    searchDisputes: (scope: Scope, f: Parameters<typeof disputeStore.search>[2], page: number, size: number) =>
-      disputeStore.search(db, scope, f, size, (page - 1) * size),
   };
 }
 export type RefundService = ReturnType<typeof createRefundService>;
