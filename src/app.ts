@@ -26,6 +26,7 @@ import { createNotifyModule, type NotifyService } from './modules/notify/index.j
 import { createPaymentsModule } from './modules/payments/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
 import { createPerformanceModule } from './modules/performance/index.js';
+import { createConsentModule } from './modules/consent/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -38,9 +39,10 @@ export function createModules(kernel: Kernel) {
   const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
   const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
-  for (const m of [notify, addresses, payments, identity, performance] as Module[])
+  const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
+  for (const m of [notify, addresses, payments, identity, performance, consent] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
-  return { catalogue, notify, addresses, payments, identity, performance };
+  return { catalogue, notify, addresses, payments, identity, performance, consent };
 }
 export type Modules = ReturnType<typeof createModules>;
 
