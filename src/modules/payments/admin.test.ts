@@ -133,6 +133,32 @@ describe('payments console', () => {
     expect((await api.get(`/v1/payments/${open.payment_id}`)).json().state.code).toBe('P0040');
   });
 
+  it('cancels and captures with the audit entry in the change’s own transaction: no entry, no change', async () => {
+    const b = await signIn('pay.admin@example.org');
+    const open = (await api.post('/v1/payments', newPayment())).json().payment_id as string;
+    const held = await paid({ delayed_capture: true });
+    expect((await api.get(`/v1/payments/${held}`)).json().state.status).toBe('capturable');
+    // The audit log refuses entries about these two payments, as a failing write would.
+    await t.kernel.db.exec(`CREATE FUNCTION public.refuse_audit_in_test() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.subject IN ('payments.payment:${open}', 'payments.payment:${held}') THEN RAISE EXCEPTION 'audit refused in test'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_audit_in_test BEFORE INSERT ON kernel.audit_log FOR EACH ROW EXECUTE FUNCTION public.refuse_audit_in_test()`);
+    try {
+      expect((await b.post(`/admin/pay/${f.service.slug}/payments/${open}/cancel`, {})).statusCode).toBe(500);
+      expect((await b.post(`/admin/pay/${f.service.slug}/payments/${held}/capture`, {})).statusCode).toBe(500);
+      expect((await api.get(`/v1/payments/${open}`)).json().state.status).toBe('created');
+      expect((await api.get(`/v1/payments/${held}`)).json().state.status).toBe('capturable');
+    } finally {
+      await t.kernel.db.exec('DROP TRIGGER refuse_audit_in_test ON kernel.audit_log; DROP FUNCTION public.refuse_audit_in_test()');
+    }
+    expect((await b.post(`/admin/pay/${f.service.slug}/payments/${held}/capture`, {})).headers.location).toContain('done=captured');
+    expect((await api.get(`/v1/payments/${held}`)).json().state.status).toBe('success');
+    const [entry] = await t.kernel.audit.list({ limit: 1 });
+    expect(entry).toMatchObject({ action: 'payment.capture', actor: 'staff:pay.admin@example.org', subject: `payments.payment:${held}` });
+  });
+
   it('creates a webhook and shows its signing secret and delivery log', async () => {
     const b = await signIn('pay.admin@example.org');
     const form = await b.get(`/admin/pay/${f.service.slug}/webhooks?mode=test`);

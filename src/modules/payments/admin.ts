@@ -4,6 +4,7 @@
 // Sign-in is the catalogue's staff console; permissions are the catalogue's (canManage).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
+import type { Queryable } from '../../kernel/db.js';
 import { Forbidden, HttpError } from '../../kernel/errors.js';
 import { str, type FormBody } from '../../kernel/forms.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
@@ -290,18 +291,20 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       admin.post(`/admin/pay/:slug/payments/:id/${action}`, async (req, reply) => {
         const { actor, service, p } = await paymentFor(req);
         const scope = { serviceId: service.id, live: p.live };
+        // The audit entry commits with the change, or neither does.
+        const audit = (tx: Queryable) =>
+          k.audit.record(tx, {
+            actor: actorName(actor),
+            action: `payment.${action}`,
+            subject: `payments.payment:${p.payment_id}`,
+            organisationId: service.organisation.id,
+          });
         try {
-          await (action === 'cancel' ? s.payments.cancel(scope, p.payment_id) : s.payments.capture(scope, p.payment_id));
+          await (action === 'cancel' ? s.payments.cancel(scope, p.payment_id, audit) : s.payments.capture(scope, p.payment_id, audit));
         } catch (err) {
           if (!(err instanceof HttpError) || err.status >= 500) throw err;
           return reply.redirect(`/admin/pay/${service.slug}/payments/${p.payment_id}`, 303);
         }
-        await k.audit.record(k.db, {
-          actor: actorName(actor),
-          action: `payment.${action}`,
-          subject: `payments.payment:${p.payment_id}`,
-          organisationId: service.organisation.id,
-        });
         return reply.redirect(
           `/admin/pay/${service.slug}/payments/${p.payment_id}?done=${action === 'cancel' ? 'cancelled' : 'captured'}`,
           303,

@@ -5,6 +5,7 @@
 // service) and error (P0050, the gateway failed) as the unhappy ends.
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../kernel/crypto.js';
+import type { Queryable } from '../../kernel/db.js';
 import { notFound, PayError } from './errors.js';
 import { store, UNFINISHED, type PaymentFilters, type PaymentRow, type StoredCard } from './store.js';
 import { agreementStore } from './store-agreements.js';
@@ -242,22 +243,32 @@ export function createPaymentService(ctx: Ctx) {
     },
 
     /** The service cancels (P0040). Only a payment that has a `cancel` link can be cancelled. */
-    async cancel(scope: Scope, id: string): Promise<void> {
+    /** `inTransaction` runs in the change's own transaction (the console records its audit entry there). */
+    async cancel(scope: Scope, id: string, inTransaction?: (tx: Queryable) => Promise<void>): Promise<void> {
       const p = await requirePayment(scope, id, 'P0500');
-      const done = await ctx.move(
-        p.payment_id,
-        ['created', 'started', 'submitted', 'capturable'],
-        { status: 'cancelled', code: 'P0040', auth_step: null },
-        'card_payment_cancelled',
-      );
+      const done = await db.transaction(async (tx) => {
+        const moved = await ctx.moveIn(
+          tx,
+          p.payment_id,
+          ['created', 'started', 'submitted', 'capturable'],
+          { status: 'cancelled', code: 'P0040', auth_step: null },
+          'card_payment_cancelled',
+        );
+        if (moved) await inTransaction?.(tx);
+        return moved;
+      });
       if (!done) throw new PayError(409, 'P0502', 'Cancellation of payment failed');
       if (p.status === 'submitted' || p.status === 'capturable') await ctx.voidAuthorisation(done);
     },
 
     /** Delayed capture: capturable → success, then the gateway capture. Capturing twice is harmless. */
-    async capture(scope: Scope, id: string): Promise<void> {
+    async capture(scope: Scope, id: string, inTransaction?: (tx: Queryable) => Promise<void>): Promise<void> {
       const p = await requirePayment(scope, id, 'P1000');
-      const done = await ctx.move(p.payment_id, ['capturable'], { status: 'success', capture_submit_time: new Date() });
+      const done = await db.transaction(async (tx) => {
+        const moved = await ctx.moveIn(tx, p.payment_id, ['capturable'], { status: 'success', capture_submit_time: new Date() });
+        if (moved) await inTransaction?.(tx);
+        return moved;
+      });
       if (!done) {
         const now = (await store.payment(db, p.payment_id))!;
         if (now.status === 'success' && now.delayed_capture) return;
