@@ -39,6 +39,7 @@ export function createModules(kernel: Kernel) {
   const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
   const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
+  catalogue.addServicePanel(performance.servicePanel);
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
   for (const m of [notify, addresses, payments, identity, performance, consent] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);

@@ -10,8 +10,11 @@ import { createCache } from '../../kernel/cache.js';
 import { OrganisationNotFound, type CatalogueService } from './service.js';
 import { ROADMAP_STATUSES, type Organisation, type Service, type ServiceDetail } from './schema.js';
 
-/** A panel another module adds to every service page (live performance, experiments…). */
-export type ServicePanel = (service: Service, lang: 'en' | 'cy') => Promise<{ title: string; html: string } | null>;
+/** A panel another module adds to every service page (live performance, experiments…); 'accountable' places it beside the office-holder. */
+export type ServicePanel = (
+  service: Service,
+  lang: 'en' | 'cy',
+) => Promise<{ title: string; html: string; placement?: 'accountable' } | null>;
 
 /** The home page's organisation-type filter: each value and the organisation kinds it covers. */
 const KIND_FILTERS: Record<string, readonly string[]> = {
@@ -188,7 +191,7 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
         }
       }),
     );
-    return results.filter((r): r is { title: string; html: string } => !!r && typeof r.html === 'string');
+    return results.filter((r): r is { title: string; html: string; placement?: 'accountable' } => !!r && typeof r.html === 'string');
   }
 
   // Service pages are served from a short-lived cache of rendered HTML (the CSRF token and
@@ -241,7 +244,8 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
         (g) => g.items.length > 0,
       ),
       platforms: s.platforms.map((p) => ({ key: p, known: `catalogue.platforms.${p}` in views.messages.en })),
-      panels: extra,
+      panels: extra.filter((p) => p.placement !== 'accountable'),
+      panelsBesideHolder: extra.filter((p) => p.placement === 'accountable'),
       ...(form
         ? { ...feedbackCtx, feedbackAction: action, values: form.values, errors: form.errors, errorList: form.errorList }
         : { feedbackFormHtml: blankFeedbackForm(lang, action, csrf) }),

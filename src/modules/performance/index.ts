@@ -13,6 +13,9 @@ import { createLiveHub, type LiveFigures } from './live.js';
 import { fromEvent, SUBSCRIBED } from './measure.js';
 import { writeMeasurements } from './ingest.js';
 import { periodStart } from './ranges.js';
+import { performancePages } from './pages.js';
+import { sseRoutes } from './sse.js';
+import { servicePanel } from './panel.js';
 
 export type { Kpis, PerKeyRow, RecordInput } from './service.js';
 export type { LiveFigures } from './live.js';
@@ -28,8 +31,7 @@ const MAINTENANCE_MS = 60 * 60_000;
 export const INGEST_BATCH = 1000;
 
 export function createPerformanceModule(deps: PerformanceDeps) {
-  const { catalogue: _catalogue, ...kernel } = deps;
-  void _catalogue;
+  const { catalogue, ...kernel } = deps;
   const { db, log, config } = kernel;
   const partitions = createPartitions(db);
   const service = createPerformanceService({ db, events: kernel.events, partitions });
@@ -77,14 +79,24 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     live: (serviceIds: string[], onFigures: (f: LiveFigures) => void) => hub.watch(serviceIds, onFigures),
   };
 
-  const module: Module & typeof api & { service: typeof service; hub: typeof hub; partitions: typeof partitions } = {
+  const module: Module &
+    typeof api & {
+      service: typeof service;
+      hub: typeof hub;
+      partitions: typeof partitions;
+      servicePanel: ReturnType<typeof servicePanel>;
+    } = {
     name: 'performance',
     migrations: join(here, 'migrations'),
     ...api,
     service,
     hub,
     partitions,
+    /** For catalogue.addServicePanel: the figures on every service page, beside the accountable office-holder. */
+    servicePanel: servicePanel(kernel, service),
     routes(app) {
+      performancePages(app, kernel, catalogue, service);
+      sseRoutes(app, catalogue, hub);
       app.addHook('onReady', async () => {
         await partitions.maintain();
       });

@@ -14,21 +14,26 @@ export interface Increment {
 }
 
 export const GRAINS: Grain[] = ['minute', 'hour', 'day'];
+/** Extra breakdowns kept per day from a measurement's props: page views by referrer and device. */
+export const BREAKDOWNS: Record<string, string[]> = { 'page.view': ['referrer', 'device'] };
 
 export function increments(rows: Measurement[]): Record<Grain, Increment[]> {
   const maps: Record<Grain, Map<string, Increment>> = { minute: new Map(), hour: new Map(), day: new Map() };
   for (const m of rows) {
     const dims = m.dim ? ['', m.dim] : [''];
-    for (const grain of GRAINS) {
+    const add = (grain: Grain, type: string, dim: string) => {
       const bucket = bucketOf(m.at, grain);
-      for (const dim of dims) {
-        const k = `${m.serviceId}\u0001${m.type}\u0001${dim}\u0001${bucket.getTime()}`;
-        const had = maps[grain].get(k);
-        if (had) {
-          had.n += 1;
-          had.total += m.value ?? 0;
-        } else maps[grain].set(k, { serviceId: m.serviceId, type: m.type, dim, bucket, n: 1, total: m.value ?? 0 });
-      }
+      const k = `${m.serviceId}\u0001${type}\u0001${dim}\u0001${bucket.getTime()}`;
+      const had = maps[grain].get(k);
+      if (had) {
+        had.n += 1;
+        had.total += m.value ?? 0;
+      } else maps[grain].set(k, { serviceId: m.serviceId, type, dim, bucket, n: 1, total: m.value ?? 0 });
+    };
+    for (const grain of GRAINS) for (const dim of dims) add(grain, m.type, dim);
+    for (const name of BREAKDOWNS[m.type] ?? []) {
+      const v = m.props?.[name];
+      if (v !== undefined && v !== '') add('day', `${m.type}.${name}`, String(v));
     }
   }
   const sorted = (map: Map<string, Increment>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);

@@ -179,6 +179,10 @@ export function createPerformanceService(deps: { db: Db; events: Events; partiti
       return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     },
 
+    /** Rollup sums with every breakdown (dim) as well as the totals. */
+    sumsWithDims: (serviceIds: string[], types: string[], from: Date, to: Date) =>
+      store.sums(db, serviceIds, types, split(from, to, minuteKeptSince()), { dims: true }),
+
     /** KPIs and volumes of several services over one range, from two queries (dashboards, live figures). */
     async figures(serviceIds: string[], range: { from: Date; to: Date }) {
       const ids = serviceIds.filter((id) => UUID.test(id));

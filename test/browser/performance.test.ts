@@ -1,0 +1,76 @@
+// Performance pages in a real browser: the list of services, one service's figures and the
+// panel on its catalogue page pass axe in English and Welsh; chart bars are reachable from the
+// keyboard and name their value; with JavaScript the "right now" figures change on their own
+// when the service's events arrive (Server-Sent Events), with no reload.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeReport, newPage, pageProblems, screenshot, startHarness, type Harness } from './browser.js';
+import { emit } from '../../src/modules/performance/testing.js';
+
+const SLUG = 'apply-for-a-blue-badge';
+let h: Harness;
+let serviceId: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  await h.built.startWorkers();
+  serviceId = (await h.built.modules.catalogue.service.getService(SLUG)).id;
+  await emit(h.built, [
+    ...['a', 'b', 'c'].map((key) => ({ type: 'forms.started', payload: { service_id: serviceId, key } })),
+    ...['a', 'b'].map((key) => ({ type: 'forms.submission.created', payload: { service_id: serviceId, key } })),
+  ]);
+  await h.built.kernel.events.drain();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('performance pages', () => {
+  it('pass axe in English and Welsh, with no broken resources', async () => {
+    const { context, page } = await newPage(h);
+    try {
+      for (const path of ['/performance', `/performance/services/${SLUG}`, `/services/${SLUG}`, '/performance?period=nonsense']) {
+        for (const lang of ['en', 'cy']) {
+          const url = `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
+          const res = await page.goto(url);
+          expect(res?.status(), url).toBe(path.includes('nonsense') ? 400 : 200);
+          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+          expect(await axeReport(page, url)).toBe('');
+        }
+      }
+      await page.goto(`/performance/services/${SLUG}?lang=en`);
+      await screenshot(page, 'performance-service');
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lets a keyboard reach each bar of a chart, which names its value', async () => {
+    const { context, page } = await newPage(h);
+    try {
+      await page.goto(`/performance/services/${SLUG}?period=day`);
+      const firstBar = page.locator('#chart-transactions-title').locator('xpath=..').locator('rect.cs-chart__bar').first();
+      await firstBar.focus();
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/: \d+ transactions$/);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.tagName.toLowerCase())).toBe('rect');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('updates the figures on the open page when the service’s events arrive', async () => {
+    const { context, page } = await newPage(h);
+    try {
+      await page.goto(`/services/${SLUG}`);
+      const live = page.locator('[data-figure="liveUsers"]').first();
+      await page.locator('[data-live-note]').first().waitFor({ state: 'visible' }); // the stream is open
+      const before = Number(await live.innerText());
+      await emit(h.built, [{ type: 'forms.started', payload: { service_id: serviceId, key: `browser-${Date.now()}` } }]);
+      await expect.poll(async () => Number(await live.innerText()), { timeout: 10_000 }).toBe(before + 1);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
