@@ -27,6 +27,7 @@ import { createPaymentsModule } from './modules/payments/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
 import { createPerformanceModule } from './modules/performance/index.js';
 import { createConsentModule } from './modules/consent/index.js';
+import { createSiteModule } from './modules/site/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -43,7 +44,8 @@ export function createModules(kernel: Kernel) {
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
   for (const m of [notify, addresses, payments, identity, performance, consent] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
-  return { catalogue, notify, addresses, payments, identity, performance, consent };
+  const site = createSiteModule(kernel);
+  return { catalogue, notify, addresses, payments, identity, performance, consent, site };
 }
 export type Modules = ReturnType<typeof createModules>;
 

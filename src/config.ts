@@ -33,6 +33,7 @@ export interface Config {
   pay: PayConfig;
   identity: IdentityConfig;
   performance: PerformanceConfig;
+  site: SiteConfig;
 }
 
 /** Live service performance (src/modules/performance/README.md). */
@@ -41,6 +42,14 @@ export interface PerformanceConfig {
   retentionMonths: number;
   /** Seconds between availability probes of each service's start page; 0: none. */
   probeSeconds: number;
+}
+
+/** Who runs this Cityscape, named on its accessibility statement and privacy notice (src/modules/site). */
+export interface SiteConfig {
+  /** The organisation that runs the site (SITE_OPERATOR). */
+  operator: string;
+  /** Where people report accessibility problems and ask about their data (SITE_CONTACT_EMAIL); unset → each service's contact. */
+  contactEmail: string | undefined;
 }
 
 /** Sign-in and the OpenID Connect provider (src/modules/identity/README.md). */
@@ -252,7 +261,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionMonths: int(env, 'PERFORMANCE_RETENTION_MONTHS', 25),
       probeSeconds: int(env, 'PERFORMANCE_PROBE_SECONDS', 60),
     },
+    site: {
+      operator: env.SITE_OPERATOR?.trim() || 'Cityscape',
+      contactEmail: env.SITE_CONTACT_EMAIL?.trim() || undefined,
+    },
   };
+  if (config.site.contactEmail && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(config.site.contactEmail))
+    throw new ConfigError('SITE_CONTACT_EMAIL must be an email address');
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
   if (config.notify.bounceSmtpPort !== undefined) {
     if (config.notify.bounceSmtpPort > 65535) throw new ConfigError('NOTIFY_BOUNCE_SMTP_PORT must be a port number');
@@ -314,6 +329,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       notify: undefined,
     },
     performance: { retentionMonths: 25, probeSeconds: 0 },
+    site: { operator: 'Cityscape', contactEmail: undefined },
     ...overrides,
   };
 }

@@ -1,8 +1,7 @@
 // /health (the process is up), /ready (the database answers), /metrics (Prometheus)
-// and request metrics; the OpenAPI document at /openapi.json and API docs at /docs.
+// and request metrics; the OpenAPI document at /openapi.json (its pages: src/modules/site).
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import type { Db } from './db.js';
 
@@ -48,6 +47,5 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
     hideUntagged: true,
   });
   app.get('/openapi.json', { config: { api: true } }, async () => app.swagger());
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/openapi.json', validatorUrl: null } as any });
   return { registry };
 }

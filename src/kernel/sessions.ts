@@ -9,6 +9,8 @@ import { HttpError, SessionExpired } from './errors.js';
 export const SESSION_COOKIE = 'cs_session';
 const CSRF_COOKIE = 'cs_csrf';
 const IDLE_SECONDS = 2 * 60 * 60;
+/** How long a session lasts unused (the cookies page says so). */
+export const SESSION_IDLE_SECONDS = IDLE_SECONDS;
 
 export type SessionData = Record<string, unknown>;
 

@@ -2,11 +2,12 @@
 // every module's templates; English and Welsh copy from locale files; a language switch.
 import nunjucks from 'nunjucks';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Cache } from './cache.js';
+import { componentParams, loadComponentWording } from './components.js';
 
 export type Lang = 'en' | 'cy';
 export const LANGS: Lang[] = ['en', 'cy'];
@@ -55,15 +56,45 @@ export function translator(messages: Record<Lang, Messages>, lang: Lang) {
   };
 }
 
+/**
+ * A relative import inside govuk-frontend ("../error-message/macro.njk") is looked up by name
+ * again, through the search path, so Cityscape's shadows of its components apply there too.
+ */
+class Loader extends nunjucks.FileSystemLoader {
+  resolve(from: string, to: string): string {
+    const full = resolve(dirname(from), to);
+    return full.startsWith(GOVUK_DIST + sep) ? relative(GOVUK_DIST, full) : full;
+  }
+}
+
 export function createViews(opts: { watch?: boolean } = {}) {
   const env = new nunjucks.Environment(
-    new nunjucks.FileSystemLoader([join(SRC_DIR, 'views'), join(SRC_DIR, 'modules'), GOVUK_DIST], {
+    new Loader([join(SRC_DIR, 'views'), join(SRC_DIR, 'modules'), GOVUK_DIST], {
       watch: opts.watch ?? false,
       noCache: false,
     }),
     { autoescape: true, throwOnUndefined: false },
   );
   const messages = loadMessages();
+  // GOV.UK components' default wording follows the language of the page being rendered
+  // (src/kernel/components.ts). Rendering is synchronous, so the language of the render in
+  // progress is known to the shadowed component macros without passing it to each of them.
+  const wording = loadComponentWording(join(SRC_DIR, 'views', 'locales'));
+  let rendering: string = 'en';
+  env.addGlobal('componentParams', (name: string, params: Record<string, unknown> | undefined) =>
+    componentParams(wording, rendering, name, params),
+  );
+  const render = env.render.bind(env) as (name: string, ctx?: object) => string;
+  env.render = ((name: string, ctx?: Record<string, unknown>, cb?: unknown) => {
+    if (cb) throw new Error('views: render synchronously (component wording depends on it)');
+    const outer = rendering;
+    rendering = ctx?.lang === 'cy' ? 'cy' : 'en';
+    try {
+      return render(name, ctx);
+    } finally {
+      rendering = outer;
+    }
+  }) as typeof env.render;
   env.addFilter('date', (value: unknown, lang: Lang = 'en') => {
     if (!value) return '';
     const d = value instanceof Date ? value : new Date(String(value).length === 10 ? `${value}T00:00:00Z` : String(value));

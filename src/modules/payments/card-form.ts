@@ -7,41 +7,44 @@ import { str, type FormBody } from '../../kernel/forms.js';
 import { ACCEPTED_BRANDS, brandOf, digitsOnly, expiryInPast, luhnValid, parseExpiry } from './cards.js';
 import type { CardForm } from './journey.js';
 
-/** Countries and territories offered for the billing address (ISO 3166-1 alpha-2). */
-export const COUNTRIES: Array<[string, string]> = [
-  ['GB', 'United Kingdom'],
-  ['IE', 'Ireland'],
-  ['FR', 'France'],
-  ['DE', 'Germany'],
-  ['ES', 'Spain'],
-  ['IT', 'Italy'],
-  ['NL', 'Netherlands'],
-  ['BE', 'Belgium'],
-  ['PT', 'Portugal'],
-  ['PL', 'Poland'],
-  ['SE', 'Sweden'],
-  ['DK', 'Denmark'],
-  ['NO', 'Norway'],
-  ['CH', 'Switzerland'],
-  ['AT', 'Austria'],
-  ['GR', 'Greece'],
-  ['CY', 'Cyprus'],
-  ['MT', 'Malta'],
-  ['GI', 'Gibraltar'],
-  ['IM', 'Isle of Man'],
-  ['JE', 'Jersey'],
-  ['GG', 'Guernsey'],
-  ['US', 'United States'],
-  ['CA', 'Canada'],
-  ['AU', 'Australia'],
-  ['NZ', 'New Zealand'],
-  ['IN', 'India'],
-  ['PK', 'Pakistan'],
-  ['NG', 'Nigeria'],
-  ['ZA', 'South Africa'],
-  ['AE', 'United Arab Emirates'],
-  ['CN', 'China'],
-  ['JP', 'Japan'],
+/**
+ * Countries and territories offered for the billing address (ISO 3166-1 alpha-2), in the
+ * order shown; their names are in locales/countries.{en,cy}.json (Welsh names from CLDR).
+ */
+export const COUNTRIES: readonly string[] = [
+  'GB',
+  'IE',
+  'FR',
+  'DE',
+  'ES',
+  'IT',
+  'NL',
+  'BE',
+  'PT',
+  'PL',
+  'SE',
+  'DK',
+  'NO',
+  'CH',
+  'AT',
+  'GR',
+  'CY',
+  'MT',
+  'GI',
+  'IM',
+  'JE',
+  'GG',
+  'US',
+  'CA',
+  'AU',
+  'NZ',
+  'IN',
+  'PK',
+  'NG',
+  'ZA',
+  'AE',
+  'CN',
+  'JP',
 ];
 const UK_POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -106,7 +109,7 @@ export function readCardForm(
   if (values.address_line2.length > 255) e('address-line-2', 'tooLong');
   if (!values.address_city) e('address-city', 'cityMissing');
   else if (values.address_city.length > 255) e('address-city', 'tooLong');
-  if (!COUNTRIES.some(([c]) => c === values.address_country)) e('address-country', 'countryInvalid');
+  if (!COUNTRIES.includes(values.address_country)) e('address-country', 'countryInvalid');
   if (!values.address_postcode) e('address-postcode', 'postcodeMissing');
   else if (values.address_country === 'GB' && !UK_POSTCODE.test(values.address_postcode)) e('address-postcode', 'postcodeInvalid');
 

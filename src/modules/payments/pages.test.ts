@@ -213,6 +213,40 @@ describe('hosted payment pages', () => {
     expect(h1(declined.body)).toBe('Mae eich taliad wedi’i wrthod');
   });
 
+  it('offers a language switch that the paying user can use mid-payment, remembered for that payment', async () => {
+    const { b, page, id } = await start();
+    expect(page.body).toContain('<html lang="en"');
+    const link = /<a class="govuk-link" href="([^"]+)" lang="cy" hreflang="cy">Cymraeg<\/a>/.exec(page.body);
+    expect(link?.[1]).toBe(`/pay/card/${id}?lang=cy`);
+    const welsh = await b.get(link![1].replace(/&amp;/g, '&'));
+    expect(h1(welsh.body)).toBe('Rhowch fanylion y cerdyn');
+    expect(welsh.body).toMatch(/href="\/pay\/card\/[^"?]+\?lang=en" lang="en" hreflang="en">English/);
+    // The choice holds for the rest of this payment's pages, errors and confirmation included.
+    const bad = await b.post(`/pay/card/${id}`, cardFields({ card_number: '' }));
+    expect(bad.body).toContain('Rhowch rif eich cerdyn');
+    const confirm = await b.follow(await b.post(`/pay/card/${id}`, cardFields({ address_country: 'DE' })));
+    expect(confirm.body).toContain('<html lang="cy"');
+    expect(confirm.body).toContain('Yr Almaen');
+    // …and only for this payment: the next one opens in the language the service chose.
+    expect((await start()).page.body).toContain('<html lang="en"');
+  });
+
+  it('names every billing country in Welsh on a Welsh card page, and says the security code hint in whole sentences', async () => {
+    const { page } = await start({ language: 'cy' });
+    const options = [...page.body.matchAll(/<option value="([A-Z]{2})"[^>]*>([^<]+)<\/option>/g)].map((m) => [m[1], m[2].trim()]);
+    expect(options).toHaveLength(33);
+    const cy = JSON.parse(fs.readFileSync(new URL('./locales/countries.cy.json', import.meta.url), 'utf8'));
+    const en = JSON.parse(fs.readFileSync(new URL('./locales/countries.en.json', import.meta.url), 'utf8'));
+    for (const [code, name] of options) expect(name).toBe(cy[code]);
+    // CLDR's Welsh names: most differ from the English (Sweden, Japan and a few others are the same in both).
+    expect(options.filter(([code, name]) => name !== en[code]).length).toBeGreaterThanOrEqual(24);
+    const hint = (html: string) => /<div id="cvc-hint" class="govuk-hint">\s*([^<]+?)\s*<\/div>/.exec(html)?.[1];
+    expect(hint(page.body)).toBe('Y 3 digid olaf ar gefn y cerdyn. Mae gan gardiau American Express god 4 digid ar y blaen.');
+    expect(hint((await start()).page.body)).toBe(
+      'The last 3 digits on the back of the card. American Express cards have a 4-digit code on the front.',
+    );
+  });
+
   it('uses a next_url once, for one browser', async () => {
     const p = (await api.post('/v1/payments', newPayment())).json();
     const b = payBrowser(t);

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { formErrors, str, type FormBody } from '../../kernel/forms.js';
-import { translator, requestLang, type Lang } from '../../kernel/views.js';
+import { translator, requestLang, urlWithLang, type Lang } from '../../kernel/views.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import type { Journey } from './journey.js';
 import type { PaymentRow } from './store.js';
@@ -12,6 +12,8 @@ import { COUNTRIES, readCardForm, type CardFormValues } from './card-form.js';
 import { ACCEPTED_BRANDS } from './cards.js';
 
 const COOKIE = 'cs_pay';
+/** The language the paying user chose with the language switch, remembered for that payment only. */
+const LANG_COOKIE = 'cs_pay_lang';
 const BRAND_LABELS: Record<string, string> = {
   visa: 'Visa',
   'master-card': 'Mastercard',
@@ -26,7 +28,10 @@ export function money(pence: number, lang: Lang = 'en'): string {
   return (pence / 100).toLocaleString(lang === 'cy' ? 'cy-GB' : 'en-GB', { style: 'currency', currency: 'GBP' });
 }
 
-/** Render a page of the payment journey in the payment's language. */
+/** The language switch's link on a page shown in `lang` (pages that honour ?lang=). */
+export const switchFor = (req: FastifyRequest, lang: Lang) => urlWithLang(req.url, lang === 'en' ? 'cy' : 'en');
+
+/** Render a page of the payment journey in the payment's language. `ctx.switchLangUrl` shows the language switch. */
 export async function renderPay(
   k: Kernel,
   catalogue: CatalogueService,
@@ -45,7 +50,7 @@ export async function renderPay(
     lang,
     t,
     currentPath: req.url.split('?')[0],
-    switchLangUrl: null,
+    switchLangUrl: (ctx.switchLangUrl as string | undefined) ?? null,
     csrfToken: req.csrfToken(),
     cspNonce: (reply as any).cspNonce?.script ?? '',
     staff: null,
@@ -62,20 +67,47 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     secure: k.config.secureCookies,
     maxAge: 3 * 3600,
   });
-  const page = (req: FastifyRequest, reply: FastifyReply, p: PaymentRow, view: string, ctx: Record<string, unknown> = {}, status = 200) =>
-    renderPay(
+  /**
+   * The paying user's language: the one they chose with the language switch (?lang=, then
+   * remembered for this payment), otherwise the one the service created the payment in.
+   */
+  function langOf(req: FastifyRequest, reply: FastifyReply, p: PaymentRow): Lang {
+    const q = (req.query as Record<string, unknown> | undefined)?.lang;
+    if (q === 'cy' || q === 'en') {
+      if (req.cookies[LANG_COOKIE] !== q) reply.setCookie(LANG_COOKIE, q, cookieOpts(p.payment_id));
+      return q;
+    }
+    const c = req.cookies[LANG_COOKIE];
+    return c === 'cy' || c === 'en' ? c : p.language;
+  }
+  const page = (req: FastifyRequest, reply: FastifyReply, p: PaymentRow, view: string, ctx: Record<string, unknown> = {}, status = 200) => {
+    const lang = langOf(req, reply, p);
+    return renderPay(
       k,
       catalogue,
       req,
       reply,
       view,
-      { payment: p, amount: money(p.amount, p.language), live: p.live, ...ctx },
-      p.language,
+      { payment: p, amount: money(p.amount, lang), live: p.live, switchLangUrl: switchFor(req, lang), ...ctx },
+      lang,
       p.service_id,
       status,
     );
-  const spent = (req: FastifyRequest, reply: FastifyReply) =>
-    renderPay(k, catalogue, req, reply, 'card/result', { outcome: 'linkUsed' }, requestLang(req), null, 403);
+  };
+  const spent = (req: FastifyRequest, reply: FastifyReply) => {
+    const lang = requestLang(req);
+    return renderPay(
+      k,
+      catalogue,
+      req,
+      reply,
+      'card/result',
+      { outcome: 'linkUsed', switchLangUrl: switchFor(req, lang) },
+      lang,
+      null,
+      403,
+    );
+  };
 
   /** Where a payment in this state belongs. */
   function routeFor(p: PaymentRow): string | null {
@@ -118,6 +150,8 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     fieldErrors: ReturnType<typeof formErrors> | null,
     status = 200,
   ) {
+    const lang = langOf(req, reply, p);
+    const t = translator(k.views.messages, lang);
     const prefilled = p.prefilled ?? {};
     const address = prefilled.billing_address ?? {};
     const v = {
@@ -126,7 +160,7 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
       address_line2: address.line2 ?? '',
       address_city: address.city ?? '',
       address_postcode: address.postcode ?? '',
-      address_country: COUNTRIES.some(([c]) => c === address.country) ? address.country : 'GB',
+      address_country: address.country && COUNTRIES.includes(address.country) ? address.country : 'GB',
       email: p.email ?? '',
       ...values,
     };
@@ -138,13 +172,13 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
       {
         values: v,
         ...(fieldErrors ?? { errors: {}, errorList: [] }),
-        countries: COUNTRIES.map(([value, text]) => ({
+        countries: COUNTRIES.map((value) => ({
           value,
-          text: value === 'GB' && p.language === 'cy' ? 'Y Deyrnas Unedig' : text,
+          text: t(`payments.countries.${value}`),
           selected: value === v.address_country,
         })),
         brands: ACCEPTED_BRANDS.map((b) => BRAND_LABELS[b]),
-        title: translator(k.views.messages, p.language)('payments.card.title'),
+        title: t('payments.card.title'),
       },
       status,
     );
@@ -166,7 +200,7 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     p = await journey.start(p);
     const next = routeFor(p);
     if (next) return reply.redirect(next, 303);
-    const t = translator(k.views.messages, p.language);
+    const t = translator(k.views.messages, langOf(req, reply, p));
     const { form, errors, values } = readCardForm(req.body as FormBody, t);
     if (!form) return cardPage(req, reply, p, values, formErrors(errors), 400);
     const after = await journey.submitCard(p, form);
@@ -192,7 +226,8 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
       const challenge = journey.challengeOf(p);
       if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
       if (challenge.kind === 'redirect') (reply as any).payFormOrigin = new URL(challenge.url).origin;
-      return page(req, reply, p, 'card/three-ds', { challenge, title: translator(k.views.messages, p.language)('payments.threeDs.title') });
+      const t = translator(k.views.messages, langOf(req, reply, p));
+      return page(req, reply, p, 'card/three-ds', { challenge, title: t('payments.threeDs.title') });
     },
   );
 
@@ -223,11 +258,13 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     const p = await load(req, reply);
     if (!p) return reply;
     if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
-    const country = COUNTRIES.find(([c]) => c === p.card?.billing_address?.country)?.[1];
+    const lang = langOf(req, reply, p);
+    const t = translator(k.views.messages, lang);
+    const code = p.card?.billing_address?.country;
     return page(req, reply, p, 'card/confirm', {
       card: p.card,
-      country,
-      title: translator(k.views.messages, p.language)('payments.confirm.title'),
+      country: code && COUNTRIES.includes(code) ? t(`payments.countries.${code}`) : undefined,
+      title: t('payments.confirm.title'),
     });
   });
 
