@@ -176,6 +176,17 @@ export const COMMANDS: Record<string, Command> = {
       out.line(`Revoked key ${key.id} ("${key.name}", ${key.platform} ${key.type}).`);
     },
   },
+  'audit verify': {
+    usage: 'audit verify',
+    summary: "Check the audit log's hash chain: exit 1 and name the first entry that was changed, removed or added behind Cityscape's back",
+    async run(ctx, _v, _p, out) {
+      const r = await ctx.built.kernel.audit.verify();
+      if (r.ok) return out.line(`The audit log is intact: ${r.entries} entries, the last with hash ${r.head}.`);
+      out.line(`${r.entries} entries check out before the break.`);
+      out.err(`The audit log's hash chain is broken at entry ${r.badId}: ${r.problem}.`);
+      return 1;
+    },
+  },
   'services list': {
     usage: 'services list [--json]',
     summary: 'List every service in the catalogue',

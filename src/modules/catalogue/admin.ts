@@ -136,8 +136,11 @@ export function adminPages(
         before: r.before == null ? null : JSON.stringify(r.before, null, 2),
         after: r.after == null ? null : JSON.stringify(r.after, null, 2),
       }));
+      // The whole chain is checked on every view: the log holds staff actions, so it stays small.
+      const chain = await kernel.audit.verify();
       return render(kernel, req, reply, 'audit', {
         title: t('catalogue.admin.audit.title'),
+        broken: chain.ok ? null : t(`catalogue.admin.audit.broken.${chain.kind}`, { id: chain.badId, after: chain.afterId }),
         entries,
         page,
         previous: page > 1 ? `/admin/audit?page=${page - 1}` : null,
