@@ -101,6 +101,21 @@ describe('jobs', () => {
     expect(seen.sort()).toEqual([1, 2, 3, 3, 4]); // 3 once more; 99 never
   });
 
+  it('creates a queue once however many callers, in two processes at once, ask for it together', async () => {
+    const { db, url } = await testDb(cleanups);
+    // Two queues on one database, as two processes have; PGlite is one process's, so one there.
+    const one = createJobs(db, log, { databaseUrl: url });
+    const two = url ? createJobs(db, log, { databaseUrl: url }) : one;
+    cleanups.push(
+      () => one.stop(),
+      () => two.stop(),
+    );
+    await Promise.all([one.start(), two.start()]);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).prepare('test.race', 'test.race-2')));
+    const { rows } = await db.query<{ name: string }>(`SELECT name FROM pgboss.queue WHERE name LIKE 'test.race%' ORDER BY name`);
+    expect(rows.map((r) => r.name)).toEqual(['test.race', 'test.race-2']);
+  });
+
   it('wakes an idle worker at once rather than at its next poll', async () => {
     const { db, url } = await testDb(cleanups);
     const jobs = createJobs(db, log, { databaseUrl: url, pollingIntervalSeconds: 600 });

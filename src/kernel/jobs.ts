@@ -76,11 +76,31 @@ export function createJobs(
     await started;
   }
 
-  async function ensureQueue(name: string) {
-    if (queues.has(name)) return;
-    await start();
-    await boss.createQueue(name, { name, ...DEFAULTS });
-    queues.add(name);
+  /**
+   * Creates a queue once per process (concurrent callers share one attempt). Two processes
+   * creating the same queue at once can deadlock in pg-boss's create_queue: tried again.
+   */
+  const creating = new Map<string, Promise<void>>();
+  function ensureQueue(name: string): Promise<void> {
+    if (queues.has(name)) return Promise.resolve();
+    let p = creating.get(name);
+    if (!p) {
+      p = (async () => {
+        await start();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await boss.createQueue(name, { name, ...DEFAULTS });
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (attempt >= 5 || (code !== '40P01' && code !== '23505')) throw err;
+          }
+        }
+        queues.add(name);
+      })().finally(() => creating.delete(name));
+      creating.set(name, p);
+    }
+    return p;
   }
 
   /**

@@ -1,16 +1,18 @@
 // Group commit for accepted notifications. Sends that arrive together are written together:
 // one transaction holds every row of the batch and every row's delivery job (one bulk insert of
 // jobs, in the same transaction), so each notification is still durable with its job before its
-// 201 is sent — but a burst of sends costs one commit instead of one each. A group holds sends of
-// many services, so a row the database refuses must fail only its own send: the group is split
-// in halves and each half committed alone, down to the row at fault (a few commits more, and
-// only when a row is refused).
+// 201 is sent — but a burst of sends costs one commit instead of one each. The same transaction
+// takes each counted send's place under its service's daily limit (limits.ts), so the limit is
+// exact. A group holds sends of many services, so a row the database refuses must fail only its
+// own send: the group is split in halves and each half committed alone, down to the row at fault
+// (a few commits more, and only when a row is refused).
 import type { Kernel } from '../../kernel/module.js';
 import type { Queryable } from '../../kernel/db.js';
 import type { Config } from '../../config.js';
 import type { PendingDocument } from './documents.js';
 import { DELIVER_QUEUE, deliverJobOptions, NOTIFY_QUEUES } from './queues.js';
 import { store, type NewNotification } from './store.js';
+import { dailyLimitError, takeDaily, type Limits } from './limits.js';
 
 const MAX_BATCH = 250;
 const COLUMNS = [
@@ -41,6 +43,8 @@ const COLUMNS = [
 export interface Extras {
   documents?: PendingDocument[];
   pdf?: { bytes: Uint8Array; pages: number };
+  /** Counted against the service's daily limit for the row's channel. */
+  dailyLimit?: number;
 }
 interface Item {
   row: NewNotification;
@@ -75,32 +79,62 @@ async function insertRows(tx: Queryable, rows: NewNotification[]): Promise<void>
   await tx.query(`INSERT INTO notify.notifications (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, params);
 }
 
-export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
+export function createBatcher(k: Kernel, limits: Limits, afterCommit: () => void = () => {}) {
   const pending: Item[] = [];
   let scheduled = false;
 
-  async function write(items: Item[]): Promise<void> {
-    await k.db.transaction(async (tx) => {
+  /**
+   * Takes the counted items' places under their daily limits (in a fixed order of service and
+   * channel, so concurrent writers never deadlock); returns the items over the limit.
+   */
+  async function takePlaces(tx: Queryable, items: Item[], counts: Array<() => void>): Promise<Set<Item>> {
+    const over = new Set<Item>();
+    const groups = new Map<string, Item[]>();
+    for (const i of items) {
+      if (i.extras.dailyLimit === undefined) continue;
+      const key = `${i.row.service_id}:${i.row.type}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    }
+    for (const key of [...groups.keys()].sort()) {
+      const group = groups.get(key)!;
+      const { service_id: serviceId, type } = group[0].row;
+      const limit = Math.min(...group.map((i) => i.extras.dailyLimit!));
+      const { taken, before, day } = await takeDaily(tx, serviceId, type, limit, group.length);
+      for (const i of group.slice(taken)) over.add(i);
+      counts.push(() => limits.noteDaily(serviceId, type, day, before + taken)); // once committed
+    }
+    return over;
+  }
+
+  async function write(items: Item[]): Promise<Set<Item>> {
+    const counts: Array<() => void> = [];
+    const over = await k.db.transaction(async (tx) => {
+      const over = await takePlaces(tx, items, counts);
+      const accepted = items.filter((i) => !over.has(i));
+      if (!accepted.length) return over;
       await insertRows(
         tx,
-        items.map((i) => i.row),
+        accepted.map((i) => i.row),
       );
-      for (const i of items) {
+      for (const i of accepted) {
         for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
         if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
       }
       await k.jobs.sendMany(
-        items.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row)),
+        accepted.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row)),
         { tx },
       );
+      return over;
     });
+    for (const note of counts) note();
+    return over;
   }
 
   /** Commits the items together; when a row is refused, each half on its own, down to that row. */
   async function commit(items: Item[]): Promise<void> {
+    let over: Set<Item>;
     try {
-      await write(items);
-      for (const i of items) i.resolve();
+      over = await write(items);
     } catch (err) {
       if (items.length === 1 || !refusedRow(err)) {
         for (const i of items) i.reject(err);
@@ -108,6 +142,11 @@ export function createBatcher(k: Kernel, afterCommit: () => void = () => {}) {
       }
       const half = Math.ceil(items.length / 2);
       await Promise.all([commit(items.slice(0, half)), commit(items.slice(half))]);
+      return;
+    }
+    for (const i of items) {
+      if (over.has(i)) i.reject(dailyLimitError(i.row.type, i.extras.dailyLimit!));
+      else i.resolve();
     }
   }
 

@@ -33,7 +33,7 @@ export function createNotifyModule(deps: NotifyDeps) {
   const { catalogue, ...kernel } = deps;
   const providers = deps.providers ?? createProviders(kernel.config);
   const profiles = createProfiles(kernel, catalogue);
-  const limits = createLimits(kernel.db);
+  const limits = createLimits();
   const auth = createNotifyAuth(catalogue);
   let nudge = () => {};
   const send = createSender(kernel, profiles, limits, () => nudge());

@@ -1,40 +1,61 @@
 // Sending limits, as Notify applies them: requests per minute per service and key type
 // (RateLimitError), and messages per day per service and channel (TooManyRequestsError).
-// Counting happens in memory so a send costs no extra writes; the daily counts are re-read
-// from the notifications table every few seconds, so several processes converge on the
-// true total (each process enforces the per-minute limit on its own share of the traffic).
-import type { Db } from '../../kernel/db.js';
+// The daily limit is exact: each send takes its place in `notify.daily_counts` under that row's
+// lock, in the transaction that writes the notification (`takeDaily`, called by batch.ts), so
+// no number of concurrent sends or processes can pass it. Counts seen there are remembered, so
+// once a service is known to be full today its sends are refused before any work is done.
+// The per-minute limit is counted in memory, per process (each enforces it on its own share).
+import type { Queryable } from '../../kernel/db.js';
 import { NotifyError } from './errors.js';
-import { store, type KeyType, type TemplateType } from './store.js';
+import type { KeyType, TemplateType } from './store.js';
 
 const WINDOW_MS = 60_000;
-const REFRESH_MS = 5_000;
 
-// Formatting a date in a time zone is slow; the UK day is worked out at most once a second.
-let dayCache = { at: 0, day: '' };
-const ukDay = (t: number) => {
-  if (Math.abs(t - dayCache.at) >= 1_000) dayCache = { at: t, day: new Date(t).toLocaleDateString('en-CA', { timeZone: 'Europe/London' }) };
-  return dayCache.day;
-};
+export const dailyLimitError = (type: string, limit: number) =>
+  new NotifyError(429, 'TooManyRequestsError', `Exceeded send limits (${type}: ${limit}) for today`);
 
-export function createLimits(db: Db, now: () => number = () => Date.now()) {
+/**
+ * Locks the service's counter for the channel today and takes up to `wanted` places within
+ * `limit`; returns how many it took and the count before. Call in the writing transaction, and
+ * in a fixed order of (service, channel) when taking several, so two writers never deadlock.
+ */
+export async function takeDaily(
+  tx: Queryable,
+  serviceId: string,
+  channel: TemplateType,
+  limit: number,
+  wanted: number,
+): Promise<{ taken: number; before: number; day: string }> {
+  const { rows } = await tx.query<{ count: number; day: string }>(
+    `INSERT INTO notify.daily_counts AS d (service_id, day, channel, count)
+     VALUES ($1, (now() AT TIME ZONE 'Europe/London')::date, $2, 0)
+     ON CONFLICT (service_id, day, channel) DO UPDATE SET count = d.count
+     RETURNING count, day::text AS day`,
+    [serviceId, channel],
+  );
+  const before = rows[0].count;
+  const taken = Math.max(0, Math.min(wanted, limit - before));
+  if (taken)
+    await tx.query(
+      `UPDATE notify.daily_counts SET count = count + $3
+        WHERE service_id = $1 AND day = (now() AT TIME ZONE 'Europe/London')::date AND channel = $2`,
+      [serviceId, channel, taken],
+    );
+  return { taken, before, day: rows[0].day };
+}
+
+export function createLimits(now: () => number = () => Date.now()) {
   const windows = new Map<string, { start: number; count: number }>();
-  const daily = new Map<string, { day: string; counts: Record<string, number>; refreshedAt: number }>();
-
-  async function todayCounts(serviceId: string) {
+  // The highest count seen today per service and channel (counts only grow within a day).
+  const seen = new Map<string, { day: string; count: number }>();
+  let dayCache = { at: 0, day: '' };
+  // Formatting a date in a time zone is slow; the UK day is worked out at most once a second.
+  const ukDay = () => {
     const t = now();
-    const day = ukDay(t);
-    let entry = daily.get(serviceId);
-    if (!entry || entry.day !== day || t - entry.refreshedAt > REFRESH_MS) {
-      const fromDb = await store.sentToday(db, serviceId);
-      const counts: Record<string, number> = { ...fromDb };
-      if (entry && entry.day === day) for (const [k, v] of Object.entries(entry.counts)) counts[k] = Math.max(v, counts[k] ?? 0);
-      entry = { day, counts, refreshedAt: t };
-      daily.set(serviceId, entry);
-      if (daily.size > 10_000) daily.clear();
-    }
-    return entry.counts;
-  }
+    if (Math.abs(t - dayCache.at) >= 1_000)
+      dayCache = { at: t, day: new Date(t).toLocaleDateString('en-CA', { timeZone: 'Europe/London' }) };
+    return dayCache.day;
+  };
 
   return {
     /** Per-minute request limit; throws RateLimitError. */
@@ -56,20 +77,21 @@ export function createLimits(db: Db, now: () => number = () => Date.now()) {
       w.count += 1;
       if (windows.size > 10_000) for (const [k, v] of windows) if (t - v.start >= WINDOW_MS) windows.delete(k);
     },
-    /** Reserves one message against today's limit for the channel; throws TooManyRequestsError. */
-    async reserveDaily(serviceId: string, type: TemplateType, limit: number): Promise<() => void> {
-      const counts = await todayCounts(serviceId);
-      if ((counts[type] ?? 0) + 1 > limit) {
-        throw new NotifyError(429, 'TooManyRequestsError', `Exceeded send limits (${type}: ${limit}) for today`);
-      }
-      counts[type] = (counts[type] ?? 0) + 1;
-      return () => {
-        counts[type] = Math.max(0, (counts[type] ?? 1) - 1);
-      };
+    /** Refuses at once a send to a channel already known to be full today (the exact check is `takeDaily`). */
+    checkDaily(serviceId: string, type: TemplateType, limit: number): void {
+      const s = seen.get(`${serviceId}:${type}`);
+      if (s && s.day === ukDay() && s.count >= limit) throw dailyLimitError(type, limit);
+    },
+    /** A count read under the lock on the database's `day`, remembered for `checkDaily`. */
+    noteDaily(serviceId: string, type: TemplateType, day: string, count: number): void {
+      const key = `${serviceId}:${type}`;
+      const s = seen.get(key);
+      if (!s || s.day !== day || s.count < count) seen.set(key, { day, count });
+      if (seen.size > 10_000) seen.clear();
     },
     reset(): void {
       windows.clear();
-      daily.clear();
+      seen.clear();
     },
   };
 }

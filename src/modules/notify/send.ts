@@ -44,7 +44,7 @@ const TRIAL = 'see https://www.notifications.service.gov.uk/trial-mode';
 export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afterCommit: () => void = () => {}) {
   const { db, config } = k;
   const base = `${config.publicUrl}/notify`;
-  const batcher = createBatcher(k, afterCommit);
+  const batcher = createBatcher(k, limits, afterCommit);
   // Templates are read on every send; a short cache (dropped here on every edit) spares the query.
   const templates = new Map<string, { at: number; row: TemplateRow }>();
 
@@ -85,13 +85,15 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
     if (!sender.internal) limits.checkRate(p.id, sender.keyType, p.settings.rate_limit ?? config.notify.rateLimitPerMinute);
   }
 
-  async function reserve(p: ServiceProfile, sender: Sender, type: Channel, simulated: boolean): Promise<() => void> {
-    if (sender.keyType === 'test' || simulated) return () => {};
+  /** The daily limit this send counts against (none for test keys and simulated recipients); refuses at once if known full. */
+  function dailyLimit(p: ServiceProfile, sender: Sender, type: Channel, simulated: boolean): number | undefined {
+    if (sender.keyType === 'test' || simulated) return undefined;
     const limit = p.settings[`${type}_limit`] ?? config.notify.dailyLimits[type];
-    return limits.reserveDaily(p.id, type, limit);
+    limits.checkDaily(p.id, type, limit);
+    return limit;
   }
 
-  /** Row + job (+ documents, precompiled PDF) committed together, batched with concurrent sends (batch.ts). */
+  /** Row + job (+ documents, precompiled PDF) and its place under the daily limit committed together, batched with concurrent sends (batch.ts). */
   const persist = (row: NewNotification, extras: Extras = {}) => batcher.persist(row, extras);
 
   function scheduled(v: string | null | undefined): Date | null {
@@ -137,40 +139,35 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const to = req.email_address.trim();
       await mayReach(p, sender, { email: to });
       const simulated = sender.keyType === 'test' || SIMULATED.has(normaliseEmail(to));
-      const release = await reserve(p, sender, 'email', simulated);
+      const limit = dailyLimit(p, sender, 'email', simulated);
       const when = scheduled(req.scheduled_for);
-      try {
-        await persist(
-          {
-            id,
-            service_id: p.id,
-            api_key_id: sender.keyId,
-            key_type: sender.keyType,
-            type: 'email',
-            template_id: t.id,
-            template_version: t.version,
-            recipient: to,
-            normalised_to: normaliseEmail(to),
-            reference: req.reference ?? null,
-            status: 'created',
-            subject: filled.subject,
-            body: filled.body,
-            address: null,
-            postage: null,
-            billable_units: 1,
-            sender: p.settings.reply_to_email,
-            one_click_unsubscribe_url: req.one_click_unsubscribe_url ?? null,
-            precompiled: false,
-            created_by_name: sender.createdByName ?? null,
-            simulated,
-            scheduled_for: when,
-          },
-          { documents: documents.pending },
-        );
-      } catch (err) {
-        release();
-        throw err;
-      }
+      await persist(
+        {
+          id,
+          service_id: p.id,
+          api_key_id: sender.keyId,
+          key_type: sender.keyType,
+          type: 'email',
+          template_id: t.id,
+          template_version: t.version,
+          recipient: to,
+          normalised_to: normaliseEmail(to),
+          reference: req.reference ?? null,
+          status: 'created',
+          subject: filled.subject,
+          body: filled.body,
+          address: null,
+          postage: null,
+          billable_units: 1,
+          sender: p.settings.reply_to_email,
+          one_click_unsubscribe_url: req.one_click_unsubscribe_url ?? null,
+          precompiled: false,
+          created_by_name: sender.createdByName ?? null,
+          simulated,
+          scheduled_for: when,
+        },
+        { documents: documents.pending, dailyLimit: limit },
+      );
       return {
         id,
         reference: req.reference ?? null,
@@ -213,11 +210,11 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       }
       await mayReach(p, sender, { phone });
       const simulated = sender.keyType === 'test' || SIMULATED.has(phone);
-      const release = await reserve(p, sender, 'sms', simulated);
+      const limit = dailyLimit(p, sender, 'sms', simulated);
       const when = scheduled(req.scheduled_for);
       const id = randomUUID();
-      try {
-        await persist({
+      await persist(
+        {
           id,
           service_id: p.id,
           api_key_id: sender.keyId,
@@ -240,11 +237,9 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           created_by_name: sender.createdByName ?? null,
           simulated,
           scheduled_for: when,
-        });
-      } catch (err) {
-        release();
-        throw err;
-      }
+        },
+        { dailyLimit: limit },
+      );
       return {
         id,
         reference: req.reference ?? null,
@@ -273,12 +268,12 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const filled = fillAll({ subject: t.subject, body: t.body }, values, 'letter');
       if (filled.missing.length) throw badRequest(`Missing personalisation: ${filled.missing.join(', ')}`);
       if (!filled.body.trim()) throw badRequest('Your message is empty.');
-      const release = await reserve(p, sender, 'letter', sender.keyType === 'test');
+      const limit = dailyLimit(p, sender, 'letter', sender.keyType === 'test');
       const when = scheduled(req.scheduled_for);
       const id = randomUUID();
       const postage = address.postage ?? t.postage ?? 'second';
-      try {
-        await persist({
+      await persist(
+        {
           id,
           service_id: p.id,
           api_key_id: sender.keyId,
@@ -301,11 +296,9 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           created_by_name: sender.createdByName ?? null,
           simulated: sender.keyType === 'test',
           scheduled_for: when,
-        });
-      } catch (err) {
-        release();
-        throw err;
-      }
+        },
+        { dailyLimit: limit },
+      );
       return {
         id,
         reference: req.reference ?? null,
@@ -328,42 +321,37 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       if (!bytes.length) throw badRequest('Letter content is not a valid PDF');
       const info = await inspectPdf(bytes);
       if (!info) throw badRequest('Letter content is not a valid PDF');
-      const release = await reserve(p, sender, 'letter', sender.keyType === 'test');
+      const limit = dailyLimit(p, sender, 'letter', sender.keyType === 'test');
       const id = randomUUID();
       // Notify checks the printable area later; we check the page size now and fail the letter if it is not A4.
       const status = info.a4 && info.pages <= 20 ? 'created' : 'validation-failed';
-      try {
-        await persist(
-          {
-            id,
-            service_id: p.id,
-            api_key_id: sender.keyId,
-            key_type: sender.keyType,
-            type: 'letter',
-            template_id: null,
-            template_version: null,
-            recipient: null,
-            normalised_to: null,
-            reference: req.reference,
-            status,
-            subject: 'Pre-compiled PDF',
-            body: '',
-            address: [req.reference],
-            postage: req.postage ?? 'second',
-            billable_units: sheetsFor(info.pages),
-            sender: null,
-            one_click_unsubscribe_url: null,
-            precompiled: true,
-            created_by_name: sender.createdByName ?? null,
-            simulated: sender.keyType === 'test',
-            scheduled_for: null,
-          },
-          { pdf: { bytes, pages: info.pages } },
-        );
-      } catch (err) {
-        release();
-        throw err;
-      }
+      await persist(
+        {
+          id,
+          service_id: p.id,
+          api_key_id: sender.keyId,
+          key_type: sender.keyType,
+          type: 'letter',
+          template_id: null,
+          template_version: null,
+          recipient: null,
+          normalised_to: null,
+          reference: req.reference,
+          status,
+          subject: 'Pre-compiled PDF',
+          body: '',
+          address: [req.reference],
+          postage: req.postage ?? 'second',
+          billable_units: sheetsFor(info.pages),
+          sender: null,
+          one_click_unsubscribe_url: null,
+          precompiled: true,
+          created_by_name: sender.createdByName ?? null,
+          simulated: sender.keyType === 'test',
+          scheduled_for: null,
+        },
+        { pdf: { bytes, pages: info.pages }, dailyLimit: limit },
+      );
       return { id, reference: req.reference, postage: req.postage ?? 'second' };
     },
   };

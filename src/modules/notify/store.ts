@@ -362,15 +362,6 @@ export const store = {
     return rows.length > 0;
   },
   /** Sends counted against today's limits (UK day), per channel; test keys do not count. */
-  async sentToday(db: Queryable, serviceId: string): Promise<Record<string, number>> {
-    const { rows } = await db.query<{ type: string; n: number }>(
-      `SELECT type, count(*)::int AS n FROM notify.notifications
-        WHERE service_id = $1 AND key_type <> 'test' AND created_at >= (date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London')
-        GROUP BY type`,
-      [serviceId],
-    );
-    return Object.fromEntries(rows.map((r) => [r.type, r.n]));
-  },
   async usage(
     db: Queryable,
     serviceId: string,
