@@ -32,6 +32,7 @@ export interface Config {
   notify: NotifyConfig;
   pay: PayConfig;
   identity: IdentityConfig;
+  consent: ConsentConfig;
   performance: PerformanceConfig;
   site: SiteConfig;
 }
@@ -74,6 +75,15 @@ export interface IdentityConfig {
    * identity module's development outbox (nothing is sent).
    */
   notify: { serviceId: string; emailTemplateId: string; smsTemplateId: string } | undefined;
+}
+
+/** Citizens' consent to the use of their data (src/modules/consent/README.md). */
+export interface ConsentConfig {
+  /** Webhook deliveries are retried after this many seconds, doubling each time, up to retryLimit times. */
+  webhookRetryDelaySeconds: number;
+  webhookRetryLimit: number;
+  /** Citizens are told this many days before an agreement ends (0: never). */
+  expiryNoticeDays: number;
 }
 
 /** GOV.UK Pay-compatible payments (src/modules/payments/README.md). */
@@ -257,6 +267,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             }
           : undefined,
     },
+    consent: {
+      webhookRetryDelaySeconds: Math.max(1, int(env, 'CONSENT_WEBHOOK_RETRY_DELAY_SECONDS', 10)),
+      webhookRetryLimit: int(env, 'CONSENT_WEBHOOK_RETRY_LIMIT', 10),
+      expiryNoticeDays: int(env, 'CONSENT_EXPIRY_NOTICE_DAYS', 14),
+    },
     performance: {
       retentionMonths: int(env, 'PERFORMANCE_RETENTION_MONTHS', 25),
       probeSeconds: int(env, 'PERFORMANCE_PROBE_SECONDS', 60),
@@ -330,6 +345,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     },
     performance: { retentionMonths: 25, probeSeconds: 0 },
     site: { operator: 'Cityscape', contactEmail: undefined },
+    consent: { webhookRetryDelaySeconds: 1, webhookRetryLimit: 10, expiryNoticeDays: 14 },
     ...overrides,
   };
 }

@@ -42,7 +42,13 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
         description: 'Shared digital civic infrastructure: every platform API in one document.',
       },
       servers: [{ url: opts.publicUrl }],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          // The GovStack Consent reference implementation's scheme: `Authorization: ApiKey <key>`.
+          consentApiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'ApiKey <consent API key>' },
+        },
+      },
     },
     hideUntagged: true,
   });

@@ -20,6 +20,12 @@ import { askPages, askPath } from './pages-ask.js';
 import { seedDemoConsent } from './demo.js';
 import type { ExchangeView } from './exchange.js';
 import { consentErrorBody } from './errors.js';
+import { consentApi } from './api.js';
+import { configRoutes } from './api-config.js';
+import { webhookRoutes } from './api-webhooks.js';
+import { serviceRoutes } from './api-service.js';
+import { auditRoutes } from './api-audit.js';
+import { createWebhooks, DELIVERY_QUEUE } from './webhooks.js';
 
 export type { DecideInput, Decision, DecideReason } from './decide.js';
 export type { ExchangeView, ExchangeAttribute, StatutoryUse } from './exchange.js';
@@ -73,6 +79,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
   const citizens = createCitizenService(ctx, records);
   const delegations = createDelegationService(ctx, deps.evidence ?? demoEvidence());
   const web = createWeb(kernel, identity);
+  const webhooks = createWebhooks(ctx, kernel.jobs);
   let listening: Array<() => Promise<void>> = [];
 
   async function listen() {
@@ -82,7 +89,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     catalogue.onChange(() => ctx.forgetServices());
   }
 
-  const service = { ctx, agreements, records, citizens, delegations };
+  const service = { ctx, agreements, records, citizens, delegations, webhooks };
   const module = {
     name: 'consent',
     migrations: join(here, 'migrations'),
@@ -106,10 +113,20 @@ export function createConsentModule(deps: ConsentModuleDeps) {
         for (const stop of listening) await stop();
         listening = [];
       });
+      consentApi(app, { ctx, catalogue, identity, records, agreements, webhooks }, [
+        configRoutes,
+        webhookRoutes,
+        serviceRoutes,
+        auditRoutes,
+      ]);
       askPages(app, ctx, web, citizens, delegations);
     },
 
-    async startWorkers() {},
+    async startWorkers() {
+      await kernel.jobs.work<{ deliveryId: string }>(DELIVERY_QUEUE, (d) => webhooks.deliver(d.deliveryId));
+      // Subscribed after the queue exists: the handler queues jobs inside its transaction.
+      kernel.events.subscribe('consent.webhooks', (e, tx) => webhooks.onEvent(e, tx), ['consent.record.*']);
+    },
 
     seedDemo: () => seedDemoConsent(ctx, agreements, catalogue),
   } satisfies Module & Record<string, unknown>;

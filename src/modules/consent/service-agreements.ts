@@ -75,7 +75,7 @@ export function createAgreementService(ctx: Ctx) {
   async function resolvePolicy(tx: Queryable, scope: OrgScope, p: AgreementInput['policy']): Promise<PolicyRow | null> {
     if (!p) return null;
     if (p.id) {
-      const found = await store.policy(tx, scope.organisationId, p.id);
+      const found = /^[0-9a-f-]{36}$/i.test(p.id) ? await store.policy(tx, scope.organisationId, p.id) : null;
       if (found) return found;
       if (!p.name) throw notFound('Policy', p.id);
     }
