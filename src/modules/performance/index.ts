@@ -16,6 +16,7 @@ import { periodStart } from './ranges.js';
 import { performancePages } from './pages.js';
 import { sseRoutes } from './sse.js';
 import { servicePanel } from './panel.js';
+import { createAnalytics } from './analytics.js';
 
 export type { Kpis, PerKeyRow, RecordInput } from './service.js';
 export type { LiveFigures } from './live.js';
@@ -62,6 +63,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     return out;
   }
   const hub = createLiveHub({ db, log, compute: liveFigures });
+  const analytics = createAnalytics({ db, log, catalogue });
 
   async function maintain() {
     await partitions.maintain();
@@ -79,24 +81,32 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     live: (serviceIds: string[], onFigures: (f: LiveFigures) => void) => hub.watch(serviceIds, onFigures),
   };
 
-  const module: Module &
-    typeof api & {
-      service: typeof service;
-      hub: typeof hub;
-      partitions: typeof partitions;
-      servicePanel: ReturnType<typeof servicePanel>;
-    } = {
-    name: 'performance',
-    migrations: join(here, 'migrations'),
-    ...api,
+  const parts = {
     service,
     hub,
     partitions,
+    analytics,
     /** For catalogue.addServicePanel: the figures on every service page, beside the accountable office-holder. */
     servicePanel: servicePanel(kernel, service),
+  };
+  const module: Module & typeof api & typeof parts = {
+    name: 'performance',
+    migrations: join(here, 'migrations'),
+    apiErrorFormats: [
+      // Plausible's Events API answers errors as { errors: { field: [message] } }.
+      {
+        prefix: '/performance/api',
+        format: (e) => ({
+          errors: e.fields.length ? Object.fromEntries(e.fields.map((f) => [f.field, [f.message]])) : { body: [e.message] },
+        }),
+      },
+    ],
+    ...api,
+    ...parts,
     routes(app) {
       performancePages(app, kernel, catalogue, service);
       sseRoutes(app, catalogue, hub);
+      analytics.routes(app);
       app.addHook('onReady', async () => {
         await partitions.maintain();
       });
