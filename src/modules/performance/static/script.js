@@ -1,7 +1,7 @@
 // Cityscape page analytics: one beacon per page view. No cookies, nothing kept in the browser.
 // <script defer src="https://…/performance/script.js" data-domain="your-service-slug"></script>
 // Custom events: window.cityscapeAnalytics('Download', { file: 'form.pdf' }).
-/* global document, window, navigator, location, XMLHttpRequest */
+/* global document, window, navigator, location, XMLHttpRequest, URL */
 (function () {
   var script = document.currentScript;
   var domain = script && script.getAttribute('data-domain');
