@@ -28,6 +28,8 @@ import { createIdentityModule } from './modules/identity/index.js';
 import { createPerformanceModule } from './modules/performance/index.js';
 import { createConsentModule } from './modules/consent/index.js';
 import { createSiteModule } from './modules/site/index.js';
+import { createExchangeModule } from './modules/exchange/index.js';
+import { createRegistriesModule } from './modules/registries/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -42,10 +44,12 @@ export function createModules(kernel: Kernel) {
   const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
   catalogue.addServicePanel(performance.servicePanel);
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
-  for (const m of [notify, addresses, payments, identity, performance, consent] as Module[])
+  const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent });
+  const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
+  for (const m of [notify, addresses, payments, identity, performance, consent, exchange] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   const site = createSiteModule(kernel);
-  return { catalogue, notify, addresses, payments, identity, performance, consent, site };
+  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, registries, site };
 }
 export type Modules = ReturnType<typeof createModules>;
 

@@ -6,6 +6,7 @@ import type { CommandResult } from './kernel/control.js';
 import type { BuiltApp } from './app.js';
 import type { Db } from './kernel/db.js';
 import type { Module } from './kernel/module.js';
+import { EXCHANGE_COMMANDS } from './modules/exchange/cli.js';
 
 export interface Ctx {
   built: BuiltApp;
@@ -34,6 +35,8 @@ export interface Command {
   positionals?: string[];
   check?(v: Values): string | undefined;
   run(ctx: Ctx, v: Values, positionals: string[], out: Out): Promise<number | void>;
+  /** Runs in this process on its own (a long-running server of its own), never inside `cityscape start`. */
+  standalone?(v: Values, positionals: string[], env: Record<string, string | undefined>): Promise<number>;
 }
 
 const cli = { kind: 'cli' } as const;
@@ -341,4 +344,5 @@ export const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  ...EXCHANGE_COMMANDS,
 };

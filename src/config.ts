@@ -35,6 +35,8 @@ export interface Config {
   consent: ConsentConfig;
   performance: PerformanceConfig;
   site: SiteConfig;
+  /** The exchange node (src/modules/exchange/README.md); unset parts take their defaults there. */
+  exchange?: ExchangeConfig;
 }
 
 /** Live service performance (src/modules/performance/README.md). */
@@ -51,6 +53,15 @@ export interface SiteConfig {
   operator: string;
   /** Where people report accessibility problems and ask about their data (SITE_CONTACT_EMAIL); unset → each service's contact. */
   contactEmail: string | undefined;
+}
+
+export interface ExchangeConfig {
+  /** This node's name in a federation (EXCHANGE_NODE_ID, default "cityscape"). */
+  nodeId?: string;
+  /** The X-Road instance its members belong to (EXCHANGE_INSTANCE, default "UK"). */
+  instance?: string;
+  /** Where the demo agencies' systems answer (REGISTRIES_URL, default PUBLIC_URL/registries). */
+  registriesUrl?: string;
 }
 
 /** Sign-in and the OpenID Connect provider (src/modules/identity/README.md). */
@@ -279,6 +290,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     site: {
       operator: env.SITE_OPERATOR?.trim() || 'Cityscape',
       contactEmail: env.SITE_CONTACT_EMAIL?.trim() || undefined,
+    },
+    exchange: {
+      nodeId: env.EXCHANGE_NODE_ID || undefined,
+      instance: env.EXCHANGE_INSTANCE || undefined,
+      registriesUrl: env.REGISTRIES_URL?.replace(/\/+$/, '') || undefined,
     },
   };
   if (config.site.contactEmail && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(config.site.contactEmail))

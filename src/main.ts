@@ -313,6 +313,7 @@ export async function main(rawArgv: string[]): Promise<number> {
     return p.result.exitCode;
   }
   if (p.kind === 'start') return start();
+  if (p.cmd.standalone) return p.cmd.standalone(p.values, p.positionals, process.env);
 
   let config: Config;
   try {
