@@ -39,6 +39,7 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
   });
   const listeners = new Map<string, Set<(p: string) => void>>();
   let listenClient: pg.PoolClient | undefined;
+  let listenConnecting: Promise<pg.PoolClient> | undefined;
   const query = async <T>(sql: string, params?: unknown[]) => {
     const r = await pool.query(sql, params as any[]);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
@@ -77,15 +78,18 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
       }
     },
     async listen(channel, onMessage) {
-      if (!listenClient) {
-        listenClient = await pool.connect();
-        listenClient.on('notification', (m) => {
+      // One connection for every LISTEN, even when several modules ask at the same moment.
+      listenConnecting ??= pool.connect().then((c) => {
+        listenClient = c;
+        c.on('notification', (m) => {
           for (const cb of listeners.get(m.channel) ?? []) cb(m.payload ?? '');
         });
-      }
+        return c;
+      });
+      const client = await listenConnecting;
       if (!listeners.has(channel)) {
         listeners.set(channel, new Set());
-        await listenClient.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+        await client.query(`LISTEN "${channel.replace(/"/g, '')}"`);
       }
       listeners.get(channel)!.add(onMessage);
       return async () => {
@@ -95,6 +99,7 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
     async close() {
       listenClient?.release();
       listenClient = undefined;
+      listenConnecting = undefined;
       await pool.end();
     },
   };

@@ -129,11 +129,16 @@ export function createLog(deps: { db: Db; events: Events; signer: () => Promise<
         texts.push(text);
         leaves.push(leaf);
         let top = { level: 0, index: start + i, hash: leaf };
-        (levels.push(0), idxs.push(top.index), hashes.push(leaf));
+        const keep = (n: { level: number; index: number; hash: Buffer }) => {
+          levels.push(n.level);
+          idxs.push(n.index);
+          hashes.push(n.hash);
+        };
+        keep(top);
         while (stack.length && stack[stack.length - 1].level === top.level) {
           const left = stack.pop()!;
           top = { level: top.level + 1, index: left.index / 2, hash: nodeHash(left.hash, top.hash) };
-          (levels.push(top.level), idxs.push(top.index), hashes.push(top.hash));
+          keep(top);
         }
         stack.push(top);
       });

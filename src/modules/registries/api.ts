@@ -64,7 +64,13 @@ export function registryRoutes(app: FastifyInstance, deps: RegistryDeps) {
       const allowed = (req as FastifyRequest & { released?: string[] }).released ?? [];
       return Object.fromEntries(Object.entries(data).filter(([k]) => k === 'matched' || allowed.includes(k)));
     };
-    const q = (req: FastifyRequest) => req.query as Record<string, unknown>;
+    const q = (req: FastifyRequest) => {
+      const x = req.query as Record<string, unknown>;
+      for (const [k, v] of Object.entries(x))
+        if (typeof v !== 'string' || v.length > 200 || /[\u0000-\u001f]|\p{Cs}/u.test(v))
+          throw Object.assign(new Error(`${k} must be plain text of at most 200 characters, given once`), { statusCode: 400 });
+      return x;
+    };
     const person = (req: FastifyRequest) => {
       const x = q(req);
       return {

@@ -35,7 +35,7 @@ export async function serveRegistries(opts: {
   const registries = createRegistriesModule({ db, trust });
   if (await registries.seedDemo()) opts.say('Seeded the demo agencies’ records.');
   const app = Fastify({ logger: false });
-  registries.routes(app);
+  await registries.routes(app);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ port: opts.port, host: opts.host });
   const address = app.server.address();
