@@ -11,6 +11,7 @@ import { exchangeApp, blueBadgeHeaders, ALEX, DWP_ENTITLEMENT, type ExchangeRun 
 import { verifyInclusion } from './merkle.js';
 import { verifySth } from './log.js';
 import { publicKeyFromJwk, signRequest, verifyJws } from './jws.js';
+import { createKeyring } from './keys.js';
 import { DEMO_RECORDS } from '../identity/index.js';
 import { DEMO_PEOPLE } from '../registries/index.js';
 
@@ -44,7 +45,13 @@ beforeAll(async () => {
     maxBytes: 100_000,
     attributes: [{ name: 'blob', title: 'Blob', dpvCategory: 'dpv-pd:Data', sensitivity: 'normal' }],
   });
-  await ex.service.grant(cli, { client: 'UK/LA/RIVERSIDE/bluebadge', service: 'UK/GOV/DWP/benefits/flaky', purposes: ['dpv:ServiceProvision'], attributes: ['blob'], bases: ['public-task:blue-badge'] });
+  await ex.service.grant(cli, {
+    client: 'UK/LA/RIVERSIDE/bluebadge',
+    service: 'UK/GOV/DWP/benefits/flaky',
+    purposes: ['dpv:ServiceProvision'],
+    attributes: ['blob'],
+    bases: ['public-task:blue-badge'],
+  });
 });
 afterAll(async () => {
   stub?.close();
@@ -55,7 +62,10 @@ const get = (path: string, headers: Record<string, string | undefined> = blueBad
 
 describe('a Blue Badge request through the exchange', () => {
   it('releases only the granted attributes, with X-Road headers, a log receipt and a signed response', async () => {
-    const res = await get(`/r1/${DWP_ENTITLEMENT}${alexQuery}`, blueBadgeHeaders(run, subject, { 'x-road-id': 'case-42-call-1', 'x-road-userid': 'GB-officer-7', 'x-road-issue': 'BB-2026-0042' }));
+    const res = await get(
+      `/r1/${DWP_ENTITLEMENT}${alexQuery}`,
+      blueBadgeHeaders(run, subject, { 'x-road-id': 'case-42-call-1', 'x-road-userid': 'GB-officer-7', 'x-road-issue': 'BB-2026-0042' }),
+    );
     expect(res.status, res.body).toBe(200);
     expect(res.json()).toEqual({ matched: true, pip_mobility: 'enhanced', pip_mobility_points: 12, dla_mobility_rate: null });
     expect(res.body).not.toContain('daily_living'); // held by DWP, not granted to Blue Badge
@@ -73,18 +83,42 @@ describe('a Blue Badge request through the exchange', () => {
     const nodeKey = publicKeyFromJwk(trust.node.keys[0])!;
     const sth = (await run.r1('GET', '/exchange/log/sth')).json();
     expect(verifySth(sth, nodeKey)).toBe(true);
-    const proof = (await run.r1('GET', `/exchange/log/proof/inclusion?leaf_hash=${encodeURIComponent(leaf)}&tree_size=${sth.tree_size}`)).json();
+    const proof = (
+      await run.r1('GET', `/exchange/log/proof/inclusion?leaf_hash=${encodeURIComponent(leaf)}&tree_size=${sth.tree_size}`)
+    ).json();
     expect(proof.leaf_index).toBe(index);
-    expect(verifyInclusion(Buffer.from(leaf, 'base64'), index, sth.tree_size, proof.audit_path.map((p: string) => Buffer.from(p, 'base64')), Buffer.from(sth.root_hash, 'base64'))).toBe(true);
+    expect(
+      verifyInclusion(
+        Buffer.from(leaf, 'base64'),
+        index,
+        sth.tree_size,
+        proof.audit_path.map((p: string) => Buffer.from(p, 'base64')),
+        Buffer.from(sth.root_hash, 'base64'),
+      ),
+    ).toBe(true);
 
     // The node signed what it returned.
     const sig = verifyJws(res.headers.get('exchange-response-signature'), (kid) => (kid === trust.node.keys[0].kid ? nodeKey : null));
-    expect(sig?.payload).toMatchObject({ x_road_id: 'case-42-call-1', status: 200, service: DWP_ENTITLEMENT, request_hash: res.headers.get('x-road-request-hash') });
+    expect(sig?.payload).toMatchObject({
+      x_road_id: 'case-42-call-1',
+      status: 200,
+      service: DWP_ENTITLEMENT,
+      request_hash: res.headers.get('x-road-request-hash'),
+    });
 
     // The entry names who, why and what, never the payload.
-    const { rows } = await run.built.kernel.db.query<{ entry: string }>('SELECT entry FROM exchange.log_entries WHERE leaf_index = $1', [index]);
+    const { rows } = await run.built.kernel.db.query<{ entry: string }>('SELECT entry FROM exchange.log_entries WHERE leaf_index = $1', [
+      index,
+    ]);
     const entry = JSON.parse(rows[0].entry);
-    expect(entry).toMatchObject({ outcome: 'released', subject, client: 'UK/LA/RIVERSIDE/bluebadge', user_id: 'GB-officer-7', issue: 'BB-2026-0042', basis: 'public-task:blue-badge' });
+    expect(entry).toMatchObject({
+      outcome: 'released',
+      subject,
+      client: 'UK/LA/RIVERSIDE/bluebadge',
+      user_id: 'GB-officer-7',
+      issue: 'BB-2026-0042',
+      basis: 'public-task:blue-badge',
+    });
     expect(entry.attributes.sort()).toEqual(['dla_mobility_rate', 'pip_mobility', 'pip_mobility_points']);
     expect(rows[0].entry).not.toContain('enhanced');
   });
@@ -96,14 +130,33 @@ describe('a Blue Badge request through the exchange', () => {
 
   it('exchange.fetch goes the same way and attributes() lists what can be asked for', async () => {
     const ex = run.built.modules.exchange;
-    const r = await ex.fetch({ consumerServiceId: run.blueBadgeServiceId, service: DWP_ENTITLEMENT, purpose: 'dpv:ServiceProvision', legalBasis: 'public-task:blue-badge', subject, match: ALEX });
+    const r = await ex.fetch({
+      consumerServiceId: run.blueBadgeServiceId,
+      service: DWP_ENTITLEMENT,
+      purpose: 'dpv:ServiceProvision',
+      legalBasis: 'public-task:blue-badge',
+      subject,
+      match: ALEX,
+    });
     expect(r).toMatchObject({ ok: true, data: { matched: true, pip_mobility: 'enhanced' } });
     expect(r.logIndex).toBeGreaterThan(0);
-    const refused = await ex.fetch({ consumerServiceId: run.blueBadgeServiceId, service: DWP_ENTITLEMENT, purpose: 'dpv:Marketing', legalBasis: 'public-task:blue-badge', subject, match: ALEX });
+    const refused = await ex.fetch({
+      consumerServiceId: run.blueBadgeServiceId,
+      service: DWP_ENTITLEMENT,
+      purpose: 'dpv:Marketing',
+      legalBasis: 'public-task:blue-badge',
+      subject,
+      match: ALEX,
+    });
     expect(refused).toMatchObject({ ok: false, status: 403, type: 'Server.ServerProxy.AccessDenied' });
     expect(refused.logLeaf).toMatch(/=$/);
     const attrs = await ex.attributes();
-    expect(attrs.find((a) => a.id === 'dwp/benefits.pip_mobility')).toMatchObject({ provider: 'UK/GOV/DWP', service: DWP_ENTITLEMENT, sensitivity: 'special', dpvCategory: 'dpv-pd:HealthRecord' });
+    expect(attrs.find((a) => a.id === 'dwp/benefits.pip_mobility')).toMatchObject({
+      provider: 'UK/GOV/DWP',
+      service: DWP_ENTITLEMENT,
+      sensitivity: 'special',
+      dpvCategory: 'dpv-pd:HealthRecord',
+    });
     expect(attrs.find((a) => a.id === 'hmpo/passports.valid')?.nameCy).toBeTruthy();
   });
 });
@@ -115,14 +168,26 @@ describe('refusals: X-Road errors, each logged', () => {
     ['no client header', `/r1/${DWP_ENTITLEMENT}`, { 'x-road-client': undefined }, 400, 'Client.MissingHeader'],
     ['a malformed client', `/r1/${DWP_ENTITLEMENT}`, { 'x-road-client': 'UK/LA' }, 400, 'Client.InvalidClientIdentifier'],
     ['a purpose not granted', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-purpose': 'dpv:Marketing' }, 403, 'Server.ServerProxy.AccessDenied'],
-    ['a basis not granted', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-legal-basis': 'statute:identity-verification' }, 403, 'Server.ServerProxy.AccessDenied'],
+    [
+      'a basis not granted',
+      `/r1/${DWP_ENTITLEMENT}`,
+      { 'exchange-legal-basis': 'statute:identity-verification' },
+      403,
+      'Server.ServerProxy.AccessDenied',
+    ],
     ['a malformed basis', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-legal-basis': 'because' }, 400, 'Client.BadRequest'],
     ['no purpose', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-purpose': undefined }, 400, 'Client.MissingHeader'],
     ['no subject', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-subject': undefined }, 400, 'Client.MissingHeader'],
     ['a service without a right', '/r1/UK/GOV/HMRC/income/band', {}, 403, 'Server.ServerProxy.AccessDenied'],
     ['an unknown service', '/r1/UK/GOV/DWP/benefits/nothing', {}, 404, 'Server.ServerProxy.UnknownService'],
     ['a malformed service id', '/r1/UK/GOV', {}, 400, 'Client.BadRequest'],
-    ['consent without the consent module', `/r1/${DWP_ENTITLEMENT}`, { 'exchange-legal-basis': 'consent:abc' }, 403, 'Server.ServerProxy.AccessDenied'],
+    [
+      'consent without the consent module',
+      `/r1/${DWP_ENTITLEMENT}`,
+      { 'exchange-legal-basis': 'consent:abc' },
+      403,
+      'Server.ServerProxy.AccessDenied',
+    ],
   ];
   for (const [name, path, over, status, type] of cases)
     it(`refuses ${name}`, async () => {
@@ -136,7 +201,11 @@ describe('refusals: X-Road errors, each logged', () => {
     });
 
   it("refuses another service's key for the Blue Badge client (tenant isolation)", async () => {
-    const { secret } = await run.built.modules.catalogue.service.createApiKey(cli, { serviceSlug: 'pay-a-parking-fine', platform: 'exchange', type: 'live' });
+    const { secret } = await run.built.modules.catalogue.service.createApiKey(cli, {
+      serviceSlug: 'pay-a-parking-fine',
+      platform: 'exchange',
+      type: 'live',
+    });
     const res = await get(`/r1/${DWP_ENTITLEMENT}${alexQuery}`, blueBadgeHeaders(run, subject, { authorization: `Bearer ${secret}` }));
     expect(res.status).toBe(403);
     expect(res.json().message).toContain('does not own');
@@ -145,7 +214,13 @@ describe('refusals: X-Road errors, each logged', () => {
 
   it('stops at once when a right is revoked', async () => {
     const ex = run.built.modules.exchange;
-    const right = await ex.service.grant(cli, { client: 'UK/LA/RIVERSIDE/bluebadge', service: 'UK/GOV/HMRC/income/band', purposes: ['dpv:ServiceProvision'], attributes: ['income_band'], bases: ['public-task:blue-badge'] });
+    const right = await ex.service.grant(cli, {
+      client: 'UK/LA/RIVERSIDE/bluebadge',
+      service: 'UK/GOV/HMRC/income/band',
+      purposes: ['dpv:ServiceProvision'],
+      attributes: ['income_band'],
+      bases: ['public-task:blue-badge'],
+    });
     expect((await get(`/r1/UK/GOV/HMRC/income/band${alexQuery}`)).status).toBe(200);
     await ex.service.revoke(cli, right.id);
     expect((await get(`/r1/UK/GOV/HMRC/income/band${alexQuery}`)).status).toBe(403);
@@ -176,8 +251,20 @@ describe('refusals: X-Road errors, each logged', () => {
     for (const n of nasty) {
       for (const res of [
         await run.r1('GET', `/r1/${enc(n)}/GOV/DWP/benefits/entitlement`, blueBadgeHeaders(run, subject)),
-        await run.r1('POST', `/r1/${DWP_ENTITLEMENT}`, blueBadgeHeaders(run, n.replace(/[^\x20-\x7e]/g, 'x'), { 'content-type': 'application/json' }), n),
-        await run.r1('GET', `/r1/${DWP_ENTITLEMENT}?nino=${enc(n)}`, blueBadgeHeaders(run, subject, { 'x-road-id': n.replace(/[^\x20-\x7e]/g, 'x'), 'exchange-attributes': n.replace(/[^\x20-\x7e]/g, '') })),
+        await run.r1(
+          'POST',
+          `/r1/${DWP_ENTITLEMENT}`,
+          blueBadgeHeaders(run, n.replace(/[^\x20-\x7e]/g, 'x'), { 'content-type': 'application/json' }),
+          n,
+        ),
+        await run.r1(
+          'GET',
+          `/r1/${DWP_ENTITLEMENT}?nino=${enc(n)}`,
+          blueBadgeHeaders(run, subject, {
+            'x-road-id': n.replace(/[^\x20-\x7e]/g, 'x'),
+            'exchange-attributes': n.replace(/[^\x20-\x7e]/g, ''),
+          }),
+        ),
         await run.r1('GET', `/exchange/log/proof/inclusion?leaf_hash=${enc(n)}&tree_size=${enc(n)}`),
         await run.r1('GET', `/exchange/log/proof/consistency?first=${enc(n)}&second=1`),
         await run.r1('GET', `/r1/UK/GOV/DWP/${enc(n)}/getOpenAPI?serviceCode=${enc(n)}`),
@@ -190,18 +277,34 @@ describe('refusals: X-Road errors, each logged', () => {
 describe('metaservices, as X-Road tooling reads them', () => {
   it('lists clients (JSON and XML), methods, allowed methods and OpenAPI descriptions', async () => {
     const clients = (await run.r1('GET', '/listClients', { accept: 'application/json' })).json();
-    expect(clients.member).toContainEqual({ id: { xroad_instance: 'UK', member_class: 'GOV', member_code: 'DWP', object_type: 'MEMBER' }, name: expect.any(String) });
-    expect(clients.member).toContainEqual(expect.objectContaining({ id: expect.objectContaining({ subsystem_code: 'bluebadge', object_type: 'SUBSYSTEM' }) }));
+    expect(clients.member).toContainEqual({
+      id: { xroad_instance: 'UK', member_class: 'GOV', member_code: 'DWP', object_type: 'MEMBER' },
+      name: expect.any(String),
+    });
+    expect(clients.member).toContainEqual(
+      expect.objectContaining({ id: expect.objectContaining({ subsystem_code: 'bluebadge', object_type: 'SUBSYSTEM' }) }),
+    );
     const xml = await run.r1('GET', '/listClients');
     expect(xml.headers.get('content-type')).toContain('text/xml');
     expect(xml.body).toContain('<ns1:memberCode>DWP</ns1:memberCode>');
     const methods = (await run.r1('GET', '/r1/UK/GOV/DWP/benefits/listMethods', { 'x-road-client': 'UK/LA/RIVERSIDE/bluebadge' })).json();
     expect(methods.service.map((s: any) => s.service_code).sort()).toEqual(['entitlement', 'flaky']);
-    expect(methods.service[0]).toMatchObject({ xroad_instance: 'UK', member_class: 'GOV', member_code: 'DWP', subsystem_code: 'benefits', object_type: 'SERVICE', service_type: 'OPENAPI' });
+    expect(methods.service[0]).toMatchObject({
+      xroad_instance: 'UK',
+      member_class: 'GOV',
+      member_code: 'DWP',
+      subsystem_code: 'benefits',
+      object_type: 'SERVICE',
+      service_type: 'OPENAPI',
+    });
     const allowed = await run.r1('GET', '/r1/UK/GOV/HMPO/passports/allowedMethods', blueBadgeHeaders(run, subject));
     expect(allowed.json()).toEqual({ service: [] });
-    expect((await run.r1('GET', '/r1/UK/GOV/DWP/benefits/allowedMethods', { 'x-road-client': 'UK/LA/RIVERSIDE/bluebadge' })).status).toBe(401);
-    const oas = (await run.r1('GET', '/r1/UK/GOV/DWP/benefits/getOpenAPI?serviceCode=entitlement', { 'x-road-client': 'UK/LA/RIVERSIDE/bluebadge' })).json();
+    expect((await run.r1('GET', '/r1/UK/GOV/DWP/benefits/allowedMethods', { 'x-road-client': 'UK/LA/RIVERSIDE/bluebadge' })).status).toBe(
+      401,
+    );
+    const oas = (
+      await run.r1('GET', '/r1/UK/GOV/DWP/benefits/getOpenAPI?serviceCode=entitlement', { 'x-road-client': 'UK/LA/RIVERSIDE/bluebadge' })
+    ).json();
     expect(oas.openapi).toBe('3.0.3');
   });
 
@@ -220,10 +323,23 @@ describe('the registries answer only the exchange', () => {
   it('refuses unsigned, forged and replayed requests', async () => {
     expect((await run.r1('GET', path)).status).toBe(401);
     const forger = generateKeyPairSync('ed25519');
-    const claims = { method: 'GET', path, body_sha256: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU', client: 'UK/LA/RIVERSIDE/bluebadge', service: DWP_ENTITLEMENT, purpose: 'dpv:ServiceProvision', basis: 'public-task:blue-badge', subject, attributes: ['pip_mobility'], x_road_id: 'x', user_id: null, issue: null };
+    const claims = {
+      method: 'GET',
+      path,
+      body_sha256: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+      client: 'UK/LA/RIVERSIDE/bluebadge',
+      service: DWP_ENTITLEMENT,
+      purpose: 'dpv:ServiceProvision',
+      basis: 'public-task:blue-badge',
+      subject,
+      attributes: ['pip_mobility'],
+      x_road_id: 'x',
+      user_id: null,
+      issue: null,
+    };
     const forged = signRequest('UK/GOV/DWP#1', forger.privateKey, claims);
     expect((await run.r1('GET', path, { 'exchange-signature': forged })).status).toBe(401);
-    const key = await run.built.modules.exchange.gateway && (await import('./keys.js')).createKeyring(run.built.kernel.db, 'test-encryption-key-test-encryption-key').privateKey('UK/LA/RIVERSIDE#1');
+    const key = createKeyring(run.built.kernel.db, run.built.kernel.config.encryptionKey).privateKey('UK/LA/RIVERSIDE#1');
     const genuine = signRequest('UK/LA/RIVERSIDE#1', await key, claims);
     const first = await run.r1('GET', path, { 'exchange-signature': genuine });
     expect(first.json()).toEqual({ matched: true, pip_mobility: 'enhanced' });
@@ -236,13 +352,15 @@ describe('the registries answer only the exchange', () => {
 
   it("hold the demo citizen identity proves with today, as identity's DEMO_RECORDS have them", () => {
     const alex = DEMO_PEOPLE[0];
-    expect([alex.passport!.number, alex.person.given_name, alex.person.family_name, alex.person.birth_date, alex.passport!.expiry]).toEqual([
-      DEMO_RECORDS[0].document_number,
-      DEMO_RECORDS[0].given_name,
-      DEMO_RECORDS[0].family_name,
-      DEMO_RECORDS[0].birth_date,
-      DEMO_RECORDS[0].expiry_date,
-    ]);
+    expect([alex.passport!.number, alex.person.given_name, alex.person.family_name, alex.person.birth_date, alex.passport!.expiry]).toEqual(
+      [
+        DEMO_RECORDS[0].document_number,
+        DEMO_RECORDS[0].given_name,
+        DEMO_RECORDS[0].family_name,
+        DEMO_RECORDS[0].birth_date,
+        DEMO_RECORDS[0].expiry_date,
+      ],
+    );
     expect(DEMO_PEOPLE[1].licence!.number).toBe(DEMO_RECORDS[2].document_number);
   });
 });

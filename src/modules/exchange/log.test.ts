@@ -59,7 +59,9 @@ describe('the access log', () => {
     const b = (s: string) => Buffer.from(s, 'base64');
     const consistency = (await log.consistency(37, 67)).map((x) => x);
     expect(verifyConsistency(37, 67, b(first.root_hash), b(second.root_hash), consistency)).toBe(true);
-    const { rows } = await t.kernel.db.query<{ leaf_index: number; leaf_hash: Buffer }>('SELECT leaf_index, leaf_hash FROM exchange.log_entries ORDER BY leaf_index');
+    const { rows } = await t.kernel.db.query<{ leaf_index: number; leaf_hash: Buffer }>(
+      'SELECT leaf_index, leaf_hash FROM exchange.log_entries ORDER BY leaf_index',
+    );
     for (const r of rows) {
       const path = await log.inclusion(Number(r.leaf_index), 67);
       expect(verifyInclusion(Buffer.from(r.leaf_hash), Number(r.leaf_index), 67, path, b(second.root_hash))).toBe(true);
@@ -72,10 +74,16 @@ describe('the access log', () => {
     const ex = t.modules.exchange;
     const db = t.kernel.db;
     expect(await ex.verifyLog()).toMatchObject({ ok: true, entries: 67, treeHeads: 2 });
-    const row = async (i: number) => (await db.query<{ entry: string; subject: string }>('SELECT entry, subject FROM exchange.log_entries WHERE leaf_index = $1', [i])).rows[0];
+    const row = async (i: number) =>
+      (await db.query<{ entry: string; subject: string }>('SELECT entry, subject FROM exchange.log_entries WHERE leaf_index = $1', [i]))
+        .rows[0];
     const original = await row(5);
 
-    await db.query('UPDATE exchange.log_entries SET entry = replace(entry, $2, $3) WHERE leaf_index = $1', [5, '"outcome":"released"', '"outcome":"refused"']);
+    await db.query('UPDATE exchange.log_entries SET entry = replace(entry, $2, $3) WHERE leaf_index = $1', [
+      5,
+      '"outcome":"released"',
+      '"outcome":"refused"',
+    ]);
     const changed = await ex.verifyLog();
     expect(changed.ok).toBe(false);
     expect(changed.problems.join('\n')).toContain('Entry 5: changed since it was appended');
@@ -83,17 +91,27 @@ describe('the access log', () => {
 
     await db.query('UPDATE exchange.log_entries SET subject = $2 WHERE leaf_index = $1', [6, 'someone-else']);
     expect((await ex.verifyLog()).problems.join('\n')).toContain('Entry 6: its columns were changed');
-    await db.query('UPDATE exchange.log_entries SET subject = $2 WHERE leaf_index = $1', [6, (await row(6)).entry.match(/"subject":"([^"]+)"/)![1]]);
+    await db.query('UPDATE exchange.log_entries SET subject = $2 WHERE leaf_index = $1', [
+      6,
+      (await row(6)).entry.match(/"subject":"([^"]+)"/)![1],
+    ]);
 
     const swap = async () => {
       const [a, b] = [await row(10), await row(11)];
-      const h = await db.query<{ leaf_index: number; leaf_hash: Buffer }>('SELECT leaf_index, leaf_hash FROM exchange.log_entries WHERE leaf_index IN (10, 11) ORDER BY leaf_index');
+      const h = await db.query<{ leaf_index: number; leaf_hash: Buffer }>(
+        'SELECT leaf_index, leaf_hash FROM exchange.log_entries WHERE leaf_index IN (10, 11) ORDER BY leaf_index',
+      );
       await db.query('DELETE FROM exchange.log_entries WHERE leaf_index IN (10, 11)');
-      await db.query(`INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id)
+      await db.query(
+        `INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id)
         SELECT $1, $2, e.entry, e.at, e.subject, e.client, e.service, e.outcome, e.x_road_id FROM (SELECT $3::text AS entry, now() AS at, $4::text AS subject, 'UK/LA/RIVERSIDE/bluebadge' AS client, 'UK/GOV/DWP/benefits/entitlement' AS service, 'released' AS outcome, 'x' AS x_road_id) e`,
-        [10, h.rows[1].leaf_hash, b.entry, b.subject]);
-      await db.query(`INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id)
-        VALUES ($1, $2, $3, now(), $4, 'UK/LA/RIVERSIDE/bluebadge', 'UK/GOV/DWP/benefits/entitlement', 'released', 'x')`, [11, h.rows[0].leaf_hash, a.entry, a.subject]);
+        [10, h.rows[1].leaf_hash, b.entry, b.subject],
+      );
+      await db.query(
+        `INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id)
+        VALUES ($1, $2, $3, now(), $4, 'UK/LA/RIVERSIDE/bluebadge', 'UK/GOV/DWP/benefits/entitlement', 'released', 'x')`,
+        [11, h.rows[0].leaf_hash, a.entry, a.subject],
+      );
     };
     await swap();
     const reordered = await ex.verifyLog();

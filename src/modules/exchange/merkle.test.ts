@@ -3,17 +3,32 @@
 // a wrong leaf, index or root fails, and canonical JSON follows RFC 8785.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { consistencyRanges, decompose, foldRange, inclusionRanges, leafHash, nodeHash, rootOf, verifyConsistency, verifyInclusion } from './merkle.js';
+import {
+  consistencyRanges,
+  decompose,
+  foldRange,
+  inclusionRanges,
+  leafHash,
+  nodeHash,
+  rootOf,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js';
 import { canonicalJson } from './canonical.js';
 
 const leaves = Array.from({ length: 70 }, (_, i) => leafHash(`entry ${i}`));
 const rangeRoot = (a: number, b: number) => rootOf(leaves.slice(a, b));
 /** The root of a range from its complete subtrees, as the log computes it from stored nodes. */
-const fromNodes = (a: number, b: number) => foldRange(decompose(a, b).map((r) => rootOf(leaves.slice(r.index * 2 ** r.level, (r.index + 1) * 2 ** r.level))));
+const fromNodes = (a: number, b: number) =>
+  foldRange(decompose(a, b).map((r) => rootOf(leaves.slice(r.index * 2 ** r.level, (r.index + 1) * 2 ** r.level))));
 
 describe('RFC 9162 Merkle tree', () => {
   it('hashes leaves and nodes with the 0x00 and 0x01 prefixes', () => {
-    expect(leafHash('').toString('hex')).toBe(createHash('sha256').update(Buffer.from([0])).digest('hex'));
+    expect(leafHash('').toString('hex')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0]))
+        .digest('hex'),
+    );
     expect(rootOf([]).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     const [a, b, c] = leaves;
     expect(rootOf([a, b, c]).equals(nodeHash(nodeHash(a, b), c))).toBe(true);
@@ -21,7 +36,13 @@ describe('RFC 9162 Merkle tree', () => {
 
   it('gets the root of every range the RFC recursion uses from complete aligned subtrees', () => {
     for (let n = 1; n <= 70; n++) expect(fromNodes(0, n).equals(rangeRoot(0, n)), `size ${n}`).toBe(true);
-    for (const [a, b] of [[8, 13], [48, 70], [64, 70], [32, 33]]) expect(fromNodes(a, b).equals(rangeRoot(a, b))).toBe(true);
+    for (const [a, b] of [
+      [8, 13],
+      [48, 70],
+      [64, 70],
+      [32, 33],
+    ])
+      expect(fromNodes(a, b).equals(rangeRoot(a, b))).toBe(true);
   });
 
   it('builds inclusion proofs that verify, and fail for the wrong leaf, index or root', () => {
