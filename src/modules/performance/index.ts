@@ -17,6 +17,7 @@ import { performancePages } from './pages.js';
 import { sseRoutes } from './sse.js';
 import { servicePanel } from './panel.js';
 import { createAnalytics } from './analytics.js';
+import { backdropRoutes, backdropError, BACKDROP_PREFIX } from './backdrop.js';
 
 export type { Kpis, PerKeyRow, RecordInput } from './service.js';
 export type { LiveFigures } from './live.js';
@@ -93,6 +94,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     name: 'performance',
     migrations: join(here, 'migrations'),
     apiErrorFormats: [
+      { prefix: BACKDROP_PREFIX, format: backdropError },
       // Plausible's Events API answers errors as { errors: { field: [message] } }.
       {
         prefix: '/performance/api',
@@ -107,6 +109,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
       performancePages(app, kernel, catalogue, service);
       sseRoutes(app, catalogue, hub);
       analytics.routes(app);
+      backdropRoutes(app, { db, catalogue });
       app.addHook('onReady', async () => {
         await partitions.maintain();
       });
