@@ -17,6 +17,8 @@ import { createDelegationService } from './service-delegations.js';
 import { demoEvidence, type EvidenceChecker } from './evidence.js';
 import { createWeb, type IdentityView } from './web.js';
 import { askPages, askPath } from './pages-ask.js';
+import { citizenPages } from './pages.js';
+import { peoplePages } from './pages-people.js';
 import { seedDemoConsent } from './demo.js';
 import type { ExchangeView } from './exchange.js';
 import { consentErrorBody } from './errors.js';
@@ -26,6 +28,8 @@ import { webhookRoutes } from './api-webhooks.js';
 import { serviceRoutes } from './api-service.js';
 import { auditRoutes } from './api-audit.js';
 import { createWebhooks, DELIVERY_QUEUE } from './webhooks.js';
+import { createNotices, NOTICE_QUEUE } from './notices.js';
+import { USED_EVENT } from './exchange.js';
 
 export type { DecideInput, Decision, DecideReason } from './decide.js';
 export type { ExchangeView, ExchangeAttribute, StatutoryUse } from './exchange.js';
@@ -43,6 +47,7 @@ export interface ConsentModuleDeps extends Kernel {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const SWEEP_MS = 5 * 60_000;
 
 /** identity, as consent needs it. */
 function identityView(identity: ConsentModuleDeps['identity']): IdentityView {
@@ -80,6 +85,8 @@ export function createConsentModule(deps: ConsentModuleDeps) {
   const delegations = createDelegationService(ctx, deps.evidence ?? demoEvidence());
   const web = createWeb(kernel, identity);
   const webhooks = createWebhooks(ctx, kernel.jobs);
+  const notices = createNotices(ctx, kernel.jobs, identity, kernel.views, deps.notify);
+  let sweeper: NodeJS.Timeout | undefined;
   let listening: Array<() => Promise<void>> = [];
 
   async function listen() {
@@ -89,7 +96,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     catalogue.onChange(() => ctx.forgetServices());
   }
 
-  const service = { ctx, agreements, records, citizens, delegations, webhooks };
+  const service = { ctx, agreements, records, citizens, delegations, webhooks, notices };
   const module = {
     name: 'consent',
     migrations: join(here, 'migrations'),
@@ -110,6 +117,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     async routes(app) {
       await listen();
       app.addHook('onClose', async () => {
+        clearInterval(sweeper);
         for (const stop of listening) await stop();
         listening = [];
       });
@@ -120,12 +128,23 @@ export function createConsentModule(deps: ConsentModuleDeps) {
         auditRoutes,
       ]);
       askPages(app, ctx, web, citizens, delegations);
+      citizenPages(app, ctx, web, citizens, delegations);
+      peoplePages(app, ctx, web, citizens, delegations);
     },
 
     async startWorkers() {
       await kernel.jobs.work<{ deliveryId: string }>(DELIVERY_QUEUE, (d) => webhooks.deliver(d.deliveryId));
-      // Subscribed after the queue exists: the handler queues jobs inside its transaction.
+      await kernel.jobs.work<{ recordId: string; kind: 'expiring' | 'used' }>(NOTICE_QUEUE, async (d) => {
+        await notices.send(d.recordId, d.kind);
+      });
+      // Subscribed after the queues exist: the handlers queue jobs inside their transactions.
       kernel.events.subscribe('consent.webhooks', (e, tx) => webhooks.onEvent(e, tx), ['consent.record.*']);
+      kernel.events.subscribe('consent.used', (e, tx) => notices.onUsed(e, tx), [USED_EVENT]);
+      const sweep = () => void notices.sweep().catch((err) => kernel.log.error({ err }, 'consent: expiry sweep failed'));
+      clearInterval(sweeper);
+      sweeper = setInterval(sweep, SWEEP_MS);
+      sweeper.unref();
+      sweep();
     },
 
     seedDemo: () => seedDemoConsent(ctx, agreements, catalogue),

@@ -110,7 +110,7 @@ export function askPages(app: FastifyInstance, ctx: Ctx, web: Web, citizens: Cit
       return web.render(req, reply, 'ask-missing', { title: t('consent.ask.badRequestTitle'), continueHref: null, bad: true });
     }
     const choice = str(body, 'choice', 10);
-    const chosen = list(body, 'facts');
+    const chosen = list(body, 'facts').filter(Boolean);
     const forId = str(body, 'for', 40);
     const found = await citizens.agreementFor(r.service, r.purpose, r.attributes);
     if (!found || found.agreement.id !== str(body, 'agreement', 40)) return reply.redirect(req.url, 303); // the agreement changed meanwhile
