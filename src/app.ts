@@ -24,7 +24,7 @@ import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
 import { createNotifyModule, type NotifyService } from './modules/notify/index.js';
 import { createPaymentsModule } from './modules/payments/index.js';
-import { createIdentityModule } from './modules/identity/index.js';
+import { createIdentityModule, type EvidenceSource } from './modules/identity/index.js';
 import { createPerformanceModule } from './modules/performance/index.js';
 import { createConsentModule } from './modules/consent/index.js';
 import { createSiteModule } from './modules/site/index.js';
@@ -40,11 +40,14 @@ export function createModules(kernel: Kernel) {
   const notify = createNotifyModule({ ...kernel, catalogue: catalogue.service });
   const addresses = createAddressesModule({ ...kernel, catalogue: catalogue.service });
   const payments = createPaymentsModule({ ...kernel, catalogue: catalogue.service, notify: receiptsThrough(notify.service) });
-  const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
+  // Identity proofing checks passports and driving licences through the exchange (added below, once it exists).
+  const evidence: EvidenceSource[] = [];
+  const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, evidenceSources: evidence });
   const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
   catalogue.addServicePanel(performance.servicePanel);
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
-  const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent });
+  const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent, identity });
+  evidence.push(exchange.evidenceSource());
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
   for (const m of [notify, addresses, payments, identity, performance, consent, exchange] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);

@@ -20,6 +20,8 @@ import { verifyLog } from './verify.js';
 import { xroadBody, xroadType } from './errors.js';
 import { seedDemoExchange } from './demo.js';
 import type { ConsentDecider } from './policy.js';
+import { exchangeEvidenceSource } from './evidence.js';
+import { yourDataPages, type CitizenIdentity } from './pages.js';
 
 export type { ConsentDecider } from './policy.js';
 export type { TrustList } from './trust.js';
@@ -34,6 +36,8 @@ export interface ExchangeDeps extends Kernel {
   consent?: ConsentDecider;
   /** identity's resolution of a pairwise `sub` it gave a service to the person's account id. */
   resolveSubject?: (serviceId: string, sub: string) => Promise<string | null>;
+  /** identity's citizen(req) and signInPath(back), for /your-data. */
+  identity?: CitizenIdentity;
 }
 
 export type FetchResult =
@@ -168,6 +172,7 @@ export function createExchangeModule(deps: ExchangeDeps) {
 
     async routes(app) {
       exchangeApi(app, { gateway, directory, accessLog, trustList, verifyKey, publicUrl: config.publicUrl });
+      if (deps.identity) yourDataPages(app, kernel, { identity: deps.identity, catalogue, directory, log: accessLog });
     },
     async startWorkers() {
       const sweep = setInterval(() => void store.sweepNonces(db).catch(() => {}), 60_000);
@@ -202,6 +207,13 @@ export function createExchangeModule(deps: ExchangeDeps) {
     },
     /** As fetch, for a platform subsystem that belongs to no catalogue service (identity proofing). */
     fetchAs: (client: string, input: Omit<FetchInput, 'consumerServiceId'>) => fetchVia({ subsystem: client }, client, input),
+
+    /** identity's EvidenceSource: passports and driving licences checked with their issuers through the exchange. */
+    evidenceSource: () =>
+      exchangeEvidenceSource({
+        instance: async () => (await directory.get()).node.instance,
+        fetchAs: (client, input) => fetchVia({ subsystem: client }, client, input),
+      }),
 
     /** `cityscape exchange verify-log`. */
     async verifyLog(onProgress?: (n: number) => void) {

@@ -271,7 +271,7 @@ export function createAccounts(
         throw new IdentityError('tooManyChecks', 429);
       const source = deps.evidence.find((s) => s.kinds.includes(input.kind));
       if (!source) throw new IdentityError('evidenceUnsupported');
-      const result = await source.check(input);
+      const result = await source.check(input, { accountId: a.id });
       const level = levelFor(result);
       const documentHash = createHash('sha256')
         .update(`${input.kind}:${input.documentNumber.replace(/\s+/g, '').toUpperCase()}`)

@@ -47,7 +47,8 @@ export type EvidenceResult =
 export interface EvidenceSource {
   name: string;
   kinds: EvidenceKind[];
-  check(input: EvidenceInput): Promise<EvidenceResult>;
+  /** `ctx.accountId`: whose identity is being proved (an exchange-backed source logs the check against it). */
+  check(input: EvidenceInput, ctx?: { accountId: string }): Promise<EvidenceResult>;
 }
 
 /** Strong, checked evidence reaches P2; weaker evidence that still matched reaches P1. */

@@ -36,6 +36,9 @@ export async function startApp(
   const baseUrl = `http://127.0.0.1:${port}`;
   const built = await buildTestApp({ seed: true, publicUrl: baseUrl, ...overrides });
   await built.modules.identity.seedDemo();
+  // Proving identity checks documents with the demo agencies through the exchange.
+  await built.modules.registries.seedDemo(100);
+  await built.modules.exchange.seedDemo();
   await built.app.listen({ port, host: '127.0.0.1' });
   return { built, baseUrl, issuer: `${baseUrl}/identity`, close: () => built.close() };
 }

@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REGISTRIES_MIGRATIONS = join(here, 'migrations');
 
 export function createRegistriesModule(deps: { db: Db; trust: (refresh?: boolean) => Promise<TrustList>; people?: number }): Module & {
-  seedDemo(): Promise<boolean>;
+  seedDemo(people?: number): Promise<boolean>;
 } {
   return {
     name: 'registries',
@@ -25,7 +25,8 @@ export function createRegistriesModule(deps: { db: Db; trust: (refresh?: boolean
     routes(app) {
       registryRoutes(app, { db: deps.db, trust: deps.trust });
     },
-    seedDemo: () => deps.db.transaction((tx) => seedPeople(tx, deps.people ?? 2000)),
+    /** Seeds the agencies' records: the named demo people and `people` generated ones (2,000 by default). */
+    seedDemo: (people?: number) => deps.db.transaction((tx) => seedPeople(tx, people ?? deps.people ?? 2000)),
   };
 }
 export type RegistriesModule = ReturnType<typeof createRegistriesModule>;
