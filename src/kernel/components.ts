@@ -5,6 +5,8 @@
 // the template loader): each passes its params through `componentParams`, which fills in the
 // Welsh wording (src/views/locales/components.cy.json) wherever the caller gave none, when the
 // page being rendered is Welsh. Callers never have to remember; explicit params always win.
+// The table's shadow puts every table in a scrolling region named after it, so a wide table
+// scrolls on its own on a small screen instead of widening the page.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,12 +38,29 @@ function fill(params: Params | undefined, defaults: Params): Params {
   return out;
 }
 
+const plainText = (html: string) =>
+  html
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/** A name for a table's scrolling region: its caption, else its column headings. */
+function tableLabel(p: Params): string {
+  if (p.label) return String(p.label);
+  if (p.caption) return String(p.caption);
+  return ((p.head ?? []) as Params[])
+    .map((h) => (h.text ? String(h.text) : plainText(String(h.html ?? ''))))
+    .filter(Boolean)
+    .join(', ');
+}
+
 export function loadComponentWording(localesDir: string): Wording {
   return JSON.parse(readFileSync(join(localesDir, 'components.cy.json'), 'utf8')) as Wording;
 }
 
 /** The params a shadowed component renders with: Welsh defaults filled in on Welsh pages. */
 export function componentParams(cy: Wording, lang: string, name: string, params: Params | undefined): Params | undefined {
+  if (name === 'table') return { ...params, scrollLabel: tableLabel(params ?? {}) };
   if (lang !== 'cy') return params;
   const w = cy[name];
   if (!w) return params;

@@ -131,6 +131,88 @@ describe('Notify staff console', () => {
     expect(latest).toMatchObject({ version: 2, created_by: 'team-a@example.gov.uk', subject: 'A reminder for ((name))' });
   });
 
+  it('styles previews with classes, never inline styles (the pages’ content security policy refuses those)', async () => {
+    const br = await signIn('team-a@example.gov.uk');
+    const base = `/admin/notify/${a.service.slug}`;
+    const csp = (res: Res) => String(res.headers['content-security-policy']);
+    const pages = [
+      await br.post(`${base}/templates/new?type=email`, {
+        name: 'Styled',
+        subject: 'Styled',
+        body: '# Heading\n\n## Sub\n\nSee https://example.gov.uk\n\n^ Inset\n\n* one\n\n1. first\n\n---',
+        preview: '1',
+      }),
+      await br.post(`${base}/templates/new?type=sms`, { name: 'Text', body: 'Line one\nLine two', preview: '1' }),
+      await br.get(`${base}/templates/${a.templates.email.id}`),
+      await br.get(`${base}/templates/${a.templates.email.id}/versions`),
+    ];
+    const [mine] = await built.modules.notify.service.search(a.service.id, { limit: 1, offset: 0 });
+    pages.push(await br.get(`${base}/messages/${mine.id}`));
+    for (const res of pages) {
+      expect(res.statusCode).toBe(200);
+      expect(csp(res)).toContain("style-src 'self'");
+      expect(csp(res)).not.toContain('unsafe-inline');
+      expect(res.body).not.toMatch(/\sstyle="/);
+    }
+    const html = pages[0].body;
+    expect(html).toContain('<h2 class="govuk-heading-m">Heading</h2>');
+    expect(html).toContain('<h3 class="govuk-heading-s">Sub</h3>');
+    expect(html).toContain('<a class="govuk-link cs-break" href="https://example.gov.uk">https://example.gov.uk</a>');
+    expect(html).toContain('<div class="govuk-inset-text">Inset</div>');
+    expect(html).toContain('<ul class="govuk-list govuk-list--bullet"><li>one</li></ul>');
+    expect(html).toContain('<ol class="govuk-list govuk-list--number"><li>first</li></ol>');
+    expect(html).toContain('class="cs-preview ');
+    expect(pages[1].body).toContain('<p class="govuk-body cs-pre-wrap">Line one\nLine two</p>');
+  });
+
+  it('writes every change made in the console to the audit log, which staff see on /admin/audit', async () => {
+    const br = await signIn('team-a@example.gov.uk');
+    const base = `/admin/notify/${a.service.slug}`;
+    await br.get(`${base}/templates/new?type=sms`);
+    const created = await br.post(`${base}/templates/new?type=sms`, { name: 'Audited', body: 'Your code is ((code))' });
+    expect(created.statusCode).toBe(303);
+    const id = /templates\/([0-9a-f-]{36})/.exec(created.headers.location as string)![1];
+    await br.post(`${base}/templates/${id}/edit`, { name: 'Audited', body: 'Your new code is ((code))' });
+    await br.post(`${base}/team`, { kind: 'guest', recipient: 'audited@example.com', name: 'Audited guest' });
+    const guest = (await built.modules.notify.service.allowed(a.service.id)).find((x) => x.email === 'audited@example.com')!;
+    await br.post(`${base}/team/${guest.id}/remove`, {});
+    await br.post(`${base}/callbacks`, { delivery_url: 'https://service.example.gov.uk/audited', delivery_token: 'a-long-enough-token' });
+    await br.post(`${base}/callbacks`, { delivery_url: '' });
+    await br.post(`${base}/settings`, { email_from: 'audited', rate_limit: '50' });
+
+    const entries = await built.kernel.audit.list({ organisationId: a.org.id });
+    const mine = entries.filter((e) => e.actor === 'staff:team-a@example.gov.uk' && e.action.startsWith('notify.'));
+    const actions = mine.map((e) => e.action);
+    for (const action of [
+      'notify.template.create',
+      'notify.template.update',
+      'notify.team.add',
+      'notify.team.remove',
+      'notify.callback.save',
+      'notify.callback.remove',
+      'notify.settings.update',
+    ])
+      expect(actions, action).toContain(action);
+    const create = mine.find((e) => e.action === 'notify.template.create' && (e.after as { id: string }).id === id)!;
+    expect(create.after).toMatchObject({ id, type: 'sms', name: 'Audited', body: 'Your code is ((code))', version: 1 });
+    const update = mine.find((e) => e.action === 'notify.template.update' && (e.after as { id: string }).id === id)!;
+    expect(update.before).toMatchObject({ version: 1 });
+    expect(update.after).toMatchObject({ version: 2, body: 'Your new code is ((code))' });
+    // Callback tokens never reach the audit log.
+    expect(JSON.stringify(mine)).not.toContain('a-long-enough-token');
+
+    // Organisation administrators and platform administrators read it in the console.
+    await built.modules.catalogue.service.createStaff(cli, {
+      email: 'audit-admin@example.gov.uk',
+      password: PASSWORD,
+      role: 'platform_admin',
+    });
+    const admin = await signIn('audit-admin@example.gov.uk');
+    const audit = text((await admin.get('/admin/audit')).body);
+    expect(audit).toContain('notify.template.create');
+    expect(audit).toContain('staff:team-a@example.gov.uk');
+  });
+
   it('manages the team and guest list, and callbacks', async () => {
     const br = await signIn('team-a@example.gov.uk');
     const base = `/admin/notify/${a.service.slug}`;

@@ -10,7 +10,7 @@ import { fieldErrorsFrom, formErrors, str, type FormBody } from '../../kernel/fo
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import { placeholderNames } from './content/placeholders.js';
-import { bodyHtml } from './content/markdown.js';
+import { bodyPageHtml } from './content/markdown.js';
 import { smsBody, smsCount } from './content/sms.js';
 import { externalStatus, internalStatuses } from './representation.js';
 import { validateEmail, validatePhone, InvalidRecipient } from './content/recipients.js';
@@ -36,7 +36,8 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
     const actor = (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!;
     const s = await catalogue.getService((req.params as { slug: string }).slug);
     if (!catalogue.canManage(actor, s.organisation.id, 'service')) throw new Forbidden();
-    return { actor, s, base: `/admin/notify/${s.slug}` };
+    const audit = { actor: `staff:${actor.email}`, organisationId: s.organisation.id };
+    return { actor, s, base: `/admin/notify/${s.slug}`, audit };
   }
 
   app.register(async (admin) => {
@@ -115,12 +116,12 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
     };
     const previewOf = (type: TemplateType, v: Record<string, string>) => {
       const names = placeholderNames(v.subject, v.body);
-      if (type === 'email') return { kind: 'email', subject: v.subject, html: bodyHtml(v.body), names };
+      if (type === 'email') return { kind: 'email', subject: v.subject, html: bodyPageHtml(v.body), names };
       if (type === 'sms') {
         const body = smsBody(v.body);
         return { kind: 'sms', body, count: smsCount(body), names };
       }
-      return { kind: 'letter', subject: v.subject, html: bodyHtml(v.body), names };
+      return { kind: 'letter', subject: v.subject, html: bodyPageHtml(v.body), names };
     };
     const formValues = (body: FormBody | undefined) => ({
       name: str(body, 'name', 200),
@@ -139,7 +140,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
     });
 
     admin.post('/admin/notify/:slug/templates/new', async (req, reply) => {
-      const { s, base, actor } = await scope(req);
+      const { s, base, actor, audit } = await scope(req);
       const type = String((req.query as Record<string, unknown>).type ?? '') as TemplateType;
       if (!TYPES.includes(type)) throw new NotFound();
       const body = req.body as FormBody | undefined;
@@ -151,6 +152,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
           s.id,
           { type, ...values, subject: values.subject || null, letter_contact_block: values.letter_contact_block || null },
           actor.email,
+          audit,
         );
         return reply.redirect(`${base}/templates/${created.id}?done=template-saved`, 303);
       } catch (err) {
@@ -192,7 +194,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
     });
 
     admin.post('/admin/notify/:slug/templates/:id/edit', async (req, reply) => {
-      const { s, base, actor } = await scope(req);
+      const { s, base, actor, audit } = await scope(req);
       const tpl = await templateOf(req, s.id);
       const body = req.body as FormBody | undefined;
       const values = formValues(body);
@@ -205,6 +207,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
           tpl.id,
           { ...values, subject: values.subject || null, letter_contact_block: values.letter_contact_block || null },
           actor.email,
+          audit,
         );
         return reply.redirect(`${base}/templates/${tpl.id}?done=template-saved`, 303);
       } catch (err) {
@@ -250,7 +253,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
       return teamPage(req, reply, s, base);
     });
     admin.post('/admin/notify/:slug/team', async (req, reply) => {
-      const { s, base } = await scope(req);
+      const { s, base, audit } = await scope(req);
       const body = req.body as FormBody | undefined;
       const values = {
         kind: str(body, 'kind', 10) === 'member' ? 'member' : 'guest',
@@ -269,13 +272,13 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
         if (!(err instanceof InvalidRecipient)) throw err;
         return teamPage(req, reply, s, base, values, [{ field: 'recipient', message: tr('notify.console.team.errors.invalid') }]);
       }
-      await service.addAllowed(s.id, { kind: values.kind as 'member' | 'guest', name: values.name, email, phone });
+      await service.addAllowed(s.id, { kind: values.kind as 'member' | 'guest', name: values.name, email, phone }, audit);
       return reply.redirect(`${base}/team?done=recipient-added`, 303);
     });
     admin.post('/admin/notify/:slug/team/:id/remove', async (req, reply) => {
-      const { s, base } = await scope(req);
+      const { s, base, audit } = await scope(req);
       const id = (req.params as { id: string }).id;
-      if (UUID.test(id)) await service.removeAllowed(s.id, id);
+      if (UUID.test(id)) await service.removeAllowed(s.id, id, audit);
       return reply.redirect(`${base}/team?done=recipient-removed`, 303);
     });
 
@@ -304,7 +307,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
       return callbacksPage(req, reply, s, base);
     });
     admin.post('/admin/notify/:slug/callbacks', async (req, reply) => {
-      const { s, base } = await scope(req);
+      const { s, base, audit } = await scope(req);
       const body = req.body as FormBody | undefined;
       const tr = t(req);
       const fields: FieldError[] = [];
@@ -329,15 +332,12 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
       }
       if (fields.length) return callbacksPage(req, reply, s, base, fields, values);
       for (const [kind, url, token] of plan) {
-        if (!url) {
-          await service.removeCallback(s.id, kind);
+        if (!url || token) {
+          await service.saveCallback(s.id, kind, url, token, audit);
           continue;
         }
-        if (token) await service.callbacks.save(s.id, kind, url, token);
-        else {
-          const existing = await service.callback(s.id, kind);
-          if (existing) await service.callbacks.save(s.id, kind, url, unseal(k.config.encryptionKey, existing.bearer_token_sealed));
-        }
+        const existing = await service.callback(s.id, kind);
+        if (existing) await service.saveCallback(s.id, kind, url, unseal(k.config.encryptionKey, existing.bearer_token_sealed), audit);
       }
       return reply.redirect(`${base}/callbacks?done=callbacks-saved`, 303);
     });
@@ -390,7 +390,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
         base,
         n,
         shownStatus: externalStatus(n.type, n.status),
-        html: n.type === 'sms' ? null : bodyHtml(n.body),
+        html: n.type === 'sms' ? null : bodyPageHtml(n.body),
         reports: n.type === 'email' ? await service.emailReports(s.id, n.id) : [],
       });
     });
@@ -407,7 +407,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
       });
     });
     admin.post('/admin/notify/:slug/settings', async (req, reply) => {
-      const { s, base } = await scope(req);
+      const { s, base, audit } = await scope(req);
       const body = req.body as FormBody | undefined;
       const current = (await service.settings(s.id)).settings;
       const num = (name: string) => {
@@ -450,7 +450,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
           ...formErrors(fields),
         });
       }
-      await service.saveSettings(s.id, next);
+      await service.saveSettings(s.id, next, audit);
       return reply.redirect(`${base}/settings?done=settings-saved`, 303);
     });
   });

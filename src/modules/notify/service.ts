@@ -2,7 +2,8 @@
 // the API shows them, previews, template authoring with versions, team and guest list,
 // callbacks, received text messages, usage — and sending on behalf of other modules.
 import type { Kernel } from '../../kernel/module.js';
-import { sha256 } from '../../kernel/crypto.js';
+import { seal, sha256 } from '../../kernel/crypto.js';
+import type { Queryable } from '../../kernel/db.js';
 import { BadRequest } from '../../kernel/errors.js';
 import { badRequest, noResult, NotifyError } from './errors.js';
 import { fillAll, normalise } from './content/placeholders.js';
@@ -19,6 +20,15 @@ import { UUID, type ListQuery } from './validate.js';
 
 export const PAGE_SIZE = 250;
 
+/** What the audit log keeps of a template: what it says, not who may have been sent it. */
+const templateAudit = (t: TemplateRow) => ({ id: t.id, type: t.type, name: t.name, version: t.version, subject: t.subject, body: t.body });
+
+/** Who changed something in the console, for the audit log (written in the change's transaction). */
+export interface AuditedBy {
+  actor: string; // 'staff:<email>', as the catalogue writes it
+  organisationId: string | null;
+}
+
 export interface TemplateInput {
   type: TemplateType;
   name: string;
@@ -31,6 +41,28 @@ export interface TemplateInput {
 export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send: SendUseCases; delivery: Delivery; callbacks: Callbacks }) {
   const { db, config } = k;
   const { profiles, send, delivery } = deps;
+
+  /** A change and, when someone is named, its audit entry: one transaction. */
+  async function audited<T>(
+    by: AuditedBy | undefined,
+    what: { action: string; subject: string; before?: unknown },
+    change: (tx: Queryable) => Promise<T>,
+    after: (result: T) => unknown = (r) => r,
+  ): Promise<T> {
+    return db.transaction(async (tx) => {
+      const result = await change(tx);
+      if (by)
+        await k.audit.record(tx, {
+          actor: by.actor,
+          action: `notify.${what.action}`,
+          subject: what.subject,
+          organisationId: by.organisationId,
+          before: what.before ?? null,
+          after: after(result),
+        });
+      return result;
+    });
+  }
   const base = `${config.publicUrl}/notify`;
 
   const contactBlockOf = async (serviceId: string) => (await profiles.get(serviceId)).settings.letter_contact_block;
@@ -120,39 +152,53 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
         postage: t.type === 'letter' ? (t.postage ?? 'second') : null,
       };
     },
-    async createTemplate(serviceId: string, input: TemplateInput, by: string): Promise<TemplateRow> {
+    async createTemplate(serviceId: string, input: TemplateInput, by: string, audit?: AuditedBy): Promise<TemplateRow> {
       checkTemplate(input);
-      return db.transaction((tx) =>
-        store.insertTemplate(tx, {
-          service_id: serviceId,
-          type: input.type,
-          name: input.name.trim(),
-          subject: input.type === 'sms' ? null : input.subject!.trim(),
-          body: input.body,
-          letter_contact_block: input.type === 'letter' ? (input.letter_contact_block ?? null) : null,
-          postage: input.type === 'letter' ? (input.postage ?? 'second') : null,
-          created_by: by,
-        }),
+      return audited(
+        audit,
+        { action: 'template.create', subject: `notify.service:${serviceId}` },
+        (tx) =>
+          store.insertTemplate(tx, {
+            service_id: serviceId,
+            type: input.type,
+            name: input.name.trim(),
+            subject: input.type === 'sms' ? null : input.subject!.trim(),
+            body: input.body,
+            letter_contact_block: input.type === 'letter' ? (input.letter_contact_block ?? null) : null,
+            postage: input.type === 'letter' ? (input.postage ?? 'second') : null,
+            created_by: by,
+          }),
+        templateAudit,
       );
     },
-    async updateTemplate(serviceId: string, id: string, input: Omit<TemplateInput, 'type'>, by: string): Promise<TemplateRow> {
+    async updateTemplate(
+      serviceId: string,
+      id: string,
+      input: Omit<TemplateInput, 'type'>,
+      by: string,
+      audit?: AuditedBy,
+    ): Promise<TemplateRow> {
       const current = await store.template(db, serviceId, id);
       if (!current) throw noResult();
       checkTemplate({ ...input, type: current.type });
-      const t = await db.transaction((tx) =>
-        store.updateTemplate(
-          tx,
-          serviceId,
-          id,
-          {
-            name: input.name.trim(),
-            subject: current.type === 'sms' ? null : input.subject!.trim(),
-            body: input.body,
-            letter_contact_block: current.type === 'letter' ? (input.letter_contact_block ?? null) : null,
-            postage: current.type === 'letter' ? (input.postage ?? current.postage) : null,
-          },
-          by,
-        ),
+      const t = await audited(
+        audit,
+        { action: 'template.update', subject: `notify.service:${serviceId}`, before: templateAudit(current) },
+        (tx) =>
+          store.updateTemplate(
+            tx,
+            serviceId,
+            id,
+            {
+              name: input.name.trim(),
+              subject: current.type === 'sms' ? null : input.subject!.trim(),
+              body: input.body,
+              letter_contact_block: current.type === 'letter' ? (input.letter_contact_block ?? null) : null,
+              postage: current.type === 'letter' ? (input.postage ?? current.postage) : null,
+            },
+            by,
+          ),
+        (r) => (r ? templateAudit(r) : null),
       );
       if (!t) throw noResult();
       send.forgetTemplate(id);
@@ -225,28 +271,52 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
 
     // Team members and guest list
     allowed: (serviceId: string) => store.allowed(db, serviceId),
-    async addAllowed(serviceId: string, a: { kind: 'member' | 'guest'; name: string; email: string | null; phone: string | null }) {
-      await store.addAllowed(db, serviceId, {
-        ...a,
-        email: a.email ? normaliseEmail(a.email) : null,
-        phone: a.phone ? normalisePhoneLoose(a.phone) : null,
-      });
+    async addAllowed(
+      serviceId: string,
+      a: { kind: 'member' | 'guest'; name: string; email: string | null; phone: string | null },
+      audit?: AuditedBy,
+    ) {
+      const row = { ...a, email: a.email ? normaliseEmail(a.email) : null, phone: a.phone ? normalisePhoneLoose(a.phone) : null };
+      await audited(
+        audit,
+        { action: 'team.add', subject: `notify.service:${serviceId}` },
+        (tx) => store.addAllowed(tx, serviceId, row),
+        () => row,
+      );
       profiles.invalidate(serviceId);
     },
-    async removeAllowed(serviceId: string, id: string) {
-      await store.removeAllowed(db, serviceId, id);
+    async removeAllowed(serviceId: string, id: string, audit?: AuditedBy) {
+      const before = (await store.allowed(db, serviceId)).find((r) => r.id === id);
+      await audited(
+        audit,
+        { action: 'team.remove', subject: `notify.service:${serviceId}`, before },
+        (tx) => store.removeAllowed(tx, serviceId, id),
+        () => null,
+      );
       profiles.invalidate(serviceId);
     },
 
     // Settings, callbacks, usage
     settings: (serviceId: string) => profiles.get(serviceId),
-    async saveSettings(serviceId: string, s: Parameters<typeof store.saveSettings>[2]) {
-      await store.saveSettings(db, serviceId, s);
+    async saveSettings(serviceId: string, s: Parameters<typeof store.saveSettings>[2], audit?: AuditedBy) {
+      const before = (await profiles.get(serviceId)).settings;
+      await audited(audit, { action: 'settings.update', subject: `notify.service:${serviceId}`, before }, (tx) =>
+        store.saveSettings(tx, serviceId, s).then(() => s),
+      );
       profiles.invalidate(serviceId);
+    },
+    /** Set (url and token) or remove (url '') a callback; the token itself never goes in the audit log. */
+    async saveCallback(serviceId: string, kind: 'delivery_status' | 'inbound_sms', url: string, token: string, audit?: AuditedBy) {
+      await audited(
+        audit,
+        { action: url ? 'callback.save' : 'callback.remove', subject: `notify.service:${serviceId}` },
+        (tx) =>
+          url ? store.saveCallback(tx, serviceId, kind, url, seal(config.encryptionKey, token)) : store.removeCallback(tx, serviceId, kind),
+        () => ({ kind, url: url || null }),
+      );
     },
     callbacks: deps.callbacks,
     callback: (serviceId: string, kind: 'delivery_status' | 'inbound_sms') => store.callback(db, serviceId, kind),
-    removeCallback: (serviceId: string, kind: 'delivery_status' | 'inbound_sms') => store.removeCallback(db, serviceId, kind),
     usage: (serviceId: string, days = 7) => store.usage(db, serviceId, days),
     search: (serviceId: string, f: { types?: string[]; statuses?: string[]; q?: string | null; limit: number; offset: number }) =>
       store.listNotifications(db, { serviceId, types: f.types, statuses: f.statuses, search: f.q, limit: f.limit, offset: f.offset }),

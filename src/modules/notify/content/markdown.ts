@@ -1,6 +1,6 @@
 // Notify's small Markdown: # headings, ## sub-headings, * bullets, 1. numbered lists,
 // ^ inset text, --- rules, [links](https://…) and bare URLs; everything else is literal.
-// One parser feeds the email HTML, the email plain text and the letter PDF.
+// One parser feeds the email HTML, the email plain text, the letter PDF and the console's previews.
 
 export type Block =
   | { kind: 'heading' | 'subheading' | 'para' | 'inset'; lines: string[] }
@@ -135,6 +135,39 @@ export function bodyHtml(markdown: string): string {
         }
         case 'hr':
           return '<hr style="border: 0; height: 1px; background: #B1B4B6; Margin: 30px 0 30px 0;">';
+      }
+    })
+    .join('\n');
+}
+
+function inlinePage(text: string): string {
+  return inlineTokens(text)
+    .map((t) => (t.href ? `<a class="govuk-link cs-break" href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text)))
+    .join('');
+}
+
+/**
+ * The body as a GOV.UK page shows it (the console's previews): classes, never inline styles,
+ * which the pages' content security policy refuses.
+ */
+export function bodyPageHtml(markdown: string): string {
+  return parseBlocks(markdown)
+    .map((b) => {
+      switch (b.kind) {
+        case 'heading':
+          return `<h2 class="govuk-heading-m">${inlinePage(b.lines.join(' '))}</h2>`;
+        case 'subheading':
+          return `<h3 class="govuk-heading-s">${inlinePage(b.lines.join(' '))}</h3>`;
+        case 'para':
+          return `<p class="govuk-body">${b.lines.map(inlinePage).join('<br>')}</p>`;
+        case 'inset':
+          return `<div class="govuk-inset-text">${b.lines.map(inlinePage).join('<br>')}</div>`;
+        case 'bullets':
+          return `<ul class="govuk-list govuk-list--bullet">${b.items.map((i) => `<li>${inlinePage(i)}</li>`).join('')}</ul>`;
+        case 'numbered':
+          return `<ol class="govuk-list govuk-list--number">${b.items.map((i) => `<li>${inlinePage(i)}</li>`).join('')}</ol>`;
+        case 'hr':
+          return '<hr class="govuk-section-break govuk-section-break--m govuk-section-break--visible">';
       }
     })
     .join('\n');
