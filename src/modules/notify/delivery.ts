@@ -1,21 +1,22 @@
 // Delivering notifications, durably and at most once. Each job claims its notification with a
-// fresh attempt id and a lease, hands it to the channel's provider, and writes the outcome only
-// while it still holds that attempt. A temporary failure (a relay's 4xx) is retried with backoff
-// through a new job written with the outcome. If the process dies mid-delivery the claim stays:
-// once its lease has passed the sweeper marks it technical-failure — it is never sent again,
-// because the relay may already have it. Jobs lost with a dead process are queued again.
+// fresh attempt id and a lease, hands it to the channel's provider (writing down first that the
+// hand-off begins: handoff.ts), and writes the outcome only while it still holds that attempt.
+// A temporary failure (a relay's 4xx) is retried with backoff through a new job written with
+// the outcome. If the process dies mid-delivery the claim stays until its lease has passed;
+// then the sweeper queues again what never began its hand-off, and marks technical-failure what
+// did — that is never sent again, because the relay may already have it. Jobs lost with a dead
+// process are queued again.
 import { randomUUID } from 'node:crypto';
 import type { Kernel } from '../../kernel/module.js';
 import type { NewJob } from '../../kernel/jobs.js';
 import type { Queryable } from '../../kernel/db.js';
-import { renderEmail } from './content/email.js';
-import { renderLetterPdf } from './content/letter.js';
 import { deliveryReceipt } from './representation.js';
 import { OutcomeUnknown, type Outcome, type Providers } from './providers.js';
 import type { Profiles } from './profiles.js';
 import { DELIVER_QUEUE, deliverJobOptions, NOTIFY_QUEUES } from './queues.js';
-import { store, type NotificationRow } from './store.js';
-import { bounceAddress } from './bounces.js';
+import type { NotificationRow } from './store.js';
+import { createHandoff, RELEASE, requeueJobs } from './handoff.js';
+import { createComposer } from './compose.js';
 
 export const STATUS_EVENT = 'notify.notification.status';
 
@@ -28,6 +29,8 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<unknown>>();
+  const handoff = createHandoff(db, config, providers);
+  const { compose, letterPdf, simulatedOutcome } = createComposer(k, profiles, providers);
 
   /** Appends one status event per service for rows that reached a final status, in the caller's transaction. */
   async function statusEvents(tx: Queryable, rows: NotificationRow[]): Promise<void> {
@@ -68,7 +71,7 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
   /** Claims whichever of these notifications are ready, all under one attempt id and lease. */
   async function claim(ids: string[], attemptId: string): Promise<NotificationRow[]> {
     const { rows } = await db.query<NotificationRow>(
-      `UPDATE notify.notifications SET status = 'sending', attempt_id = $2, lease_until = now() + make_interval(secs => $3),
+      `UPDATE notify.notifications SET status = 'sending', attempt_id = $2, lease_until = now() + make_interval(secs => $3), handoff_at = NULL,
          attempts = attempts + 1, next_attempt_at = NULL, sent_at = coalesce(sent_at, now()), updated_at = now()
         WHERE id = ANY($1::uuid[]) AND attempt_id IS NULL
           AND (status = 'created' OR (status = 'sending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= now() + interval '1 second'))
@@ -91,9 +94,22 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
    * attempt: final statuses (with their event), hand-overs awaiting a receipt, and retries
    * (each with its next job).
    */
-  async function record(results: Result[], attemptId: string): Promise<void> {
-    if (!results.length) return;
+  async function record(results: Result[], attemptId: string, released: NotificationRow[] = []): Promise<void> {
+    if (!results.length && !released.length) return;
     await db.transaction(async (tx) => {
+      if (released.length) {
+        const { rows } = await tx.query<{ id: string }>(
+          `UPDATE notify.notifications SET ${RELEASE} WHERE id = ANY($1::uuid[]) AND attempt_id = $2 RETURNING id`,
+          [released.map((r) => r.id), attemptId],
+        );
+        await k.jobs.sendMany(
+          requeueJobs(
+            config,
+            rows.map((r) => r.id),
+          ),
+          { tx },
+        );
+      }
       const retries = results.filter((r) => r.outcome.retry && r.row.attempts < config.notify.maxAttempts);
       const settled = results.filter((r) => !retries.includes(r));
       const jobs: NewJob[] = [];
@@ -138,74 +154,32 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     });
   }
 
-  async function letterPdf(row: NotificationRow): Promise<{ pdf: Uint8Array; pages: number }> {
-    if (row.precompiled) {
-      const f = await store.letterFile(db, row.id);
-      if (!f) throw new Error(`precompiled letter ${row.id} has no file`);
-      return { pdf: f.pdf, pages: f.pages };
-    }
-    const p = await profiles.get(row.service_id);
-    return renderLetterPdf({
-      serviceName: p.name,
-      address: row.address ?? [],
-      contactBlock: row.sender,
-      date: row.created_at,
-      subject: row.subject ?? '',
-      body: row.body,
-    });
-  }
-
-  function simulatedOutcome(row: NotificationRow): Outcome {
-    const to = row.normalised_to ?? '';
-    if (to === 'perm-fail@simulator.notify' || to === '447700900002')
-      return { status: 'permanent-failure', response: 'simulated permanent failure' };
-    if (to === 'temp-fail@simulator.notify' || to === '447700900003')
-      return { status: 'temporary-failure', response: 'simulated temporary failure' };
-    return { status: 'delivered', response: 'simulated: never sent' };
-  }
-
-  /** One message to its provider; null when the outcome is unknown because we are stopping (left for the sweeper). */
-  async function attempt(row: NotificationRow): Promise<Result | null> {
+  /**
+   * One message to its provider. `released`: its hand-off never began (stopping, or the hand-off
+   * could not be written down), so it is given back and queued again. Null: nothing to record —
+   * the claim was lost, or the outcome is unknown because we are stopping (left for the sweeper).
+   */
+  async function attempt(row: NotificationRow, attemptId: string): Promise<Result | { released: NotificationRow } | null> {
     if (row.simulated) return { row, outcome: simulatedOutcome(row), provider: 'simulated' };
-    const p = await profiles.get(row.service_id);
     let provider: string = row.type;
+    let message: Awaited<ReturnType<typeof compose>>;
     try {
-      if (row.type === 'email') {
-        provider = providers.email.name;
-        const rendered = renderEmail({ serviceName: p.name, subject: row.subject ?? '', body: row.body });
-        const headers: Record<string, string> = { 'X-Notify-Notification-Id': row.id };
-        if (row.one_click_unsubscribe_url) {
-          headers['List-Unsubscribe'] = `<${row.one_click_unsubscribe_url}>`;
-          headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-        }
-        // With bounce handling on, the envelope sender is this notification's own signed address,
-        // so a bounce arriving later says which notification it is about (bounces.ts).
-        const returnPath = config.notify.bounceDomain ? bounceAddress(config, row.id) : undefined;
-        const outcome = await providers.email.send({
-          id: row.id,
-          from: { name: p.name, address: p.fromEmail },
-          to: row.recipient!,
-          replyTo: row.sender,
-          subject: rendered.subject,
-          html: rendered.html,
-          text: rendered.text,
-          headers,
-          returnPath,
-        });
-        return { row, outcome, provider };
-      }
-      if (row.type === 'sms') {
-        provider = providers.sms.name;
-        return {
-          row,
-          outcome: await providers.sms.send({ id: row.id, to: `+${row.normalised_to}`, from: row.sender ?? p.smsSender, body: row.body }),
-          provider,
-        };
-      }
-      provider = providers.letter.name;
-      const { pdf, pages } = await letterPdf(row);
-      const outcome = await providers.letter.send({ id: row.id, pdf, pages, postage: row.postage ?? 'second', address: row.address ?? [] });
-      return { row, outcome, provider, billableUnits: Math.max(1, Math.ceil(pages / 2)) };
+      message = await compose(row);
+      provider = message.provider;
+    } catch (err) {
+      log.error({ err, id: row.id }, 'notify: delivery failed');
+      return { row, outcome: { status: 'technical-failure', response: String((err as Error)?.message ?? err) }, provider };
+    }
+    let done: (() => void) | null;
+    try {
+      done = await handoff.begin(row, attemptId, () => stopping);
+    } catch (err) {
+      log.error({ err, id: row.id }, 'notify: could not write down a hand-off; the message goes back to the queue');
+      return { released: row };
+    }
+    if (!done) return stopping ? { released: row } : null;
+    try {
+      return { row, outcome: await message.send(), provider, billableUnits: message.billableUnits };
     } catch (err) {
       if (err instanceof OutcomeUnknown) {
         // Stopping: behave like a crash (leave the claim; the sweeper fails it once the lease has passed).
@@ -217,6 +191,8 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
       }
       log.error({ err, id: row.id }, 'notify: delivery failed');
       return { row, outcome: { status: 'technical-failure', response: String((err as Error)?.message ?? err) }, provider };
+    } finally {
+      done();
     }
   }
 
@@ -228,39 +204,33 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
     const claimed = new Set(rows.map((r) => r.id));
     const others = ids.filter((id) => !claimed.has(id));
     if (others.length) await failIfLost(others);
-    const results = await Promise.all(rows.map((r) => attempt(r)));
+    const results = await Promise.all(rows.map((r) => attempt(r, attemptId)));
     await record(
-      results.filter((r): r is Result => r !== null),
+      results.filter((r): r is Result => r !== null && 'outcome' in r),
       attemptId,
+      results.flatMap((r) => (r && 'released' in r ? [r.released] : [])),
     );
   }
 
-  /** Claimed notifications whose lease has passed lost their attempt: fail them, never resend. */
-  async function failIfLost(ids: string[]): Promise<void> {
-    await db.transaction(async (tx) => {
-      const { rows } = await tx.query<NotificationRow>(
-        `UPDATE notify.notifications SET status = 'technical-failure', completed_at = now(), attempt_id = NULL, lease_until = NULL,
-           provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
-          WHERE id = ANY($1::uuid[]) AND status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now() RETURNING ${COLS}`,
-        [ids],
-      );
-      if (rows.length) await statusEvents(tx, rows);
-    });
+  /** Claims whose lease has passed: queued again if their hand-off never began, else technical-failure. */
+  async function settleLost(tx: Queryable, where: string, args: unknown[]): Promise<{ released: number; failed: number }> {
+    const { released, failed } = await handoff.settleLost<NotificationRow>(tx, where, args, COLS);
+    await k.jobs.sendMany(requeueJobs(config, released), { tx });
+    if (failed.length) await statusEvents(tx, failed);
+    return { released: released.length, failed: failed.length };
   }
 
-  /** Fails lost attempts and requeues notifications whose job was lost. Safe in every process at once. */
+  /** Claimed notifications whose lease has passed lost their attempt. */
+  async function failIfLost(ids: string[]): Promise<void> {
+    await db.transaction((tx) =>
+      settleLost(tx, `id = ANY($1::uuid[]) AND status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now()`, [ids]),
+    );
+  }
+
+  /** Settles lost attempts and requeues notifications whose job was lost. Safe in every process at once. */
   async function sweep(): Promise<{ failed: number; requeued: number }> {
-    const failed = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<NotificationRow>(
-        `UPDATE notify.notifications SET status = 'technical-failure', completed_at = now(), attempt_id = NULL, lease_until = NULL,
-           provider_response = 'delivery attempt lost (process stopped); outcome unknown, not sent again', updated_at = now()
-          WHERE id IN (SELECT id FROM notify.notifications WHERE status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now()
-                        LIMIT 500 FOR UPDATE SKIP LOCKED)
-          RETURNING ${COLS}`,
-      );
-      if (rows.length) await statusEvents(tx, rows);
-      return rows.length;
-    });
+    const lost = await db.transaction((tx) => settleLost(tx, `status = 'sending' AND attempt_id IS NOT NULL AND lease_until < now()`, []));
+    const failed = lost.failed;
     const requeued = await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `UPDATE notify.notifications SET enqueued_at = now()
@@ -273,8 +243,14 @@ export function createDelivery(k: Kernel, deps: { profiles: Profiles; providers:
           RETURNING id`,
         [config.notify.recoverAfterSeconds],
       );
-      for (const r of rows) await k.jobs.send(DELIVER_QUEUE, { id: r.id }, { tx, ...deliverJobOptions(config) });
-      return rows.length;
+      await k.jobs.sendMany(
+        requeueJobs(
+          config,
+          rows.map((r) => r.id),
+        ),
+        { tx },
+      );
+      return rows.length + lost.released;
     });
     if (failed || requeued) log.info({ failed, requeued }, 'notify: recovered deliveries');
     return { failed, requeued };

@@ -49,6 +49,12 @@ export interface LetterMessage {
 
 export interface Provider<M> {
   name: string;
+  /**
+   * How many messages it hands over at once (its connections). More wait before their hand-off
+   * is written down (handoff.ts), so a message queued inside the provider is never taken for
+   * one that may have gone. Unset: `NOTIFY_CONCURRENCY`.
+   */
+  parallel?: number;
   send(message: M): Promise<Outcome>;
   close(): Promise<void>;
 }
@@ -66,10 +72,11 @@ function notReached(err: any): boolean {
 }
 
 export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs: number; name?: string }): Provider<EmailMessage> {
+  const connections = Math.max(1, Math.min(opts.concurrency, 16));
   const transport = nodemailer.createTransport({
     url,
     pool: true,
-    maxConnections: Math.max(1, Math.min(opts.concurrency, 16)),
+    maxConnections: connections,
     maxMessages: Infinity,
     connectionTimeout: Math.min(opts.timeoutMs, 30_000),
     greetingTimeout: Math.min(opts.timeoutMs, 30_000),
@@ -77,6 +84,7 @@ export function smtpProvider(url: string, opts: { concurrency: number; timeoutMs
   } as any);
   return {
     name: opts.name ?? 'smtp',
+    parallel: connections,
     async send(m) {
       try {
         const info: any = await transport.sendMail({
