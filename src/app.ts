@@ -43,7 +43,7 @@ export function createModules(kernel: Kernel) {
   // Identity proofing checks passports and driving licences through the exchange (added below, once it exists).
   const evidence: EvidenceSource[] = [];
   const identity = createIdentityModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, evidenceSources: evidence });
-  const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service });
+  const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
   catalogue.addServicePanel(performance.servicePanel);
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
   const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent, identity });

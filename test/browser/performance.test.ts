@@ -73,4 +73,48 @@ describe('performance pages', () => {
       await context.close();
     }
   });
+
+  it('the console and the office-holder’s dashboard pass axe, forms with errors included', async () => {
+    const email = 'perf-admin@example.org';
+    const password = 'correct horse battery staple';
+    await h.built.modules.catalogue.service.createStaff({ kind: 'cli' }, { email, password, role: 'platform_admin' });
+    const { context, page } = await newPage(h);
+    try {
+      await page.goto('/admin/sign-in');
+      await page.locator('input[name="email"]').fill(email);
+      await page.locator('input[name="password"]').fill(password);
+      await Promise.all([
+        page.waitForURL((u) => !u.pathname.startsWith('/admin/sign-in')),
+        page.getByRole('button', { name: 'Sign in' }).click(),
+      ]);
+      const holder = (await h.built.modules.catalogue.service.getServiceDetail(SLUG)).office_holder!.name;
+      for (const path of [
+        '/admin/performance',
+        `/admin/performance/${SLUG}`,
+        '/dashboards',
+        `/dashboards?holder=${encodeURIComponent(holder)}`,
+      ]) {
+        for (const lang of ['en', 'cy']) {
+          const url = `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
+          expect((await page.goto(url))?.status(), url).toBe(200);
+          expect(await axeReport(page, url)).toBe('');
+        }
+      }
+      await page.goto(`/admin/performance/${SLUG}?lang=en`);
+      await page.getByRole('button', { name: 'Add alert' }).click();
+      await page.locator('.govuk-error-summary').waitFor({ state: 'visible' });
+      expect(await axeReport(page, 'the console with alert errors')).toBe('');
+      await page.goto(`/dashboards?holder=${encodeURIComponent(holder)}`);
+      await screenshot(page, 'performance-dashboard');
+      // The dashboard's "transactions today" for this service moves by itself.
+      const cell = page.locator(`[data-service="${SLUG}"] [data-figure="transactions"]`);
+      await page.locator('[data-live-note]').waitFor({ state: 'visible' });
+      const before = Number(await cell.innerText());
+      await emit(h.built, [{ type: 'forms.submission.created', payload: { service_id: serviceId, key: `dash-${Date.now()}` } }]);
+      await expect.poll(async () => Number(await cell.innerText()), { timeout: 10_000 }).toBe(before + 1);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

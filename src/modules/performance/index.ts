@@ -18,6 +18,10 @@ import { sseRoutes } from './sse.js';
 import { servicePanel } from './panel.js';
 import { createAnalytics } from './analytics.js';
 import { backdropRoutes, backdropError, BACKDROP_PREFIX } from './backdrop.js';
+import { performanceConsole } from './admin.js';
+import { dashboards } from './dashboards.js';
+import { createAlerts, ALERT_EVERY_MS } from './alerts.js';
+import type { NotifyService } from '../notify/index.js';
 
 export type { Kpis, PerKeyRow, RecordInput } from './service.js';
 export type { LiveFigures } from './live.js';
@@ -25,6 +29,8 @@ export { PLATFORM_SERVICE_ID } from './measure.js';
 
 export interface PerformanceDeps extends Kernel {
   catalogue: CatalogueService;
+  /** Alerts are sent through Notify as the service; without it they are logged only. */
+  notify?: NotifyService;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,11 +39,12 @@ const MAINTENANCE_MS = 60 * 60_000;
 export const INGEST_BATCH = 1000;
 
 export function createPerformanceModule(deps: PerformanceDeps) {
-  const { catalogue, ...kernel } = deps;
+  const { catalogue, notify, ...kernel } = deps;
   const { db, log, config } = kernel;
   const partitions = createPartitions(db);
   const service = createPerformanceService({ db, events: kernel.events, partitions });
   let maintenance: NodeJS.Timeout | undefined;
+  let alertTimer: NodeJS.Timeout | undefined;
 
   /** Today's figures (UTC day so far) of several services, as flat numbers for live viewers. */
   async function liveFigures(serviceIds: string[]): Promise<Map<string, Record<string, number>>> {
@@ -65,6 +72,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
   }
   const hub = createLiveHub({ db, log, compute: liveFigures });
   const analytics = createAnalytics({ db, log, catalogue });
+  const alerts = createAlerts({ db, log, perf: service, catalogue, notify, publicUrl: config.publicUrl });
 
   async function maintain() {
     await partitions.maintain();
@@ -87,12 +95,17 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     hub,
     partitions,
     analytics,
+    alerts,
     /** For catalogue.addServicePanel: the figures on every service page, beside the accountable office-holder. */
     servicePanel: servicePanel(kernel, service),
   };
   const module: Module & typeof api & typeof parts = {
     name: 'performance',
     migrations: join(here, 'migrations'),
+    staffAreas: [
+      { href: '/dashboards', label: 'performance.dashboards.title' },
+      { href: '/admin/performance', label: 'performance.console.title' },
+    ],
     apiErrorFormats: [
       { prefix: BACKDROP_PREFIX, format: backdropError },
       // Plausible's Events API answers errors as { errors: { field: [message] } }.
@@ -110,11 +123,14 @@ export function createPerformanceModule(deps: PerformanceDeps) {
       sseRoutes(app, catalogue, hub);
       analytics.routes(app);
       backdropRoutes(app, { db, catalogue });
+      performanceConsole(app, kernel, catalogue);
+      dashboards(app, kernel, catalogue, service);
       app.addHook('onReady', async () => {
         await partitions.maintain();
       });
       app.addHook('onClose', async () => {
         if (maintenance) clearInterval(maintenance);
+        if (alertTimer) clearInterval(alertTimer);
         await hub.stop();
       });
     },
@@ -131,6 +147,10 @@ export function createPerformanceModule(deps: PerformanceDeps) {
         maintain().catch((err) => log.error({ err }, 'performance maintenance failed'));
       }, MAINTENANCE_MS);
       maintenance.unref();
+      alertTimer = setInterval(() => {
+        alerts.tick().catch((err) => log.error({ err }, 'performance alerts failed'));
+      }, ALERT_EVERY_MS);
+      alertTimer.unref();
     },
   };
   return module;

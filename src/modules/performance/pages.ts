@@ -15,7 +15,8 @@ import type { Service } from '../catalogue/schema.js';
 import type { PerformanceService, Kpis } from './service.js';
 import { PERIODS, type Period } from './ranges.js';
 import { report, windowOf, type Report } from './report.js';
-import { chartWithTable, kpiCards, volumesView, KPI_CARDS, changeText } from './present.js';
+import { chartWithTable, chartNotes, kpiCards, volumesView, KPI_CARDS, changeText } from './present.js';
+import { staffStore } from './staff-store.js';
 import { fmt } from './format.js';
 import { PLATFORM_SERVICE_ID } from './measure.js';
 import { csv } from './csv.js';
@@ -217,6 +218,24 @@ export function performancePages(app: FastifyInstance, k: Kernel, catalogue: Cat
     const { s, period, bad, r } = await serviceReport(req, 'week', false);
     const name = localName(lang, s.name, s.name_cy);
     const holder = s.office_holder;
+    const first = r.series[0].start.toISOString().slice(0, 10);
+    const last = r.series[r.series.length - 1].end.toISOString().slice(0, 10);
+    const notes = chartNotes(r.series, [
+      ...(await staffStore.annotations(db, s.id, first, last)).map((n) => ({
+        date: n.on_date,
+        text: n.text,
+        link: n.link,
+        kind: 'note' as const,
+      })),
+      ...s.decisions
+        .filter((d) => d.decided_on >= first && d.decided_on <= last)
+        .map((d) => ({
+          date: d.decided_on,
+          text: d.decision,
+          link: `/services/${encodeURIComponent(s.slug)}#decisions`,
+          kind: 'decision' as const,
+        })),
+    ]);
     return render(req, reply.status(bad ? 400 : 200), 'service', {
       title: t('performance.page.title', { service: name }),
       name,
@@ -227,10 +246,11 @@ export function performancePages(app: FastifyInstance, k: Kernel, catalogue: Cat
       cards: kpiCards(t, lang, r.kpis, r.previousKpis, period),
       liveUsers: fmt(r.kpis.liveUsers, 'count', lang),
       charts: [
-        chartWithTable(t, lang, 'chart-transactions', t('performance.page.chartTransactions'), r.series, 'transactions'),
+        chartWithTable(t, lang, 'chart-transactions', t('performance.page.chartTransactions'), r.series, 'transactions', notes.marks),
         chartWithTable(t, lang, 'chart-starts', t('performance.page.chartStarts'), r.series, 'starts'),
         chartWithTable(t, lang, 'chart-views', t('performance.page.chartPageViews'), r.series, 'pageViews'),
       ],
+      notes: notes.items,
       volumes: volumesView(t, lang, r),
       liveSrc: `/performance/services/${encodeURIComponent(s.slug)}/live`,
       ...formErrors(bad ? [{ field: 'period', message: t('performance.period.error') }] : []),

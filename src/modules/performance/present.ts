@@ -132,3 +132,20 @@ export function volumesView(t: Tr, lang: Lang, r: Report) {
     },
   };
 }
+
+/** Notes (the team's annotations and the service's decisions) falling in the chart's buckets: numbered marks and their list. */
+export function chartNotes(series: Point[], notes: Array<{ date: string; text: string; link: string | null; kind: 'note' | 'decision' }>) {
+  const marks: Array<{ index: number; n: number }> = [];
+  const items: Array<{ n: number; date: string; text: string; link: string | null; kind: string }> = [];
+  const sorted = [...notes].sort((a, b) => a.date.localeCompare(b.date));
+  for (const note of sorted) {
+    const at = new Date(`${note.date}T12:00:00Z`);
+    const index = series.findIndex((p) => at >= p.start && at < p.end);
+    const dayIndex = index >= 0 ? index : series.findIndex((p) => p.start.toISOString().slice(0, 10) === note.date);
+    if (dayIndex < 0) continue;
+    const n = items.length + 1;
+    marks.push({ index: dayIndex, n });
+    items.push({ n, ...note });
+  }
+  return { marks, items };
+}

@@ -1,7 +1,7 @@
 // Live figures: each [data-performance-live] box opens its Server-Sent Events stream and keeps
 // the [data-figure] numbers inside it current. Without JavaScript the page shows the figures as
 // they were when it was served. EventSource reconnects by itself (sending Last-Event-ID).
-/* global document, window, EventSource */
+/* global document, window, EventSource, CSS */
 const boxes = document.querySelectorAll('[data-performance-live]');
 const lang = document.documentElement.lang === 'cy' ? 'cy-GB' : 'en-GB';
 const number = new Intl.NumberFormat(lang);
@@ -19,7 +19,10 @@ for (const box of boxes) {
     } catch {
       return;
     }
-    for (const el of box.querySelectorAll('[data-figure]')) {
+    // A box watching several services marks each one's figures with data-service.
+    const scope = box.querySelector('[data-service]') ? box.querySelector(`[data-service="${CSS.escape(data.service)}"]`) : box;
+    if (!scope) return;
+    for (const el of scope.querySelectorAll('[data-figure]')) {
       const v = data.figures?.[el.getAttribute('data-figure')];
       if (typeof v !== 'number') continue;
       el.textContent = el.getAttribute('data-kind') === 'rate' ? percent.format(v) : number.format(v);
