@@ -308,6 +308,26 @@ describe('metaservices, as X-Road tooling reads them', () => {
     expect(oas.openapi).toBe('3.0.3');
   });
 
+  it('lets X-Road tooling list members, subsystems, services and OpenAPI descriptions (as RIA xrdinfo does)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    let out: string;
+    try {
+      // Asynchronously: the server answering it runs in this process.
+      out = (
+        await promisify(execFile)('python3', ['test/fixtures/xroad-tooling.py', run.baseUrl, 'UK/LA/RIVERSIDE/bluebadge'], {
+          encoding: 'utf8',
+        })
+      ).stdout;
+    } catch (err: any) {
+      if (err.code === 'ENOENT') return; // no Python on this machine
+      throw new Error(String(err.stderr || err));
+    }
+    expect(out).toContain('UK/GOV/DWP/benefits/entitlement\tBenefit entitlement');
+    expect(out).toContain('UK/GOV/HMPO/passports/validity\tPassport validity');
+    expect(out).toContain('UK/LA/GLANFOR/counciltax/account\tCouncil tax account');
+  });
+
   it('publishes a trust list signed by the node key', async () => {
     const trust = (await run.r1('GET', '/exchange/trust')).json();
     const { verifyTrustList } = await import('./trust.js');

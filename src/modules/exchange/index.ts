@@ -22,6 +22,7 @@ import { seedDemoExchange } from './demo.js';
 import type { ConsentDecider } from './policy.js';
 import { exchangeEvidenceSource } from './evidence.js';
 import { yourDataPages, type CitizenIdentity } from './pages.js';
+import { exchangeConsole } from './admin.js';
 
 export type { ConsentDecider } from './policy.js';
 export type { TrustList } from './trust.js';
@@ -172,6 +173,7 @@ export function createExchangeModule(deps: ExchangeDeps) {
 
     async routes(app) {
       exchangeApi(app, { gateway, directory, accessLog, trustList, verifyKey, publicUrl: config.publicUrl });
+      exchangeConsole(app, kernel, { catalogue, directory, service });
       if (deps.identity) yourDataPages(app, kernel, { identity: deps.identity, catalogue, directory, log: accessLog });
     },
     async startWorkers() {
