@@ -91,28 +91,18 @@ export function wellKnownRoutes(app: FastifyInstance, holder: () => Holder, clie
  * page's CSP form-action, so these pages allow the service's origin (and only that) there.
  */
 export function allowReturnToService(app: FastifyInstance, holder: () => Holder) {
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+  app.addHook('preHandler', async (req, reply) => {
     const uid = [
       (req.params as Record<string, unknown> | undefined)?.uid,
       (req.query as Record<string, unknown> | undefined)?.uid,
       (req.body as Record<string, unknown> | undefined)?.uid,
     ].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(v));
-    const csp = reply.getHeader('content-security-policy');
-    if (!uid || typeof csp !== 'string') return payload;
+    if (!uid) return;
     const interaction = await holder()
       .provider.Interaction.find(uid)
       .catch(() => undefined);
     const redirect = (interaction?.params as Record<string, unknown> | undefined)?.redirect_uri;
-    let origin: string | null = null;
-    try {
-      origin = typeof redirect === 'string' ? new URL(redirect).origin : null;
-    } catch {
-      origin = null;
-    }
-    if (origin && origin !== 'null')
-      reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
-    return payload;
+    if (typeof redirect === 'string') reply.allowFormAction(redirect);
   });
 }
 

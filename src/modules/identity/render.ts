@@ -7,6 +7,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { renderPage, translator, urlWithLang, type Lang, type Views } from '../../kernel/views.js';
 import { formErrors } from '../../kernel/forms.js';
 import type { FieldError } from '../../kernel/errors.js';
+import { contentSecurityPolicy, formOrigin } from '../../kernel/security.js';
 
 /** Every journey page names the service the person came from, when there is one (`web.cameFrom`). */
 export function page(views: Views, req: FastifyRequest, reply: FastifyReply, view: string, ctx: Record<string, unknown> = {}) {
@@ -27,18 +28,6 @@ export function pageWithErrors(
   return page(views, req, reply, view, { ...ctx, ...formErrors(fields) });
 }
 
-const csp = (nonce: string, formTargets: string[]) =>
-  `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; ` +
-  `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'`;
-
-const originOf = (url: unknown): string[] => {
-  try {
-    return typeof url === 'string' ? [new URL(url).origin].filter((o) => o !== 'null') : [];
-  } catch {
-    return [];
-  }
-};
-
 /** The language of a request the provider handles: ?ui_locales / ?lang, then the lang cookie. */
 export function koaLang(ctx: KoaContextWithOIDC): Lang {
   const q = ctx.query as Record<string, unknown>;
@@ -53,7 +42,7 @@ export function renderKoa(views: Views, ctx: KoaContextWithOIDC, view: string, d
   const lang = koaLang(ctx);
   const nonce = randomBytes(16).toString('base64');
   ctx.type = 'html';
-  ctx.set('content-security-policy', csp(nonce, originOf(returnTo)));
+  ctx.set('content-security-policy', contentSecurityPolicy({ nonce, formAction: [formOrigin(returnTo)].filter((o): o is string => !!o) }));
   ctx.set('x-frame-options', 'DENY');
   ctx.set('referrer-policy', 'no-referrer');
   ctx.body = views.env.render(`identity/views/${view}.njk`, {

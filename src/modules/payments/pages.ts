@@ -80,7 +80,10 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     const c = req.cookies[LANG_COOKIE];
     return c === 'cy' || c === 'en' ? c : p.language;
   }
+  // Every page of a payment's journey has a form whose answer may be the redirect back to the
+  // service (a payment that has just succeeded, a second tab): its CSP names the return_url's origin.
   const page = (req: FastifyRequest, reply: FastifyReply, p: PaymentRow, view: string, ctx: Record<string, unknown> = {}, status = 200) => {
+    reply.allowFormAction(p.return_url);
     const lang = langOf(req, reply, p);
     return renderPay(
       k,
@@ -208,28 +211,16 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
   });
 
-  app.get(
-    '/pay/card/:id/3ds',
-    {
-      // A real issuer's page is reached by posting a form to it: let this one page post there.
-      onSend: async (_req, reply, payload) => {
-        const origin = (reply as any).payFormOrigin as string | undefined;
-        const csp = reply.getHeader('content-security-policy');
-        if (origin && typeof csp === 'string')
-          reply.header('content-security-policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
-        return payload;
-      },
-    },
-    async (req, reply) => {
-      const p = await load(req, reply);
-      if (!p) return reply;
-      const challenge = journey.challengeOf(p);
-      if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
-      if (challenge.kind === 'redirect') (reply as any).payFormOrigin = new URL(challenge.url).origin;
-      const t = translator(k.views.messages, langOf(req, reply, p));
-      return page(req, reply, p, 'card/three-ds', { challenge, title: t('payments.threeDs.title') });
-    },
-  );
+  app.get('/pay/card/:id/3ds', async (req, reply) => {
+    const p = await load(req, reply);
+    if (!p) return reply;
+    const challenge = journey.challengeOf(p);
+    if (!challenge) return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
+    // A real issuer's page is reached by posting a form to it: let this one page post there.
+    if (challenge.kind === 'redirect') reply.allowFormAction(challenge.url);
+    const t = translator(k.views.messages, langOf(req, reply, p));
+    return page(req, reply, p, 'card/three-ds', { challenge, title: t('payments.threeDs.title') });
+  });
 
   // The sandbox's own bank check posts here from our page (with a CSRF token).
   app.post('/pay/card/:id/3ds', async (req, reply) => {
