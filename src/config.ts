@@ -81,11 +81,12 @@ export interface IdentityConfig {
   /** How long a signed-in provider session lasts without being used. */
   sessionTtlSeconds: number;
   /**
-   * Codes are sent through notify from this catalogue service's templates (an email template
-   * with ((subject)) and ((body)), a text message template with ((body))); unset → the
-   * identity module's development outbox (nothing is sent).
+   * Codes are sent through notify from this catalogue service (its id or slug) and templates
+   * (an email template with ((subject)) and ((body)), a text message template with ((body))).
+   * By default, the demo's "Cityscape account" service and the templates the demo seeds for it
+   * (IDENTITY_NOTIFY_DEFAULTS). Unset (tests only) → kept in the identity module's memory.
    */
-  notify: { serviceId: string; emailTemplateId: string; smsTemplateId: string } | undefined;
+  notify: { service: string; emailTemplateId: string; smsTemplateId: string } | undefined;
 }
 
 /** Citizens' consent to the use of their data (src/modules/consent/README.md). */
@@ -96,6 +97,13 @@ export interface ConsentConfig {
   /** Citizens are told this many days before an agreement ends (0: never). */
   expiryNoticeDays: number;
 }
+
+/** Where identity's codes come from unless told otherwise: seeded with the demo (identity's seedDemo). */
+export const IDENTITY_NOTIFY_DEFAULTS = {
+  service: 'cityscape-account',
+  emailTemplateId: '0c17e1d0-5ec0-4c0d-8e3a-000000000001',
+  smsTemplateId: '0c17e1d0-5ec0-4c0d-8e3a-000000000002',
+} as const;
 
 /** GOV.UK Pay-compatible payments (src/modules/payments/README.md). */
 export interface PayConfig {
@@ -269,14 +277,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accessTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_ACCESS_TOKEN_TTL_SECONDS', 3600)),
       refreshTokenTtlSeconds: Math.max(60, int(env, 'IDENTITY_REFRESH_TOKEN_TTL_SECONDS', 30 * 86400)),
       sessionTtlSeconds: Math.max(60, int(env, 'IDENTITY_SESSION_TTL_SECONDS', 86400)),
-      notify:
-        env.IDENTITY_NOTIFY_SERVICE_ID && env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID && env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID
-          ? {
-              serviceId: env.IDENTITY_NOTIFY_SERVICE_ID,
-              emailTemplateId: env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID,
-              smsTemplateId: env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID,
-            }
-          : undefined,
+      notify: {
+        service: env.IDENTITY_NOTIFY_SERVICE_ID || IDENTITY_NOTIFY_DEFAULTS.service,
+        emailTemplateId: env.IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID || IDENTITY_NOTIFY_DEFAULTS.emailTemplateId,
+        smsTemplateId: env.IDENTITY_NOTIFY_SMS_TEMPLATE_ID || IDENTITY_NOTIFY_DEFAULTS.smsTemplateId,
+      },
     },
     consent: {
       webhookRetryDelaySeconds: Math.max(1, int(env, 'CONSENT_WEBHOOK_RETRY_DELAY_SECONDS', 10)),
@@ -300,6 +305,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.site.contactEmail && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(config.site.contactEmail))
     throw new ConfigError('SITE_CONTACT_EMAIL must be an email address');
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  for (const name of ['IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID', 'IDENTITY_NOTIFY_SMS_TEMPLATE_ID'] as const) {
+    if (env[name] && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(env[name]!))
+      throw new ConfigError(`${name} must be a Notify template id (a UUID)`);
+  }
   if (config.notify.bounceSmtpPort !== undefined) {
     if (config.notify.bounceSmtpPort > 65535) throw new ConfigError('NOTIFY_BOUNCE_SMTP_PORT must be a port number');
     if (!config.notify.bounceDomain) throw new ConfigError('NOTIFY_BOUNCE_SMTP_PORT needs NOTIFY_BOUNCE_DOMAIN');

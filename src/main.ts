@@ -282,6 +282,14 @@ async function start(): Promise<number> {
   say(
     `Cityscape ${VERSION} is running at ${url} (listening on ${config.host}:${port}; ${config.databaseUrl ? 'PostgreSQL' : `data in ${config.dataDir}`}). Press Ctrl-C to stop.`,
   );
+  const kept = [!config.smtpUrl && 'email', !config.notify.smsUrl && 'text messages', !config.notify.letterUrl && 'letters'].filter(
+    Boolean,
+  );
+  if (kept.length)
+    say(
+      `Not sent, kept for development (no SMTP_URL, NOTIFY_SMS_URL or NOTIFY_LETTER_URL): ${kept.join(', ')}, sign-in codes included. ` +
+        `Read them at ${url}/admin/notify/outbox or in ${config.dataDir}/notify-outbox/.`,
+    );
   const signal = await stopRequested;
   say(`${signal}: stopping…`);
   const code = await shutdown();

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type Provider from 'oidc-provider';
 import type { FastifyRequest } from 'fastify';
 import type { Kernel, Module } from '../../kernel/module.js';
+import { IDENTITY_NOTIFY_DEFAULTS } from '../../config.js';
 import type { ErrorInfo } from '../../kernel/errors.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { ACCOUNTS_CHANNEL, createAccounts, type Notifier } from './accounts.js';
@@ -15,6 +16,7 @@ import { createClients, CLIENTS_CHANNEL, type ClientInput } from './clients.js';
 import { registrySource, seedDemoEvidence, type EvidenceSource } from './evidence.js';
 import { ensureKeys, KEYS_CHANNEL, loadKeys, rotateKeys } from './keys.js';
 import { createMessages, devOutbox } from './messages.js';
+import { ensureNotifyService, notifyNotifier, type NotifySender } from './notifier.js';
 import { allowReturnToService, interactionRoutes, mountProvider, PREFIX, wellKnownRoutes, type Holder } from './mount.js';
 import { buildProvider } from './provider.js';
 import { createSignOut } from './signout.js';
@@ -30,6 +32,7 @@ import type { CredentialLevel, IdentityLevel } from './vtr.js';
 import type { PostalAddress } from './evidence.js';
 
 export type { Notifier as IdentityNotifier } from './accounts.js';
+export type { NotifySender } from './notifier.js';
 
 /** The signed-in citizen, as other modules see them (`identity.citizen(req)`). */
 export interface Citizen {
@@ -54,23 +57,11 @@ export { totp } from './totp.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const SWEEP_MS = 10 * 60 * 1000;
 
-/** What identity needs of notify's service (sending from a service's templates). */
-export interface NotifySender {
-  sendEmail(
-    serviceId: string,
-    input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
-  ): Promise<unknown>;
-  sendSms(
-    serviceId: string,
-    input: { templateId: string; to: string; personalisation?: Record<string, unknown>; reference?: string },
-  ): Promise<unknown>;
-}
-
 export interface IdentityDeps extends Kernel {
   catalogue: CatalogueService;
   /**
-   * Sends the codes, from the templates named in config.identity.notify. Without either,
-   * messages stay in the module's development outbox (read by tests and local development).
+   * Sends the codes, from the service and templates named in config.identity.notify (seeded
+   * with the demo). Without either, messages stay in the module's memory (read by tests).
    */
   notify?: NotifySender;
   /** Or any other way of sending (replaces notify). */
@@ -91,28 +82,7 @@ export function createIdentityModule(deps: IdentityDeps) {
   const issuer = `${config.publicUrl}${PREFIX}`;
   const outbox = devOutbox(log);
   const via = config.identity.notify;
-  const notifier: Notifier =
-    deps.notifier ??
-    (deps.notify && via
-      ? {
-          async sendEmail(m) {
-            await deps.notify!.sendEmail(via.serviceId, {
-              templateId: via.emailTemplateId,
-              to: m.to,
-              personalisation: { subject: m.subject, body: m.body },
-              reference: m.reference,
-            });
-          },
-          async sendSms(m) {
-            await deps.notify!.sendSms(via.serviceId, {
-              templateId: via.smsTemplateId,
-              to: m.to,
-              personalisation: { body: m.body },
-              reference: m.reference,
-            });
-          },
-        }
-      : outbox.notifier);
+  const notifier: Notifier = deps.notifier ?? (deps.notify && via ? notifyNotifier(deps.catalogue, deps.notify, via) : outbox.notifier);
   const accounts = createAccounts(k, {
     notifier,
     messages: createMessages(k.views),
@@ -212,7 +182,19 @@ export function createIdentityModule(deps: IdentityDeps) {
       sweeper.unref();
     },
 
-    seedDemo: () => db.transaction((tx) => seedDemoEvidence(tx)),
+    /** Demo passports and licences to prove identity with; the service and templates codes are sent from. */
+    async seedDemo() {
+      const evidence = await db.transaction((tx) => seedDemoEvidence(tx));
+      const sending =
+        deps.notify && via && !deps.notifier
+          ? await ensureNotifyService(deps.catalogue, deps.notify, via, {
+              defaultSlug: IDENTITY_NOTIFY_DEFAULTS.service,
+              publicUrl: config.publicUrl,
+              log,
+            })
+          : false;
+      return evidence || sending;
+    },
 
     /** The oidc-provider instance (tests and the bench). */
     provider: (): Provider => current().provider,

@@ -17,6 +17,7 @@ import { validateEmail, validatePhone, InvalidRecipient } from './content/recipi
 import type { NotifyService } from './service.js';
 import type { TemplateType } from './store.js';
 import { UUID } from './validate.js';
+import { outboxPages } from './admin-outbox.js';
 
 type Staff = Awaited<ReturnType<CatalogueService['staffActor']>> & {};
 const PAGE = 50;
@@ -26,6 +27,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
   const render = (req: FastifyRequest, reply: FastifyReply, view: string, ctx: Record<string, unknown>) =>
     renderPage(k.views, req, reply, `notify/views/${view}.njk`, { done: doneText(req), ...ctx });
+  const outboxInUse = !k.config.smtpUrl || !k.config.notify.smsUrl || !k.config.notify.letterUrl;
   const doneText = (req: FastifyRequest) => {
     const d = (req.query as Record<string, unknown>).done;
     return typeof d === 'string' && /^[a-z-]{1,30}$/.test(d) ? t(req)(`notify.console.done.${d}`) : null;
@@ -53,7 +55,13 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
     admin.get('/admin/notify', async (req, reply) => {
       const actor = (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!;
       const services = (await catalogue.listServices()).filter((s) => catalogue.canManage(actor, s.organisation.id, 'service'));
-      return render(req, reply, 'console-home', { title: t(req)('notify.console.home.title'), services });
+      return render(req, reply, 'console-home', { title: t(req)('notify.console.home.title'), services, outbox: outboxInUse });
+    });
+
+    outboxPages(admin, k, catalogue, service, {
+      staff: (req) => (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!,
+      render,
+      t,
     });
 
     admin.get('/admin/notify/:slug', async (req, reply) => {

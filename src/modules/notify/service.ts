@@ -30,6 +30,8 @@ export interface AuditedBy {
 }
 
 export interface TemplateInput {
+  /** A chosen id (another module's well-known template); a new one by default. */
+  id?: string;
   type: TemplateType;
   name: string;
   subject?: string | null;
@@ -159,6 +161,7 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
         { action: 'template.create', subject: `notify.service:${serviceId}` },
         (tx) =>
           store.insertTemplate(tx, {
+            id: input.id,
             service_id: serviceId,
             type: input.type,
             name: input.name.trim(),
@@ -318,6 +321,8 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
     callbacks: deps.callbacks,
     callback: (serviceId: string, kind: 'delivery_status' | 'inbound_sms') => store.callback(db, serviceId, kind),
     usage: (serviceId: string, days = 7) => store.usage(db, serviceId, days),
+    /** Messages the development outbox kept instead of sending (admin-outbox.ts). */
+    outbox: (serviceIds: string[], f: { limit: number; offset: number }) => store.outboxNotifications(db, serviceIds, f.limit, f.offset),
     search: (serviceId: string, f: { types?: string[]; statuses?: string[]; q?: string | null; limit: number; offset: number }) =>
       store.listNotifications(db, { serviceId, types: f.types, statuses: f.statuses, search: f.q, limit: f.limit, offset: f.offset }),
 

@@ -145,12 +145,14 @@ export const store = {
   // Templates
   async insertTemplate(
     db: Queryable,
-    t: Pick<TemplateRow, 'service_id' | 'type' | 'name' | 'subject' | 'body' | 'letter_contact_block' | 'postage' | 'created_by'>,
+    t: Pick<TemplateRow, 'service_id' | 'type' | 'name' | 'subject' | 'body' | 'letter_contact_block' | 'postage' | 'created_by'> & {
+      id?: string;
+    },
   ): Promise<TemplateRow> {
     const { rows } = await db.query<TemplateRow>(
-      `INSERT INTO notify.templates (service_id, type, name, subject, body, letter_contact_block, postage, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${TEMPLATE_COLS}`,
-      [t.service_id, t.type, t.name, t.subject, t.body, t.letter_contact_block, t.postage, t.created_by],
+      `INSERT INTO notify.templates (id, service_id, type, name, subject, body, letter_contact_block, postage, created_by)
+       VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${TEMPLATE_COLS}`,
+      [t.service_id, t.type, t.name, t.subject, t.body, t.letter_contact_block, t.postage, t.created_by, t.id ?? null],
     );
     await db.query(
       `INSERT INTO notify.template_versions (template_id, version, name, subject, body, letter_contact_block, postage, created_by, created_at)
@@ -354,6 +356,15 @@ export const store = {
         f.limit,
         f.offset ?? 0,
       ],
+    );
+    return rows;
+  },
+  /** What the development outbox kept (provider 'outbox'), for these services, newest first. */
+  async outboxNotifications(db: Queryable, serviceIds: string[], limit: number, offset: number): Promise<NotificationRow[]> {
+    const { rows } = await db.query<NotificationRow>(
+      `SELECT ${N_COLS} FROM notify.notifications n WHERE service_id = ANY($1::uuid[]) AND provider = 'outbox'
+        ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [serviceIds, limit, offset],
     );
     return rows;
   },

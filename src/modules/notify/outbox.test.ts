@@ -1,0 +1,129 @@
+// The development outbox in the staff console: with no SMTP_URL, NOTIFY_SMS_URL or
+// NOTIFY_LETTER_URL, what was "sent" is listed at /admin/notify/outbox with its words and the
+// letter's PDF, per service — and a service team sees only its own services' messages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, cookieHeader, formSession, type TestApp } from '../../../test/helpers.js';
+import { cli, notifyFixture, until } from './testing.js';
+
+const PASSWORD = 'a long enough password';
+let built: TestApp;
+let a: Awaited<ReturnType<typeof notifyFixture>>;
+let b: Awaited<ReturnType<typeof notifyFixture>>;
+
+async function staff(email: string) {
+  let jar: Record<string, string> = {};
+  let csrf = '';
+  const get = async (url: string) => {
+    const res = await built.app.inject({ url, headers: { accept: 'text/html', cookie: cookieHeader(jar) } });
+    const f = formSession({ headers: res.headers, body: res.body }, jar);
+    jar = f.cookies;
+    csrf = f.csrf || csrf;
+    return res;
+  };
+  await get('/admin/sign-in');
+  const res = await built.app.inject({
+    method: 'POST',
+    url: '/admin/sign-in',
+    payload: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }).toString(),
+    headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) },
+  });
+  expect(res.statusCode, res.body).toBe(303);
+  jar = formSession({ headers: res.headers, body: '' }, jar).cookies;
+  return get;
+}
+const text = (body: string) =>
+  body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+
+beforeAll(async () => {
+  built = await buildTestApp();
+  a = await notifyFixture(built, { name: 'Parking permits' });
+  b = await notifyFixture(built, { name: 'Bin collections' });
+  await built.modules.catalogue.service.createStaff(cli, {
+    email: 'team-a@example.gov.uk',
+    password: PASSWORD,
+    role: 'service_team',
+    organisationSlug: a.org.slug,
+  });
+  await built.modules.catalogue.service.createStaff(cli, { email: 'admin@example.gov.uk', password: PASSWORD, role: 'platform_admin' });
+  const svc = built.modules.notify.service;
+  await svc.sendEmail(a.service.id, {
+    templateId: a.templates.email.id,
+    to: 'citizen-a@example.com',
+    personalisation: { name: 'Ada', reference: 'REF-A', extra: 'no' },
+  });
+  await svc.sendSms(a.service.id, { templateId: a.templates.sms.id, to: '07700900456', personalisation: { code: '381924' } });
+  await svc.sendLetter(a.service.id, {
+    templateId: a.templates.letter.id,
+    personalisation: {
+      name: 'Ada',
+      permit: 'P-77',
+      address_line_1: 'Ada Lovelace',
+      address_line_2: '1 High Street',
+      address_line_3: 'SW1A 1AA',
+    },
+  });
+  await svc.sendEmail(b.service.id, {
+    templateId: b.templates.email.id,
+    to: 'citizen-b@example.com',
+    personalisation: { name: 'Bob', reference: 'REF-B', extra: 'no' },
+  });
+  await svc.sendLetter(b.service.id, {
+    templateId: b.templates.letter.id,
+    personalisation: { name: 'Bob', permit: 'P-88', address_line_1: 'Bob Byte', address_line_2: '2 Low Road', address_line_3: 'SW1A 2AA' },
+  });
+  await built.startWorkers();
+});
+afterAll(async () => {
+  await built?.close();
+});
+
+describe('Notify development outbox in the console', () => {
+  it('lists what was kept instead of sent, with its words and the letter PDF, per service', async () => {
+    const get = await staff('admin@example.gov.uk');
+    const home = await get('/admin/notify');
+    expect(home.body).toContain('href="/admin/notify/outbox"');
+    const page = (await until(async () => {
+      const res = await get('/admin/notify/outbox');
+      return (res.body.match(/govuk-summary-card"/g) ?? []).length >= 5 ? res : undefined;
+    }))!;
+    expect(page.statusCode).toBe(200);
+    const words = text(page.body);
+    expect(words).toContain('Not sent to anyone: email, text message, letter.');
+    expect(words).toContain('kept in memory only');
+    expect(words).toContain('Email: citizen-a@example.com');
+    expect(words).toContain('Your application REF-A');
+    expect(words).toContain('Hello Ada');
+    expect(words).toContain('Your code is 381924');
+    expect(words).toContain('Letter: Ada Lovelace, 1 High Street, SW1A 1AA');
+    expect(words).toContain('Email: citizen-b@example.com');
+
+    const pdfLink = /href="(\/admin\/notify\/[^"]+\/pdf)"/.exec(page.body)![1];
+    const pdf = await get(pdfLink);
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+
+    // One service at a time.
+    const onlyB = text((await get(`/admin/notify/outbox?service=${b.service.slug}`)).body);
+    expect(onlyB).toContain('citizen-b@example.com');
+    expect(onlyB).not.toContain('citizen-a@example.com');
+  });
+
+  it("shows a service team only its own services' messages and letters", async () => {
+    const get = await staff('team-a@example.gov.uk');
+    const page = text((await get('/admin/notify/outbox')).body);
+    expect(page).toContain('citizen-a@example.com');
+    expect(page).not.toContain('citizen-b@example.com');
+    expect((await get(`/admin/notify/outbox?service=${b.service.slug}`)).statusCode).toBe(404);
+    const letterOf = async (serviceId: string) =>
+      (await built.modules.notify.service.outbox([serviceId], { limit: 10, offset: 0 })).find((n) => n.type === 'letter')!;
+    expect((await get(`/admin/notify/${a.service.slug}/messages/${(await letterOf(a.service.id)).id}/pdf`)).statusCode).toBe(200);
+    const bLetter = await letterOf(b.service.id);
+    expect((await get(`/admin/notify/${b.service.slug}/messages/${bLetter.id}/pdf`)).statusCode).toBe(404);
+    expect((await get(`/admin/notify/${a.service.slug}/messages/${bLetter.id}/pdf`)).statusCode).toBe(404);
+  });
+});
