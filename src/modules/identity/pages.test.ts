@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import jsqr from 'jsqr'; // CommonJS: its function is also its `default`
-import { authRequest, Browser, relyingParty, startApp, type RelyingParty, type Running } from './testing.js';
-import { DEMO_RECORDS } from './evidence.js';
+import { authRequest, Browser, demoPassportForm, relyingParty, startApp, type RelyingParty, type Running } from './testing.js';
 import { totp } from './totp.js';
 
 let run: Running;
@@ -92,21 +91,10 @@ describe('identity pages', () => {
     expect(visible(prove.body)).not.toMatch(JARGON);
 
     await b.submit('/identity/prove', { document: 'passport' });
-    const p = DEMO_RECORDS[0];
-    const [by, bm, bd] = p.birth_date.split('-');
-    const [ey, em, ed] = p.expiry_date.split('-');
     const posted = await b.request('POST', '/identity/prove/passport', {
       _csrf: /name="_csrf" value="([^"]+)"/.exec(b.last)![1],
       uid: /name="uid" value="([^"]+)"/.exec(b.last)![1],
-      documentNumber: p.document_number,
-      givenName: p.given_name,
-      familyName: p.family_name,
-      'birthDate-day': bd,
-      'birthDate-month': bm,
-      'birthDate-year': by,
-      'expiryDate-day': ed,
-      'expiryDate-month': em,
-      'expiryDate-year': ey,
+      ...demoPassportForm(),
     });
     expect(posted.status).toBe(303);
     const doneUrl = posted.headers.get('location')!;

@@ -185,6 +185,24 @@ export function errorSummary(html: string): string[] {
   return [...block.matchAll(/<a [^>]*>([\s\S]*?)<\/a>/g)].map((m) => unescape(m[1].trim()));
 }
 
+/** The passport details form filled in with the demo passport (`DEMO_RECORDS[0]`, P2). */
+export function demoPassportForm(): Record<string, string> {
+  const p = DEMO_RECORDS[0];
+  const [by, bm, bd] = p.birth_date.split('-');
+  const [ey, em, ed] = p.expiry_date.split('-');
+  return {
+    documentNumber: p.document_number,
+    givenName: p.given_name,
+    familyName: p.family_name,
+    'birthDate-day': bd,
+    'birthDate-month': bm,
+    'birthDate-year': by,
+    'expiryDate-day': ed,
+    'expiryDate-month': em,
+    'expiryDate-year': ey,
+  };
+}
+
 export interface Citizen {
   email: string;
   password: string;
@@ -218,20 +236,7 @@ export async function newCitizenJourney(
   const citizen = { email, password, totpSecret: secret };
   if (!page.url.includes('/identity/prove')) return { citizen, location: page.location, page };
   page = await b.submit('/identity/prove', { document: 'passport' });
-  const p = DEMO_RECORDS[0];
-  const [by, bm, bd] = p.birth_date.split('-');
-  const [ey, em, ed] = p.expiry_date.split('-');
-  page = await b.submit('/identity/prove/passport', {
-    documentNumber: p.document_number,
-    givenName: p.given_name,
-    familyName: p.family_name,
-    'birthDate-day': bd,
-    'birthDate-month': bm,
-    'birthDate-year': by,
-    'expiryDate-day': ed,
-    'expiryDate-month': em,
-    'expiryDate-year': ey,
-  });
+  page = await b.submit('/identity/prove/passport', demoPassportForm());
   const next = /href="(\/identity\/interaction\/[^"]+)"/.exec(page.body)?.[1];
   if (!next) throw new Error(`identity not proved:\n${errorSummary(page.body).join('\n')}`);
   page = await b.go(next);
@@ -296,20 +301,7 @@ export async function signedInCitizen(
     await b.submit('/identity/two-factor/app', { code: totp(secret) });
     page = await b.go(identity.provePath(back));
     page = await b.submit('/identity/prove', { document: 'passport' });
-    const p = DEMO_RECORDS[0];
-    const [by, bm, bd] = p.birth_date.split('-');
-    const [ey, em, ed] = p.expiry_date.split('-');
-    page = await b.submit('/identity/prove/passport', {
-      documentNumber: p.document_number,
-      givenName: p.given_name,
-      familyName: p.family_name,
-      'birthDate-day': bd,
-      'birthDate-month': bm,
-      'birthDate-year': by,
-      'expiryDate-day': ed,
-      'expiryDate-month': em,
-      'expiryDate-year': ey,
-    });
+    page = await b.submit('/identity/prove/passport', demoPassportForm());
     const cont = /class="govuk-button"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*class="govuk-button"/.exec(page.body);
     const to = cont?.[1] ?? cont?.[2];
     if (!to) throw new Error(`identity not proved:\n${errorSummary(page.body).join('\n')}`);

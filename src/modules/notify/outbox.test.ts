@@ -2,7 +2,7 @@
 // NOTIFY_LETTER_URL, what was "sent" is listed at /admin/notify/outbox with its words and the
 // letter's PDF, per service — and a service team sees only its own services' messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, cookieHeader, formSession, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
 import { cli, notifyFixture, until } from './testing.js';
 
 const PASSWORD = 'a long enough password';
@@ -10,26 +10,13 @@ let built: TestApp;
 let a: Awaited<ReturnType<typeof notifyFixture>>;
 let b: Awaited<ReturnType<typeof notifyFixture>>;
 
+/** A staff member's browser, signed in to the console; returns its GET. */
 async function staff(email: string) {
-  let jar: Record<string, string> = {};
-  let csrf = '';
-  const get = async (url: string) => {
-    const res = await built.app.inject({ url, headers: { accept: 'text/html', cookie: cookieHeader(jar) } });
-    const f = formSession({ headers: res.headers, body: res.body }, jar);
-    jar = f.cookies;
-    csrf = f.csrf || csrf;
-    return res;
-  };
-  await get('/admin/sign-in');
-  const res = await built.app.inject({
-    method: 'POST',
-    url: '/admin/sign-in',
-    payload: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }).toString(),
-    headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) },
-  });
+  const b = formBrowser(built);
+  await b.get('/admin/sign-in');
+  const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
   expect(res.statusCode, res.body).toBe(303);
-  jar = formSession({ headers: res.headers, body: '' }, jar).cookies;
-  return get;
+  return (url: string) => b.get(url);
 }
 const text = (body: string) =>
   body
@@ -92,14 +79,17 @@ describe('Notify development outbox in the console', () => {
     }))!;
     expect(page.statusCode).toBe(200);
     const words = text(page.body);
-    expect(words).toContain('Not sent to anyone: email, text message, letter.');
-    expect(words).toContain('kept in memory only');
-    expect(words).toContain('Email: citizen-a@example.com');
-    expect(words).toContain('Your application REF-A');
-    expect(words).toContain('Hello Ada');
-    expect(words).toContain('Your code is 381924');
-    expect(words).toContain('Letter: Ada Lovelace, 1 High Street, SW1A 1AA');
-    expect(words).toContain('Email: citizen-b@example.com');
+    for (const shown of [
+      'Not sent to anyone: email, text message, letter.',
+      'kept in memory only',
+      'Email: citizen-a@example.com',
+      'Your application REF-A',
+      'Hello Ada',
+      'Your code is 381924',
+      'Letter: Ada Lovelace, 1 High Street, SW1A 1AA',
+      'Email: citizen-b@example.com',
+    ])
+      expect(words).toContain(shown);
 
     const pdfLink = /href="(\/admin\/notify\/[^"]+\/pdf)"/.exec(page.body)![1];
     const pdf = await get(pdfLink);
