@@ -48,6 +48,7 @@ export function createModules(kernel: Kernel) {
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
   const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent, identity });
   evidence.push(exchange.evidenceSource());
+  consent.useExchange(exchange);
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
   for (const m of [notify, addresses, payments, identity, performance, consent, exchange] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);

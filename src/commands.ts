@@ -269,6 +269,23 @@ export const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  'consent verify': {
+    usage: 'consent verify [--json]',
+    summary:
+      'Check every consent revision chain (hashes, links, platform signatures); exit 1 naming any revision changed behind the triggers',
+    options: { json: flag },
+    async run(ctx, v, _p, out) {
+      const r = await ctx.built.modules.consent.verify();
+      if (v.json) out.line(JSON.stringify(r, null, 2));
+      else if (!r.problems.length) out.line(`All ${r.revisions} revisions of ${r.objects} objects verify.`);
+      else {
+        out.line(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in ${r.revisions} revisions of ${r.objects} objects:`);
+        for (const p of r.problems.slice(0, 50))
+          out.line(`  ${p.schemaName} ${p.objectId} revision ${p.seq} (${p.revisionId}): ${p.problem}`);
+      }
+      return r.problems.length ? 1 : 0;
+    },
+  },
   'identity rotate-keys': {
     usage: 'identity rotate-keys',
     summary: 'New signing keys for ID tokens and core identity JWTs; the previous keys stay published, older ones retire',

@@ -11,7 +11,7 @@ import { verifyChain, type RevisionRow } from './revisions.js';
 import { badRequest, notFound } from './errors.js';
 import * as S from './schema.js';
 
-const TAGS = ['consent: audit'];
+const TAGS = ['consent'];
 const o = (props: Record<string, any>) => Type.Object(props, { additionalProperties: true });
 
 export function auditRoutes(app: FastifyInstance, d: ApiDeps) {

@@ -10,7 +10,7 @@ import { notFound } from './errors.js';
 import * as S from './schema.js';
 import type { RevisionRow } from './revisions.js';
 
-const TAGS = ['consent: config'];
+const TAGS = ['consent'];
 const PolicyId = Type.Object({ policyId: Type.String() });
 const AgreementId = Type.Object({ dataAgreementId: Type.String() });
 const IndividualId = Type.Object({ individualId: Type.String() });
@@ -210,7 +210,7 @@ export function configRoutes(app: FastifyInstance, d: ApiDeps) {
 
   // Individuals (the same under /service, where they may also be updated)
   for (const base of ['/config', '/service']) {
-    const tags = base === '/config' ? TAGS : ['consent: service'];
+    const tags = TAGS;
     app.post(
       `${base}/individual/`,
       route(tags, 'Create an individual', { body: S.body('individual', S.Individual), response: { 200: o({ individual: S.Individual }) } }),
@@ -252,7 +252,7 @@ export function configRoutes(app: FastifyInstance, d: ApiDeps) {
   }
   app.put(
     '/service/individual/:individualId/',
-    route(['consent: service'], 'Update an individual', {
+    route(TAGS, 'Update an individual', {
       params: IndividualId,
       body: S.body('individual', S.Individual),
       response: { 200: o({ individual: S.Individual }) },

@@ -17,7 +17,7 @@ import { signingRequest, verifyClientSignature } from './signatures.js';
 import { badRequest, notFound } from './errors.js';
 import * as S from './schema.js';
 
-const TAGS = ['consent: service'];
+const TAGS = ['consent'];
 const o = (props: Record<string, any>) => Type.Object(props, { additionalProperties: true });
 const AgreementId = Type.Object({ dataAgreementId: Type.String() });
 const RecordId = Type.Object({ consentRecordId: Type.String() });

@@ -10,7 +10,7 @@ import { badRequest } from './errors.js';
 import { EVENT_TYPES, type WebhookInput, type WebhookRow } from './webhooks.js';
 import * as S from './schema.js';
 
-const TAGS = ['consent: config'];
+const TAGS = ['consent'];
 const o = (props: Record<string, any>) => Type.Object(props, { additionalProperties: true });
 const WebhookId = Type.Object({ webhookId: Type.String() });
 

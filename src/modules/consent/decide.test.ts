@@ -7,9 +7,16 @@ import { startApp, signedInCitizen, type Running } from '../identity/testing.js'
 import { secondApp } from './testing.js';
 import type { BuiltApp } from '../../app.js';
 
-const PIP = 'dwp/benefits.pip_award';
-const DLA = 'dwp/benefits.dla_mobility';
+const PIP = 'dwp/benefits.pip_mobility';
+const DLA = 'dwp/benefits.dla_mobility_rate';
 const PURPOSE = 'dpv:ServiceProvision';
+
+/** The name the citizen sees for a fact: the exchange's catalogue's when it has it, else the demo agreement's. */
+async function factName(run: Running, id: string, lang: 'en' | 'cy' = 'en'): Promise<string> {
+  const a = (await run.built.modules.exchange.attributes()).find((x) => x.id === id);
+  if (a) return lang === 'cy' && a.nameCy ? a.nameCy : a.name;
+  return lang === 'cy' ? 'Cyfradd symudedd y Taliad Annibyniaeth Personol' : 'Personal Independence Payment mobility rate';
+}
 
 describe('consent.decide and the request page', () => {
   let run: Running;
@@ -51,7 +58,7 @@ describe('consent.decide and the request page', () => {
     const { browser, accountId } = await signedInCitizen(run, { back: path });
     const page = await browser.go(path);
     expect(page.status).toBe(200);
-    expect(page.body).toContain('Personal Independence Payment award');
+    expect(page.body).toContain(await factName(run, PIP));
     expect(page.body).toContain('Department for Work and Pensions');
     expect(page.body).toContain('Riverside City Council');
     expect(page.body).toContain('3 months');

@@ -1,8 +1,10 @@
 // Demo data agreements for the demo catalogue's services, so the journey works end to end once
 // forms and the exchange ask: a Blue Badge application checking a DWP disability benefit, a
 // carer's support application checking Carer's Allowance, and a bilingual travel pass check.
-// Attribute ids follow docs/CONTRACTS.md ('dwp/benefits.pip_award'); names come from the
-// exchange's catalogue when it is there. Everything is fictional and marked demo.
+// Attribute ids follow docs/CONTRACTS.md and the exchange's demo access rights (Blue Badge may
+// receive dwp/benefits.pip_mobility, pip_mobility_points and dla_mobility_rate, so its
+// agreement names exactly those); names come from the exchange's catalogue when it is there.
+// Everything is fictional and marked demo.
 import type { CatalogueService } from '../catalogue/index.js';
 import type { Ctx } from './context.js';
 import type { AgreementService } from './service-agreements.js';
@@ -21,31 +23,42 @@ interface DemoAgreement {
   attributes: AgreementAttribute[];
 }
 
+const PIP_MOBILITY = {
+  id: 'dwp/benefits.pip_mobility',
+  name: 'Personal Independence Payment mobility rate',
+  nameCy: 'Cyfradd symudedd y Taliad Annibyniaeth Personol',
+  description: 'Whether you get the mobility part of PIP, and at what rate',
+  sensitivity: true,
+  category: 'dpv-pd:HealthRecord',
+  ...DWP,
+};
+
 const AGREEMENTS: DemoAgreement[] = [
   {
     service: 'apply-for-a-blue-badge',
     purpose: 'Check your disability benefits for your Blue Badge application',
     description:
-      'Riverside City Council asks the Department for Work and Pensions whether you get Personal Independence Payment, and at what rate, instead of asking you for an award letter.',
+      'Riverside City Council asks the Department for Work and Pensions whether you get the mobility part of Personal Independence Payment or Disability Living Allowance, instead of asking you for an award letter.',
     dpvPurpose: 'dpv:ServiceProvision',
     durationDays: 90,
     attributes: [
+      PIP_MOBILITY,
       {
-        id: 'dwp/benefits.pip_award',
-        name: 'Personal Independence Payment award',
-        nameCy: 'Dyfarniad Taliad Annibyniaeth Personol',
-        description: 'Whether you get PIP, its components and rates, and the award dates',
+        id: 'dwp/benefits.pip_mobility_points',
+        name: 'PIP mobility points',
+        nameCy: 'Pwyntiau symudedd PIP',
+        description: 'How many points you were awarded for moving around',
         sensitivity: true,
-        category: 'dpv:HealthRecord',
+        category: 'dpv-pd:HealthRecord',
         ...DWP,
       },
       {
-        id: 'dwp/benefits.dla_mobility',
+        id: 'dwp/benefits.dla_mobility_rate',
         name: 'Disability Living Allowance mobility rate',
-        nameCy: 'Cyfradd symudedd Lwfans Byw i’r Anabl',
+        nameCy: 'Cyfradd symudedd y Lwfans Byw i’r Anabl',
         description: 'Whether you get the higher rate of the mobility component',
         sensitivity: true,
-        category: 'dpv:HealthRecord',
+        category: 'dpv-pd:HealthRecord',
         ...DWP,
       },
     ],
@@ -63,7 +76,7 @@ const AGREEMENTS: DemoAgreement[] = [
         nameCy: 'Dyfarniad Lwfans Gofalwr',
         description: "Whether you get Carer's Allowance and since when",
         sensitivity: false,
-        category: 'dpv:FinancialStatus',
+        category: 'dpv-pd:FinancialStatus',
         ...DWP,
       },
     ],
@@ -83,19 +96,11 @@ const AGREEMENTS: DemoAgreement[] = [
         nameCy: 'Dyddiad geni',
         description: 'Your date of birth as your passport records it',
         sensitivity: false,
-        category: 'dpv:Age',
+        category: 'dpv-pd:BirthDate',
         provider: 'UK/GOV/HMPO',
         providerName: 'HM Passport Office',
       },
-      {
-        id: 'dwp/benefits.pip_award',
-        name: 'Personal Independence Payment award',
-        nameCy: 'Dyfarniad Taliad Annibyniaeth Personol',
-        description: 'Whether you get PIP',
-        sensitivity: true,
-        category: 'dpv:HealthRecord',
-        ...DWP,
-      },
+      PIP_MOBILITY,
     ],
   },
 ];

@@ -19,8 +19,11 @@ import { createWeb, type IdentityView } from './web.js';
 import { askPages, askPath } from './pages-ask.js';
 import { citizenPages } from './pages.js';
 import { peoplePages } from './pages-people.js';
+import { consentConsole } from './admin.js';
+import { createApprovalService } from './service-approvals.js';
 import { seedDemoConsent } from './demo.js';
 import type { ExchangeView } from './exchange.js';
+import { verifyAll } from './revisions.js';
 import { consentErrorBody } from './errors.js';
 import { consentApi } from './api.js';
 import { configRoutes } from './api-config.js';
@@ -85,6 +88,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
   const delegations = createDelegationService(ctx, deps.evidence ?? demoEvidence());
   const web = createWeb(kernel, identity);
   const webhooks = createWebhooks(ctx, kernel.jobs);
+  const approvals = createApprovalService(ctx, agreements);
   const notices = createNotices(ctx, kernel.jobs, identity, kernel.views, deps.notify);
   let sweeper: NodeJS.Timeout | undefined;
   let listening: Array<() => Promise<void>> = [];
@@ -96,9 +100,10 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     catalogue.onChange(() => ctx.forgetServices());
   }
 
-  const service = { ctx, agreements, records, citizens, delegations, webhooks, notices };
+  const service = { ctx, agreements, records, citizens, delegations, webhooks, notices, approvals };
   const module = {
     name: 'consent',
+    staffAreas: [{ href: '/admin/consent', label: 'consent.admin.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: '/consent', format: consentErrorBody }],
     service,
@@ -111,6 +116,14 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     decide: (input: DecideInput): Promise<Decision> => ctx.decider.decide(input),
     /** The citizen-facing request page; it returns to `back` with ?consent=given&record=<id> or ?consent=declined. */
     askPath,
+    /** `cityscape consent verify`: every revision chain's hashes, links and signatures. */
+    async verify() {
+      return verifyAll(kernel.db, await ctx.signer());
+    },
+    /** The exchange, once it exists (app.ts makes it after consent): attribute names, statutory uses, objections. */
+    useExchange(view: ExchangeView): void {
+      (ctx as { exchange?: ExchangeView }).exchange = view;
+    },
     /** Called when a citizen's consents change, in this process or another ('*': everyone's). */
     onChange: (listener: (subject: string) => void) => ctx.decider.onChange(listener),
 
@@ -130,6 +143,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
       askPages(app, ctx, web, citizens, delegations);
       citizenPages(app, ctx, web, citizens, delegations);
       peoplePages(app, ctx, web, citizens, delegations);
+      consentConsole(app, kernel, ctx, catalogue, approvals);
     },
 
     async startWorkers() {

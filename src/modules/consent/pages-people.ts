@@ -1,14 +1,16 @@
 // The citizen's pages about people and the law: letting a parent, carer or attorney act for
 // them (an invitation link, accepted with evidence checked; visible to both; revocable),
 // acting for someone (their agreements in scope, which the delegate can withdraw), and the
-// statutory uses of their data — with the law and purpose, and an objection where allowed.
+// statutory uses of their data — with the law and purpose, and an objection where allowed
+// (kept and enforced by the exchange).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formErrors, list, str, dateFromParts, type FormBody } from '../../kernel/forms.js';
 import type { Lang } from '../../kernel/views.js';
 import type { Ctx } from './context.js';
 import type { CitizenService } from './service-citizen.js';
 import type { DelegationService } from './service-delegations.js';
-import { peopleStore, type DelegationRow } from './store-people.js';
+import type { DelegationRow } from './store-people.js';
+import type { StatutoryUse } from './exchange.js';
 import { store } from './store.js';
 import { summaryOf, HOME } from './pages.js';
 import type { T, Web } from './web.js';
@@ -29,11 +31,8 @@ export const purposeName = (p: string, t: T) => {
 /** The statutory uses of a citizen's data (from the exchange), with their objections. */
 export async function statutoryView(ctx: Ctx, accountId: string, t: T, lang: Lang) {
   if (!ctx.exchange?.statutoryUses) return { available: false, uses: [] };
-  const [uses, objections] = await Promise.all([
-    ctx.exchange.statutoryUses(accountId).catch(() => []),
-    peopleStore.objections(ctx.db, accountId),
-  ]);
-  const objected = new Set(objections.map((o) => o.use_id));
+  const uses = await ctx.exchange.statutoryUses(accountId).catch(() => [] as StatutoryUse[]);
+  const canObject = !!ctx.exchange.object;
   return {
     available: true,
     uses: uses.map((u) => ({
@@ -45,8 +44,8 @@ export async function statutoryView(ctx: Ctx, accountId: string, t: T, lang: Lan
       law: u.law,
       lawUrl: u.lawUrl,
       purpose: lang === 'cy' && u.purposeCy ? u.purposeCy : u.purpose,
-      objectionAllowed: u.objectionAllowed,
-      objected: objected.has(u.id),
+      objectionAllowed: u.objectionAllowed && canObject,
+      objected: u.objected,
     })),
   };
 }
@@ -258,13 +257,14 @@ export function peoplePages(app: FastifyInstance, ctx: Ctx, web: Web, citizens: 
     if (!c) return reply;
     const use = await useOf(req, c.accountId);
     if (!use || !use.objectionAllowed) return reply.redirect(HOME, 303);
-    await peopleStore.object(db, c.accountId, use.id, str(req.body as FormBody, 'reason', 2000));
+    await ctx.exchange!.object!(c.accountId, use.id, str(req.body as FormBody, 'reason', 2000));
     return reply.redirect(`${HOME}?done=objected`, 303);
   });
   app.post(`${HOME}/statutory/:useId/withdraw-objection`, async (req, reply) => {
     const c = await web.citizen(req, reply);
     if (!c) return reply;
-    await peopleStore.withdrawObjection(db, c.accountId, (req.params as { useId: string }).useId.slice(0, 200));
+    const use = await useOf(req, c.accountId);
+    if (use?.objected && ctx.exchange?.withdrawObjection) await ctx.exchange.withdrawObjection(c.accountId, use.id);
     return reply.redirect(`${HOME}?done=objectionWithdrawn`, 303);
   });
 }

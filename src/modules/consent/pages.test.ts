@@ -8,9 +8,16 @@ import { startApp, signedInCitizen, errorSummary, type Running, type Browser } f
 import { verifyReceipt } from './receipt.js';
 import type { ExchangeView } from './exchange.js';
 
-const PIP = 'dwp/benefits.pip_award';
-const DLA = 'dwp/benefits.dla_mobility';
+const PIP = 'dwp/benefits.pip_mobility';
+const DLA = 'dwp/benefits.dla_mobility_rate';
 const PURPOSE = 'dpv:ServiceProvision';
+
+/** The name the citizen sees for a fact: the exchange's catalogue's when it has it, else the demo agreement's. */
+async function factName(run: Running, id: string, lang: 'en' | 'cy' = 'en'): Promise<string> {
+  const a = (await run.built.modules.exchange.attributes()).find((x) => x.id === id);
+  if (a) return lang === 'cy' && a.nameCy ? a.nameCy : a.name;
+  return lang === 'cy' ? 'Cyfradd symudedd y Taliad Annibyniaeth Personol' : 'Personal Independence Payment mobility rate';
+}
 
 describe('your data permissions', () => {
   let run: Running;
@@ -40,10 +47,10 @@ describe('your data permissions', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('Permissions to use your data');
     expect(page.body).toContain('Apply for a Blue Badge');
-    expect(page.body).toContain('Personal Independence Payment award');
+    expect(page.body).toContain(await factName(run, PIP));
     const cy = await browser.go('/your-data/permissions?lang=cy');
     expect(cy.body).toContain('Caniatâd i ddefnyddio eich data');
-    expect(cy.body).toContain('Dyfarniad Taliad Annibyniaeth Personol');
+    expect(cy.body).toContain(await factName(run, PIP, 'cy'));
     await browser.go('/your-data/permissions?lang=en');
 
     page = await browser.go(`/your-data/permissions/${recordId}`);
@@ -201,9 +208,12 @@ describe('your data permissions', () => {
   });
 
   it('lists statutory uses from the exchange, and records an objection where the law allows', async () => {
+    const objections = new Map<string, string>();
     const exchange: ExchangeView = {
       attributes: async () => [],
-      statutoryUses: async () => [
+      object: async (subject, useId, reason) => void objections.set(`${subject}|${useId}`, reason),
+      withdrawObjection: async (subject, useId) => void objections.delete(`${subject}|${useId}`),
+      statutoryUses: async (subject) => [
         {
           id: 'statute:identity-verification',
           consumerServiceId: serviceId,
@@ -214,6 +224,7 @@ describe('your data permissions', () => {
           lawUrl: 'https://www.legislation.gov.uk/ukpga/2017/30/section/35',
           purpose: 'Checking who you are',
           objectionAllowed: false,
+          objected: false,
         },
         {
           id: 'public-task:council-tax',
@@ -224,11 +235,13 @@ describe('your data permissions', () => {
           law: 'Local Government Finance Act 1992',
           purpose: 'Council Tax Reduction',
           objectionAllowed: true,
+          objected: objections.has(`${subject}|public-task:council-tax`),
         },
       ],
     };
     const ctx = run.built.modules.consent.service.ctx as { exchange?: ExchangeView };
-    ctx.exchange = exchange;
+    const before = ctx.exchange;
+    run.built.modules.consent.useExchange(exchange);
     try {
       const { browser } = await signedInCitizen(run, { back: '/your-data/permissions' });
       let page = await browser.go('/your-data/permissions');
@@ -239,8 +252,9 @@ describe('your data permissions', () => {
       const res = await browser.submit('/your-data/permissions/statutory/public-task%3Acouncil-tax/object', { reason: 'I pay in full' });
       expect(res.body).toContain('Your objection has been recorded');
       expect(res.body).toContain('You have objected to this use.');
+      expect([...objections.values()]).toEqual(['I pay in full']);
     } finally {
-      ctx.exchange = undefined;
+      ctx.exchange = before;
     }
   });
 });

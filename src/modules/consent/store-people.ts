@@ -1,5 +1,5 @@
 // SQL for the citizen's side that is not a consent record: delegations (someone acting for
-// them), objections to statutory uses, how they want to hear from us, notices already sent,
+// them), how they want to hear from us, notices already sent,
 // and the staff who approve data agreements (data protection officers).
 import type { Queryable } from '../../kernel/db.js';
 
@@ -86,27 +86,6 @@ export const peopleStore = {
       [accountId],
     );
     return rows;
-  },
-
-  async objections(q: Queryable, accountId: string): Promise<Array<{ use_id: string; reason: string; created_at: Date }>> {
-    const { rows } = await q.query<{ use_id: string; reason: string; created_at: Date }>(
-      'SELECT use_id, reason, created_at FROM consent.objections WHERE account_id = $1 AND withdrawn_at IS NULL',
-      [accountId],
-    );
-    return rows;
-  },
-  async object(q: Queryable, accountId: string, useId: string, reason: string): Promise<void> {
-    await q.query(
-      `INSERT INTO consent.objections (account_id, use_id, reason) VALUES ($1, $2, $3)
-       ON CONFLICT (account_id, use_id) WHERE withdrawn_at IS NULL DO NOTHING`,
-      [accountId, useId, reason],
-    );
-  },
-  async withdrawObjection(q: Queryable, accountId: string, useId: string): Promise<void> {
-    await q.query('UPDATE consent.objections SET withdrawn_at = now() WHERE account_id = $1 AND use_id = $2 AND withdrawn_at IS NULL', [
-      accountId,
-      useId,
-    ]);
   },
 
   async preferences(q: Queryable, accountId: string): Promise<PreferencesRow> {

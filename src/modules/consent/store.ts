@@ -3,7 +3,7 @@
 import type { Queryable } from '../../kernel/db.js';
 
 export interface AgreementAttribute {
-  /** An exchange attribute id ('dwp/benefits.pip_award') or, for free entry, a generated one. */
+  /** An exchange attribute id ('dwp/benefits.pip_mobility') or, for free entry, a generated one. */
   id: string;
   name: string;
   nameCy?: string | null;
