@@ -15,7 +15,7 @@ import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
 import { unseal } from '../src/kernel/crypto.js';
-import type { LogEntry } from '../src/modules/exchange/log.js';
+import { sampleEntry } from '../src/modules/exchange/testing.js';
 
 const QUICK = process.argv.includes('--quick');
 const SECONDS = QUICK ? 2 : 6;
@@ -193,29 +193,13 @@ try {
   const ex = b.built.modules.exchange;
   const have = await ex.accessLog.size();
   const t0 = Date.now();
-  const entry = (i: number): LogEntry => ({
-    v: 1,
-    id: randomUUID(),
-    at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-    node: 'bench-b',
-    x_road_id: `bulk-${i}`,
-    client: 'UK/LA/RIVERSIDE/bluebadge',
-    service: 'UK/GOV/DWP/benefits/entitlement',
-    method: 'GET',
-    user_id: null,
-    issue: null,
-    represented_party: null,
-    purpose: 'dpv:ServiceProvision',
-    basis: 'public-task:blue-badge',
-    subject: `s-${i % 5000}`,
-    attributes: ['pip_mobility'],
-    outcome: 'released',
-    status: 200,
-    error: null,
-    request_sha256: 'a'.repeat(64),
-    response_sha256: 'b'.repeat(64),
-    visible_from: null,
-  });
+  const entry = (i: number) =>
+    sampleEntry({
+      at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      node: 'bench-b',
+      x_road_id: `bulk-${i}`,
+      subject: `s-${i % 5000}`,
+    });
   for (let i = have; i < ENTRIES; i += 5000) {
     await ex.accessLog.appendMany(Array.from({ length: Math.min(5000, ENTRIES - i) }, (_, j) => entry(i + j)));
     if ((i / 5000) % 20 === 0) log(`  appended ${i.toLocaleString('en-GB')} entries (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

@@ -44,7 +44,7 @@ const str = { type: 'string' } as const;
 const flag = { type: 'boolean' } as const;
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [header, ...rows].map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  ')).join('\n');
 }

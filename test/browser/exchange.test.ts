@@ -2,10 +2,10 @@
 // proof, the objection form) and the staff console /admin/exchange (with an error summary)
 // pass axe in English and Welsh, with no broken resources.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { axeReport, newPage, pageProblems, screenshot, startHarness, type Harness } from './browser.js';
 import { signedInCitizen } from '../../src/modules/identity/testing.js';
 import type { LogEntry } from '../../src/modules/exchange/log.js';
+import { sampleEntry } from '../../src/modules/exchange/testing.js';
 
 let h: Harness;
 const PASSWORD = 'a long staff passphrase 1';
@@ -22,30 +22,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const use = (subject: string, over: Partial<LogEntry>): LogEntry => ({
-  v: 1,
-  id: randomUUID(),
-  at: new Date().toISOString(),
-  node: 'cityscape',
-  x_road_id: randomUUID(),
-  client: 'UK/LA/RIVERSIDE/bluebadge',
-  service: 'UK/GOV/DWP/benefits/entitlement',
-  method: 'GET',
-  user_id: 'GB-officer-7',
-  issue: 'BB-2026-0042',
-  represented_party: null,
-  purpose: 'dpv:ServiceProvision',
-  basis: 'public-task:blue-badge',
-  subject,
-  attributes: ['pip_mobility', 'pip_mobility_points'],
-  outcome: 'released',
-  status: 200,
-  error: null,
-  request_sha256: 'a'.repeat(64),
-  response_sha256: 'b'.repeat(64),
-  visible_from: null,
-  ...over,
-});
+const use = (subject: string, over: Partial<LogEntry>): LogEntry =>
+  sampleEntry({ subject, user_id: 'GB-officer-7', issue: 'BB-2026-0042', attributes: ['pip_mobility', 'pip_mobility_points'], ...over });
 
 describe('exchange pages', () => {
   it("the citizen's view passes axe in English and Welsh", async () => {

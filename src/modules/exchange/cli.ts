@@ -1,7 +1,7 @@
 // The exchange's and registries' commands for the `cityscape` command line (src/commands.ts
 // spreads them into its table): members, services, rights, peers, verify-log, and
 // `registries serve`, which runs on its own rather than inside a server.
-import type { Command } from '../../commands.js';
+import { table, type Command } from '../../commands.js';
 
 const cli = { kind: 'cli' } as const;
 const str = { type: 'string' } as const;
@@ -14,10 +14,6 @@ const list = (x: unknown) =>
         .filter(Boolean)
     : [];
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i < r.length - 1 ? (c ?? '').padEnd(widths[i]) : c)).join('  ')).join('\n');
-}
 const unknown = (group: string, action: string, out: { err(s: string): void }, usage: string) => {
   out.err(`cityscape: unknown command "exchange ${group} ${action}" (try: cityscape ${usage})`);
   return 2;

@@ -2,36 +2,20 @@
 // indices; tree heads, inclusion and consistency proofs from stored subtrees verify; and
 // verify-log finds a changed, a removed and a reordered entry, and columns edited behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { buildTestApp, type TestApp } from '../../../test/helpers.js';
 import { verifyConsistency, verifyInclusion } from './merkle.js';
 import type { LogEntry } from './log.js';
+import { sampleEntry } from './testing.js';
 
 let t: TestApp;
-const entry = (i: number, over: Partial<LogEntry> = {}): LogEntry => ({
-  v: 1,
-  id: randomUUID(),
-  at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  node: 'test',
-  x_road_id: `x-${i}`,
-  client: 'UK/LA/RIVERSIDE/bluebadge',
-  service: 'UK/GOV/DWP/benefits/entitlement',
-  method: 'GET',
-  user_id: null,
-  issue: null,
-  represented_party: null,
-  purpose: 'dpv:ServiceProvision',
-  basis: 'public-task:blue-badge',
-  subject: `subject-${i % 3}`,
-  attributes: ['pip_mobility'],
-  outcome: 'released',
-  status: 200,
-  error: null,
-  request_sha256: 'a'.repeat(64),
-  response_sha256: 'b'.repeat(64),
-  visible_from: null,
-  ...over,
-});
+const entry = (i: number, over: Partial<LogEntry> = {}): LogEntry =>
+  sampleEntry({
+    at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    node: 'test',
+    x_road_id: `x-${i}`,
+    subject: `subject-${i % 3}`,
+    ...over,
+  });
 
 beforeAll(async () => {
   t = await buildTestApp();

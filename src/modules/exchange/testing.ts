@@ -2,7 +2,9 @@
 // free port with the demo catalogue, agencies and exchange seeded, an exchange key for the Blue
 // Badge service, and a small client that speaks X-Road's REST protocol to it.
 import { startApp, type Running } from '../identity/testing.js';
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
+import type { LogEntry } from './log.js';
 
 export const BLUE_BADGE_CLIENT = 'UK/LA/RIVERSIDE/bluebadge';
 export const DWP_ENTITLEMENT = 'UK/GOV/DWP/benefits/entitlement';
@@ -51,6 +53,34 @@ export function blueBadgeHeaders(run: ExchangeRun, subject: string, over: Record
     'exchange-purpose': 'dpv:ServiceProvision',
     'exchange-legal-basis': 'public-task:blue-badge',
     'exchange-subject': subject,
+    ...over,
+  };
+}
+
+/** A released Blue Badge entry of the access log, for tests and benches that append directly. */
+export function sampleEntry(over: Partial<LogEntry> = {}): LogEntry {
+  return {
+    v: 1,
+    id: randomUUID(),
+    at: new Date().toISOString(),
+    node: 'cityscape',
+    x_road_id: randomUUID(),
+    client: BLUE_BADGE_CLIENT,
+    service: DWP_ENTITLEMENT,
+    method: 'GET',
+    user_id: null,
+    issue: null,
+    represented_party: null,
+    purpose: 'dpv:ServiceProvision',
+    basis: 'public-task:blue-badge',
+    subject: null,
+    attributes: ['pip_mobility'],
+    outcome: 'released',
+    status: 200,
+    error: null,
+    request_sha256: 'a'.repeat(64),
+    response_sha256: 'b'.repeat(64),
+    visible_from: null,
     ...over,
   };
 }

@@ -28,6 +28,27 @@ export function lookups(db: Db) {
     if (w.nino && w.family && p.family_name.toLowerCase() !== w.family.toLowerCase()) return null;
     return p;
   }
+  /** An identity document by number, if it belongs to the person described (and has the expiry given). */
+  async function documentOf(table: string, numberColumn: string, w: Who & { number: string; expiry: string }) {
+    const { rows } = await db.query<any>(
+      `SELECT d.*, p.given_name, p.family_name, p.birth_date, p.address FROM ${table} d JOIN registries.people p ON p.id = d.person_id
+        WHERE d.${numberColumn} = $1`,
+      [w.number],
+    );
+    const r = rows[0];
+    if (!r || r.family_name.toLowerCase() !== w.family.toLowerCase() || r.birth_date !== w.birth) return null;
+    if ((w.given && r.given_name.toLowerCase() !== w.given.toLowerCase()) || (w.expiry && r.expiry_date !== w.expiry)) return null;
+    const common = {
+      matched: true,
+      valid: r.status === 'valid' && r.expiry_date >= today(),
+      given_name: r.given_name,
+      family_name: r.family_name,
+      birth_date: r.birth_date,
+      expiry_date: r.expiry_date,
+      address: r.address,
+    };
+    return { row: r, common };
+  }
   return {
     async benefits(w: Who) {
       const p = await personBy(w);
@@ -55,47 +76,12 @@ export function lookups(db: Db) {
       };
     },
     async licence(w: Who & { number: string; expiry: string }) {
-      const { rows } = await db.query<any>(
-        `SELECT l.*, p.given_name, p.family_name, p.birth_date, p.address FROM registries.dvla_licences l JOIN registries.people p ON p.id = l.person_id
-          WHERE l.licence_number = $1`,
-        [w.number],
-      );
-      const r = rows[0];
-      if (!r || r.family_name.toLowerCase() !== w.family.toLowerCase() || r.birth_date !== w.birth) return NO;
-      if (w.given && r.given_name.toLowerCase() !== w.given.toLowerCase()) return NO;
-      if (w.expiry && r.expiry_date !== w.expiry) return NO;
-      return {
-        matched: true,
-        valid: r.status === 'valid' && r.expiry_date >= today(),
-        given_name: r.given_name,
-        family_name: r.family_name,
-        birth_date: r.birth_date,
-        expiry_date: r.expiry_date,
-        address: r.address,
-        categories: r.categories.split(','),
-        penalty_points: r.penalty_points,
-      };
+      const r = await documentOf('registries.dvla_licences', 'licence_number', w);
+      return r ? { ...r.common, categories: r.row.categories.split(','), penalty_points: r.row.penalty_points } : NO;
     },
     async passport(w: Who & { number: string; expiry: string }) {
-      const { rows } = await db.query<any>(
-        `SELECT h.*, p.given_name, p.family_name, p.birth_date, p.address FROM registries.hmpo_passports h JOIN registries.people p ON p.id = h.person_id
-          WHERE h.passport_number = $1`,
-        [w.number],
-      );
-      const r = rows[0];
-      if (!r || r.family_name.toLowerCase() !== w.family.toLowerCase() || r.birth_date !== w.birth) return NO;
-      if (w.given && r.given_name.toLowerCase() !== w.given.toLowerCase()) return NO;
-      if (w.expiry && r.expiry_date !== w.expiry) return NO;
-      return {
-        matched: true,
-        valid: r.status === 'valid' && r.expiry_date >= today(),
-        given_name: r.given_name,
-        family_name: r.family_name,
-        birth_date: r.birth_date,
-        expiry_date: r.expiry_date,
-        issuing_country: 'GBR',
-        address: r.address,
-      };
+      const r = await documentOf('registries.hmpo_passports', 'passport_number', w);
+      return r ? { ...r.common, issuing_country: 'GBR' } : NO;
     },
     async income(w: Who, taxYear: string) {
       const p = await personBy(w);
