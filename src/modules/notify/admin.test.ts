@@ -3,7 +3,7 @@
 // and a service team seeing only its own service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, cookieHeader, formSession, type TestApp } from '../../../test/helpers.js';
-import { cli, notifyFixture } from './testing.js';
+import { cli, pageText, twoTeams, type notifyFixture } from './testing.js';
 
 const PASSWORD = 'a long enough password';
 let built: TestApp;
@@ -39,30 +39,11 @@ async function signIn(email: string) {
   expect(res.statusCode, res.body).toBe(303);
   return br;
 }
-const text = (body: string) =>
-  body
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
+const text = pageText;
 
 beforeAll(async () => {
   built = await buildTestApp();
-  a = await notifyFixture(built, { name: 'Parking permits' });
-  b = await notifyFixture(built, { name: 'Bin collections' });
-  await built.modules.catalogue.service.createStaff(cli, {
-    email: 'team-a@example.gov.uk',
-    password: PASSWORD,
-    role: 'service_team',
-    organisationSlug: a.org.slug,
-  });
-  await built.modules.catalogue.service.createStaff(cli, {
-    email: 'team-b@example.gov.uk',
-    password: PASSWORD,
-    role: 'service_team',
-    organisationSlug: b.org.slug,
-  });
+  ({ a, b } = await twoTeams(built, PASSWORD));
   const svc = built.modules.notify.service;
   await svc.sendEmail(a.service.id, {
     templateId: a.templates.email.id,

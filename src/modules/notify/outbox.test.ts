@@ -3,7 +3,7 @@
 // letter's PDF, per service — and a service team sees only its own services' messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
-import { cli, notifyFixture, until } from './testing.js';
+import { cli, pageText, twoTeams, until, type notifyFixture } from './testing.js';
 
 const PASSWORD = 'a long enough password';
 let built: TestApp;
@@ -18,23 +18,11 @@ async function staff(email: string) {
   expect(res.statusCode, res.body).toBe(303);
   return (url: string) => b.get(url);
 }
-const text = (body: string) =>
-  body
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
+const text = pageText;
 
 beforeAll(async () => {
   built = await buildTestApp();
-  a = await notifyFixture(built, { name: 'Parking permits' });
-  b = await notifyFixture(built, { name: 'Bin collections' });
-  await built.modules.catalogue.service.createStaff(cli, {
-    email: 'team-a@example.gov.uk',
-    password: PASSWORD,
-    role: 'service_team',
-    organisationSlug: a.org.slug,
-  });
+  ({ a, b } = await twoTeams(built, PASSWORD));
   await built.modules.catalogue.service.createStaff(cli, { email: 'admin@example.gov.uk', password: PASSWORD, role: 'platform_admin' });
   const svc = built.modules.notify.service;
   await svc.sendEmail(a.service.id, {

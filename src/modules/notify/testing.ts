@@ -63,6 +63,33 @@ export async function notifyFixture(built: Pick<BuiltApp, 'modules'>, opts: { na
   return { org, service, keys, templates: { email, sms, letter } };
 }
 
+/** Two services of different organisations, each with a service-team member (team-a@…, team-b@…), for console tests. */
+export async function twoTeams(built: Pick<BuiltApp, 'modules'>, password: string) {
+  const a = await notifyFixture(built, { name: 'Parking permits' });
+  const b = await notifyFixture(built, { name: 'Bin collections' });
+  for (const [team, f] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    await built.modules.catalogue.service.createStaff(cli, {
+      email: `team-${team}@example.gov.uk`,
+      password,
+      role: 'service_team',
+      organisationSlug: f.org.slug,
+    });
+  }
+  return { a, b };
+}
+
+/** A page's words: tags dropped, the usual entities decoded, white space folded. */
+export const pageText = (body: string) =>
+  body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+
 export interface ReceivedMail {
   from: string;
   to: string[];
