@@ -98,6 +98,97 @@ describe('catalogue API', () => {
     expect((await t.app.inject({ url: `${API}/services?phase=gamma` })).statusCode).toBe(400);
   });
 
+  it('stores a Welsh version of every citizen-facing field, shown on Welsh pages', async () => {
+    const post = (url: string, payload: object, method: 'POST' | 'PUT' | 'PATCH' = 'POST') =>
+      t.app.inject({ method, url: `${API}${url}`, payload, headers: auth() });
+    expect(
+      (
+        await post(
+          '/organisations/glanfor-county-council',
+          { name: 'Glanfor County Council', kind: 'local_authority', summary: 'A council.', summary_cy: 'Cyngor.' },
+          'PATCH',
+        )
+      ).json(),
+    ).toMatchObject({ summary_cy: 'Cyngor.' });
+    expect(
+      (
+        await post('/organisations/glanfor-county-council/teams', { slug: 'llyfrgelloedd', name: 'Libraries', name_cy: 'Llyfrgelloedd' })
+      ).json(),
+    ).toMatchObject({
+      name_cy: 'Llyfrgelloedd',
+    });
+    const created = await post('/services', {
+      slug: 'borrow-a-library-book',
+      name: 'Borrow a library book',
+      name_cy: 'Benthyg llyfr llyfrgell',
+      summary: 'Borrow books from any Glanfor library.',
+      summary_cy: 'Benthyg llyfrau o unrhyw un o lyfrgelloedd Glanfor.',
+      description: 'Join the library to borrow up to 20 books.',
+      description_cy: 'Ymunwch â’r llyfrgell i fenthyg hyd at 20 llyfr.',
+      how_to_apply: 'Ask at any library desk.',
+      how_to_apply_cy: 'Gofynnwch wrth ddesg unrhyw lyfrgell.',
+      phase: 'beta',
+      organisation_slug: 'glanfor-county-council',
+      team_slug: 'llyfrgelloedd',
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({
+      description_cy: 'Ymunwch â’r llyfrgell i fenthyg hyd at 20 llyfr.',
+      how_to_apply: 'Ask at any library desk.',
+      how_to_apply_cy: 'Gofynnwch wrth ddesg unrhyw lyfrgell.',
+      team: { name_cy: 'Llyfrgelloedd' },
+    });
+    const slug = 'borrow-a-library-book';
+    await post(
+      `/services/${slug}/office-holder`,
+      { name: 'Cllr Example', role: 'Cabinet Member for Culture', role_cy: 'Aelod Cabinet dros Ddiwylliant', in_post_since: '2025-01-01' },
+      'PUT',
+    );
+    const decision = await post(`/services/${slug}/decisions`, {
+      decided_on: '2025-02-01',
+      decision: 'Stop charging late fees',
+      decision_cy: 'Rhoi’r gorau i godi dirwyon hwyr',
+      reasoning: 'Fees kept people away.',
+      reasoning_cy: 'Roedd dirwyon yn cadw pobl draw.',
+      decided_by: 'Cabinet',
+      decided_by_cy: 'Y Cabinet',
+    });
+    expect(decision.json()).toMatchObject({ decision_cy: 'Rhoi’r gorau i godi dirwyon hwyr', decided_by_cy: 'Y Cabinet' });
+    const item = await post(`/services/${slug}/roadmap`, {
+      status: 'next',
+      title: 'Renew online',
+      title_cy: 'Adnewyddu ar-lein',
+      description: 'Renew your loans online.',
+      description_cy: 'Adnewyddu eich benthyciadau ar-lein.',
+    });
+    expect(item.json()).toMatchObject({ title_cy: 'Adnewyddu ar-lein' });
+    // A blank Welsh version is no Welsh version (the English is shown).
+    const blank = await post(`/services/${slug}/roadmap`, { status: 'later', title: 'Audiobooks', title_cy: '  ' });
+    expect(blank.json().title_cy).toBeNull();
+
+    const detail = (await t.app.inject({ url: `${API}/services/${slug}` })).json();
+    expect(detail.office_holder.role_cy).toBe('Aelod Cabinet dros Ddiwylliant');
+    expect(detail.decisions[0]).toMatchObject({ reasoning_cy: 'Roedd dirwyon yn cadw pobl draw.' });
+
+    const page = (await t.app.inject({ url: `/services/${slug}?lang=cy` })).body;
+    for (const welsh of [
+      'Benthyg llyfr llyfrgell',
+      'Ymunwch â’r llyfrgell i fenthyg hyd at 20 llyfr.',
+      'Aelod Cabinet dros Ddiwylliant',
+      'Rhoi’r gorau i godi dirwyon hwyr',
+      'Roedd dirwyon yn cadw pobl draw.',
+      'Y Cabinet',
+      'Adnewyddu ar-lein',
+      'Adnewyddu eich benthyciadau ar-lein.',
+      'Llyfrgelloedd',
+    ])
+      expect(page, welsh).toContain(welsh);
+    expect(page).toMatch(/<span class="govuk-!-font-weight-bold" lang="en">Audiobooks<\/span>/);
+    expect((await t.app.inject({ url: `/services/${slug}/apply?lang=cy` })).body).toContain('Gofynnwch wrth ddesg unrhyw lyfrgell.');
+    expect((await t.app.inject({ url: `/services/${slug}/apply?lang=en` })).body).toContain('Ask at any library desk.');
+    expect((await t.app.inject({ url: '/organisations/glanfor-county-council?lang=cy' })).body).toContain('Cyngor.');
+  });
+
   it('keeps office-holder history', async () => {
     const slug = 'pay-a-parking-fine';
     const before = (await t.app.inject({ url: `${API}/services/${slug}` })).json();

@@ -127,8 +127,9 @@ export function checker(t: T) {
 }
 
 /** Values of a form as entered, for re-rendering (strings only, never trusted). */
+/** The form's values, whole: too long is reported by the checker, never cut off silently. */
 export function values(body: FormBody | undefined, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((n) => [n, str(body, n)]));
+  return Object.fromEntries(names.map((n) => [n, str(body, n, 100_000)]));
 }
 
 /** Date input parts from YYYY-MM-DD, for pre-filling a govukDateInput. */

@@ -22,7 +22,7 @@ import {
 import { options, radioItems, selectItems } from './admin-form-items.js';
 import { adminStaffPages } from './admin-staff.js';
 
-const FIELDS = ['slug', 'name', 'name_cy', 'kind', 'summary', 'website', 'parent'];
+const FIELDS = ['slug', 'name', 'name_cy', 'kind', 'summary', 'summary_cy', 'website', 'parent'];
 
 export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService) {
   /** The organisation named in the URL, if this actor may work on it at this level; otherwise 403. */
@@ -84,6 +84,7 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
     c.optional('name_cy', vals.name_cy, 200);
     c.oneOf('kind', vals.kind, ORG_KINDS, 'kindMissing');
     c.optional('summary', vals.summary, 2000);
+    c.optional('summary_cy', vals.summary_cy, 2000);
     c.url('website', vals.website);
     if (vals.parent && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(vals.parent)) c.add('parent', 'parentInvalid');
     const input = {
@@ -92,6 +93,7 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
       name_cy: vals.name_cy || null,
       kind: vals.kind,
       summary: vals.summary,
+      summary_cy: vals.summary_cy || null,
       website: vals.website || null,
       parent_slug: vals.parent || null,
     } as OrganisationInput;
@@ -145,6 +147,7 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
       name_cy: o.name_cy ?? '',
       kind: o.kind,
       summary: o.summary,
+      summary_cy: o.summary_cy ?? '',
       website: o.website ?? '',
       parent: parent?.slug ?? '',
     });
@@ -184,14 +187,20 @@ export function adminOrgPages(app: FastifyInstance, kernel: Kernel, catalogue: C
   app.post('/admin/organisations/:slug/teams/new', async (req, reply) => {
     const { actor, organisation } = await orgFor(req, 'org');
     const t = tr(kernel, req);
-    const vals = values(req.body as FormBody | undefined, ['slug', 'name', 'email']);
+    const vals = values(req.body as FormBody | undefined, ['slug', 'name', 'name_cy', 'email']);
     const c = checker(t);
     c.slug(vals.slug);
     c.required('name', vals.name, 'teamNameMissing');
+    c.optional('name_cy', vals.name_cy, 200);
     c.email('email', vals.email, false);
     if (c.errors.length) return teamPage(req, reply, organisation, vals, c.errors);
     try {
-      await catalogue.createTeam(actor, organisation.slug, { slug: vals.slug, name: vals.name, email: vals.email || null });
+      await catalogue.createTeam(actor, organisation.slug, {
+        slug: vals.slug,
+        name: vals.name,
+        name_cy: vals.name_cy || null,
+        email: vals.email || null,
+      });
     } catch (err) {
       return teamPage(req, reply, organisation, vals, ruleErrors(err, 'slug', t));
     }

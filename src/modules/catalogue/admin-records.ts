@@ -48,12 +48,22 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const t = tr(kernel, req);
     const body = req.body as FormBody | undefined;
     const vals: Record<string, string> = {
-      ...values(body, ['name', 'role', 'organisation', 'contact', 'in_post_since-day', 'in_post_since-month', 'in_post_since-year']),
+      ...values(body, [
+        'name',
+        'role',
+        'role_cy',
+        'organisation',
+        'contact',
+        'in_post_since-day',
+        'in_post_since-month',
+        'in_post_since-year',
+      ]),
       is_demo: list(body, 'is_demo').includes('yes') ? 'yes' : '',
     };
     const c = checker(t);
     c.required('name', vals.name, 'holderNameMissing');
     c.required('role', vals.role, 'holderRoleMissing');
+    c.optional('role_cy', vals.role_cy, 200);
     if (vals.organisation && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(vals.organisation)) c.add('organisation', 'organisationMissing');
     c.optional('contact', vals.contact, 500);
     const since = c.date(body, 'in_post_since', 'officeHolder.inPostSinceLabel');
@@ -62,6 +72,7 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
       await catalogue.setOfficeHolder(actor, service.slug, {
         name: vals.name,
         role: vals.role,
+        role_cy: vals.role_cy || null,
         organisation_slug: vals.organisation || undefined,
         contact: vals.contact,
         in_post_since: since!,
@@ -102,8 +113,11 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const body = req.body as FormBody | undefined;
     const vals = values(body, [
       'decision',
+      'decision_cy',
       'reasoning',
+      'reasoning_cy',
       'decided_by',
+      'decided_by_cy',
       'evidence_url',
       'decided_on-day',
       'decided_on-month',
@@ -114,14 +128,20 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     c.required('decision', vals.decision, 'decisionMissing', 2000);
     c.optional('reasoning', vals.reasoning, 5000);
     c.required('decided_by', vals.decided_by, 'decidedByMissing');
+    c.optional('decision_cy', vals.decision_cy, 2000);
+    c.optional('reasoning_cy', vals.reasoning_cy, 5000);
+    c.optional('decided_by_cy', vals.decided_by_cy, 200);
     c.url('evidence_url', vals.evidence_url);
     if (c.errors.length) return decisionPage(req, reply, service, vals, c.errors);
     try {
       await catalogue.addDecision(actor, service.slug, {
         decided_on: decidedOn!,
         decision: vals.decision,
+        decision_cy: vals.decision_cy || null,
         reasoning: vals.reasoning,
+        reasoning_cy: vals.reasoning_cy || null,
         decided_by: vals.decided_by,
+        decided_by_cy: vals.decided_by_cy || null,
         evidence_url: vals.evidence_url || null,
       });
     } catch (err) {
@@ -160,7 +180,14 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const { service } = await serviceFor(catalogue, req, 'service');
     const item = await roadmapItem(service, (req.params as { id?: string }).id);
     const vals = item
-      ? { status: item.status, title: item.title, description: item.description, ...dateParts('target_date', item.target_date) }
+      ? {
+          status: item.status,
+          title: item.title,
+          title_cy: item.title_cy ?? '',
+          description: item.description,
+          description_cy: item.description_cy ?? '',
+          ...dateParts('target_date', item.target_date),
+        }
       : {};
     return roadmapPage(req, reply, service, item, vals);
   };
@@ -169,18 +196,25 @@ export function adminRecordPages(app: FastifyInstance, kernel: Kernel, catalogue
     const item = await roadmapItem(service, (req.params as { id?: string }).id);
     const t = tr(kernel, req);
     const body = req.body as FormBody | undefined;
-    const vals = values(body, ['status', 'title', 'description', 'target_date-day', 'target_date-month', 'target_date-year']);
+    const vals = values(body, [
+      ...['status', 'title', 'title_cy', 'description', 'description_cy'],
+      ...['target_date-day', 'target_date-month', 'target_date-year'],
+    ]);
     const c = checker(t);
     c.oneOf('status', vals.status, ROADMAP_STATUSES, 'statusMissing');
     c.required('title', vals.title, 'titleMissing');
     c.optional('description', vals.description, 5000);
+    c.optional('title_cy', vals.title_cy, 200);
+    c.optional('description_cy', vals.description_cy, 5000);
     const target = c.date(body, 'target_date', 'roadmap.targetDateLabel', false);
     if (c.errors.length) return roadmapPage(req, reply, service, item, vals, c.errors);
     try {
       await catalogue.saveRoadmapItem(actor, service.slug, item?.id ?? null, {
         status: vals.status as RoadmapItem['status'],
         title: vals.title,
+        title_cy: vals.title_cy || null,
         description: vals.description,
+        description_cy: vals.description_cy || null,
         target_date: target,
       });
     } catch (err) {

@@ -24,7 +24,10 @@ import {
 import { checkboxItems, options, radioItems, selectItems } from './admin-form-items.js';
 import { adminRecordPages } from './admin-records.js';
 
-const FIELDS = ['slug', 'name', 'name_cy', 'summary', 'summary_cy', 'description', 'phase', 'organisation', 'team', 'start_url'];
+const FIELDS = [
+  ...['slug', 'name', 'name_cy', 'summary', 'summary_cy', 'description', 'description_cy', 'how_to_apply', 'how_to_apply_cy'],
+  ...['phase', 'organisation', 'team', 'start_url'],
+];
 const RENAME = { organisation_slug: 'organisation', team_slug: 'team' };
 
 export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService) {
@@ -63,6 +66,7 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
     c.required('summary', vals.summary, 'summaryMissing', 500);
     c.optional('summary_cy', vals.summary_cy, 500);
     c.optional('description', vals.description, 5000);
+    for (const f of ['description_cy', 'how_to_apply', 'how_to_apply_cy']) c.optional(f, vals[f], 5000);
     c.oneOf('phase', vals.phase, PHASES, 'phaseMissing');
     c.oneOf('organisation', vals.organisation, orgSlugs, 'organisationMissing');
     if (vals.team && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(vals.team)) c.add('team', 'teamInvalid');
@@ -76,6 +80,9 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
       summary: vals.summary,
       summary_cy: vals.summary_cy || null,
       description: vals.description,
+      description_cy: vals.description_cy || null,
+      how_to_apply: vals.how_to_apply,
+      how_to_apply_cy: vals.how_to_apply_cy || null,
       phase: vals.phase,
       organisation_slug: vals.organisation,
       team_slug: vals.team || null,
@@ -156,6 +163,9 @@ export function adminServicePages(app: FastifyInstance, kernel: Kernel, catalogu
       summary: service.summary,
       summary_cy: service.summary_cy ?? '',
       description: service.description,
+      description_cy: service.description_cy ?? '',
+      how_to_apply: service.how_to_apply,
+      how_to_apply_cy: service.how_to_apply_cy ?? '',
       phase: service.phase,
       organisation: service.organisation.slug,
       team: service.team?.slug ?? '',

@@ -2,9 +2,11 @@
 // and 90 days of feedback, so a fresh Cityscape has something real-looking to show. All marked demo.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../kernel/db.js';
+import { HOW_TO_APPLY, HOW_TO_APPLY_CY, WELSH } from './demo-content.js';
 
 const DAY = 86_400_000;
 const DEMO = 'Demo organisation (fictional). ';
+const DEMO_CY = 'Sefydliad demo (ffuglennol). ';
 
 // key, slug, name, name_cy, kind, parent key, summary
 const ORGS: [string, string, string, string | null, string, string | null, string][] = [
@@ -91,7 +93,7 @@ const TEAMS: [string, string, string][] = [
   ['mvla', 'vehicle-tax', 'Vehicle Tax'],
   ['riverside', 'digital-services', 'Digital Services'],
   ['riverside', 'parking-and-highways', 'Parking and Highways'],
-  ['glanfor', 'digital', 'Digital Services / Gwasanaethau Digidol'],
+  ['glanfor', 'digital', 'Digital Services'],
   ['kestrel', 'council-delivery', 'Council Delivery'],
   ['chn', 'digital-inclusion', 'Digital Inclusion'],
 ];
@@ -629,6 +631,9 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
 
   const orgId = new Map(ORGS.map(([key]) => [key, randomUUID()]));
   const teamId = new Map(TEAMS.map(([org, slug]) => [`${org}/${slug}`, randomUUID()]));
+  // The bilingual council keeps Welsh for everything it publishes.
+  const bilingual = new Set(ORGS.filter((o) => o[3]).map((o) => o[0]));
+  const welshOf = (org: string, english: string) => (bilingual.has(org) ? (WELSH[english] ?? null) : null);
   const id = (m: Map<string, string>, key: string) => {
     const v = m.get(key);
     if (!v) throw new Error(`demo catalogue: unknown key ${key}`);
@@ -646,6 +651,7 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['kind', 'text'],
       ['parent_id', 'uuid'],
       ['summary', 'text'],
+      ['summary_cy', 'text'],
       ['website', 'text'],
       ['is_demo', 'boolean'],
     ],
@@ -657,6 +663,7 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       kind,
       parent ? id(orgId, parent) : null,
       DEMO + summary,
+      cy && WELSH[summary] ? DEMO_CY + WELSH[summary] : null,
       `https://${slug}.example.org`,
       true,
     ]),
@@ -669,9 +676,17 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['organisation_id', 'uuid'],
       ['slug', 'text'],
       ['name', 'text'],
+      ['name_cy', 'text'],
       ['email', 'text'],
     ],
-    TEAMS.map(([org, slug, name]) => [id(teamId, `${org}/${slug}`), id(orgId, org), slug, name, `${slug}.${org}@example.org`]),
+    TEAMS.map(([org, slug, name]) => [
+      id(teamId, `${org}/${slug}`),
+      id(orgId, org),
+      slug,
+      name,
+      welshOf(org, name),
+      `${slug}.${org}@example.org`,
+    ]),
   );
 
   const services = SERVICES.map((s) => ({ ...s, id: randomUUID(), org: s.team.split('/')[0]! }));
@@ -689,9 +704,12 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['phase', 'text'],
       ['organisation_id', 'uuid'],
       ['team_id', 'uuid'],
-      ['start_url', 'text'],
-      ['platforms', 'text', "string_to_array(c11, ' ')"],
+      ['platforms', 'text', "string_to_array(c10, ' ')"],
+      ['description_cy', 'text'],
+      ['how_to_apply', 'text'],
+      ['how_to_apply_cy', 'text'],
     ],
+    // No start_url: no demo service has a form of its own, so "Start now" leads to how to apply.
     services.map((s) => [
       s.id,
       s.slug,
@@ -703,8 +721,10 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       s.phase,
       id(orgId, s.org),
       id(teamId, s.team),
-      s.phase === 'discovery' ? null : `/start/${s.slug}`,
       s.platforms,
+      welshOf(s.org, s.description),
+      HOW_TO_APPLY[s.slug] ?? '',
+      bilingual.has(s.org) ? (HOW_TO_APPLY_CY[s.slug] ?? null) : null,
     ]),
   );
 
@@ -713,7 +733,7 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
     const person = (key: string) => {
       const p = PEOPLE[key];
       if (!p) throw new Error(`demo catalogue: unknown person ${key}`);
-      return [p[0], p[1], id(orgId, p[2]), p[3]];
+      return [p[0], p[1], welshOf(p[2], p[1]), id(orgId, p[2]), p[3]];
     };
     holders.push([s.id, ...person(s.holder[0]), day(now, -s.holder[1]), null, true]);
     if (s.prev) holders.push([s.id, ...person(s.prev[0]), day(now, -s.prev[1]), day(now, -s.holder[1]), true]);
@@ -725,6 +745,7 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['service_id', 'uuid'],
       ['name', 'text'],
       ['role', 'text'],
+      ['role_cy', 'text'],
       ['organisation_id', 'uuid'],
       ['contact', 'text'],
       ['in_post_since', 'date'],
@@ -743,9 +764,22 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['reasoning', 'text'],
       ['decided_by', 'text'],
       ['evidence_url', 'text'],
+      ['decision_cy', 'text'],
+      ['reasoning_cy', 'text'],
+      ['decided_by_cy', 'text'],
     ],
     services.flatMap((s) =>
-      s.decisions.map(([ago, decision, reasoning, by, ev]) => [s.id, day(now, -ago), decision, reasoning, by, ev ?? null]),
+      s.decisions.map(([ago, decision, reasoning, by, ev]) => [
+        s.id,
+        day(now, -ago),
+        decision,
+        reasoning,
+        by,
+        ev ?? null,
+        welshOf(s.org, decision),
+        welshOf(s.org, reasoning),
+        welshOf(s.org, by),
+      ]),
     ),
   );
   await bulk(
@@ -757,6 +791,8 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
       ['title', 'text'],
       ['description', 'text'],
       ['target_date', 'date'],
+      ['title_cy', 'text'],
+      ['description_cy', 'text'],
     ],
     services.flatMap((s) =>
       s.roadmap.map(([status, title, description, target]) => [
@@ -765,6 +801,8 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
         title,
         description,
         target === null ? null : day(now, target),
+        welshOf(s.org, title),
+        welshOf(s.org, description),
       ]),
     ),
   );

@@ -8,9 +8,11 @@ import { catalogueApi, API_PREFIX } from './api.js';
 import { cataloguePages, type ServicePanel } from './pages.js';
 import { adminPages } from './admin.js';
 import { seedDemoCatalogue } from './demo.js';
+import { createStartLinks, type StartLinkResolver } from './pages-apply.js';
 
 export type { CatalogueService, Actor, VerifiedKey } from './service.js';
 export type { ServicePanel } from './pages.js';
+export type { StartLinkResolver } from './pages-apply.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -18,10 +20,13 @@ export function createCatalogueModule(kernel: Kernel) {
   const service = createCatalogueService(kernel);
   const panels: ServicePanel[] = [];
   const areas: NonNullable<Module['staffAreas']> = [];
+  const startLinks = createStartLinks(kernel.log);
   const module: Module & {
     service: typeof service;
     addServicePanel(p: ServicePanel): void;
     addStaffArea(a: (typeof areas)[number]): void;
+    setStartLink(resolver: StartLinkResolver): void;
+    startLink(service: Parameters<StartLinkResolver>[0]): Promise<string | null>;
   } = {
     name: 'catalogue',
     migrations: join(here, 'migrations'),
@@ -40,9 +45,16 @@ export function createCatalogueModule(kernel: Kernel) {
     addStaffArea: (a) => {
       areas.push(a);
     },
+    /**
+     * The forms module says where a service's live form is (null: none). Until then "Start now"
+     * leads to the service's start_url, or to our page of its how-to-apply text.
+     */
+    setStartLink: (resolver) => startLinks.set(resolver),
+    /** Where "Start now" leads for this service (null: the page shows no start button). */
+    startLink: (s) => startLinks.of(s),
     routes(app) {
       catalogueApi(app, service);
-      cataloguePages(app, kernel, service, panels);
+      cataloguePages(app, kernel, service, panels, startLinks);
       adminPages(app, kernel, service, areas);
     },
     seedDemo: () => kernel.db.transaction((tx) => seedDemoCatalogue(tx)),

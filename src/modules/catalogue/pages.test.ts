@@ -216,7 +216,7 @@ describe('public catalogue pages', () => {
       const text = mainText(body);
       expect(body.match(/<h1[\s>]/g)).toHaveLength(1);
       expect(body).toMatch(/<h1[^>]*>Apply for a Blue Badge<\/h1>/);
-      expect(body).toMatch(/href="\/start\/apply-for-a-blue-badge" role="button"[^>]*govuk-button--start/);
+      expect(body).toMatch(/href="\/services\/apply-for-a-blue-badge\/apply" role="button"[^>]*govuk-button--start/);
       expect(text).toContain('Start now');
       expect(body).toContain('href="/organisations/riverside-city-council"');
       expect(text).toContain('Team Digital Services');
@@ -258,10 +258,44 @@ describe('public catalogue pages', () => {
       expect(text).toContain('Address lookup');
     });
 
-    it('has no start button without a start address', async () => {
+    it('starts at the how-to-apply page until the service has a form of its own, then at its form', async () => {
       const res = await get('/services/apply-for-a-concessionary-travel-pass');
-      expect(res.statusCode).toBe(200);
-      expect(res.body).not.toContain('govuk-button--start');
+      expect(res.body).toMatch(/href="\/services\/apply-for-a-concessionary-travel-pass\/apply" role="button"[^>]*govuk-button--start/);
+      const apply = await get('/services/apply-for-a-concessionary-travel-pass/apply');
+      expect(apply.statusCode).toBe(200);
+      expect(apply.body).toMatch(/<h1[^>]*>How to apply<\/h1>/);
+      const text = mainText(apply.body);
+      expect(text).toContain('Pick up a form at any Glanfor library');
+      expect(apply.body).toContain('<li>a passport-style photo</li>');
+      expect(apply.body).toContain('href="mailto:digital.glanfor@example.org"');
+      expect(apply.body).toContain('href="/services/apply-for-a-concessionary-travel-pass"');
+      // A start address of the service's own wins over the how-to-apply page…
+      await built.modules.catalogue.service.updateService(cli, 'apply-for-a-concessionary-travel-pass', {
+        start_url: 'https://travel.glanfor.example.org/apply',
+      });
+      expect((await get('/services/apply-for-a-concessionary-travel-pass')).body).toContain(
+        'href="https://travel.glanfor.example.org/apply" role="button"',
+      );
+      // …and the forms module's live form wins over both (catalogue.setStartLink, docs/CONTRACTS.md).
+      built.modules.catalogue.setStartLink(async (s) => (s.slug === 'apply-for-a-concessionary-travel-pass' ? '/forms/travel-pass' : null));
+      try {
+        await built.modules.catalogue.service.updateService(cli, 'apply-for-a-concessionary-travel-pass', { start_url: null });
+        expect((await get('/services/apply-for-a-concessionary-travel-pass')).body).toContain('href="/forms/travel-pass" role="button"');
+        expect((await get('/services/apply-for-a-blue-badge')).body).toContain(
+          'href="/services/apply-for-a-blue-badge/apply" role="button"',
+        );
+        // A resolver that fails is logged and left out: the page still starts somewhere real.
+        built.modules.catalogue.setStartLink(async () => {
+          throw new Error('forms is down');
+        });
+        await built.modules.catalogue.service.updateService(cli, 'apply-for-a-concessionary-travel-pass', { phase: 'alpha' });
+        expect((await get('/services/apply-for-a-concessionary-travel-pass')).body).toContain(
+          'href="/services/apply-for-a-concessionary-travel-pass/apply" role="button"',
+        );
+      } finally {
+        built.modules.catalogue.setStartLink(async () => null);
+        await built.modules.catalogue.service.updateService(cli, 'apply-for-a-concessionary-travel-pass', { phase: 'discovery' });
+      }
     });
 
     it('says when there is not enough feedback, and copes with a service with no history', async () => {
@@ -276,6 +310,8 @@ describe('public catalogue pages', () => {
       expect(res.statusCode).toBe(200);
       const text = mainText(res.body);
       expect(text).toContain('Not enough feedback yet.');
+      // Nothing says how to apply and there is no form: no start button, and no page to lead to.
+      expect((await get('/services/brand-new-service/apply')).statusCode).toBe(404);
       expect(text).toContain('No office-holder has been recorded for this service yet.');
       expect(text).toContain('No decisions have been published for this service yet.');
       expect(text).toContain('No roadmap has been published for this service yet.');
@@ -297,8 +333,22 @@ describe('public catalogue pages', () => {
       expect(text).toContain('Bodlon iawn');
       expect(text).not.toContain('Start now');
       expect(text).not.toContain('Send feedback');
-      // English-only content is marked as English for screen readers.
-      expect(res.body).toMatch(/<p class="govuk-body" lang="en">Pay your council tax in English or Welsh/);
+      // The council's own Welsh, for everything it publishes about the service.
+      expect(text).toContain('Talwch eich treth gyngor yn Gymraeg neu yn Saesneg');
+      expect(text).toContain('Cynnig y gwasanaeth cyfan yn Gymraeg o’r dudalen gyntaf');
+      expect(text).toContain('Safonau’r Gymraeg, a dewisodd 22% o drigolion filiau papur yn Gymraeg.');
+      expect(text).toContain('Penderfynwyd gan: Cabinet, Cyngor Sir Glanfor');
+      expect(text).toContain('E-filio');
+      expect(text).toContain('Cynghorydd, Aelod Cabinet dros Gyllid');
+      expect(text).toContain('Tîm Gwasanaethau Digidol');
+      expect(text).not.toContain('Pay your council tax in English or Welsh');
+      // So nothing in the content of the Welsh council's pages is left in English.
+      for (const slug of ['pay-council-tax', 'check-your-bin-collection-day', 'apply-for-a-concessionary-travel-pass']) {
+        for (const url of [`/services/${slug}?lang=cy`, `/services/${slug}/apply?lang=cy`]) {
+          const page = (await get(url)).body;
+          expect(page.slice(page.indexOf('<main'), page.indexOf('</main>')), url).not.toContain('lang="en"');
+        }
+      }
       // Welsh dates
       expect(text).toMatch(
         /Yn y swydd ers \d{1,2} (Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr) \d{4}/,

@@ -9,6 +9,7 @@ import { renderCachedPage, renderPage, requestLang, translator, type Lang } from
 import { createCache } from '../../kernel/cache.js';
 import { OrganisationNotFound, type CatalogueService } from './service.js';
 import { ROADMAP_STATUSES, type Organisation, type Service, type ServiceDetail } from './schema.js';
+import { applyPages, localised, safeHref, textBlocks, type StartLinks } from './pages-apply.js';
 
 /** A panel another module adds to every service page (live performance, experiments…); 'accountable' places it beside the office-holder. */
 export type ServicePanel = (
@@ -37,18 +38,11 @@ const Q_MAX = 200;
 
 const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
 const WEB = /^https?:\/\/\S+$/i;
-/** Only web and site-relative addresses become links (never javascript: and the like). */
-const safeHref = (url: string | null | undefined) => (url && /^(https?:\/\/|\/)/i.test(url) ? url : null);
 
 /** First string value of a query parameter (repeated parameters arrive as arrays). */
 function param(v: unknown): string {
   const s = Array.isArray(v) ? v[0] : v;
   return typeof s === 'string' ? s.trim() : '';
-}
-
-/** The Welsh text when the page is in Welsh and there is one; `en` marks English shown on a Welsh page. */
-function localised(lang: Lang, en: string, cy: string | null | undefined): { text: string; en: boolean } {
-  return lang === 'cy' && cy ? { text: cy, en: false } : { text: en, en: lang === 'cy' };
 }
 
 function contactLink(contact: string): { text: string; href: string | null } {
@@ -57,7 +51,13 @@ function contactLink(contact: string): { text: string; href: string | null } {
   return { text: contact, href: null };
 }
 
-export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: CatalogueService, panels: ServicePanel[]) {
+export function cataloguePages(
+  app: FastifyInstance,
+  kernel: Kernel,
+  catalogue: CatalogueService,
+  panels: ServicePanel[],
+  startLinks: StartLinks,
+) {
   const { views } = kernel;
   const tr = { en: translator(views.messages, 'en'), cy: translator(views.messages, 'cy') };
 
@@ -163,7 +163,7 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
       website: safeHref(organisation.website),
       parent: parent ? orgCard(parent, lang) : null,
       children: orgs.filter((o) => o.parent_id === organisation.id).map((o) => orgCard(o, lang)),
-      teams: teams.map((tm) => ({ name: tm.name, email: tm.email && EMAIL.test(tm.email) ? tm.email : null })),
+      teams: teams.map((tm) => ({ name: localised(lang, tm.name, tm.name_cy), email: tm.email && EMAIL.test(tm.email) ? tm.email : null })),
       services: services.map((s) => serviceCard(s, lang, orgNames)),
     });
   });
@@ -173,7 +173,7 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
       slug: o.slug,
       name: localised(lang, o.name, o.name_cy),
       kind: o.kind,
-      summary: localised(lang, o.summary, null),
+      summary: localised(lang, o.summary, o.summary_cy),
       isDemo: o.is_demo,
     };
   }
@@ -227,22 +227,33 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
     const orgs = await catalogue.listOrganisations();
     const welshName = (id: string) => orgs.find((o) => o.id === id)?.name_cy;
     const action = `/services/${encodeURIComponent(s.slug)}/feedback${lang === 'cy' ? '?lang=cy' : ''}`;
+    const L = (en: string, cy: string | null | undefined) => localised(lang, en, cy);
+    const description = L(s.description, s.description_cy);
+    const holderView = (h: NonNullable<typeof holder>) => ({ ...h, role: L(h.role, h.role_cy) });
     return {
       service: s,
-      name: localised(lang, s.name, s.name_cy),
-      summary: localised(lang, s.summary, s.summary_cy),
-      startUrl: safeHref(s.start_url),
-      description: s.description
-        .split(/\n\s*\n/)
-        .map((p) => p.trim())
-        .filter(Boolean),
-      decisions: s.decisions.map((d) => ({ ...d, evidence_url: safeHref(d.evidence_url) })),
-      holder: holder ? { ...holder, contactLink: holder.contact ? contactLink(holder.contact) : null } : null,
-      organisationName: localised(lang, s.organisation.name, welshName(s.organisation.id)),
-      holderOrganisation: holder ? localised(lang, holder.organisation_name, welshName(holder.organisation_id)) : null,
-      roadmap: ROADMAP_STATUSES.map((status) => ({ status, items: s.roadmap.filter((r) => r.status === status) })).filter(
-        (g) => g.items.length > 0,
-      ),
+      name: L(s.name, s.name_cy),
+      summary: L(s.summary, s.summary_cy),
+      startUrl: await startLinks.of(s),
+      description: { blocks: textBlocks(description.text), en: description.en },
+      team: s.team ? L(s.team.name, s.team.name_cy) : null,
+      decisions: s.decisions.map((d) => ({
+        decided_on: d.decided_on,
+        decision: L(d.decision, d.decision_cy),
+        reasoning: L(d.reasoning, d.reasoning_cy),
+        decided_by: L(d.decided_by, d.decided_by_cy),
+        evidence_url: safeHref(d.evidence_url),
+      })),
+      holder: holder ? { ...holderView(holder), contactLink: holder.contact ? contactLink(holder.contact) : null } : null,
+      previousHolders: s.previous_office_holders.map(holderView),
+      organisationName: L(s.organisation.name, welshName(s.organisation.id)),
+      holderOrganisation: holder ? L(holder.organisation_name, welshName(holder.organisation_id)) : null,
+      roadmap: ROADMAP_STATUSES.map((status) => ({
+        status,
+        items: s.roadmap
+          .filter((r) => r.status === status)
+          .map((r) => ({ title: L(r.title, r.title_cy), description: L(r.description, r.description_cy), target_date: r.target_date })),
+      })).filter((g) => g.items.length > 0),
       platforms: s.platforms.map((p) => ({ key: p, known: `catalogue.platforms.${p}` in views.messages.en })),
       panels: extra.filter((p) => p.placement !== 'accountable'),
       panelsBesideHolder: extra.filter((p) => p.placement === 'accountable'),
@@ -253,6 +264,7 @@ export function cataloguePages(app: FastifyInstance, kernel: Kernel, catalogue: 
   }
 
   app.get('/services/:slug', async (req, reply) => showService(req, reply, (req.params as { slug: string }).slug));
+  applyPages(app, kernel, catalogue, startLinks);
 
   app.post('/services/:slug/feedback', { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (req, reply) => {
     const { slug } = req.params as { slug: string };

@@ -46,6 +46,9 @@ const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', minLength: 2, ma
 const Url = Type.String({ pattern: '^(https?://|/)', maxLength: 2000 });
 const DateOnly = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', format: 'date' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+/** The Welsh version of a citizen-facing field: shown on Welsh pages; null → the English is shown. */
+const Welsh = (maxLength: number) => Type.Optional(Nullable(Type.String({ maxLength })));
+const WelshOut = Type.Union([Type.String(), Type.Null()]);
 
 export const Organisation = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -54,6 +57,7 @@ export const Organisation = Type.Object({
   name_cy: Type.Union([Type.String(), Type.Null()]),
   kind: lit(ORG_KINDS),
   summary: Type.String(),
+  summary_cy: WelshOut,
   website: Type.Union([Type.String(), Type.Null()]),
   parent_id: Type.Union([Type.String(), Type.Null()]),
   is_demo: Type.Boolean(),
@@ -67,6 +71,7 @@ export const OrganisationInput = Type.Object(
     name_cy: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     kind: lit(ORG_KINDS),
     summary: Type.Optional(Type.String({ maxLength: 2000 })),
+    summary_cy: Welsh(2000),
     website: Type.Optional(Nullable(Url)),
     parent_slug: Type.Optional(Nullable(Slug)),
   },
@@ -79,6 +84,7 @@ export const Team = Type.Object({
   organisation_id: Type.String(),
   slug: Type.String(),
   name: Type.String(),
+  name_cy: WelshOut,
   email: Type.Union([Type.String(), Type.Null()]),
 });
 export type Team = Static<typeof Team>;
@@ -86,6 +92,7 @@ export const TeamInput = Type.Object(
   {
     slug: Slug,
     name: Type.String({ minLength: 1, maxLength: 200 }),
+    name_cy: Welsh(200),
     email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 320 }))),
   },
   { additionalProperties: false },
@@ -96,6 +103,7 @@ export const OfficeHolder = Type.Object({
   id: Type.String(),
   name: Type.String(),
   role: Type.String(),
+  role_cy: WelshOut,
   organisation_id: Type.String(),
   organisation_name: Type.String(),
   contact: Type.String(),
@@ -108,6 +116,7 @@ export const OfficeHolderInput = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     role: Type.String({ minLength: 1, maxLength: 200 }),
+    role_cy: Welsh(200),
     organisation_slug: Type.Optional(Slug),
     contact: Type.Optional(Type.String({ maxLength: 500 })),
     in_post_since: DateOnly,
@@ -121,8 +130,11 @@ export const Decision = Type.Object({
   id: Type.String(),
   decided_on: Type.String(),
   decision: Type.String(),
+  decision_cy: WelshOut,
   reasoning: Type.String(),
+  reasoning_cy: WelshOut,
   decided_by: Type.String(),
+  decided_by_cy: WelshOut,
   evidence_url: Type.Union([Type.String(), Type.Null()]),
 });
 export type Decision = Static<typeof Decision>;
@@ -130,8 +142,11 @@ export const DecisionInput = Type.Object(
   {
     decided_on: DateOnly,
     decision: Type.String({ minLength: 1, maxLength: 2000 }),
+    decision_cy: Welsh(2000),
     reasoning: Type.Optional(Type.String({ maxLength: 5000 })),
+    reasoning_cy: Welsh(5000),
     decided_by: Type.String({ minLength: 1, maxLength: 200 }),
+    decided_by_cy: Welsh(200),
     evidence_url: Type.Optional(Nullable(Url)),
   },
   { additionalProperties: false },
@@ -142,7 +157,9 @@ export const RoadmapItem = Type.Object({
   id: Type.String(),
   status: lit(ROADMAP_STATUSES),
   title: Type.String(),
+  title_cy: WelshOut,
   description: Type.String(),
+  description_cy: WelshOut,
   target_date: Type.Union([Type.String(), Type.Null()]),
 });
 export type RoadmapItem = Static<typeof RoadmapItem>;
@@ -150,7 +167,9 @@ export const RoadmapInput = Type.Object(
   {
     status: lit(ROADMAP_STATUSES),
     title: Type.String({ minLength: 1, maxLength: 200 }),
+    title_cy: Welsh(200),
     description: Type.Optional(Type.String({ maxLength: 5000 })),
+    description_cy: Welsh(5000),
     target_date: Type.Optional(Nullable(DateOnly)),
   },
   { additionalProperties: false },
@@ -172,9 +191,14 @@ export const Service = Type.Object({
   summary: Type.String(),
   summary_cy: Type.Union([Type.String(), Type.Null()]),
   description: Type.String(),
+  description_cy: WelshOut,
+  how_to_apply: Type.String({
+    description: 'How to apply, shown on the page "Start now" leads to until the service has a form of its own',
+  }),
+  how_to_apply_cy: WelshOut,
   phase: lit(PHASES),
   organisation: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), kind: Type.String() }),
-  team: Type.Union([Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() }), Type.Null()]),
+  team: Type.Union([Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), name_cy: WelshOut }), Type.Null()]),
   start_url: Type.Union([Type.String(), Type.Null()]),
   platforms: Type.Array(Type.String()),
   updated_at: Type.String(),
@@ -201,6 +225,9 @@ export const ServiceInput = Type.Object(
     summary: Type.String({ minLength: 1, maxLength: 500 }),
     summary_cy: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
     description: Type.Optional(Type.String({ maxLength: 5000 })),
+    description_cy: Welsh(5000),
+    how_to_apply: Type.Optional(Type.String({ maxLength: 5000 })),
+    how_to_apply_cy: Welsh(5000),
     phase: lit(PHASES),
     organisation_slug: Slug,
     team_slug: Type.Optional(Nullable(Slug)),

@@ -6,6 +6,9 @@ import { BadRequest, Conflict, NotFound } from '../../kernel/errors.js';
 import { store, type ServiceRow } from './store.js';
 import type { DecisionInput, OfficeHolderInput, OrganisationInput, RoadmapInput, ServiceInput, ServicePatch, TeamInput } from './schema.js';
 
+/** A Welsh version left blank is no Welsh version: the English is shown on Welsh pages. */
+const welsh = (v: string | null | undefined) => (v && v.trim() ? v : null);
+
 export function createRecordChanges(ctx: Ctx) {
   const { db } = ctx;
 
@@ -26,6 +29,8 @@ export function createRecordChanges(ctx: Ctx) {
     }
     const pick = <K extends keyof ServiceRow>(key: K, value: ServiceRow[K] | undefined) =>
       (value === undefined ? (base ? base[key] : null) : value) as ServiceRow[K];
+    const pickCy = (key: 'description_cy' | 'how_to_apply_cy', value: string | null | undefined) =>
+      value === undefined ? (base?.[key] ?? null) : welsh(value);
     return {
       slug: input.slug,
       name: pick('name', input.name),
@@ -33,6 +38,9 @@ export function createRecordChanges(ctx: Ctx) {
       summary: pick('summary', input.summary),
       summary_cy: pick('summary_cy', input.summary_cy),
       description: pick('description', input.description) ?? '',
+      description_cy: pickCy('description_cy', input.description_cy),
+      how_to_apply: pick('how_to_apply', input.how_to_apply) ?? '',
+      how_to_apply_cy: pickCy('how_to_apply_cy', input.how_to_apply_cy),
       phase: pick('phase', input.phase),
       organisation_id: organisationId,
       team_id: teamId,
@@ -46,6 +54,7 @@ export function createRecordChanges(ctx: Ctx) {
     name_cy: input.name_cy ?? null,
     kind: input.kind,
     summary: input.summary ?? '',
+    summary_cy: welsh(input.summary_cy),
     website: input.website ?? null,
     parent_id: parent?.id ?? null,
   });
@@ -83,7 +92,13 @@ export function createRecordChanges(ctx: Ctx) {
       if (await store.teamBySlug(db, o.id, input.slug))
         throw new Conflict(`A team with slug "${input.slug}" already exists in ${o.name}`, 'slug_taken');
       return ctx.change(actor, { action: 'team.create', subject: `catalogue.team:${o.slug}/${input.slug}`, organisationId: o.id }, (tx) =>
-        store.insertTeam(tx, { organisation_id: o.id, slug: input.slug, name: input.name, email: input.email ?? null }),
+        store.insertTeam(tx, {
+          organisation_id: o.id,
+          slug: input.slug,
+          name: input.name,
+          name_cy: welsh(input.name_cy),
+          email: input.email ?? null,
+        }),
       );
     },
     async createService(actor: Actor, input: ServiceInput) {
@@ -134,6 +149,7 @@ export function createRecordChanges(ctx: Ctx) {
           const h = {
             name: input.name,
             role: input.role,
+            role_cy: welsh(input.role_cy),
             organisation_id: holderOrg.id,
             contact: input.contact ?? '',
             in_post_since: input.in_post_since,
@@ -155,8 +171,11 @@ export function createRecordChanges(ctx: Ctx) {
           store.insertDecision(tx, s.id, {
             decided_on: input.decided_on,
             decision: input.decision,
+            decision_cy: welsh(input.decision_cy),
             reasoning: input.reasoning ?? '',
+            reasoning_cy: welsh(input.reasoning_cy),
             decided_by: input.decided_by,
+            decided_by_cy: welsh(input.decided_by_cy),
             evidence_url: input.evidence_url ?? null,
           }),
       );
@@ -178,7 +197,9 @@ export function createRecordChanges(ctx: Ctx) {
           store.upsertRoadmapItem(tx, s.id, id, {
             status: input.status,
             title: input.title,
+            title_cy: welsh(input.title_cy),
             description: input.description ?? '',
+            description_cy: welsh(input.description_cy),
             target_date: input.target_date ?? null,
           }),
       );

@@ -5,9 +5,10 @@ import type { ApiKey, Decision, OfficeHolder, Organisation, RoadmapItem, Satisfa
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d == null ? null : String(d));
 
 const SERVICE_SELECT = `
-  SELECT s.id, s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.start_url, s.platforms, s.updated_at,
+  SELECT s.id, s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.description_cy, s.how_to_apply, s.how_to_apply_cy,
+         s.phase, s.start_url, s.platforms, s.updated_at,
          json_build_object('id', o.id, 'slug', o.slug, 'name', o.name, 'kind', o.kind) AS organisation,
-         CASE WHEN t.id IS NULL THEN NULL ELSE json_build_object('id', t.id, 'slug', t.slug, 'name', t.name) END AS team
+         CASE WHEN t.id IS NULL THEN NULL ELSE json_build_object('id', t.id, 'slug', t.slug, 'name', t.name, 'name_cy', t.name_cy) END AS team
     FROM catalogue.services s
     JOIN catalogue.organisations o ON o.id = s.organisation_id
     LEFT JOIN catalogue.teams t ON t.id = s.team_id`;
@@ -18,7 +19,7 @@ export const store = {
   // Organisations
   async listOrganisations(db: Queryable, kind?: string): Promise<Organisation[]> {
     const { rows } = await db.query<Organisation>(
-      `SELECT id, slug, name, name_cy, kind, summary, website, parent_id, is_demo FROM catalogue.organisations
+      `SELECT id, slug, name, name_cy, kind, summary, summary_cy, website, parent_id, is_demo FROM catalogue.organisations
         WHERE ($1::text IS NULL OR kind = $1) ORDER BY name`,
       [kind ?? null],
     );
@@ -27,24 +28,24 @@ export const store = {
   async organisationBy(db: Queryable, by: 'slug' | 'id', value: string): Promise<Organisation | null> {
     if (by === 'id' && !isUuid(value)) return null;
     const { rows } = await db.query<Organisation>(
-      `SELECT id, slug, name, name_cy, kind, summary, website, parent_id, is_demo FROM catalogue.organisations WHERE ${by} = $1`,
+      `SELECT id, slug, name, name_cy, kind, summary, summary_cy, website, parent_id, is_demo FROM catalogue.organisations WHERE ${by} = $1`,
       [value],
     );
     return rows[0] ?? null;
   },
   async insertOrganisation(db: Queryable, o: Omit<Organisation, 'id' | 'is_demo'>): Promise<Organisation> {
     const { rows } = await db.query<Organisation>(
-      `INSERT INTO catalogue.organisations (slug, name, name_cy, kind, summary, website, parent_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, slug, name, name_cy, kind, summary, website, parent_id, is_demo`,
-      [o.slug, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id],
+      `INSERT INTO catalogue.organisations (slug, name, name_cy, kind, summary, website, parent_id, summary_cy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, slug, name, name_cy, kind, summary, summary_cy, website, parent_id, is_demo`,
+      [o.slug, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id, o.summary_cy],
     );
     return rows[0];
   },
   async updateOrganisation(db: Queryable, id: string, o: Omit<Organisation, 'id' | 'is_demo' | 'slug'>): Promise<Organisation> {
     const { rows } = await db.query<Organisation>(
-      `UPDATE catalogue.organisations SET name = $2, name_cy = $3, kind = $4, summary = $5, website = $6, parent_id = $7, updated_at = now()
-        WHERE id = $1 RETURNING id, slug, name, name_cy, kind, summary, website, parent_id, is_demo`,
-      [id, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id],
+      `UPDATE catalogue.organisations SET name = $2, name_cy = $3, kind = $4, summary = $5, website = $6, parent_id = $7, summary_cy = $8, updated_at = now()
+        WHERE id = $1 RETURNING id, slug, name, name_cy, kind, summary, summary_cy, website, parent_id, is_demo`,
+      [id, o.name, o.name_cy, o.kind, o.summary, o.website, o.parent_id, o.summary_cy],
     );
     return rows[0];
   },
@@ -52,22 +53,22 @@ export const store = {
   // Teams
   async listTeams(db: Queryable, organisationId: string): Promise<Team[]> {
     const { rows } = await db.query<Team>(
-      'SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 ORDER BY name',
+      'SELECT id, organisation_id, slug, name, name_cy, email FROM catalogue.teams WHERE organisation_id = $1 ORDER BY name',
       [organisationId],
     );
     return rows;
   },
   async teamBySlug(db: Queryable, organisationId: string, slug: string): Promise<Team | null> {
     const { rows } = await db.query<Team>(
-      'SELECT id, organisation_id, slug, name, email FROM catalogue.teams WHERE organisation_id = $1 AND slug = $2',
+      'SELECT id, organisation_id, slug, name, name_cy, email FROM catalogue.teams WHERE organisation_id = $1 AND slug = $2',
       [organisationId, slug],
     );
     return rows[0] ?? null;
   },
   async insertTeam(db: Queryable, t: Omit<Team, 'id'>): Promise<Team> {
     const { rows } = await db.query<Team>(
-      'INSERT INTO catalogue.teams (organisation_id, slug, name, email) VALUES ($1, $2, $3, $4) RETURNING id, organisation_id, slug, name, email',
-      [t.organisation_id, t.slug, t.name, t.email],
+      'INSERT INTO catalogue.teams (organisation_id, slug, name, name_cy, email) VALUES ($1, $2, $3, $4, $5) RETURNING id, organisation_id, slug, name, name_cy, email',
+      [t.organisation_id, t.slug, t.name, t.name_cy, t.email],
     );
     return rows[0];
   },
@@ -91,22 +92,43 @@ export const store = {
   },
   async insertService(db: Queryable, s: ServiceRow): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO catalogue.services (slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms],
+      `INSERT INTO catalogue.services (slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms,
+         description_cy, how_to_apply, how_to_apply_cy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+      [
+        ...[
+          s.slug,
+          s.name,
+          s.name_cy,
+          s.summary,
+          s.summary_cy,
+          s.description,
+          s.phase,
+          s.organisation_id,
+          s.team_id,
+          s.start_url,
+          s.platforms,
+        ],
+        ...[s.description_cy, s.how_to_apply, s.how_to_apply_cy],
+      ],
     );
     return rows[0].id;
   },
   async updateService(db: Queryable, id: string, s: Omit<ServiceRow, 'slug'>): Promise<void> {
     await db.query(
       `UPDATE catalogue.services SET name = $2, name_cy = $3, summary = $4, summary_cy = $5, description = $6, phase = $7,
-         organisation_id = $8, team_id = $9, start_url = $10, platforms = $11, updated_at = now() WHERE id = $1`,
-      [id, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms],
+         organisation_id = $8, team_id = $9, start_url = $10, platforms = $11, description_cy = $12, how_to_apply = $13, how_to_apply_cy = $14,
+         updated_at = now() WHERE id = $1`,
+      [
+        ...[id, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.phase, s.organisation_id, s.team_id, s.start_url, s.platforms],
+        ...[s.description_cy, s.how_to_apply, s.how_to_apply_cy],
+      ],
     );
   },
   async serviceRow(db: Queryable, id: string): Promise<ServiceRow | null> {
     const { rows } = await db.query<ServiceRow>(
-      'SELECT slug, name, name_cy, summary, summary_cy, description, phase, organisation_id, team_id, start_url, platforms FROM catalogue.services WHERE id = $1',
+      `SELECT slug, name, name_cy, summary, summary_cy, description, description_cy, how_to_apply, how_to_apply_cy, phase, organisation_id,
+              team_id, start_url, platforms FROM catalogue.services WHERE id = $1`,
       [id],
     );
     return rows[0] ?? null;
@@ -115,7 +137,7 @@ export const store = {
   // Office-holders
   async officeHolders(db: Queryable, serviceId: string): Promise<OfficeHolder[]> {
     const { rows } = await db.query<OfficeHolder>(
-      `SELECT h.id, h.name, h.role, h.organisation_id, o.name AS organisation_name, h.contact, h.in_post_since, h.left_post, h.is_demo
+      `SELECT h.id, h.name, h.role, h.role_cy, h.organisation_id, o.name AS organisation_name, h.contact, h.in_post_since, h.left_post, h.is_demo
          FROM catalogue.office_holders h JOIN catalogue.organisations o ON o.id = h.organisation_id
         WHERE h.service_id = $1 ORDER BY h.left_post DESC NULLS FIRST, h.in_post_since DESC`,
       [serviceId],
@@ -126,22 +148,31 @@ export const store = {
   async replaceOfficeHolder(
     db: Queryable,
     serviceId: string,
-    h: { name: string; role: string; organisation_id: string; contact: string; in_post_since: string; is_demo: boolean },
+    h: {
+      name: string;
+      role: string;
+      role_cy: string | null;
+      organisation_id: string;
+      contact: string;
+      in_post_since: string;
+      is_demo: boolean;
+    },
   ): Promise<void> {
     await db.query(
       `UPDATE catalogue.office_holders SET left_post = greatest($2::date, in_post_since) WHERE service_id = $1 AND left_post IS NULL`,
       [serviceId, h.in_post_since],
     );
     await db.query(
-      `INSERT INTO catalogue.office_holders (service_id, name, role, organisation_id, contact, in_post_since, is_demo) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [serviceId, h.name, h.role, h.organisation_id, h.contact, h.in_post_since, h.is_demo],
+      `INSERT INTO catalogue.office_holders (service_id, name, role, role_cy, organisation_id, contact, in_post_since, is_demo)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [serviceId, h.name, h.role, h.role_cy, h.organisation_id, h.contact, h.in_post_since, h.is_demo],
     );
   },
 
   // Decisions and roadmap
   async decisions(db: Queryable, serviceId: string, limit = 20): Promise<Decision[]> {
     const { rows } = await db.query<Decision>(
-      `SELECT id, decided_on, decision, reasoning, decided_by, evidence_url FROM catalogue.decisions
+      `SELECT id, decided_on, decision, decision_cy, reasoning, reasoning_cy, decided_by, decided_by_cy, evidence_url FROM catalogue.decisions
         WHERE service_id = $1 ORDER BY decided_on DESC, created_at DESC LIMIT $2`,
       [serviceId, limit],
     );
@@ -149,15 +180,16 @@ export const store = {
   },
   async insertDecision(db: Queryable, serviceId: string, d: Omit<Decision, 'id'>): Promise<Decision> {
     const { rows } = await db.query<Decision>(
-      `INSERT INTO catalogue.decisions (service_id, decided_on, decision, reasoning, decided_by, evidence_url) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING id, decided_on, decision, reasoning, decided_by, evidence_url`,
-      [serviceId, d.decided_on, d.decision, d.reasoning, d.decided_by, d.evidence_url],
+      `INSERT INTO catalogue.decisions (service_id, decided_on, decision, reasoning, decided_by, evidence_url, decision_cy, reasoning_cy, decided_by_cy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING id, decided_on, decision, decision_cy, reasoning, reasoning_cy, decided_by, decided_by_cy, evidence_url`,
+      [serviceId, d.decided_on, d.decision, d.reasoning, d.decided_by, d.evidence_url, d.decision_cy, d.reasoning_cy, d.decided_by_cy],
     );
     return rows[0];
   },
   async roadmap(db: Queryable, serviceId: string): Promise<RoadmapItem[]> {
     const { rows } = await db.query<RoadmapItem>(
-      `SELECT id, status, title, description, target_date FROM catalogue.roadmap_items WHERE service_id = $1
+      `SELECT id, status, title, title_cy, description, description_cy, target_date FROM catalogue.roadmap_items WHERE service_id = $1
         ORDER BY array_position(ARRAY['now','next','later','done'], status), target_date NULLS LAST, title`,
       [serviceId],
     );
@@ -166,7 +198,7 @@ export const store = {
   async roadmapItem(db: Queryable, serviceId: string, id: string): Promise<RoadmapItem | null> {
     if (!isUuid(id)) return null;
     const { rows } = await db.query<RoadmapItem>(
-      'SELECT id, status, title, description, target_date FROM catalogue.roadmap_items WHERE service_id = $1 AND id = $2',
+      'SELECT id, status, title, title_cy, description, description_cy, target_date FROM catalogue.roadmap_items WHERE service_id = $1 AND id = $2',
       [serviceId, id],
     );
     return rows[0] ?? null;
@@ -174,14 +206,16 @@ export const store = {
   async upsertRoadmapItem(db: Queryable, serviceId: string, id: string | null, r: Omit<RoadmapItem, 'id'>): Promise<RoadmapItem> {
     const { rows } = id
       ? await db.query<RoadmapItem>(
-          `UPDATE catalogue.roadmap_items SET status = $3, title = $4, description = $5, target_date = $6, updated_at = now()
-          WHERE service_id = $1 AND id = $2 RETURNING id, status, title, description, target_date`,
-          [serviceId, id, r.status, r.title, r.description, r.target_date],
+          `UPDATE catalogue.roadmap_items SET status = $3, title = $4, description = $5, target_date = $6, title_cy = $7, description_cy = $8,
+             updated_at = now()
+          WHERE service_id = $1 AND id = $2 RETURNING id, status, title, title_cy, description, description_cy, target_date`,
+          [serviceId, id, r.status, r.title, r.description, r.target_date, r.title_cy, r.description_cy],
         )
       : await db.query<RoadmapItem>(
-          `INSERT INTO catalogue.roadmap_items (service_id, status, title, description, target_date) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, status, title, description, target_date`,
-          [serviceId, r.status, r.title, r.description, r.target_date],
+          `INSERT INTO catalogue.roadmap_items (service_id, status, title, description, target_date, title_cy, description_cy)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, status, title, title_cy, description, description_cy, target_date`,
+          [serviceId, r.status, r.title, r.description, r.target_date, r.title_cy, r.description_cy],
         );
     return rows[0];
   },
@@ -345,6 +379,9 @@ export interface ServiceRow {
   summary: string;
   summary_cy: string | null;
   description: string;
+  description_cy: string | null;
+  how_to_apply: string;
+  how_to_apply_cy: string | null;
   phase: string;
   organisation_id: string;
   team_id: string | null;
