@@ -176,7 +176,11 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     app.get(`/assets/${file}`, (_req, reply) => reply.sendFile(file, join(SRC_DIR, 'views', 'static'), { maxAge: '1h' } as any));
   }
 
-  await installObservability(app, db, { publicUrl: config.publicUrl, version: VERSION });
+  await installObservability(app, db, {
+    publicUrl: config.publicUrl,
+    version: VERSION,
+    metrics: { allow: config.metricsAllow, token: config.metricsToken },
+  });
   for (const m of Object.values(modules)) await app.register(async (scope) => m.routes(scope));
 
   let workersStarted = false;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -22,6 +23,10 @@ export interface Config {
   /** Which proxies to believe about the client address (X-Forwarded-For): false, true, a hop count, or addresses. */
   trustProxy: boolean | number | string;
   rateLimitPerMinute: number;
+  /** Who may read /metrics: client addresses and CIDRs (METRICS_ALLOW, default loopback) … */
+  metricsAllow: string[];
+  /** … or anyone presenting `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
   seedDemo: boolean;
   /** Worker loops (event dispatch, jobs) run in this process. */
   workers: boolean;
@@ -199,6 +204,31 @@ function secret(env: Record<string, string | undefined>, name: string, dataDir: 
   return readFileSync(path, 'utf8').trim();
 }
 
+/** Comma-separated addresses and CIDRs (IPv4 or IPv6); unset → `fallback`, empty → none. */
+function addresses(env: Record<string, string | undefined>, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of list) {
+    const [ip, bits, extra] = a.split('/');
+    const v = isIP(ip);
+    if (!v || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128))))
+      throw new ConfigError(`${name}: "${a}" is not an IP address or CIDR (like 127.0.0.1, ::1 or 10.0.0.0/8)`);
+  }
+  return list;
+}
+
+/** A bearer token someone must present; long enough not to be guessed. */
+function token(env: Record<string, string | undefined>, name: string): string | undefined {
+  const v = env[name];
+  if (!v) return undefined;
+  if (v.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  return v;
+}
+
 /** TRUST_PROXY: unset/false (direct), true (any), a hop count, or comma-separated addresses/CIDRs. */
 function proxy(raw: string | undefined): boolean | number | string {
   if (!raw || /^(0|false|no|off)$/i.test(raw)) return false;
@@ -235,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024),
     trustProxy: proxy(env.TRUST_PROXY),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000),
+    metricsAllow: addresses(env, 'METRICS_ALLOW', ['127.0.0.1', '::1']),
+    metricsToken: token(env, 'METRICS_TOKEN'),
     seedDemo: bool(env, 'SEED_DEMO', true),
     workers: bool(env, 'WORKERS', true),
     jobMaintenanceSeconds: Math.max(1, int(env, 'JOB_MAINTENANCE_SECONDS', 30)),
@@ -331,6 +363,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     rateLimitPerMinute: 100000,
+    metricsAllow: ['127.0.0.1', '::1'],
+    metricsToken: undefined,
     seedDemo: false,
     workers: true,
     jobMaintenanceSeconds: 30,

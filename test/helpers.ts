@@ -84,7 +84,8 @@ export function formSession(
     const i = pair.indexOf('=');
     jar[pair.slice(0, i)] = pair.slice(i + 1);
   }
-  const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+  // A form's token, or the page's own (every page carries the one for the session it was rendered in).
+  const m = /name="_csrf" value="([^"]+)"/.exec(res.body) ?? /<meta name="csrf-token" content="([^"]+)"/.exec(res.body);
   return { cookies: jar, csrf: m?.[1] ?? '' };
 }
 

@@ -1,11 +1,32 @@
-// /health (the process is up), /ready (the database answers), /metrics (Prometheus)
-// and request metrics; the OpenAPI document at /openapi.json (its pages: src/modules/site).
-import type { FastifyInstance } from 'fastify';
+// /health (the process is up), /ready (the database answers), /metrics (Prometheus: only to
+// the addresses allowed, or with the bearer token) and request metrics; the OpenAPI document at /openapi.json (its pages: src/modules/site).
+import { BlockList, isIPv4 } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import type { Db } from './db.js';
+import { safeEqual } from './crypto.js';
 
-export async function installObservability(app: FastifyInstance, db: Db, opts: { publicUrl: string; version: string }) {
+/** Addresses and CIDRs → a check of a request's client address (req.ip, which follows TRUST_PROXY). */
+export function addressCheck(list: string[]): (ip: string) => boolean {
+  const allowed = new BlockList();
+  for (const entry of list) {
+    const [ip, bits] = entry.split('/');
+    const type = isIPv4(ip) ? 'ipv4' : 'ipv6';
+    if (bits === undefined) allowed.addAddress(ip, type);
+    else allowed.addSubnet(ip, Number(bits), type);
+  }
+  return (raw) => {
+    const ip = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw; // IPv4 over an IPv6 socket
+    return allowed.check(ip, isIPv4(ip) ? 'ipv4' : 'ipv6');
+  };
+}
+
+export async function installObservability(
+  app: FastifyInstance,
+  db: Db,
+  opts: { publicUrl: string; version: string; metrics: { allow: string[]; token: string | undefined } },
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -31,7 +52,21 @@ export async function installObservability(app: FastifyInstance, db: Db, opts: {
       return reply.status(503).send({ status: 'unavailable', database: db.kind });
     }
   });
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // Metrics say a lot about a deployment (routes, traffic, memory): not for the public.
+  const allowed = addressCheck(opts.metrics.allow);
+  const bearer = (req: FastifyRequest) => /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  app.get('/metrics', { config: { api: true } }, async (req, reply) => {
+    const token = bearer(req);
+    const byToken = !!opts.metrics.token && !!token && safeEqual(token, opts.metrics.token);
+    if (!byToken && !allowed(req.ip)) {
+      if (opts.metrics.token) reply.header('www-authenticate', 'Bearer realm="metrics"');
+      return reply
+        .status(opts.metrics.token ? 401 : 403)
+        .type('text/plain; charset=utf-8')
+        .send('Metrics are served only to the addresses in METRICS_ALLOW, or with the bearer token in METRICS_TOKEN.\n');
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 
   await app.register(swagger, {
     openapi: {

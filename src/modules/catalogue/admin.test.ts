@@ -29,6 +29,7 @@ async function signIn(email: string, password = PASSWORD): Promise<Browser> {
   await b.get('/admin/sign-in');
   const res = await b.post('/admin/sign-in', { email, password });
   expect(res.statusCode, res.body).toBe(303);
+  await b.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
   return b;
 }
 

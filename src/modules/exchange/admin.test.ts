@@ -11,6 +11,7 @@ async function signIn(email: string) {
   await b.get('/admin/sign-in');
   const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
   expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
+  await b.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
   return b;
 }
 

@@ -17,6 +17,7 @@ async function signIn(email: string) {
   await br.get('/admin/sign-in');
   const res = await br.post('/admin/sign-in', { email, password: PASSWORD });
   expect(res.statusCode, res.body).toBe(303);
+  await br.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
   return br;
 }
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { renderPage, requestLang, translator, type Lang } from '../../kernel/views.js';
-import { SESSION_IDLE_SECONDS } from '../../kernel/sessions.js';
+import { csrfCookieName, SESSION_IDLE_SECONDS } from '../../kernel/sessions.js';
 
 /** When the accessibility statement was written, reviewed, and the site last tested against WCAG 2.2 AA. */
 export const STATEMENT_DATES = { prepared: '2026-12-05', reviewed: '2026-12-05', tested: '2026-12-05' };
@@ -15,10 +15,10 @@ export const STATEMENT_DATES = { prepared: '2026-12-05', reviewed: '2026-12-05',
  * comes with a `<name>.sig` cookie holding its signature).
  * The test in pages.test.ts fails when a journey sets a cookie missing here or with another lifetime.
  */
-export function cookieList(k: Kernel): Array<{ name: string; maxAge: number | null; idle?: number; signed?: boolean }> {
+export function cookieList(k: Kernel): Array<{ name: string; key?: string; maxAge: number | null; idle?: number; signed?: boolean }> {
   return [
     { name: 'lang', maxAge: 365 * 86400 },
-    { name: 'cs_csrf', maxAge: null },
+    { name: csrfCookieName(k.config), key: 'cs_csrf', maxAge: null },
     { name: 'cs_session', maxAge: null, idle: SESSION_IDLE_SECONDS },
     { name: 'cs_pay', maxAge: 3 * 3600 },
     { name: 'cs_pay_lang', maxAge: 3 * 3600 },
@@ -54,7 +54,11 @@ export function sitePages(app: FastifyInstance, k: Kernel, apis: (lang: Lang) =>
   app.get('/cookies', (req, reply) => {
     const t = translator(views.messages, requestLang(req));
     return renderPage(views, req, reply, 'site/views/cookies.njk', {
-      cookies: cookieList(k).map((c) => ({ names: c.signed ? [c.name, `${c.name}.sig`] : [c.name], key: c.name, expires: lifetime(t, c) })),
+      cookies: cookieList(k).map((c) => ({
+        names: c.signed ? [c.name, `${c.name}.sig`] : [c.name],
+        key: c.key ?? c.name,
+        expires: lifetime(t, c),
+      })),
     });
   });
   app.get('/privacy', (req, reply) => renderPage(views, req, reply, 'site/views/privacy.njk', who));
