@@ -15,6 +15,7 @@ import { store, type NewNotification } from './store.js';
 import { dailyLimitError, takeDaily, type Limits } from './limits.js';
 
 const MAX_BATCH = 250;
+const IN_FLIGHT = 2;
 const COLUMNS = [
   'id',
   'service_id',
@@ -64,6 +65,9 @@ const jobFor = (config: Config, row: NewNotification) => ({
  * constraint, 54 program limit such as an index row too large): another split may commit the
  * other rows. Anything else (the database unreachable, a deadlock) fails the whole group.
  */
+/** Thrown to roll back a batch that found a daily limit reached (it is written again, counters first). */
+const OVER_LIMIT = new Error('a daily limit was reached');
+
 const refusedRow = (err: unknown) => /^(22|23|54)/.test(String((err as { code?: unknown })?.code ?? ''));
 
 async function insertRows(tx: Queryable, rows: NewNotification[]): Promise<void> {
@@ -106,28 +110,44 @@ export function createBatcher(k: Kernel, limits: Limits, afterCommit: () => void
     return over;
   }
 
-  async function write(items: Item[]): Promise<Set<Item>> {
+  /**
+   * One transaction for the items. The daily counters are taken last, so their row locks (one
+   * per service and channel, shared by every batch of that service) are held only for the
+   * commit; if that finds a limit reached, the transaction is rolled back and written again
+   * with the counters taken first, leaving out the sends over the limit.
+   */
+  async function write(items: Item[], countersFirst = false): Promise<Set<Item>> {
     const counts: Array<() => void> = [];
-    const over = await k.db.transaction(async (tx) => {
-      const over = await takePlaces(tx, items, counts);
-      const accepted = items.filter((i) => !over.has(i));
-      if (!accepted.length) return over;
-      await insertRows(
-        tx,
-        accepted.map((i) => i.row),
-      );
-      for (const i of accepted) {
-        for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
-        if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
-      }
-      await k.jobs.sendMany(
-        accepted.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row)),
-        { tx },
-      );
-      return over;
-    });
+    let over: Set<Item>;
+    try {
+      over = await k.db.transaction(async (tx) => {
+        const over = countersFirst ? await takePlaces(tx, items, counts) : new Set<Item>();
+        const accepted = items.filter((i) => !over.has(i));
+        if (accepted.length) await insertItems(tx, accepted);
+        if (!countersFirst && (await takePlaces(tx, items, counts)).size) throw OVER_LIMIT;
+        return over;
+      });
+    } catch (err) {
+      if (err !== OVER_LIMIT) throw err;
+      return write(items, true);
+    }
     for (const note of counts) note();
     return over;
+  }
+
+  async function insertItems(tx: Queryable, items: Item[]): Promise<void> {
+    await insertRows(
+      tx,
+      items.map((i) => i.row),
+    );
+    for (const i of items) {
+      for (const d of i.extras.documents ?? []) await store.insertDocument(tx, d.row);
+      if (i.extras.pdf) await store.insertLetterFile(tx, i.row.id, i.extras.pdf.bytes, i.extras.pdf.pages);
+    }
+    await k.jobs.sendMany(
+      items.filter((i) => i.row.status === 'created').map((i) => jobFor(k.config, i.row)),
+      { tx },
+    );
   }
 
   /** Commits the items together; when a row is refused, each half on its own, down to that row. */
@@ -150,19 +170,29 @@ export function createBatcher(k: Kernel, limits: Limits, afterCommit: () => void
     }
   }
 
+  /**
+   * At most IN_FLIGHT batches are being written at once; sends arriving meanwhile wait and go
+   * together in the next one, so batches grow with the load instead of multiplying (they would
+   * only queue for the same service's daily counter).
+   */
+  let inFlight = 0;
   async function flush(): Promise<void> {
     scheduled = false;
+    if (inFlight >= IN_FLIGHT) return; // a batch finishing schedules the next
     const items = pending.splice(0, MAX_BATCH);
-    if (pending.length) schedule();
     if (!items.length) return;
+    inFlight += 1;
+    if (pending.length) schedule();
     try {
       await k.jobs.prepare(...NOTIFY_QUEUES);
+      await commit(items);
+      afterCommit();
     } catch (err) {
       for (const i of items) i.reject(err);
-      return;
+    } finally {
+      inFlight -= 1;
+      if (pending.length) schedule();
     }
-    await commit(items);
-    afterCommit();
   }
 
   function schedule() {
@@ -178,8 +208,7 @@ export function createBatcher(k: Kernel, limits: Limits, afterCommit: () => void
     persist(row: NewNotification, extras: Extras = {}): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         pending.push({ row, extras, resolve, reject });
-        if (pending.length >= MAX_BATCH) void flush();
-        else schedule();
+        schedule();
       });
     },
   };

@@ -91,8 +91,9 @@ describe('a delivering process killed mid-delivery', () => {
     const reached = new Set(sink.stalled.map((m) => /Message-ID: <([0-9a-f-]{36})@/.exec(m.raw)![1]));
     stall = false;
 
-    // A new process on the same database settles every one once the dead claims' leases pass.
-    const second: BuiltApp = await app({ notify: { ...testConfig().notify, leaseSeconds: 2, recoverAfterSeconds: 2 } });
+    // A new process on the same database settles every one once the dead claims' leases pass
+    // (it sweeps every 2 s; its own lease is long, so a slow machine never fails its own sends).
+    const second: BuiltApp = await app({ notify: { ...testConfig().notify, leaseSeconds: 60, recoverAfterSeconds: 2 } });
     cleanups.push(() => second.close());
     await second.startWorkers();
     const rows = (await until(async () => {

@@ -56,8 +56,12 @@ export function createHandoff(db: Db, config: Config, providers: Providers) {
   let pending: Array<{ id: string; attemptId: string; done(marked: boolean): void; fail(err: unknown): void }> = [];
   let scheduled = false;
 
+  // One UPDATE at a time: hand-offs that begin while one is being written go together in the next.
+  let writing = false;
   async function flush() {
     scheduled = false;
+    if (writing || !pending.length) return;
+    writing = true;
     const batch = pending;
     pending = [];
     try {
@@ -72,17 +76,23 @@ export function createHandoff(db: Db, config: Config, providers: Providers) {
       for (const m of batch) m.done(marked.has(m.id));
     } catch (err) {
       for (const m of batch) m.fail(err);
+    } finally {
+      writing = false;
+      if (pending.length) schedule();
     }
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => void flush());
   }
 
   /** Writes down that these messages' hand-offs begin (grouped with others beginning now); false where the claim was lost. */
   function mark(id: string, attemptId: string): Promise<boolean> {
     return new Promise((done, fail) => {
       pending.push({ id, attemptId, done, fail });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(() => void flush());
-      }
+      schedule();
     });
   }
 
