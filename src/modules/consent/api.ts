@@ -210,10 +210,17 @@ export async function individualOf(
       ? d.records.forAccount(c.organisationId, c.accountId!)
       : store.individualOfAccount(d.ctx.db, c.organisationId, c.accountId!);
   }
-  const header = req.headers[INDIVIDUAL_HEADER];
-  const named = (Array.isArray(header) ? header[0] : header)?.trim() || (opts.query !== false ? query(req, 'individualId') : undefined);
-  if (!named) throw badRequest('Name the individual with the X-ConsentBB-IndividualId header', 'X-ConsentBB-IndividualId');
-  const found = UUID.test(named) ? await store.individual(d.ctx.db, c.organisationId, named.toLowerCase()) : null;
+  const named = namedIndividual(req, opts.query !== false);
+  const found = await store.individual(d.ctx.db, c.organisationId, named);
   if (!found) throw notFound('Individual', named);
   return found;
+}
+
+/** The individual an organisation names (header, or the spec's query parameter): an id, or 400/404. */
+export function namedIndividual(req: FastifyRequest, fromQuery = true): string {
+  const header = req.headers[INDIVIDUAL_HEADER];
+  const named = (Array.isArray(header) ? header[0] : header)?.trim() || (fromQuery ? query(req, 'individualId') : undefined);
+  if (!named) throw badRequest('Name the individual with the X-ConsentBB-IndividualId header', 'X-ConsentBB-IndividualId');
+  if (!UUID.test(named)) throw notFound('Individual', named);
+  return named.toLowerCase();
 }

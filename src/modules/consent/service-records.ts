@@ -9,6 +9,7 @@ import { recordStore, SUBJECT_CHANNEL, type NewRecord, type RecordRow, type Reco
 import { buildRevision, canonical, insertRevision, latestRevision, sha256, type RevisionRow } from './revisions.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import type { Signer } from './keys.js';
+import { createRecordWriter } from './store-batch.js';
 
 export const SIGNATURE_TYP = 'consent-signature+jws';
 const DAY = 86_400_000;
@@ -97,6 +98,7 @@ const EVENT: Record<string, string> = {
 
 export function createRecordService(ctx: Ctx) {
   const { db } = ctx;
+  const writer = createRecordWriter(db);
 
   /** The agreement (of this organisation) and the revision a new record points at. */
   async function agreementFor(organisationId: string, agreementId: string, revisionId?: string | null, forNew = true) {
@@ -178,7 +180,8 @@ export function createRecordService(ctx: Ctx) {
     r.revision_id = revision.id;
     const signature = input.author.sign ? platformSignature(signer, ctx.urls.jwks, revision, r.id, input.author) : null;
     if (signature) r.signature_id = signature.id;
-    const out = await recordStore.create(db, r, revision, { type: EVENT[status], payload: eventPayload(r) }, signature);
+    const event = { type: EVENT[status], payload: eventPayload(r) };
+    const out = signature ? await recordStore.create(db, r, revision, event, signature) : await writer.write(r, revision, event);
     if (!out.individual) throw notFound('Individual', input.individualId);
     if (!out.created) throw conflict('This individual already has a consent record for this data agreement: update it instead');
     if (out.accountId) ctx.decider.invalidate(out.accountId);

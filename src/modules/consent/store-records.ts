@@ -1,6 +1,6 @@
-// SQL for consent records and their signatures. A new record, its first revision, its outbox
-// event and the invalidation NOTIFY go in one statement (one round trip, one commit): record
-// creation is the hot path of the API.
+// SQL for consent records and their signatures. A new record, its first revision and its
+// outbox event go in one statement (one round trip, one commit), then one NOTIFY statement:
+// record creation is the hot path of the API.
 import type { Queryable } from '../../kernel/db.js';
 import { page } from './store.js';
 import { REVISION_COLUMNS, revisionValues, type RevisionRow } from './revisions.js';
@@ -165,12 +165,16 @@ export const recordStore = {
        ev AS (INSERT INTO kernel.events (stream, type, payload) SELECT ${evVals.join(', ')} FROM rec RETURNING id)
        ${sigCte}
        SELECT (SELECT count(*) FROM ind)::int AS individual, (SELECT count(*) FROM rec)::int AS created,
-              (SELECT account_id FROM rec) AS account_id,
-              pg_notify('${EVENTS_CHANNEL}', ''),
-              pg_notify('${SUBJECT_CHANNEL}', coalesce((SELECT account_id::text FROM rec), '-'))`,
+              (SELECT account_id FROM rec) AS account_id`,
       p,
     );
     const row = rows[0];
+    // NOTIFY after the commit, in a statement of its own: a transaction that notifies holds
+    // PostgreSQL's one notification lock through its commit's WAL flush, so notifying inside
+    // it would put every record creation in single file (≈ 1 per fsync). A notify-only
+    // statement writes no WAL. The outbox also polls each second, so nothing waits on a lost one.
+    if (row.created === 1)
+      await q.query(`SELECT pg_notify('${EVENTS_CHANNEL}', ''), pg_notify('${SUBJECT_CHANNEL}', $1)`, [row.account_id ?? '-']);
     return { individual: row.individual === 1, created: row.created === 1, accountId: row.account_id };
   },
 
