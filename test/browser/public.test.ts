@@ -118,6 +118,26 @@ describe('service page', () => {
   });
 });
 
+describe('starting a service', () => {
+  it('"Start now" leads to how to apply, in English and in Welsh, and both pass axe', async () => {
+    const { context, page } = await newPage(h);
+    try {
+      for (const [url, start, heading] of [
+        [`/services/${SLUG}`, 'Start now', 'How to apply'],
+        ['/services/check-your-bin-collection-day?lang=cy', 'Dechrau nawr', 'Sut i wneud cais'],
+      ]) {
+        await page.goto(url);
+        await Promise.all([page.waitForURL((u) => u.pathname.endsWith('/apply')), page.getByRole('button', { name: start }).click()]);
+        expect((await page.locator('h1').innerText()).trim()).toBe(heading);
+        expect(await axeReport(page, page.url())).toBe('');
+      }
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('feedback', () => {
   it('shows the error summary without a rating, then thanks the user', async () => {
     const { context, page } = await newPage(h);

@@ -391,83 +391,54 @@ describe('Welsh versions in the console', () => {
     expect(tooLong.body).toContain('href="#how_to_apply_cy"');
 
     expect((await b.get(`/admin/services/${slug}/office-holder`)).body).toMatch(/name="role_cy"/);
-    expect(
-      (
-        await b.post(`/admin/services/${slug}/office-holder`, {
-          name: 'Cllr Nia Rowlands',
-          role: 'Cabinet Member for Environment',
-          role_cy: 'Aelod Cabinet dros yr Amgylchedd',
-          organisation: 'glanfor-county-council',
-          ...dateFields('in_post_since', today()),
-        })
-      ).statusCode,
-    ).toBe(303);
-    await b.get(`/admin/services/${slug}/decisions/new`);
-    expect(
-      (
-        await b.post(`/admin/services/${slug}/decisions/new`, {
-          ...dateFields('decided_on', today()),
-          decision: 'Collect garden waste every fortnight',
-          decision_cy: 'Casglu gwastraff gardd bob pythefnos',
-          reasoning: 'Residents asked.',
-          reasoning_cy: 'Gofynnodd trigolion.',
-          decided_by: 'Cabinet',
-          decided_by_cy: 'Y Cabinet',
-        })
-      ).statusCode,
-    ).toBe(303);
-    await b.get(`/admin/services/${slug}/roadmap/new`);
-    expect(
-      (
-        await b.post(`/admin/services/${slug}/roadmap/new`, {
-          status: 'next',
-          title: 'Garden waste',
-          title_cy: 'Gwastraff gardd',
-          description: 'Sign up online.',
-          description_cy: 'Cofrestru ar-lein.',
-        })
-      ).statusCode,
-    ).toBe(303);
+    /** Fills in a console form and expects it saved (a redirect back with a banner). */
+    const save = async (url: string, fields: Record<string, string>) => {
+      await b.get(url);
+      const res = await b.post(url, fields);
+      expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(303);
+    };
+    await save(`/admin/services/${slug}/office-holder`, {
+      name: 'Cllr Nia Rowlands',
+      role: 'Cabinet Member for Environment',
+      role_cy: 'Aelod Cabinet dros yr Amgylchedd',
+      organisation: 'glanfor-county-council',
+      ...dateFields('in_post_since', today()),
+    });
+    await save(`/admin/services/${slug}/decisions/new`, {
+      ...dateFields('decided_on', today()),
+      decision: 'Collect garden waste every fortnight',
+      decision_cy: 'Casglu gwastraff gardd bob pythefnos',
+      reasoning: 'Residents asked.',
+      reasoning_cy: 'Gofynnodd trigolion.',
+      decided_by: 'Cabinet',
+      decided_by_cy: 'Y Cabinet',
+    });
+    await save(`/admin/services/${slug}/roadmap/new`, {
+      status: 'next',
+      title: 'Garden waste',
+      title_cy: 'Gwastraff gardd',
+      description: 'Sign up online.',
+      description_cy: 'Cofrestru ar-lein.',
+    });
     const item = (await api(`/services/${slug}`)).json.roadmap.find((r: any) => r.title === 'Garden waste');
     expect((await b.get(`/admin/services/${slug}/roadmap/${item.id}/edit`)).body).toContain('value="Gwastraff gardd"');
-    await b.get('/admin/organisations/glanfor-county-council/edit');
-    expect(
-      (
-        await b.post('/admin/organisations/glanfor-county-council/edit', {
-          name: 'Glanfor County Council',
-          name_cy: 'Cyngor Sir Glanfor',
-          kind: 'local_authority',
-          summary: 'Bilingual county council.',
-          summary_cy: 'Cyngor sir dwyieithog.',
-        })
-      ).statusCode,
-    ).toBe(303);
-    await b.get('/admin/organisations/glanfor-county-council/teams/new');
-    expect(
-      (
-        await b.post('/admin/organisations/glanfor-county-council/teams/new', {
-          slug: 'waste',
-          name: 'Waste team',
-          name_cy: 'Tîm gwastraff',
-        })
-      ).statusCode,
-    ).toBe(303);
+    await save('/admin/organisations/glanfor-county-council/edit', {
+      name: 'Glanfor County Council',
+      name_cy: 'Cyngor Sir Glanfor',
+      kind: 'local_authority',
+      summary: 'Bilingual county council.',
+      summary_cy: 'Cyngor sir dwyieithog.',
+    });
+    await save('/admin/organisations/glanfor-county-council/teams/new', { slug: 'waste', name: 'Waste team', name_cy: 'Tîm gwastraff' });
 
     // The console shows what is stored; the Welsh pages show the Welsh.
     const admin = await b.get(`/admin/services/${slug}`);
     expect(admin.body).toContain('Disgrifiad newydd yn Gymraeg.');
     expect(admin.body).toContain('<p class="govuk-body govuk-!-margin-bottom-1" lang="cy">Casglu gwastraff gardd bob pythefnos</p>');
     const page = (await built.app.inject({ url: `/services/${slug}?lang=cy` })).body;
-    for (const welsh of [
-      'Disgrifiad newydd yn Gymraeg.',
-      'Aelod Cabinet dros yr Amgylchedd',
-      'Casglu gwastraff gardd bob pythefnos',
-      'Gofynnodd trigolion.',
-      'Y Cabinet',
-      'Gwastraff gardd',
-      'Cofrestru ar-lein.',
-    ])
-      expect(page, welsh).toContain(welsh);
+    const shown = ['Disgrifiad newydd yn Gymraeg.', 'Aelod Cabinet dros yr Amgylchedd', 'Casglu gwastraff gardd bob pythefnos'];
+    const alsoShown = ['Gofynnodd trigolion.', 'Y Cabinet', 'Gwastraff gardd', 'Cofrestru ar-lein.'];
+    expect([...shown, ...alsoShown].filter((w) => !page.includes(w))).toEqual([]);
     const apply = (await built.app.inject({ url: `/services/${slug}/apply?lang=cy` })).body;
     expect(apply).toContain('<p class="govuk-body">Ffoniwch ni.</p>');
     expect(apply).toContain('<li>gyda’ch cod post</li>');

@@ -105,73 +105,83 @@ export function inlineTokens(text: string): Token[] {
   return out;
 }
 
-const LINK_STYLE = 'word-wrap: break-word; color: #1D70B8;';
 const P = 'Margin: 0 0 20px 0; font-size: 19px; line-height: 25px; color: #0B0C0C;';
+const LI = 'Margin: 5px 0 5px; padding: 0 0 0 5px; font-size: 19px; line-height: 25px; color: #0B0C0C;';
 
-function inlineHtml(text: string): string {
-  return inlineTokens(text)
-    .map((t) => (t.href ? `<a style="${LINK_STYLE}" href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text)))
-    .join('');
+/** How each kind of block is written as HTML: what its tags open with, and how lines join. */
+interface HtmlDialect {
+  a: string;
+  h2: string;
+  h3: string;
+  p: string;
+  br: string;
+  inset: (inner: string) => string;
+  list: (kind: 'bullets' | 'numbered', items: string[]) => string;
+  hr: string;
+}
+
+/** An email: inline styles, the only styling email programs keep. */
+const EMAIL: HtmlDialect = {
+  a: 'style="word-wrap: break-word; color: #1D70B8;"',
+  h2: 'style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 27px; line-height: 35px; font-weight: bold; color: #0B0C0C;"',
+  h3: 'style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 19px; line-height: 25px; font-weight: bold; color: #0B0C0C;"',
+  p: `style="${P}"`,
+  br: '<br />',
+  inset: (inner) =>
+    `<blockquote style="Margin: 0 0 20px 0; border-left: 10px solid #B1B4B6; padding: 15px 0 0.1px 15px; font-size: 19px; line-height: 25px;"><p style="${P}">${inner}</p></blockquote>`,
+  list: (kind, items) => {
+    const [tag, type] = kind === 'bullets' ? ['ul', 'disc'] : ['ol', 'decimal'];
+    return `<table role="presentation" style="padding: 0 0 20px 0;"><tr><td style="font-family: Helvetica, Arial, sans-serif;"><${tag} style="Margin: 0 0 0 20px; padding: 0; list-style-type: ${type};">${items.map((i) => `<li style="${LI}">${i}</li>`).join('')}</${tag}></td></tr></table>`;
+  },
+  hr: '<hr style="border: 0; height: 1px; background: #B1B4B6; Margin: 30px 0 30px 0;">',
+};
+
+/** A GOV.UK page (the console's previews): classes, never inline styles, which the pages' content security policy refuses. */
+const PAGE: HtmlDialect = {
+  a: 'class="govuk-link cs-break"',
+  h2: 'class="govuk-heading-m"',
+  h3: 'class="govuk-heading-s"',
+  p: 'class="govuk-body"',
+  br: '<br>',
+  inset: (inner) => `<div class="govuk-inset-text">${inner}</div>`,
+  list: (kind, items) =>
+    kind === 'bullets'
+      ? `<ul class="govuk-list govuk-list--bullet">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`
+      : `<ol class="govuk-list govuk-list--number">${items.map((i) => `<li>${i}</li>`).join('')}</ol>`,
+  hr: '<hr class="govuk-section-break govuk-section-break--m govuk-section-break--visible">',
+};
+
+function html(markdown: string, d: HtmlDialect): string {
+  const inline = (text: string) =>
+    inlineTokens(text)
+      .map((t) => (t.href ? `<a ${d.a} href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text)))
+      .join('');
+  return parseBlocks(markdown)
+    .map((b) => {
+      switch (b.kind) {
+        case 'heading':
+          return `<h2 ${d.h2}>${inline(b.lines.join(' '))}</h2>`;
+        case 'subheading':
+          return `<h3 ${d.h3}>${inline(b.lines.join(' '))}</h3>`;
+        case 'para':
+          return `<p ${d.p}>${b.lines.map(inline).join(d.br)}</p>`;
+        case 'inset':
+          return d.inset(b.lines.map(inline).join(d.br));
+        case 'bullets':
+        case 'numbered':
+          return d.list(b.kind, b.items.map(inline));
+        case 'hr':
+          return d.hr;
+      }
+    })
+    .join('\n');
 }
 
 /** The body of an email as HTML (the layout around it is in email.ts). */
-export function bodyHtml(markdown: string): string {
-  return parseBlocks(markdown)
-    .map((b) => {
-      switch (b.kind) {
-        case 'heading':
-          return `<h2 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 27px; line-height: 35px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h2>`;
-        case 'subheading':
-          return `<h3 style="Margin: 0 0 15px 0; padding: 10px 0 0 0; font-size: 19px; line-height: 25px; font-weight: bold; color: #0B0C0C;">${inlineHtml(b.lines.join(' '))}</h3>`;
-        case 'para':
-          return `<p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p>`;
-        case 'inset':
-          return `<blockquote style="Margin: 0 0 20px 0; border-left: 10px solid #B1B4B6; padding: 15px 0 0.1px 15px; font-size: 19px; line-height: 25px;"><p style="${P}">${b.lines.map(inlineHtml).join('<br />')}</p></blockquote>`;
-        case 'bullets':
-        case 'numbered': {
-          const tag = b.kind === 'bullets' ? 'ul' : 'ol';
-          const type = b.kind === 'bullets' ? 'disc' : 'decimal';
-          return `<table role="presentation" style="padding: 0 0 20px 0;"><tr><td style="font-family: Helvetica, Arial, sans-serif;"><${tag} style="Margin: 0 0 0 20px; padding: 0; list-style-type: ${type};">${b.items.map((i) => `<li style="Margin: 5px 0 5px; padding: 0 0 0 5px; font-size: 19px; line-height: 25px; color: #0B0C0C;">${inlineHtml(i)}</li>`).join('')}</${tag}></td></tr></table>`;
-        }
-        case 'hr':
-          return '<hr style="border: 0; height: 1px; background: #B1B4B6; Margin: 30px 0 30px 0;">';
-      }
-    })
-    .join('\n');
-}
+export const bodyHtml = (markdown: string): string => html(markdown, EMAIL);
 
-function inlinePage(text: string): string {
-  return inlineTokens(text)
-    .map((t) => (t.href ? `<a class="govuk-link cs-break" href="${escapeHtml(t.href)}">${escapeHtml(t.text)}</a>` : escapeHtml(t.text)))
-    .join('');
-}
-
-/**
- * The body as a GOV.UK page shows it (the console's previews): classes, never inline styles,
- * which the pages' content security policy refuses.
- */
-export function bodyPageHtml(markdown: string): string {
-  return parseBlocks(markdown)
-    .map((b) => {
-      switch (b.kind) {
-        case 'heading':
-          return `<h2 class="govuk-heading-m">${inlinePage(b.lines.join(' '))}</h2>`;
-        case 'subheading':
-          return `<h3 class="govuk-heading-s">${inlinePage(b.lines.join(' '))}</h3>`;
-        case 'para':
-          return `<p class="govuk-body">${b.lines.map(inlinePage).join('<br>')}</p>`;
-        case 'inset':
-          return `<div class="govuk-inset-text">${b.lines.map(inlinePage).join('<br>')}</div>`;
-        case 'bullets':
-          return `<ul class="govuk-list govuk-list--bullet">${b.items.map((i) => `<li>${inlinePage(i)}</li>`).join('')}</ul>`;
-        case 'numbered':
-          return `<ol class="govuk-list govuk-list--number">${b.items.map((i) => `<li>${inlinePage(i)}</li>`).join('')}</ol>`;
-        case 'hr':
-          return '<hr class="govuk-section-break govuk-section-break--m govuk-section-break--visible">';
-      }
-    })
-    .join('\n');
-}
+/** The body as a GOV.UK page shows it (the console's previews). */
+export const bodyPageHtml = (markdown: string): string => html(markdown, PAGE);
 
 function inlineText(text: string): string {
   return inlineTokens(text)
