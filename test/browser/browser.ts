@@ -23,10 +23,20 @@ export interface Harness {
 /** Start the seeded app on a free loopback port and launch headless Chromium. */
 export async function startHarness(): Promise<Harness> {
   const built = await buildTestApp({ seed: true });
-  let browser: Browser | undefined;
   try {
     await built.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = built.app.server.address() as AddressInfo;
+  } catch (e) {
+    await built.close();
+    throw e;
+  }
+  const { port } = built.app.server.address() as AddressInfo;
+  return withChromium({ built, baseUrl: `http://127.0.0.1:${port}`, close: () => built.close() });
+}
+
+/** Headless Chromium beside an app already listening (`close` stops both). */
+export async function withChromium(app: { built: TestApp; baseUrl: string; close(): Promise<void> }): Promise<Harness> {
+  let browser: Browser;
+  try {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -40,21 +50,19 @@ export async function startHarness(): Promise<Harness> {
         '--disable-sync',
       ],
     });
-    const b = browser;
-    return {
-      built,
-      browser: b,
-      baseUrl: `http://127.0.0.1:${port}`,
-      async close() {
-        await b.close().catch(() => {});
-        await built.close();
-      },
-    };
   } catch (e) {
-    await browser?.close().catch(() => {});
-    await built.close();
+    await app.close();
     throw e;
   }
+  return {
+    built: app.built,
+    browser,
+    baseUrl: app.baseUrl,
+    async close() {
+      await browser.close().catch(() => {});
+      await app.close();
+    },
+  };
 }
 
 /** A fresh context (own cookies) with one page, at a desktop size. */

@@ -6,11 +6,11 @@
 // post_logout_redirect_uri after the sign-out confirmation. Each page's policy names only
 // the origin its form may lead to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
-import { CHROMIUM, newPage, pageProblems, type Harness } from './browser.js';
+import { newPage, pageProblems, withChromium, type Harness } from './browser.js';
 import { authRequest, exchange, relyingParty, startApp, type RelyingParty, type Running } from '../../src/modules/identity/testing.js';
 import { newPayment, payClient, payFixture } from '../../src/modules/payments/testing.js';
 import { SANDBOX_CARDS } from '../../src/modules/payments/gateways/sandbox.js';
@@ -33,19 +33,7 @@ beforeAll(async () => {
   // Another host name and port than the app's 127.0.0.1:<port>: another origin, another site.
   serviceOrigin = `http://localhost:${(service.address() as AddressInfo).port}`;
   run = await startApp();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-  });
-  h = {
-    built: run.built,
-    baseUrl: run.baseUrl,
-    browser,
-    async close() {
-      await browser.close().catch(() => {});
-      await run.close();
-    },
-  };
+  h = await withChromium(run);
   api = payClient(run.built, (await payFixture(run.built)).keys.test);
   rp = await relyingParty(run, { redirectUri: `${serviceOrigin}/callback`, postLogoutRedirectUri: `${serviceOrigin}/signed-out` });
 });

@@ -85,6 +85,16 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
     if (!sender.internal) limits.checkRate(p.id, sender.keyType, p.settings.rate_limit ?? config.notify.rateLimitPerMinute);
   }
 
+  /** The fields every notification row takes from its service and sender. */
+  const rowOf = (p: ServiceProfile, sender: Sender, id: string, type: Channel) => ({
+    id,
+    service_id: p.id,
+    api_key_id: sender.keyId,
+    key_type: sender.keyType,
+    type,
+    created_by_name: sender.createdByName ?? null,
+  });
+
   /** The daily limit this send counts against (none for test keys and simulated recipients); refuses at once if known full. */
   function dailyLimit(p: ServiceProfile, sender: Sender, type: Channel, simulated: boolean): number | undefined {
     if (sender.keyType === 'test' || simulated) return undefined;
@@ -143,11 +153,7 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const when = scheduled(req.scheduled_for);
       await persist(
         {
-          id,
-          service_id: p.id,
-          api_key_id: sender.keyId,
-          key_type: sender.keyType,
-          type: 'email',
+          ...rowOf(p, sender, id, 'email'),
           template_id: t.id,
           template_version: t.version,
           recipient: to,
@@ -162,7 +168,6 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           sender: p.settings.reply_to_email,
           one_click_unsubscribe_url: req.one_click_unsubscribe_url ?? null,
           precompiled: false,
-          created_by_name: sender.createdByName ?? null,
           simulated,
           scheduled_for: when,
         },
@@ -215,11 +220,7 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const id = randomUUID();
       await persist(
         {
-          id,
-          service_id: p.id,
-          api_key_id: sender.keyId,
-          key_type: sender.keyType,
-          type: 'sms',
+          ...rowOf(p, sender, id, 'sms'),
           template_id: t.id,
           template_version: t.version,
           recipient: req.phone_number,
@@ -234,7 +235,6 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           sender: p.smsSender,
           one_click_unsubscribe_url: null,
           precompiled: false,
-          created_by_name: sender.createdByName ?? null,
           simulated,
           scheduled_for: when,
         },
@@ -274,11 +274,7 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const postage = address.postage ?? t.postage ?? 'second';
       await persist(
         {
-          id,
-          service_id: p.id,
-          api_key_id: sender.keyId,
-          key_type: sender.keyType,
-          type: 'letter',
+          ...rowOf(p, sender, id, 'letter'),
           template_id: t.id,
           template_version: t.version,
           recipient: null,
@@ -293,7 +289,6 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           sender: t.letter_contact_block ?? p.settings.letter_contact_block,
           one_click_unsubscribe_url: null,
           precompiled: false,
-          created_by_name: sender.createdByName ?? null,
           simulated: sender.keyType === 'test',
           scheduled_for: when,
         },
@@ -327,11 +322,7 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
       const status = info.a4 && info.pages <= 20 ? 'created' : 'validation-failed';
       await persist(
         {
-          id,
-          service_id: p.id,
-          api_key_id: sender.keyId,
-          key_type: sender.keyType,
-          type: 'letter',
+          ...rowOf(p, sender, id, 'letter'),
           template_id: null,
           template_version: null,
           recipient: null,
@@ -346,7 +337,6 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
           sender: null,
           one_click_unsubscribe_url: null,
           precompiled: true,
-          created_by_name: sender.createdByName ?? null,
           simulated: sender.keyType === 'test',
           scheduled_for: null,
         },
