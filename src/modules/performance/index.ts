@@ -22,6 +22,8 @@ import { performanceConsole } from './admin.js';
 import { dashboards } from './dashboards.js';
 import { createAlerts, ALERT_EVERY_MS } from './alerts.js';
 import type { NotifyService } from '../notify/index.js';
+import { createProbes } from './probes.js';
+import { seedDemoPerformance } from './demo.js';
 
 export type { Kpis, PerKeyRow, RecordInput } from './service.js';
 export type { LiveFigures } from './live.js';
@@ -45,6 +47,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
   const service = createPerformanceService({ db, events: kernel.events, partitions });
   let maintenance: NodeJS.Timeout | undefined;
   let alertTimer: NodeJS.Timeout | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
 
   /** Today's figures (UTC day so far) of several services, as flat numbers for live viewers. */
   async function liveFigures(serviceIds: string[]): Promise<Map<string, Record<string, number>>> {
@@ -72,6 +75,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
   }
   const hub = createLiveHub({ db, log, compute: liveFigures });
   const analytics = createAnalytics({ db, log, catalogue });
+  const probes = createProbes({ db, log, catalogue, publicUrl: config.publicUrl, everySeconds: config.performance.probeSeconds });
   const alerts = createAlerts({ db, log, perf: service, catalogue, notify, publicUrl: config.publicUrl });
 
   async function maintain() {
@@ -96,6 +100,7 @@ export function createPerformanceModule(deps: PerformanceDeps) {
     partitions,
     analytics,
     alerts,
+    probes,
     /** For catalogue.addServicePanel: the figures on every service page, beside the accountable office-holder. */
     servicePanel: servicePanel(kernel, service),
   };
@@ -131,8 +136,15 @@ export function createPerformanceModule(deps: PerformanceDeps) {
       app.addHook('onClose', async () => {
         if (maintenance) clearInterval(maintenance);
         if (alertTimer) clearInterval(alertTimer);
+        if (probeTimer) clearInterval(probeTimer);
         await hub.stop();
       });
+    },
+    /** Two months of made-up history for the demo organisations' services (props.demo = 1). */
+    seedDemo: async () => {
+      await partitions.maintain();
+      for (const back of [31, 62]) await partitions.ensureMonth(new Date(Date.now() - back * 86_400_000));
+      return seedDemoPerformance(db, catalogue);
     },
     async startWorkers() {
       kernel.events.subscribeBatch(
@@ -151,6 +163,10 @@ export function createPerformanceModule(deps: PerformanceDeps) {
         alerts.tick().catch((err) => log.error({ err }, 'performance alerts failed'));
       }, ALERT_EVERY_MS);
       alertTimer.unref();
+      if (config.performance.probeSeconds > 0) {
+        probeTimer = setInterval(() => void probes.tick(), config.performance.probeSeconds * 1000);
+        probeTimer.unref();
+      }
     },
   };
   return module;

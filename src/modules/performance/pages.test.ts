@@ -44,6 +44,8 @@ describe('pages', () => {
     expect(en.body).toContain('Show the figures as a table'); // … with its table
     const cy = await get(`/performance/services/${service.slug}?lang=cy`);
     expect(cy.body).toContain('Cyfradd cwblhau');
+    for (const body of [en.body, cy.body]) expect(body).not.toMatch(/>\s*(nav|performance)\.[a-z.]+\s*</); // every label has its copy
+    expect(cy.body).toMatch(/href="\/performance"[^>]*>\s*(<strong[^>]*>)?\s*Perfformiad/);
     expect(cy.body).toContain('<html lang="cy"');
   });
 

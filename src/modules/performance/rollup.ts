@@ -17,8 +17,15 @@ export const GRAINS: Grain[] = ['minute', 'hour', 'day'];
 /** Extra breakdowns kept per day from a measurement's props: page views by referrer and device. */
 export const BREAKDOWNS: Record<string, string[]> = { 'page.view': ['referrer', 'device'] };
 
-export function increments(rows: Measurement[]): Record<Grain, Increment[]> {
+/**
+ * Minute rollups are read only for range edges in the last `MINUTE_ROLLUPS_KEPT_MS` (ranges.split)
+ * and deleted after; a measurement older than that (a backfill) gets hour and day rollups only.
+ */
+export const MINUTE_ROLLUPS_KEPT_MS = 2 * 86_400_000;
+
+export function increments(rows: Measurement[], now = Date.now()): Record<Grain, Increment[]> {
   const maps: Record<Grain, Map<string, Increment>> = { minute: new Map(), hour: new Map(), day: new Map() };
+  const minutesFrom = now - MINUTE_ROLLUPS_KEPT_MS;
   for (const m of rows) {
     const dims = m.dim ? ['', m.dim] : [''];
     const add = (grain: Grain, type: string, dim: string) => {
@@ -30,7 +37,10 @@ export function increments(rows: Measurement[]): Record<Grain, Increment[]> {
         had.total += m.value ?? 0;
       } else maps[grain].set(k, { serviceId: m.serviceId, type, dim, bucket, n: 1, total: m.value ?? 0 });
     };
-    for (const grain of GRAINS) for (const dim of dims) add(grain, m.type, dim);
+    for (const grain of GRAINS) {
+      if (grain === 'minute' && m.at.getTime() < minutesFrom) continue;
+      for (const dim of dims) add(grain, m.type, dim);
+    }
     for (const name of BREAKDOWNS[m.type] ?? []) {
       const v = m.props?.[name];
       if (v !== undefined && v !== '') add('day', `${m.type}.${name}`, String(v));

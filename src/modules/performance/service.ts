@@ -10,6 +10,7 @@ import type { Partitions } from './partitions.js';
 import { store, type RollupSum } from './store.js';
 import { split, MS } from './ranges.js';
 import { teamFigures } from './team-figures.js';
+import { MINUTE_ROLLUPS_KEPT_MS } from './rollup.js';
 
 export interface RecordInput {
   serviceId: string;
@@ -50,7 +51,7 @@ export const T = {
 } as const;
 const KPI_TYPES = [T.formStarted, T.formSubmitted, T.payStarted, T.paySucceeded, T.satisfaction];
 /** Minute rollups are kept this long; older range edges are read to the hour. */
-export const MINUTE_ROLLUP_MS = 2 * MS.DAY;
+export const MINUTE_ROLLUP_MS = MINUTE_ROLLUPS_KEPT_MS;
 export const LIVE_WINDOW_MS = 5 * MS.MINUTE;
 
 const NAMED_METRICS: Record<string, string[]> = {
