@@ -19,6 +19,7 @@ import { createSessions, installCsrf } from './kernel/sessions.js';
 import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
 import { installObservability } from './kernel/observability.js';
 import { installSecurityHeaders } from './kernel/security.js';
+import { installInputGuard } from './kernel/input.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
@@ -144,6 +145,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
   await app.register(cookie, { secret: config.sessionSecret });
   await app.register(formbody, { parser: (body) => qs.parse(body) });
   installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
+  installInputGuard(app); // NUL and unpaired surrogates: 400 before any module sees them
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: '1 minute',

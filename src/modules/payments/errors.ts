@@ -3,6 +3,7 @@
 // One formatter turns every error under /pay/v1 into that shape.
 import type { FastifyRequest } from 'fastify';
 import { HttpError, type ErrorInfo } from '../../kernel/errors.js';
+import { INVALID_CHARACTERS } from '../../kernel/input.js';
 
 /** A failure in Pay's terms. `header` names a request header at fault (Idempotency-Key). */
 export class PayError extends HttpError {
@@ -58,6 +59,26 @@ function parseCode(method: string, path: string): string {
   return 'P0197';
 }
 
+/** The validation code of each endpoint: body attributes on POSTs, search parameters on GETs. */
+function validationCode(method: string, path: string): string {
+  const p = path.replace(/^\/pay/, '');
+  if (method === 'GET') return p.startsWith('/v1/refunds') ? 'P1101' : p.startsWith('/v1/agreements') ? 'P2401' : 'P0401';
+  if (p.endsWith('/refunds')) return 'P0602';
+  if (p.startsWith('/v1/agreements')) return 'P2102';
+  return 'P0102';
+}
+
+/** A NUL or unpaired surrogate refused at the edge (kernel/input.ts), in Pay's words for the part at fault. */
+function invalidCharacters(e: ErrorInfo, req: FastifyRequest): Record<string, string> {
+  const at = e.fields[0]?.field ?? '';
+  const code = validationCode(req.method, req.url.split('?')[0]);
+  const why = 'Must not contain NUL characters or unpaired surrogates';
+  if (at.startsWith('header:')) return { header: at.slice(7), code, description: `Invalid header value: ${at.slice(7)}. ${why}` };
+  if (req.method === 'GET')
+    return { code, description: `Invalid parameters: ${at}. See Public API documentation for the correct data formats` };
+  return { field: at, code, description: `Invalid attribute value: ${at}. ${why}` };
+}
+
 /** Pay's error body for anything thrown under /pay/v1. */
 export function payErrorBody(e: ErrorInfo, req: FastifyRequest): Record<string, string> {
   const path = req.url.split('?')[0];
@@ -66,6 +87,7 @@ export function payErrorBody(e: ErrorInfo, req: FastifyRequest): Record<string, 
     if (at?.startsWith('header:')) return { header: at.slice(7), code: e.code, description: e.message };
     return { ...(at ? { field: at } : {}), code: e.code, description: e.message };
   }
+  if (e.code === INVALID_CHARACTERS) return invalidCharacters(e, req);
   if (e.status === 401) return { description: 'Credentials are required to access this resource.' };
   if (e.status === 429) return { code: 'P0900', description: 'Too many requests' };
   if (e.status === 404) return { description: 'Not found' };

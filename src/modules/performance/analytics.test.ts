@@ -99,12 +99,13 @@ describe('page analytics', () => {
       d: service.slug,
       p: { '\u0000': '\u0000', x: 'y'.repeat(10_000) },
     });
-    expect(nul.statusCode).toBe(202);
+    expect(nul.statusCode).toBe(400); // refused at the edge (kernel/input.ts), in Plausible's error shape
+    expect(nul.json().errors).toBeTruthy();
     const huge = await event({ n: 'pageview', u: '/', d: service.slug, p: { x: 'y'.repeat(20_000) } });
     expect(huge.statusCode).toBe(413);
     await t.modules.performance.analytics.flush();
     const r = await report(t.kernel.db, t.modules.performance.service, service.id, 'day');
-    expect(r.volumes.pageViews).toBe(0); // the odd-named event is a custom event, not a page view
+    expect(r.volumes.pageViews).toBe(0); // the refused event counted nowhere
   });
 
   it('serves the script and the no-JavaScript pixel to other sites', async () => {

@@ -1,0 +1,82 @@
+// Input the database cannot store is refused at the edge, once, for every route: a NUL
+// character (PostgreSQL's text and jsonb reject it, error 22021) or an unpaired UTF-16
+// surrogate (it has no UTF-8 form, error 22P05) in the path, the query, a header or any string
+// (or object key) of a JSON or form body. The request fails with a 400 BadRequest
+// (code `invalid_characters`, the field at fault named), which each API's own error formatter
+// turns into its shape and pages show as a GOV.UK error page. Binary bodies (Buffers) are
+// not inspected: only what was parsed into strings.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequest } from './errors.js';
+
+export const INVALID_CHARACTERS = 'invalid_characters';
+
+/** True when `s` holds a NUL or a lone surrogate. */
+export function unstorable(s: string): boolean {
+  return s.includes('\u0000') || !(s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** The path (dot-separated) of the first unstorable string in a parsed value, or null. */
+export function findUnstorable(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return unstorable(value) ? path || 'value' : null;
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = findUnstorable(value[i], path ? `${path}.${i}` : String(i), depth + 1);
+      if (at) return at;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (unstorable(key)) return at;
+    const inner = findUnstorable((value as Record<string, unknown>)[key], at, depth + 1);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+export class InvalidCharacters extends BadRequest {
+  constructor(
+    public where: 'path' | 'query' | 'header' | 'body',
+    field: string,
+  ) {
+    const label = where === 'header' ? `header ${field}` : field;
+    super(
+      `${label} contains a character that is not allowed: a NUL character or an unpaired surrogate (not valid Unicode)`,
+      [
+        {
+          field: where === 'header' ? `header:${field}` : field,
+          message: `${label} must not contain NUL characters or unpaired surrogates`,
+        },
+      ],
+      INVALID_CHARACTERS,
+    );
+  }
+}
+
+function checkUrlAndHeaders(req: FastifyRequest): void {
+  const at = findUnstorable(req.params ?? {});
+  if (at) throw new InvalidCharacters('path', at);
+  const q = findUnstorable(req.query ?? {});
+  if (q) throw new InvalidCharacters('query', q);
+  // A %00 the router could not tie to a parameter (an unknown route, a raw path segment).
+  const raw = req.raw.url ?? '';
+  const split = raw.indexOf('?');
+  const nul = /%00|\u0000/i;
+  if (nul.test(split < 0 ? raw : raw.slice(0, split))) throw new InvalidCharacters('path', 'path');
+  if (split >= 0 && nul.test(raw.slice(split))) throw new InvalidCharacters('query', 'query');
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value) ? value.some(unstorable) : unstorable(String(value))) throw new InvalidCharacters('header', name);
+  }
+}
+
+/** Install the edge checks: URL and headers on request (before any module's hooks), bodies once parsed. */
+export function installInputGuard(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req) => checkUrlAndHeaders(req));
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined || req.body === null) return;
+    const at = findUnstorable(req.body);
+    if (at) throw new InvalidCharacters('body', at === 'value' ? 'body' : at);
+  });
+}
