@@ -50,10 +50,15 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 const seedables = (built: BuiltApp) => Object.entries(built.modules as Record<string, Module>).filter(([, m]) => m.seedDemo);
+/** Seeds every module's demo, one process at a time (processes started together on one empty
+ * PostgreSQL take turns; the later one finds each module's demo there and adds nothing). */
 export async function seedAll(built: BuiltApp, out: Out): Promise<void> {
-  for (const [name, m] of seedables(built)) {
-    out.line((await m.seedDemo!()) ? `Seeded the demo ${name}.` : `The ${name} already has data, so the demo was not added.`);
-  }
+  const { withAdvisoryLock } = await import('./kernel/db.js');
+  await withAdvisoryLock(built.kernel.db, 'cityscape.seed-demo', async () => {
+    for (const [name, m] of seedables(built)) {
+      out.line((await m.seedDemo!()) ? `Seeded the demo ${name}.` : `The ${name} already has data, so the demo was not added.`);
+    }
+  });
 }
 
 export async function appliedMigrations(db: Db): Promise<string[]> {

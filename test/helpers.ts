@@ -10,8 +10,8 @@ import type { Actor } from '../src/modules/catalogue/index.js';
 export const cli: Actor = { kind: 'cli' };
 
 /** A fresh empty PostgreSQL database for one test app; returns its URL and a drop function. */
-export async function freshPostgres(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cs_test_${randomBytes(6).toString('hex')}`;
+export async function freshPostgres(baseUrl: string, prefix = 'cs_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -1,7 +1,11 @@
-// Several Cityscape processes on one PostgreSQL: an event emitted by one is handled
+// Several Cityscape processes on one PostgreSQL: two `cityscape start`s on an empty database
+// both come up and seed the demo once between them, an event emitted by one is handled
 // exactly once across all of them, and a job survives the process working it being killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { freshPostgres } from './helpers.js';
 
@@ -62,6 +66,84 @@ async function until<T>(fn: () => Promise<T | undefined | false>, ms = 150_000):
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** `cityscape start` as a newcomer runs it (the demo seeded at start-up), on any free port. */
+function startCityscape(databaseUrl: string, dataDir: string): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    // One data directory for both, as two processes of one deployment share their secrets.
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', CITYSCAPE_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const proc = { child, port: 0, pid: child.pid!, output: '' };
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      proc.output += d.toString();
+      const m = /is running at .* \(listening on [^ ]+:(\d+);/.exec(proc.output);
+      if (m && !proc.port) {
+        proc.port = Number(m[1]);
+        resolve(proc);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      if (!proc.port) reject(new Error(`exited ${code}:\n${proc.output}`));
+    });
+  });
+}
+
+describe.skipIf(!reachable)('two Cityscape processes started at once on an empty PostgreSQL', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let dataDir: string;
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    db = await freshPostgres(BASE, 'cs_seed');
+    dataDir = fs.mkdtempSync(join(os.tmpdir(), 'cs-seed-'));
+  });
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)))));
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('both come up, and the demo is seeded once between them', async () => {
+    const started = await Promise.allSettled([startCityscape(db.url, dataDir), startCityscape(db.url, dataDir)]);
+    for (const s of started) if (s.status === 'fulfilled') procs.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const [a, b] = procs;
+    for (const p of [a, b]) expect((await fetch(`http://127.0.0.1:${p.port}/health`)).status).toBe(200);
+
+    // Each module's demo was added by exactly one of them; the other found it there.
+    const output = a.output + b.output;
+    for (const module of ['catalogue', 'notify', 'addresses', 'payments', 'identity', 'performance', 'consent', 'exchange', 'registries']) {
+      expect(output.split(`Seeded the demo ${module}.`).length - 1, `${module} seeded once\n${output}`).toBe(1);
+    }
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const dupes = async (table: string, key: string) =>
+        (await client.query(`SELECT count(*)::int AS n, count(DISTINCT ${key})::int AS d FROM ${table}`)).rows[0];
+      // Nothing twice: each row of the demo is there once.
+      for (const [table, key] of [
+        ['notify.templates', '(service_id, name)'],
+        ['catalogue.decisions', '(service_id, decided_on, decision)'],
+        ['catalogue.roadmap_items', '(service_id, title)'],
+        ['catalogue.office_holders', '(service_id, name, role)'],
+        ['consent.agreements', '(service_id, purpose)'],
+        ['exchange.legal_bases', 'title'],
+      ]) {
+        const { n, d } = await dupes(table, key);
+        expect(n, table).toBeGreaterThan(0);
+        expect(n, `${table}: ${n} rows, ${d} distinct`).toBe(d);
+      }
+    } finally {
+      await client.end();
+    }
+  }, 600_000);
+});
 
 describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
   let db: { url: string; drop(): Promise<void> };

@@ -153,3 +153,31 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
 export async function openDb(databaseUrl: string | undefined, dataDir: string): Promise<Db> {
   return databaseUrl ? createPostgresDb(databaseUrl) : createPgliteDb(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`);
 }
+
+const lockQueues = new WeakMap<Db, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `fn` while holding the advisory lock named `name`, so Cityscape processes sharing one
+ * PostgreSQL database take turns at it (seeding the demo, say): the second waits, then finds
+ * the work done. A transaction holds the lock for as long as `fn` runs, while `fn` does its
+ * work on other connections. Calls in one process queue too; that is all PGlite needs, with
+ * one connection and one process per data directory (kernel/control.ts).
+ */
+export async function withAdvisoryLock<T>(db: Db, name: string, fn: () => Promise<T>): Promise<T> {
+  let queues = lockQueues.get(db);
+  if (!queues) lockQueues.set(db, (queues = new Map()));
+  const locked = () =>
+    db.kind === 'pglite'
+      ? fn()
+      : db.transaction(async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [name]);
+          return fn();
+        });
+  const run = (queues.get(name) ?? Promise.resolve()).then(locked, locked);
+  const settled = run.catch(() => {});
+  queues.set(name, settled);
+  void settled.then(() => {
+    if (queues.get(name) === settled) queues.delete(name);
+  });
+  return run;
+}

@@ -200,6 +200,8 @@ export async function importAbp(db: Db, sources: ImportSource[], opts: ImportOpt
 
   return db.transaction(async (conn) => {
     const tx = serial(conn);
+    // One import at a time across processes: two would take the tables' locks in different orders.
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['cityscape.addresses.import']);
     // Index builds and sorts of a national supply want more than the default working memory.
     await tx.exec(`SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '32MB'`);
     if (opts.replace) {
