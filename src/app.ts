@@ -31,6 +31,7 @@ import { createConsentModule } from './modules/consent/index.js';
 import { createSiteModule } from './modules/site/index.js';
 import { createExchangeModule } from './modules/exchange/index.js';
 import { createRegistriesModule } from './modules/registries/index.js';
+import { createExperimentsModule } from './modules/experiments/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -50,11 +51,12 @@ export function createModules(kernel: Kernel) {
   const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent, identity });
   evidence.push(exchange.evidenceSource());
   consent.useExchange(exchange);
+  const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service });
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
-  for (const m of [notify, addresses, payments, identity, performance, consent, exchange] as Module[])
+  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   const site = createSiteModule(kernel);
-  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, registries, site };
+  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, experiments, registries, site };
 }
 export type Modules = ReturnType<typeof createModules>;
 

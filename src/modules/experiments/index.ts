@@ -1,0 +1,65 @@
+// The experiments module: feature flags in flagd's format for every catalogue service (test and
+// live), evaluated in process and over the OpenFeature Remote Evaluation Protocol, and A/B tests
+// on them with open statistics. Other modules import only this file: `evaluate` (CONTRACTS.md).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernel, Module } from '../../kernel/module.js';
+import { defaultApiError } from '../../kernel/errors.js';
+import type { CatalogueService } from '../catalogue/index.js';
+import { createFlagStore } from './flags.js';
+import { createAuth } from './auth.js';
+import { flagsApi, API_PREFIX } from './api.js';
+import type { Environment } from './store.js';
+
+export type { FlagDocument, Resolution } from './flagd.js';
+
+export interface ExperimentsDeps extends Kernel {
+  catalogue: CatalogueService;
+}
+
+export interface EvaluateContext {
+  targetingKey: string;
+  serviceId: string;
+  /** Which of the service's flag documents: 'live' unless said. */
+  environment?: Environment;
+  [attr: string]: unknown;
+}
+export interface Evaluation {
+  /** The variant's value; null when the flag is missing or failed (use your own default). */
+  value: boolean | string | number | object | null;
+  variant?: string;
+  reason: string;
+  errorCode?: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function createExperimentsModule(deps: ExperimentsDeps) {
+  const { catalogue, ...kernel } = deps;
+  const flags = createFlagStore({ db: kernel.db, log: kernel.log, audit: kernel.audit, events: kernel.events });
+  const auth = createAuth(catalogue);
+
+  /** In process, no HTTP: a flag's value for this person (`ctx.targetingKey`) in a service. */
+  function evaluate(flagKey: string, ctx: EvaluateContext): Evaluation {
+    const { serviceId, environment, ...context } = ctx;
+    const r = flags.evaluate(serviceId, environment === 'test' ? 'test' : 'live', flagKey, context);
+    if (r.errorCode) return { value: null, reason: r.reason, errorCode: r.errorCode };
+    return { value: r.value as Evaluation['value'], variant: r.variant, reason: r.reason };
+  }
+
+  const module = {
+    name: 'experiments',
+    migrations: join(here, 'migrations'),
+    apiErrorFormats: [{ prefix: API_PREFIX, format: defaultApiError }],
+    flags,
+    evaluate,
+    async routes(app) {
+      await flags.start();
+      app.addHook('onClose', () => flags.stop());
+      flagsApi(app, { auth, flags });
+    },
+    async startWorkers() {},
+  } satisfies Module & Record<string, unknown>;
+  return module;
+}
+export type ExperimentsModule = ReturnType<typeof createExperimentsModule>;
