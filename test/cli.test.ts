@@ -2,8 +2,8 @@
 // running server on the same data directory (through its control socket), and never let two
 // processes open one embedded database. On PostgreSQL (DATABASE_URL) the same journeys run
 // against a fresh database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -43,13 +43,17 @@ let dataDir: string;
 let port: number;
 let drop: (() => Promise<void>) | undefined;
 const servers: ChildProcess[] = [];
+const running = new Set<ChildProcess>(); // every process a test started, until it exits
 
 function spawnCli(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 function cityscape(args: string[], extra: Record<string, string> = {}): Promise<Run> {
@@ -103,6 +107,15 @@ beforeAll(async () => {
     env.DATABASE_URL = fresh.url;
     drop = fresh.drop;
   }
+});
+
+// A test that failed or timed out leaves its server (or a command) running, holding the data
+// directory: stop them here, so the next test finds at most a lock naming a process that is
+// gone (which it takes over) instead of failing with "already running".
+afterEach(async () => {
+  const left = [...running];
+  for (const c of left) c.kill('SIGKILL');
+  await Promise.all(left.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
 });
 
 afterAll(async () => {
@@ -234,6 +247,40 @@ describe('cityscape command line', () => {
     expect(await again.exited).toBe(0);
     expect(fs.existsSync(lockFile())).toBe(false);
   }, 180_000);
+
+  it.skipIf(!!BASE)(
+    'takes over a lock left by a process that is gone, instead of saying it is in use',
+    async () => {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that has just exited
+      const leave = (role: 'cli' | 'server') =>
+        fs.writeFileSync(
+          lockFile(),
+          JSON.stringify({
+            pid: gone,
+            socket: role === 'server' ? sockFile() : null,
+            role,
+            startedAt: new Date().toISOString(),
+            host: os.hostname(),
+            token: `left-by-a-${role}-that-timed-out`,
+          }),
+        );
+      for (const role of ['cli', 'server'] as const) {
+        leave(role);
+        const listed = await cityscape(['services', 'list']);
+        expect(listed.code, listed.stderr).toBe(0);
+        expect(listed.stderr).toBe('');
+        expect(fs.existsSync(lockFile())).toBe(false);
+      }
+      leave('server');
+      const server = await startServer(port, { SEED_DEMO: 'false' });
+      expect(server.output()).not.toMatch(/already running|in use|Waiting/);
+      expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8'))).toMatchObject({ pid: server.child.pid, role: 'server' });
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(fs.existsSync(lockFile())).toBe(false);
+    },
+    180_000,
+  );
 
   it('explains startup errors in one line and leaves no lock behind', async () => {
     const bad = await cityscape(['start'], { PORT: 'eighty' });
