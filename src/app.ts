@@ -32,6 +32,7 @@ import { createSiteModule } from './modules/site/index.js';
 import { createExchangeModule } from './modules/exchange/index.js';
 import { createRegistriesModule } from './modules/registries/index.js';
 import { createExperimentsModule } from './modules/experiments/index.js';
+import { createRoomsModule } from './modules/rooms/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -53,10 +54,11 @@ export function createModules(kernel: Kernel) {
   consent.useExchange(exchange);
   const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service });
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
-  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments] as Module[])
+  const rooms = createRoomsModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, performance });
+  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments, rooms] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   const site = createSiteModule(kernel);
-  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, experiments, registries, site };
+  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, experiments, registries, rooms, site };
 }
 export type Modules = ReturnType<typeof createModules>;
 

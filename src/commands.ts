@@ -7,6 +7,7 @@ import type { BuiltApp } from './app.js';
 import type { Db } from './kernel/db.js';
 import type { Module } from './kernel/module.js';
 import { EXCHANGE_COMMANDS } from './modules/exchange/cli.js';
+import { ROOMS_COMMANDS } from './modules/rooms/cli.js';
 
 export interface Ctx {
   built: BuiltApp;
@@ -367,4 +368,5 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   ...EXCHANGE_COMMANDS,
+  ...ROOMS_COMMANDS,
 };

@@ -42,6 +42,23 @@ export interface Config {
   site: SiteConfig;
   /** The exchange node (src/modules/exchange/README.md); unset parts take their defaults there. */
   exchange?: ExchangeConfig;
+  /** Calls (src/modules/rooms/README.md); unset parts take their defaults there. */
+  rooms?: RoomsConfig;
+}
+
+/** Rooms' calls: ICE servers for WebRTC (STUN, and TURN such as coturn), invitations, an SFU for larger calls. */
+export interface RoomsConfig {
+  /** STUN/TURN URLs (ROOMS_ICE_URLS, comma-separated: stun:host:3478,turn:host:3478?transport=udp,turns:host:5349). */
+  iceUrls?: string[];
+  /** coturn's static-auth-secret (ROOMS_TURN_SECRET): time-limited TURN credentials are made from it per participant. */
+  turnSecret?: string;
+  /** Or fixed TURN credentials (ROOMS_TURN_USERNAME / ROOMS_TURN_CREDENTIAL). */
+  turnUsername?: string;
+  turnCredential?: string;
+  /** Hours an invitation link works (ROOMS_INVITE_HOURS, default 72). */
+  inviteHours?: number;
+  /** LiveKit for calls larger than the mesh (ROOMS_LIVEKIT_URL, ROOMS_LIVEKIT_API_KEY, ROOMS_LIVEKIT_API_SECRET). */
+  livekit?: { url: string; apiKey: string; apiSecret: string };
 }
 
 /** Live service performance (src/modules/performance/README.md). */
@@ -328,6 +345,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       operator: env.SITE_OPERATOR?.trim() || 'Cityscape',
       contactEmail: env.SITE_CONTACT_EMAIL?.trim() || undefined,
     },
+    rooms: {
+      iceUrls: env.ROOMS_ICE_URLS?.split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+      turnSecret: env.ROOMS_TURN_SECRET || undefined,
+      turnUsername: env.ROOMS_TURN_USERNAME || undefined,
+      turnCredential: env.ROOMS_TURN_CREDENTIAL || undefined,
+      inviteHours: env.ROOMS_INVITE_HOURS ? int(env, 'ROOMS_INVITE_HOURS', 72) : undefined,
+      livekit:
+        env.ROOMS_LIVEKIT_URL && env.ROOMS_LIVEKIT_API_KEY && env.ROOMS_LIVEKIT_API_SECRET
+          ? { url: env.ROOMS_LIVEKIT_URL, apiKey: env.ROOMS_LIVEKIT_API_KEY, apiSecret: env.ROOMS_LIVEKIT_API_SECRET }
+          : undefined,
+    },
     exchange: {
       nodeId: env.EXCHANGE_NODE_ID || undefined,
       instance: env.EXCHANGE_INSTANCE || undefined,
@@ -336,6 +366,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   if (config.site.contactEmail && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(config.site.contactEmail))
     throw new ConfigError('SITE_CONTACT_EMAIL must be an email address');
+  for (const u of config.rooms?.iceUrls ?? [])
+    if (!/^(stun|stuns|turn|turns):[^\s]+$/.test(u))
+      throw new ConfigError(`ROOMS_ICE_URLS: "${u}" is not a stun:, stuns:, turn: or turns: URL`);
   if (config.smtpUrl && !/^smtps?:\/\//.test(config.smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
   for (const name of ['IDENTITY_NOTIFY_EMAIL_TEMPLATE_ID', 'IDENTITY_NOTIFY_SMS_TEMPLATE_ID'] as const) {
     if (env[name] && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(env[name]!))
