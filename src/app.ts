@@ -33,6 +33,7 @@ import { createExchangeModule } from './modules/exchange/index.js';
 import { createRegistriesModule } from './modules/registries/index.js';
 import { createExperimentsModule } from './modules/experiments/index.js';
 import { createRoomsModule } from './modules/rooms/index.js';
+import { createEngagementModule } from './modules/engagement/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -55,10 +56,26 @@ export function createModules(kernel: Kernel) {
   const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service });
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
   const rooms = createRoomsModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, performance });
-  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments, rooms] as Module[])
+  const engagement = createEngagementModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service, performance });
+  catalogue.addServicePanel(engagement.servicePanel);
+  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments, rooms, engagement] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   const site = createSiteModule(kernel);
-  return { catalogue, notify, addresses, payments, identity, performance, consent, exchange, experiments, registries, rooms, site };
+  return {
+    catalogue,
+    notify,
+    addresses,
+    payments,
+    identity,
+    performance,
+    consent,
+    exchange,
+    experiments,
+    registries,
+    rooms,
+    engagement,
+    site,
+  };
 }
 export type Modules = ReturnType<typeof createModules>;
 

@@ -35,6 +35,7 @@ export const KEY_PLATFORMS = [
   'performance',
   'experiments',
   'forms',
+  'engagement',
   'catalogue',
 ] as const;
 export const KEY_TYPES = ['live', 'test', 'team'] as const;

@@ -1,0 +1,77 @@
+// The engagement module: consultations on a service's roadmap items and proposed decisions,
+// Pol.is-style conversations with opinion groups, "you said, we did" linked to the decision
+// log with progress from live figures, and feedback on every page. Other modules import only
+// this file (docs/CONTRACTS.md "engagement").
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernel, Module } from '../../kernel/module.js';
+import type { CatalogueService } from '../catalogue/index.js';
+import { createEngagementService } from './service.js';
+import { createResponses, type OutcomeSender } from './service-response.js';
+import { createAccountability, type KpiSource } from './accountability.js';
+import { createPeople, type IdentityView } from './people.js';
+import { consultationPages } from './pages.js';
+import { engagementConsole } from './admin.js';
+import { engagementApi, API_PREFIX } from './api.js';
+import { servicePanel } from './panel.js';
+
+export type { EngagementService, Who } from './service.js';
+
+export interface EngagementDeps extends Kernel {
+  catalogue: CatalogueService;
+  /** Who is signed in (identity.citizen); without it only anonymous and staff consultations work. */
+  identity?: IdentityView;
+  /** Notify's service: participants who asked are told the outcome through it. */
+  notify?: OutcomeSender;
+  /** performance.kpis: the KPIs a decision promised to move. */
+  performance?: KpiSource;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function createEngagementModule(deps: EngagementDeps) {
+  const { catalogue, identity, notify, performance, ...kernel } = deps;
+  const service = createEngagementService(kernel, catalogue);
+  const responses = createResponses(kernel, service, catalogue, notify);
+  const accountability = createAccountability(kernel, catalogue, performance);
+  const people = createPeople(kernel, catalogue, identity);
+
+  const module = {
+    name: 'engagement',
+    migrations: join(here, 'migrations'),
+    staffAreas: [{ href: '/admin/engagement', label: 'engagement.admin.title' }],
+    apiErrorFormats: [
+      {
+        prefix: API_PREFIX,
+        format: (e: { status: number; code: string; message: string; fields: Array<{ field: string; message: string }> }) => ({
+          status: e.status,
+          code: e.code,
+          message: e.message,
+          ...(e.fields.length ? { errors: e.fields } : {}),
+        }),
+      },
+    ],
+    service,
+    responses,
+    accountability,
+    /** For catalogue.addServicePanel: open consultations and past outcomes beside the office-holder. */
+    servicePanel: servicePanel(kernel, service),
+    routes(app) {
+      engagementApi(app, service, responses, catalogue, kernel.config.publicUrl);
+      consultationPages(app, kernel, service, catalogue, people, accountability);
+      engagementConsole(app, kernel, service, responses, catalogue);
+    },
+    async startWorkers() {
+      // Telling participants is retried from the outbox after a crash between response and email.
+      kernel.events.subscribe(
+        'engagement.tell-participants',
+        async (e) => {
+          await responses.tellParticipants(String(e.payload.consultation_id));
+        },
+        ['engagement.consultation.responded'],
+      );
+    },
+  } satisfies Module & Record<string, unknown>;
+  return module;
+}
+export type EngagementModule = ReturnType<typeof createEngagementModule>;
