@@ -32,14 +32,14 @@ export const SUBSCRIBED = [
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 const MAX_TEXT = 200;
+const SUSPECT = /[\u0000\ud800-\udfff]/;
 const MAX_PROPS = 20;
 
 /** Text PostgreSQL will take: no NUL, no lone surrogates, at most `max` characters. */
 export function cleanText(v: unknown, max = MAX_TEXT): string | null {
   if (typeof v !== 'string' && typeof v !== 'number') return null;
-  const s = String(v)
-    .replace(/\u0000/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  if (typeof v === 'number' || !SUSPECT.test(v)) return String(v).slice(0, max); // the usual case, one scan
+  const s = v.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   return s.slice(0, max);
 }
 

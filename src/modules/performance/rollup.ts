@@ -2,7 +2,7 @@
 // (service, type, dim, bucket) with the count and the sum of values, the total over all dims
 // under dim ''. A batch of thousands of events for a few services becomes a few dozen rows.
 import type { Measurement } from './measure.js';
-import { bucketOf, type Grain } from './ranges.js';
+import type { Grain } from './ranges.js';
 
 export interface Increment {
   serviceId: string;
@@ -23,29 +23,58 @@ export const BREAKDOWNS: Record<string, string[]> = { 'page.view': ['referrer', 
  */
 export const MINUTE_ROLLUPS_KEPT_MS = 2 * 86_400_000;
 
+const GRAIN_MS: Record<Grain, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+interface Group {
+  serviceId: string;
+  type: string;
+  dim: string;
+  /** Per grain: bucket (ms) → [n, total]. */
+  buckets: Record<Grain, Map<number, [number, number]>>;
+}
+
 export function increments(rows: Measurement[], now = Date.now()): Record<Grain, Increment[]> {
-  const maps: Record<Grain, Map<string, Increment>> = { minute: new Map(), hour: new Map(), day: new Map() };
+  // The hot path of ingestion (thousands of rows a batch): one string key per row and breakdown,
+  // buckets as numbers, Dates made only for the merged rows.
+  const groups = new Map<string, Group>();
   const minutesFrom = now - MINUTE_ROLLUPS_KEPT_MS;
+  const group = (serviceId: string, type: string, dim: string) => {
+    const k = `${serviceId}\u0001${type}\u0001${dim}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { serviceId, type, dim, buckets: { minute: new Map(), hour: new Map(), day: new Map() } }));
+    return g;
+  };
+  const add = (g: Group, grain: Grain, ms: number, value: number) => {
+    const bucket = ms - (((ms % GRAIN_MS[grain]) + GRAIN_MS[grain]) % GRAIN_MS[grain]);
+    const had = g.buckets[grain].get(bucket);
+    if (had) {
+      had[0] += 1;
+      had[1] += value;
+    } else g.buckets[grain].set(bucket, [1, value]);
+  };
   for (const m of rows) {
-    const dims = m.dim ? ['', m.dim] : [''];
-    const add = (grain: Grain, type: string, dim: string) => {
-      const bucket = bucketOf(m.at, grain);
-      const k = `${m.serviceId}\u0001${type}\u0001${dim}\u0001${bucket.getTime()}`;
-      const had = maps[grain].get(k);
-      if (had) {
-        had.n += 1;
-        had.total += m.value ?? 0;
-      } else maps[grain].set(k, { serviceId: m.serviceId, type, dim, bucket, n: 1, total: m.value ?? 0 });
-    };
-    for (const grain of GRAINS) {
-      if (grain === 'minute' && m.at.getTime() < minutesFrom) continue;
-      for (const dim of dims) add(grain, m.type, dim);
+    const ms = m.at.getTime();
+    const value = m.value ?? 0;
+    const gs = m.dim ? [group(m.serviceId, m.type, ''), group(m.serviceId, m.type, m.dim)] : [group(m.serviceId, m.type, '')];
+    for (const g of gs) {
+      if (ms >= minutesFrom) add(g, 'minute', ms, value);
+      add(g, 'hour', ms, value);
+      add(g, 'day', ms, value);
     }
-    for (const name of BREAKDOWNS[m.type] ?? []) {
-      const v = m.props?.[name];
-      if (v !== undefined && v !== '') add('day', `${m.type}.${name}`, String(v));
-    }
+    const names = BREAKDOWNS[m.type];
+    if (names)
+      for (const name of names) {
+        const v = m.props?.[name];
+        if (v !== undefined && v !== '') add(group(m.serviceId, `${m.type}.${name}`, String(v)), 'day', ms, value);
+      }
   }
-  const sorted = (map: Map<string, Increment>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-  return { minute: sorted(maps.minute), hour: sorted(maps.hour), day: sorted(maps.day) };
+  // Sorted by (service, type, dim, bucket) as text, so concurrent writers lock rows in one order.
+  const out = (grain: Grain) => {
+    const list: Array<[string, Increment]> = [];
+    for (const [k, g] of groups)
+      for (const [bucket, [n, total]] of g.buckets[grain])
+        list.push([`${k}\u0001${bucket}`, { serviceId: g.serviceId, type: g.type, dim: g.dim, bucket: new Date(bucket), n, total }]);
+    return list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  };
+  return { minute: out('minute'), hour: out('hour'), day: out('day') };
 }
