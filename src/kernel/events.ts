@@ -145,6 +145,16 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
       ]);
       await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
     },
+    /** Append many events in the caller's transaction with one statement (bulk writers: exposures). */
+    async appendMany(tx: Queryable, list: EventInput[]): Promise<void> {
+      if (!list.length) return;
+      await tx.query('INSERT INTO kernel.events (stream, type, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])', [
+        list.map((e) => e.stream),
+        list.map((e) => e.type),
+        list.map((e) => JSON.stringify(e.payload ?? {})),
+      ]);
+      await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
+    },
     /** Register a durable subscriber. `types` may end in * to match a prefix. */
     subscribe(name: string, handler: EventHandler, types?: string[]): void {
       subscribers.push({ name, handler, types, failures: 0, retryAt: 0 });

@@ -82,6 +82,8 @@ export async function installObservability(
           bearerAuth: { type: 'http', scheme: 'bearer' },
           // The GovStack Consent reference implementation's scheme: `Authorization: ApiKey <key>`.
           consentApiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'ApiKey <consent API key>' },
+          // OFREP's API key header (experiments).
+          ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         },
       },
     },

@@ -10,6 +10,9 @@ import { createFlagStore } from './flags.js';
 import { createAuth } from './auth.js';
 import { flagsApi, API_PREFIX } from './api.js';
 import type { Environment } from './store.js';
+import { createExposures } from './exposures.js';
+import { ofrepApi, OFREP_PREFIX } from './ofrep.js';
+import { ofrepErrorBody } from './errors.js';
 
 export type { FlagDocument, Resolution } from './flagd.js';
 
@@ -38,25 +41,37 @@ export function createExperimentsModule(deps: ExperimentsDeps) {
   const { catalogue, ...kernel } = deps;
   const flags = createFlagStore({ db: kernel.db, log: kernel.log, audit: kernel.audit, events: kernel.events });
   const auth = createAuth(catalogue);
+  const exposures = createExposures({ db: kernel.db, log: kernel.log, events: kernel.events });
 
   /** In process, no HTTP: a flag's value for this person (`ctx.targetingKey`) in a service. */
   function evaluate(flagKey: string, ctx: EvaluateContext): Evaluation {
     const { serviceId, environment, ...context } = ctx;
-    const r = flags.evaluate(serviceId, environment === 'test' ? 'test' : 'live', flagKey, context);
+    const env = environment === 'test' ? 'test' : 'live';
+    const r = flags.evaluate(serviceId, env, flagKey, context);
     if (r.errorCode) return { value: null, reason: r.reason, errorCode: r.errorCode };
+    exposures.note(serviceId, env, r, context.targetingKey);
     return { value: r.value as Evaluation['value'], variant: r.variant, reason: r.reason };
   }
 
   const module = {
     name: 'experiments',
     migrations: join(here, 'migrations'),
-    apiErrorFormats: [{ prefix: API_PREFIX, format: defaultApiError }],
+    apiErrorFormats: [
+      { prefix: API_PREFIX, format: defaultApiError },
+      { prefix: OFREP_PREFIX, format: ofrepErrorBody },
+    ],
     flags,
+    exposures,
     evaluate,
     async routes(app) {
       await flags.start();
-      app.addHook('onClose', () => flags.stop());
+      await exposures.start();
+      app.addHook('onClose', async () => {
+        await flags.stop();
+        await exposures.stop();
+      });
       flagsApi(app, { auth, flags });
+      ofrepApi(app, { auth, flags, exposures, secret: kernel.config.sessionSecret });
     },
     async startWorkers() {},
   } satisfies Module & Record<string, unknown>;

@@ -52,7 +52,25 @@ export const BulkResponse = Type.Object({
   flags: Type.Array(Type.Union([EvaluationSuccess, EvaluationFailure])),
   metadata: Type.Optional(Metadata),
   eventStreams: Type.Optional(
-    Type.Array(Type.Object({ type: Type.String(), url: Type.Optional(Type.String()), inactivityDelaySec: Type.Optional(Type.Integer()) })),
+    Type.Array(
+      Type.Object({
+        type: Type.String(),
+        url: Type.Optional(Type.String()),
+        endpoint: Type.Optional(Type.Object({ origin: Type.Optional(Type.String()), requestUri: Type.String() })),
+        inactivityDelaySec: Type.Optional(Type.Integer()),
+      }),
+    ),
   ),
 });
 export const GeneralError = Type.Object({ errorDetails: Type.Optional(Type.String()) });
+export const Configuration = Type.Object({
+  name: Type.String(),
+  capabilities: Type.Object({
+    cacheInvalidation: Type.Object({
+      polling: Type.Object({ enabled: Type.Boolean(), minPollingIntervalMs: Type.Integer() }),
+    }),
+    flagEvaluation: Type.Object({ supportedTypes: Type.Array(Type.String()) }),
+    eventStreams: Type.Object({ sse: Type.Boolean() }),
+  }),
+});
+export const EventsQuery = Type.Object({ channel: Type.String({ maxLength: 400 }) });
