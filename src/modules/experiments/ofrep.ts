@@ -4,7 +4,7 @@
 // X-API-Key); the key's type picks the environment. Errors answer in OFREP's shapes.
 // CORS is open (keys, never cookies) so browser apps on the service's own site can call it.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { HttpError } from '../../kernel/errors.js';
 import type { Auth, Caller } from './auth.js';
 import type { FlagStore } from './flags.js';
@@ -28,15 +28,15 @@ const PER_SECOND = 20_000; // evaluations per key per second before 429
 const HEARTBEAT_MS = 25_000;
 const CHANNEL_TTL_S = 24 * 3600;
 
-const route = (summary: string, schema: Record<string, unknown>): any => ({
-  config: { api: true, csrf: false, rateLimit: false as const },
+const route = (summary: string, schema: Record<string, unknown>): RouteShorthandOptions => ({
   schema: {
     tags: ['ofrep'],
     summary,
     security: [{ ApiKeyAuth: [] as string[] }, { bearerAuth: [] as string[] }] as Array<Record<string, string[]>>,
     ...schema,
     response: { ...((schema.response as object) ?? {}), 401: GeneralError, 429: GeneralError, 500: GeneralError },
-  },
+  } as RouteShorthandOptions['schema'],
+  config: { api: true, csrf: false, rateLimit: false } as RouteShorthandOptions['config'],
 });
 
 /** The OFREP body of one resolution: success (value, reason, variant, metadata) or failure. */
@@ -166,7 +166,7 @@ export function ofrepApi(app: FastifyInstance, deps: { auth: Auth; flags: FlagSt
   app.get(
     `${OFREP_PREFIX}/events`,
     {
-      config: { api: true, csrf: false, rateLimit: false } as any,
+      config: { api: true, csrf: false, rateLimit: false } as RouteShorthandOptions['config'],
       schema: { tags: ['ofrep'], summary: 'Flag change notifications (SSE); the URL comes from eventStreams', querystring: EventsQuery },
     },
     async (req, reply: FastifyReply) => {
