@@ -20,6 +20,7 @@ import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
 import { installObservability } from './kernel/observability.js';
 import { installSecurityHeaders } from './kernel/security.js';
 import { installInputGuard } from './kernel/input.js';
+import { collectRoutes, tagModule, type RouteInfo } from './kernel/routes.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
 import { createAddressesModule } from './modules/addresses/index.js';
@@ -127,6 +128,8 @@ export interface BuiltApp {
   app: FastifyInstance;
   kernel: Kernel;
   modules: Modules;
+  /** Every route, as added (kernel/routes.ts; `cityscape routes`). */
+  routes: RouteInfo[];
   startWorkers(): Promise<void>;
   close(): Promise<void>;
 }
@@ -163,6 +166,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
 
+  const routes = collectRoutes(app);
   await app.register(cookie, { secret: config.sessionSecret });
   await app.register(formbody, { parser: (body) => qs.parse(body) });
   installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
@@ -204,13 +208,18 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     version: VERSION,
     metrics: { allow: config.metricsAllow, token: config.metricsToken },
   });
-  for (const m of Object.values(modules)) await app.register(async (scope) => m.routes(scope));
+  for (const m of Object.values(modules))
+    await app.register(async (scope) => {
+      tagModule(scope, m.name);
+      await m.routes(scope);
+    });
 
   let workersStarted = false;
   return {
     app,
     kernel,
     modules,
+    routes,
     async startWorkers() {
       if (workersStarted) return;
       workersStarted = true;

@@ -87,6 +87,31 @@ export const COMMANDS: Record<string, Command> = {
       for (const m of applied) out.line(`  ${m}`);
     },
   },
+  routes: {
+    usage: 'routes [--module NAME] [--json]',
+    summary: "Every route the app serves — method, path, module, authentication, schema — from the app's own registry",
+    options: { module: str, json: flag },
+    async run(ctx, v, _p, out) {
+      const { sortedRoutes } = await import('./kernel/routes.js');
+      const all = sortedRoutes(ctx.built.routes);
+      const routes = v.module ? all.filter((r) => r.module === v.module) : all;
+      if (v.module && !routes.length) {
+        out.err(`No module "${v.module}" serves routes. Modules: ${[...new Set(all.map((r) => r.module))].sort().join(', ')}.`);
+        return 2;
+      }
+      if (v.json) return out.line(JSON.stringify(routes, null, 2));
+      out.line(
+        table(
+          ['METHOD', 'PATH', 'MODULE', 'AUTH', 'SCHEMA'],
+          routes.map((r) => [r.method, r.path, r.module, r.auth, r.schema ? 'yes' : 'no']),
+        ),
+      );
+      const modules = new Set(routes.map((r) => r.module)).size;
+      out.line(
+        `\n${routes.length} routes in ${modules} module${modules === 1 ? '' : 's'}; ${routes.filter((r) => r.schema).length} with a schema.`,
+      );
+    },
+  },
   'seed-demo': {
     usage: 'seed-demo',
     summary: 'Add the demo catalogue (fictional organisations and services) if the catalogue is empty',

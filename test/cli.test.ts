@@ -137,6 +137,15 @@ describe('cityscape command line', () => {
     expect(missing.stderr).toContain('needs --service SLUG');
   }, 60_000);
 
+  it('prints the route index from the app it opens', async () => {
+    const r = await cityscape(['routes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^METHOD\s+PATH\s+MODULE\s+AUTH\s+SCHEMA\n/);
+    expect(r.stdout).toMatch(/\nPOST\s+\/pay\/v1\/payments\s+payments\s+Pay API key\s+yes\n/);
+    expect(r.stdout).toMatch(/\nGET\s+\/admin\/notify\s+notify\s+staff session\s+no\n/);
+    expect(r.stdout).toMatch(/\n\d{3} routes in \d+ modules; \d+ with a schema\.\n$/);
+  }, 120_000);
+
   it('manages the catalogue with no server running', async () => {
     const seeded = await cityscape(['seed-demo']);
     expect(seeded.code, seeded.stderr).toBe(0);

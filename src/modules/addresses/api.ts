@@ -8,6 +8,7 @@ import { BadRequest, Unauthorised, type ErrorInfo } from '../../kernel/errors.js
 import { canonicalSrs, inGrid, toGrid, type Srs } from './grid.js';
 import type { AddressService, Page, QueryOptions } from './service.js';
 import type { Filters } from './store.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export const API_PREFIX = '/addresses/search/places/v1';
 type VerifyKey = (secret: string, platform: string) => Promise<unknown | null>;
@@ -114,6 +115,7 @@ export function gridPoint(a: number, b: number, srs: Srs, name = 'point'): { x: 
 
 export function addressesApi(app: FastifyInstance, service: AddressService, verifyKey: VerifyKey, publicUrl: string) {
   const tags = ['addresses'];
+  declareAuth(app, 'OS Places key');
   app.addHook('onRequest', async (req) => {
     const q = req.query as Record<string, unknown>;
     const header = req.headers.key;

@@ -13,6 +13,7 @@ import { actorOf, dateTime, manageableOrgs, pageNumber, redirectDone, render, re
 import { adminServicePages } from './admin-services.js';
 import { adminKeyPages } from './admin-keys.js';
 import { adminOrgPages } from './admin-orgs.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 const AUDIT_PAGE_SIZE = 25;
 
@@ -80,6 +81,7 @@ export function adminPages(
   });
 
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     admin.addHook('preHandler', async (req, reply) => {
       const session = await sessions.load(req); // a stale cookie throws SessionExpired → "session expired" page
       const staffId = session?.data.staffId;

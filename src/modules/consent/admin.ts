@@ -15,11 +15,13 @@ import { store, type AgreementRow } from './store.js';
 import { recordStore } from './store-records.js';
 import { formItems, parseForm, valuesOf, type FormValues } from './admin-form.js';
 import { purposeName } from './pages-people.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 const DONE = ['drafted', 'saved', 'submitted', 'approved', 'rejected', 'deactivated', 'activated', 'appointed', 'removed'];
 
 export function consentConsole(app: FastifyInstance, k: Kernel, ctx: Ctx, catalogue: CatalogueService, approvals: ApprovalService) {
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     admin.addHook('preHandler', async (req, reply) => {
       if (!req.url.startsWith('/admin/consent')) return;
       const session = await k.sessions.load(req);

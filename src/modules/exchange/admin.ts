@@ -9,6 +9,7 @@ import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import type { DirectoryCache } from './directory.js';
 import type { ExchangeService } from './service.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Actor & { kind: 'staff' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -25,6 +26,7 @@ export function exchangeConsole(
 ) {
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     admin.addHook('preHandler', async (req, reply) => {
       let staffId: unknown;
       try {

@@ -11,6 +11,7 @@ import { requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { IDENTITY_CLAIMS, type Clients } from './clients.js';
 import { page, pageWithErrors } from './render.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Actor & { kind: 'staff' };
 
@@ -19,6 +20,7 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
   const t = (req: FastifyRequest) => translator(v.messages, requestLang(req));
 
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     admin.addHook('preHandler', async (req, reply) => {
       let staffId: unknown;
       try {

@@ -18,6 +18,7 @@ import type { NotifyService } from './service.js';
 import type { TemplateType } from './store.js';
 import { UUID } from './validate.js';
 import { outboxPages } from './admin-outbox.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Awaited<ReturnType<CatalogueService['staffActor']>> & {};
 const PAGE = 50;
@@ -43,6 +44,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
   }
 
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     admin.addHook('preHandler', async (req, reply) => {
       const session = await k.sessions.load(req);
       const staffId = session?.data.staffId;

@@ -20,6 +20,7 @@ import {
   smsRequest,
   templatesQuery,
 } from './validate.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export const API_PREFIX = '/notify/v2';
 const tags = ['notify'];
@@ -35,6 +36,7 @@ export function notifyApi(app: FastifyInstance, deps: { config: Config; auth: No
   const route = { config: { rateLimit: false, api: true } } as const;
 
   app.register(async (api) => {
+    declareAuth(api, 'Notify API key (JWT)');
     api.decorateRequest('notifyCaller', null);
     api.addHook('preHandler', async (req) => {
       (req as FastifyRequest & { notifyCaller: ApiCaller }).notifyCaller = await auth(req.headers.authorization);

@@ -19,6 +19,7 @@ import type { createPaymentService } from './service.js';
 import type { createRefundService } from './service-refunds.js';
 import type { Webhooks } from './webhooks.js';
 import type { Links } from './links.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export type StaffActor = Actor & { kind: 'staff' };
 export interface ConsoleServices {
@@ -87,6 +88,7 @@ const pounds = (pence: number) => (pence / 100).toFixed(2);
 
 export function payConsole(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, s: ConsoleServices) {
   app.register(async (admin) => {
+    declareAuth(admin, 'staff session');
     // The staff console's sign-in guards these pages too: no session → sign in and come back.
     admin.addHook('preHandler', async (req, reply) => {
       const session = await k.sessions.load(req);

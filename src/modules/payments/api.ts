@@ -15,6 +15,7 @@ import type { DisputeService } from './service-disputes.js';
 import * as S from './schema.js';
 import * as R from './representation.js';
 import { rule, searchParams, validateCreateAgreement, validateCreatePayment, validateMotoAuth, validateRefund } from './validation.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export const API_PREFIX = '/pay/v1';
 const AUTH_PATH = `${API_PREFIX}/auth`;
@@ -132,6 +133,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
   // Routes carry schemas for documentation; the checks themselves are Pay's (validation.ts).
   app.setValidatorCompiler(() => () => true);
 
+  declareAuth(app, 'Pay API key');
   // A callback hook: with the key remembered (the usual case) the scope is set without a promise.
   app.addHook('preHandler', (req, _reply, done) => {
     if (req.url.startsWith(AUTH_PATH)) return done(); // secured by its one-time token instead
@@ -438,6 +440,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     `${API_PREFIX}/auth`,
     {
       ...POST,
+      config: { ...POST.config, auth: 'one-time token' },
       schema: {
         tags,
         summary: 'Send card details to authorise a MOTO payment (secured by the one-time token)',

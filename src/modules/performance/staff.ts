@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden } from '../../kernel/errors.js';
 import type { CatalogueService } from '../catalogue/index.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export type Staff = NonNullable<Awaited<ReturnType<CatalogueService['staffActor']>>>;
 
@@ -17,6 +18,7 @@ export function staffOf(req: FastifyRequest): Staff {
 /** Registers `routes` behind a staff sign-in (redirecting to it, and back afterwards). */
 export function staffOnly(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, routes: (scope: FastifyInstance) => void) {
   app.register(async (scope) => {
+    declareAuth(scope, 'staff session');
     scope.addHook('preHandler', async (req, reply) => {
       const session = await k.sessions.load(req);
       const staffId = session?.data.staffId;

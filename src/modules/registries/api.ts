@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Db } from '../../kernel/db.js';
 import { verifyExchangeRequest, memoryNonces, publicKeyFromJwk, SIGNATURE_HEADER, type TrustList } from '../exchange/index.js';
 import { lookups } from './store.js';
+import { declareAuth } from '../../kernel/routes.js';
 
 export interface RegistryDeps {
   db: Db;
@@ -45,6 +46,7 @@ export function registryRoutes(app: FastifyInstance, deps: RegistryDeps) {
   }
 
   app.register(async (scope) => {
+    declareAuth(scope, 'signed by the exchange');
     scope.addHook('preHandler', async (req, reply) => {
       const signature = req.headers[SIGNATURE_HEADER] as string | undefined;
       let km = await keyMap(false);
