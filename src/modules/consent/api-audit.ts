@@ -117,6 +117,23 @@ export function auditRoutes(app: FastifyInstance, d: ApiDeps) {
     },
   );
 
+  // GovStack's status check (its building-block test suite calls it first): public, no key.
+  app.get(
+    '/status/startup',
+    {
+      config: { api: true, csrf: false },
+      schema: { tags: TAGS, summary: 'Whether the consent API is up and its database answers: { "status": "OK" | "ERROR" }' },
+    },
+    async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      const ok = await ctx.db
+        .query('SELECT 1')
+        .then(() => true)
+        .catch(() => false);
+      return { status: ok ? 'OK' : 'ERROR' };
+    },
+  );
+
   // The platform's public keys: anyone may check a revision's or a receipt's signature.
   app.get(
     '/.well-known/jwks.json',

@@ -67,6 +67,42 @@ describe('GovStack Consent API', () => {
     expect(doc.components.securitySchemes.consentApiKey).toMatchObject({ type: 'apiKey', name: 'Authorization' });
   });
 
+  it('routes every path and operation of the spec, with and without the trailing slash, never to a missing route', async () => {
+    const id = '7d8f0f2e-3b7c-4b0e-9d3c-8d2b1b2e1a11';
+    const notRouted = (await call('GET', '/consent/nothing-here/')).json.errorDescription;
+    let checked = 0;
+    for (const [path, ops] of Object.entries(spec.paths as Record<string, object>)) {
+      for (const op of Object.keys(ops)) {
+        for (const url of [`/consent${path}`, `/consent${path}`.replace(/\/$/, '')].map((u) => u.replace(/\{[^}]+\}/g, id))) {
+          const r = await call(op.toUpperCase(), url, op === 'get' || op === 'delete' ? undefined : {}, { 'x-consentbb-individualid': id });
+          expect(r.status, `${op} ${url}`).toBeLessThan(500);
+          expect(r.json, `${op} ${url}`).toMatchObject({});
+          if (r.status === 404) expect(r.json.errorDescription, `${op} ${url}`).not.toBe(notRouted);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(80);
+  });
+
+  it('answers what GovStack’s building-block test suite calls first: the status check, a flat Policy body', async () => {
+    for (const url of ['/consent/status/startup/', '/consent/status/startup']) {
+      const r = await built.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.json()).toEqual({ status: 'OK' });
+    }
+    const flat = await call('POST', '/consent/config/policy/', {
+      name: 'Test data policy',
+      jurisdiction: 'EU',
+      version: '1.0',
+      url: 'https://example.com',
+    });
+    expect(flat.status).toBe(200);
+    expect(flat.json.policy).toMatchObject({ name: 'Test data policy', jurisdiction: 'EU', version: '1.0', url: 'https://example.com' });
+    conforms('Revision', flat.json.revision);
+    expect((await call('POST', '/consent/config/policy/', { name: 42 })).status).toBe(400);
+  });
+
   it('keeps policies with signed revisions, with and without trailing slashes', async () => {
     const created = await call('POST', '/consent/config/policy/', {
       policy: {

@@ -145,7 +145,7 @@ export function consentApi(parent: FastifyInstance, d: ApiDeps, routes: Array<(a
 
       app.addHook('onRequest', async (req) => {
         const path = req.url.split('?')[0];
-        if (path.startsWith(`${API_PREFIX}/.well-known/`)) return;
+        if (path.startsWith(`${API_PREFIX}/.well-known/`) || path.startsWith(`${API_PREFIX}/status/`)) return;
         const m = /^(ApiKey|Bearer)\s+(\S{1,4096})\s*$/i.exec(req.headers.authorization ?? '');
         if (!m) throw new ConsentError(401, 'Authentication is required');
         const now = Math.floor(Date.now() / 1000);

@@ -56,7 +56,9 @@ export function parsePolicy(p: Obj): Partial<PolicyFields> & { id?: string } {
 
 /** A whole policy for create/update (the spec's Policy: name, version and url required). */
 export function policyFields(body: unknown): PolicyFields {
-  const p = objectField(body, 'policy');
+  // GovStack's own test suite posts the Policy itself ({ name, jurisdiction, version, url }).
+  const flat = isObj(body) && body.policy === undefined && typeof body.name === 'string';
+  const p = flat ? (body as Obj) : objectField(body, 'policy');
   const parsed = parsePolicy(p);
   for (const k of ['name', 'url'] as const) if (!parsed[k]) throw badRequest(`policy.${k} is required`, `policy.${k}`);
   return fillPolicy(parsed);
