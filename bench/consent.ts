@@ -12,12 +12,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
 import { consentKey } from '../src/modules/consent/testing.js';
+import { interleave, load1, report } from './lib.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = 3;
@@ -104,7 +104,8 @@ async function decideBench(s: Setup) {
   let rawSeconds = 0;
   const rawLat: number[] = [];
   let k = 0;
-  for (let r = 0; r < ROUNDS; r++) {
+  let n = 0;
+  const subjectRound = async () => {
     // Latency: one at a time.
     const endLat = performance.now() + (SECONDS * 1000) / 3;
     while (performance.now() < endLat) {
@@ -115,13 +116,15 @@ async function decideBench(s: Setup) {
     // Throughput: 64 in flight.
     const t0 = performance.now();
     const end = t0 + SECONDS * 1000;
-    let n = 0;
+    n = 0;
     while (performance.now() < end) {
       await Promise.all(Array.from({ length: 64 }, () => ask(subjects[k++ % subjects.length])));
       n += 64;
     }
     decided += n;
     decideSeconds += (performance.now() - t0) / 1000;
+  };
+  const rawRound = async () => {
     // Baseline: the same question asked of PostgreSQL (the query a cache miss runs), 10 at a time.
     const r0 = performance.now();
     const rEnd = r0 + SECONDS * 1000;
@@ -142,8 +145,24 @@ async function decideBench(s: Setup) {
     );
     const roundRaw = (performance.now() - r0) / 1000;
     rawSeconds += roundRaw;
-    log(`[consent]   round ${r + 1}: decide ${Math.round(n / SECONDS)}/s (64 in flight), PostgreSQL ${Math.round(rawDone / rawSeconds)}/s`);
-  }
+  };
+  // Interleaved (ABBA), so neither side always runs first.
+  await interleave(ROUNDS, {
+    decide: async (r) => {
+      await subjectRound();
+      if (r % 2)
+        log(
+          `[consent]   round ${r + 1}: decide ${Math.round(n / SECONDS)}/s (64 in flight), PostgreSQL ${Math.round(rawDone / rawSeconds)}/s`,
+        );
+    },
+    raw: async (r) => {
+      await rawRound();
+      if (r % 2 === 0)
+        log(
+          `[consent]   round ${r + 1}: decide ${Math.round(n / SECONDS)}/s (64 in flight), PostgreSQL ${Math.round(rawDone / rawSeconds)}/s`,
+        );
+    },
+  });
   return {
     p50: pct(lat, 50),
     p99: pct(lat, 99),
@@ -243,12 +262,17 @@ async function createBench(s: Setup, key: string) {
     let rawSum = 0;
     let cpu = 0;
     const p50s: number[] = [];
+    const rounds = await interleave(ROUNDS, {
+      api: () =>
+        client.send<{ count: number; seconds: number; errors: number; p50: number; cpuShare: number }>({
+          clients: CLIENTS,
+          seconds: SECONDS,
+        }),
+      raw: () => raw(SECONDS),
+    });
     for (let r = 0; r < ROUNDS; r++) {
-      const a = await client.send<{ count: number; seconds: number; errors: number; p50: number; cpuShare: number }>({
-        clients: CLIENTS,
-        seconds: SECONDS,
-      });
-      const b = await raw(SECONDS);
+      const a = rounds.api[r];
+      const b = rounds.raw[r];
       count += a.count;
       seconds += a.seconds;
       errors += a.errors;
@@ -307,6 +331,7 @@ async function withdrawalBench(s: Setup, databaseUrl: string, subjects: string[]
 }
 
 async function main() {
+  const loadAtStart = load1();
   const fresh = await freshPostgres(PG_BASE);
   const built = await buildApp({ config: testConfig({ databaseUrl: fresh.url, logLevel: 'silent', rateLimitPerMinute: 1_000_000_000 }) });
   try {
@@ -366,25 +391,23 @@ async function main() {
         pass: w.p99 < 1000 && w.missed === 0,
       },
     ];
-    console.log(
-      `\nConsent benchmark — ${QUICK ? 'quick, ' : ''}PostgreSQL, ${ROUNDS} interleaved rounds of ${SECONDS} s a side; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}\n`,
-    );
-    const width = [36, 26, 34, 14, 11];
-    console.log(
-      ['measurement', 'result', 'baseline (same run)', 'ratio', 'target', 'pass'].map((h, i) => h.padEnd(width[i] ?? 4)).join('  '),
-    );
-    for (const x of checks)
-      console.log(
-        [x.what, x.value, x.baseline, x.ratio, x.target, x.pass ? 'PASS' : 'MISS'].map((v, i) => v.padEnd(width[i] ?? 4)).join('  '),
-      );
     const notes = [
       `decide p99 ${(d.p99 * 1000).toFixed(1)} µs; the API's p50 ${c.p50} ms with ${CLIENTS} clients; the load client used ${Math.round(c.clientCpu * 100)}% of a CPU on the same machine`,
       ...(c.errors ? [`${c.errors} API errors`] : []),
       ...(c.differ.length ? [`the raw row is not the API's row (${c.differ.join(', ')})`] : []),
       ...(w.missed ? [`${w.missed} withdrawals not seen within 5 s`] : []),
     ];
-    console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
-    return checks.every((x) => x.pass) ? 0 : 1;
+    return report(
+      `Consent (PostgreSQL, ${ROUNDS} interleaved rounds of ${SECONDS} s a side)`,
+      checks.map((x) => ({
+        metric: x.what,
+        figure: x.ratio ? `${x.value} (${x.ratio})` : x.value,
+        baseline: x.baseline,
+        target: x.target,
+        pass: x.pass,
+      })),
+      { notes, loadAtStart },
+    );
   } finally {
     await built.close();
     await fresh.drop();

@@ -17,6 +17,7 @@ import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
 import { Browser, freePort } from '../src/modules/identity/testing.js';
+import { fmt, interleave, load1, pct, report, run } from './lib.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -322,13 +323,15 @@ export async function identityBench(): Promise<IdentityBenchResult> {
     const totals = { base: { done: 0, seconds: 0 }, ours: { done: 0, seconds: 0 } };
     const ratios: number[] = [];
     let errors = 0;
+    // Interleaved (ABBA), so neither side always runs first.
+    const rounds = await interleave(ROUNDS, {
+      base: () => drive(base, DURATION),
+      ours: () => (PROFILE ? profiled(() => drive(ours, DURATION)) : drive(ours, DURATION)),
+    });
     for (let round = 0; round < ROUNDS; round++) {
       const rate: Record<string, number> = {};
-      for (const [name, t] of [
-        ['base', base],
-        ['ours', ours],
-      ] as const) {
-        const r = PROFILE && name === 'ours' ? await profiled(() => drive(t, DURATION)) : await drive(t, DURATION);
+      for (const name of ['base', 'ours'] as const) {
+        const r = rounds[name][round];
         totals[name].done += r.done;
         totals[name].seconds += r.seconds;
         errors += r.errors;
@@ -363,14 +366,22 @@ export async function identityBench(): Promise<IdentityBenchResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  identityBench().then(
-    (r) => {
-      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      process.exit(0);
-    },
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+  run(async () => {
+    const loadAtStart = load1();
+    const r = await identityBench();
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return report(
+      'Identity',
+      [
+        {
+          metric: `authorization-code flows, Cityscape (${r.db}) ÷ oidc-provider in memory`,
+          figure: `${pct(r.ratio, 0)} (${fmt(r.cityscapeFlowsPerSec, 1)} flows/s; median of ${ROUNDS} rounds)`,
+          baseline: `oidc-provider ${fmt(r.baselineFlowsPerSec, 1)} flows/s`,
+          target: `≥ ${pct(TARGET, 0)}, no errors`,
+          pass: r.pass,
+        },
+      ],
+      { loadAtStart, notes: r.errors ? [`${r.errors} flows failed`] : [] },
+    );
+  });
 }

@@ -14,9 +14,11 @@ import { freshPostgres } from '../test/helpers.js';
 import { createRequire } from 'node:module';
 import { payFixture } from '../src/modules/payments/testing.js';
 import { externalId } from '../src/modules/payments/context.js';
+import { fmt, interleave, load1, pct, percentile, report, run, type Check } from './lib.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
+// --quick: 2 rounds of 1 s a side instead of 3 of 2 s; the same ratio and latency targets apply.
 const DURATION = QUICK ? 2 : 6; // seconds per measurement
 const ROUNDS = QUICK ? 2 : 3;
 const CLIENTS = 10;
@@ -121,12 +123,6 @@ function startClient(data: Record<string, unknown>): Client {
   };
 }
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-
 /**
  * The same row the API writes, inserted and read back through the app's own driver: the values
  * the API stores for this request and key, as parameters, the rest left to the column defaults
@@ -205,7 +201,7 @@ async function benchDb(db: 'pglite' | 'postgres', databaseUrl: string | undefine
     const differ = await sameRow(built, f.keys.test, who);
     // Alternate short API and raw windows so that load from elsewhere on the machine falls on both alike.
     log(
-      `[payments/${db}] ${ROUNDS} rounds of create + get through the API (${DURATION / ROUNDS} s) then raw insert + select (${DURATION / ROUNDS} s)`,
+      `[payments/${db}] ${ROUNDS} interleaved rounds (ABBA) of create + get through the API (${DURATION / ROUNDS} s) and raw insert + select (${DURATION / ROUNDS} s)`,
     );
     let apiPairs = 0;
     let apiSeconds = 0;
@@ -214,19 +210,20 @@ async function benchDb(db: 'pglite' | 'postgres', databaseUrl: string | undefine
     let cpu = 0;
     const p50s: number[] = [];
     const p99s: number[] = [];
+    type Closed = { pairs: number; seconds: number; errors: number; p50: number; p99: number; cpuShare: number };
+    const rounds = await interleave(ROUNDS, {
+      api: () => client!.run<Omit<Closed, 'cpuShare'>>({ mode: 'closed', clients: CLIENTS, seconds: DURATION / ROUNDS }),
+      raw: () => raw(built, who, DURATION / ROUNDS),
+    });
     for (let r = 0; r < ROUNDS; r++) {
-      const a = await client.run<{ pairs: number; seconds: number; errors: number; p50: number; p99: number }>({
-        mode: 'closed',
-        clients: CLIENTS,
-        seconds: DURATION / ROUNDS,
-      });
+      const a = rounds.api[r];
+      const r2 = rounds.raw[r];
       apiPairs += a.pairs;
       apiSeconds += a.seconds;
       apiErrors += a.errors;
       cpu += a.cpuShare / ROUNDS;
       p50s.push(a.p50);
       p99s.push(a.p99);
-      const r2 = await raw(built, who, DURATION / ROUNDS);
       rawSum += r2;
       log(`[payments/${db}]   round ${r + 1}: API ${Math.round(a.pairs / a.seconds)} pairs/s, raw ${Math.round(r2)} pairs/s`);
     }
@@ -252,11 +249,11 @@ async function benchDb(db: 'pglite' | 'postgres', databaseUrl: string | undefine
         rate: RATE,
         seconds: DURATION,
       });
-      const p99 = pct(o.lat, 99);
+      const p99 = percentile(o.lat, 99);
       result.latency = {
         rate: RATE,
         sent: o.sent,
-        p50: pct(o.lat, 50),
+        p50: percentile(o.lat, 50),
         p99,
         max: Math.max(...o.lat),
         lateSends: o.late,
@@ -314,7 +311,8 @@ export function paymentsTable(results: PaymentsResult[]): string {
   return lines.join('\n');
 }
 
-async function main() {
+async function main(): Promise<number> {
+  const loadAtStart = load1();
   const { results, notes } = await benchPayments({ postgres: !args.has('--no-postgres') });
   console.log(
     `\nPayments benchmark — ${QUICK ? 'quick, ' : ''}${DURATION} s per measurement, ${CLIENTS} clients; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`,
@@ -335,15 +333,26 @@ async function main() {
       notes.push(
         `${r.db}: ${r.latency.lateSends} of ${r.latency.sent} open-loop requests left the client over 1 ms late (their latency counts from when they were due)`,
       );
-  if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
+  const checks: Check[] = [];
+  for (const r of results) {
+    checks.push({
+      metric: `create + get payment, API ÷ raw (${r.db})`,
+      figure: `${pct(r.ratio)} (${fmt(r.apiPairsPerSec)} pairs/s)`,
+      baseline: `raw ${fmt(r.rawPairsPerSec)} pairs/s`,
+      target: `≥ ${pct(RATIO_TARGET, 0)}, no errors`,
+      pass: r.pass,
+    });
+    if (r.latency)
+      checks.push({
+        metric: `create p99 at ${r.latency.rate}/s, open loop (${r.db})`,
+        figure: `${fmt(r.latency.p99, 1)} ms (p50 ${fmt(r.latency.p50, 1)} ms)`,
+        target: `< ${P99_TARGET_MS} ms, no errors`,
+        pass: r.latency.pass,
+      });
+  }
+  return report('Payments', checks, { notes, loadAtStart });
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/payments.ts')) {
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+  run(main);
 }

@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { mkdirSync } from 'node:fs';
 import v8 from 'node:v8';
+import { ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -105,14 +106,13 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
   };
 }
 
-/** Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. */
-export async function createPgliteDb(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+/** PGlite with Cityscape's settings, in `dataDir` (a folder) or in memory. */
+function openPglite(dataDir: string | undefined): Promise<PGlite> {
   // Compile PostgreSQL's WebAssembly with the baseline compiler only: optimising tier-up of
   // the 9 MB module costs ~100 MB of resident memory and measured no faster for our queries.
   v8.setFlagsFromString('--liftoff-only');
-  const db = await PGlite.create({
-    dataDir: dataDir.startsWith('memory://') ? undefined : dataDir,
+  return PGlite.create({
+    dataDir,
     // pg_trgm: the addresses module's fuzzy street matching (also available on PostgreSQL).
     extensions: { pg_trgm },
     // The same shapes as the pg parsers above.
@@ -120,6 +120,22 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
     // One embedded backend needs far less than PostgreSQL's defaults; this halves resident memory.
     postgresqlconf: ['shared_buffers=16MB', 'wal_buffers=1MB', 'temp_buffers=4MB'],
   });
+}
+
+const initdb = async (dir: string) => (await openPglite(dir)).close();
+
+/** Makes the initialised cluster new data directories are copied from, if it is missing (scripts/build.mjs). */
+export const preparePgliteTemplate = () => ensureTemplate(initdb);
+
+/** Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. */
+export async function createPgliteDb(dataDir: string): Promise<Db> {
+  const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk) {
+    // A new data directory starts as a copy of an initialised one (see pglite-template.ts).
+    await initialiseFromTemplate(dataDir, initdb);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const db = await openPglite(onDisk ? dataDir : undefined);
   const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as any[]);

@@ -1,0 +1,70 @@
+// A new embedded database starts as a copy of a freshly initialised one. PGlite's initdb
+// writes its ~40 MB of files through the WebAssembly file system one small write at a time:
+// 4–6 s on the 2-core development machine, most of a first `npm start`. Copying the same files
+// natively takes well under a second. The initialised cluster is made once per PGlite version
+// (by `npm install`, through scripts/build.mjs, or else by the first start that needs it) under
+// node_modules/.cache/cityscape/, and holds nothing but initdb's output: no schema, no data, no
+// secrets (migrations and the demo run on the copy, as they would on an empty directory).
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+/** Where the initialised cluster is kept: beside PGlite itself, keyed by its version (CITYSCAPE_TEMPLATE_DIR overrides). */
+export function templateDir(): string {
+  if (process.env.CITYSCAPE_TEMPLATE_DIR) return process.env.CITYSCAPE_TEMPLATE_DIR;
+  const require = createRequire(import.meta.url);
+  // …/node_modules/@electric-sql/pglite/dist/index.js → …/node_modules
+  let dir = dirname(require.resolve('@electric-sql/pglite'));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  const version: string = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+  const nodeModules = resolve(dir, '..', '..');
+  return join(nodeModules, '.cache', 'cityscape', `pglite-${version}`);
+}
+
+/** A data directory PGlite has not initialised yet (absent or empty). */
+export function isUninitialised(dataDir: string): boolean {
+  return !existsSync(join(dataDir, 'PG_VERSION')) && (!existsSync(dataDir) || readdirSync(dataDir).length === 0);
+}
+
+/**
+ * The initialised cluster, made now if it is missing (`init` runs PGlite's initdb in the folder
+ * it is given, then closes). Made in a folder of its own and renamed into place, so two processes
+ * making it at once never see half of one.
+ */
+export async function ensureTemplate(init: (dir: string) => Promise<void>): Promise<{ dir: string; made: boolean }> {
+  const dir = templateDir();
+  if (existsSync(join(dir, 'PG_VERSION'))) return { dir, made: false };
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    await init(tmp);
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another process put one there first: use that.
+      if (!existsSync(join(dir, 'PG_VERSION'))) throw err;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { dir, made: true };
+}
+
+/** Fills an uninitialised data directory from the template; false when it is already a database. */
+export async function initialiseFromTemplate(dataDir: string, init: (dir: string) => Promise<void>): Promise<boolean> {
+  if (!isUninitialised(dataDir)) return false;
+  let template: string;
+  try {
+    template = (await ensureTemplate(init)).dir;
+  } catch {
+    return false; // e.g. a read-only node_modules: PGlite initialises the directory itself, as before
+  }
+  // Copied beside it and renamed into place, so an interrupted copy never looks like a database.
+  const tmp = `${dataDir}.init-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(template, tmp, { recursive: true });
+  rmSync(dataDir, { recursive: true, force: true }); // absent or empty (checked above)
+  renameSync(tmp, dataDir);
+  return true;
+}
