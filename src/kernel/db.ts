@@ -197,3 +197,8 @@ export async function withAdvisoryLock<T>(db: Db, name: string, fn: () => Promis
   });
   return run;
 }
+
+/** A unique constraint refused the row (SQLSTATE 23505): two writers raced for one slug. The same on PGlite and PostgreSQL. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}

@@ -4,7 +4,8 @@
 // (or object key) of a JSON or form body. The request fails with a 400 BadRequest
 // (code `invalid_characters`, the field at fault named), which each API's own error formatter
 // turns into its shape and pages show as a GOV.UK error page. Binary bodies (Buffers) are
-// not inspected: only what was parsed into strings.
+// not inspected: only what was parsed into strings. After validation, a number that is not
+// finite (Infinity, from "Infinity" or a 400-digit value) is refused as a validation error.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest } from './errors.js';
 
@@ -71,6 +72,32 @@ function checkUrlAndHeaders(req: FastifyRequest): void {
   }
 }
 
+/** The path of the first number that is not finite (Infinity, NaN), or null. */
+export function findNonFinite(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path || 'value';
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return null;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const at = findNonFinite(v, path ? `${path}.${k}` : k, depth + 1);
+    if (at) return at;
+  }
+  return null;
+}
+
+/**
+ * Schema validation coerces "Infinity" (and a 400-digit number, which becomes Infinity) to a
+ * number, and ajv then skips `maximum` for it — a limit of 365 days let Infinity through to
+ * PostgreSQL. So after validation, any number that is not finite is a validation error, worded
+ * and shaped like ajv's own (each API's formatter already handles those).
+ */
+function nonFiniteError(where: 'querystring' | 'params' | 'body', at: string) {
+  const err = new Error(`${at} must be a finite number`) as Error & Record<string, unknown>;
+  err.statusCode = 400;
+  err.validationContext = where;
+  err.validation = [{ instancePath: `/${at.split('.').join('/')}`, keyword: 'type', params: {}, message: 'must be a finite number' }];
+  return err;
+}
+
 /** Install the edge checks: URL and headers on request (before any module's hooks), bodies once parsed. */
 export function installInputGuard(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => checkUrlAndHeaders(req));
@@ -78,5 +105,15 @@ export function installInputGuard(app: FastifyInstance): void {
     if (req.body === undefined || req.body === null) return;
     const at = findUnstorable(req.body);
     if (at) throw new InvalidCharacters('body', at === 'value' ? 'body' : at);
+  });
+  app.addHook('preHandler', async (req) => {
+    for (const [where, value] of [
+      ['querystring', req.query],
+      ['params', req.params],
+      ['body', req.body],
+    ] as const) {
+      const at = findNonFinite(value);
+      if (at) throw nonFiniteError(where, at);
+    }
   });
 }

@@ -11,6 +11,8 @@ import type { Filters } from './store.js';
 import { declareAuth } from '../../kernel/routes.js';
 
 export const API_PREFIX = '/addresses/search/places/v1';
+/** The largest offset (PostgreSQL's int4): beyond any result count, and a number SQL takes as a parameter. */
+const MAX_OFFSET = 2_147_483_647;
 type VerifyKey = (secret: string, platform: string) => Promise<unknown | null>;
 
 const Common = {
@@ -18,7 +20,7 @@ const Common = {
   format: Type.Optional(Type.String({ description: 'JSON (default) or XML' })),
   dataset: Type.Optional(Type.String({ description: 'DPA (default), LPI or DPA,LPI' })),
   maxresults: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 })),
   output_srs: Type.Optional(Type.String({ description: 'EPSG:27700 (default), EPSG:4326 or EPSG:4258' })),
   lr: Type.Optional(Type.String({ description: 'EN or CY (default both)' })),
   fq: Type.Optional(
@@ -30,7 +32,7 @@ const Geo = { srs: Type.Optional(Type.String({ description: 'Input SRS: EPSG:277
 /** Messages for Fastify's own validation errors, in OS's words. */
 const PARAM_MESSAGES: Record<string, string> = {
   maxresults: 'Requested maxresults must be a whole number between 1 and 100.',
-  offset: 'Requested offset must be a whole number of 0 or more.',
+  offset: `Requested offset must be a whole number between 0 and ${MAX_OFFSET}.`,
   minmatch: 'Requested minmatch must be a number between 0.1 and 1.',
   matchprecision: 'Requested matchprecision must be a whole number between 1 and 10.',
   radius: 'Requested radius must be a number between 0.01 and 1000.',

@@ -76,13 +76,13 @@ export const store = {
     offset: number,
     limit: number,
   ) {
-    const w = where(f, 4);
+    const w = where(f, 5);
     const inward = pc.inward !== undefined ? 'inward = $2' : `inward LIKE $2`;
     const { rows } = await db.query(
       `SELECT ${COLS}, count(*) OVER () AS total FROM addresses.place
        WHERE outward = $1 AND ${inward} AND ${w.sql}
-       ORDER BY inward, sort_key, dataset, lang LIMIT $3 OFFSET ${Math.max(0, Math.floor(offset))}`,
-      [pc.outward, pc.inward ?? `${pc.inwardPrefix ?? ''}%`, limit, ...w.params],
+       ORDER BY inward, sort_key, dataset, lang LIMIT $3 OFFSET $4`,
+      [pc.outward, pc.inward ?? `${pc.inwardPrefix ?? ''}%`, limit, Math.max(0, Math.floor(offset)), ...w.params],
     );
     return { total: rows.length ? Number(rows[0].total) : await this.countPostcode(db, pc, f), hits: rows.map(toHit) };
   },
@@ -123,16 +123,17 @@ export const store = {
     limit: number,
   ) {
     const args: number[] = area.box ?? area.circle!;
-    const w = where(f, args.length + 1);
+    const w = where(f, args.length + 3);
     const shape = area.box ? `pos <@ box(point($1, $2), point($3, $4))` : `pos <@ circle(point($1, $2), $3)`;
     const order = area.box ? 'sort_key, id' : 'pos <-> point($1, $2), id';
     const { rows } = await db.query(
       `SELECT ${COLS}, count(*) OVER () AS total FROM addresses.place WHERE ${shape} AND ${w.sql}
-       ORDER BY ${order} LIMIT ${Math.floor(limit)} OFFSET ${Math.max(0, Math.floor(offset))}`,
-      [...args, ...w.params],
+       ORDER BY ${order} LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
+      [...args, Math.floor(limit), Math.max(0, Math.floor(offset)), ...w.params],
     );
     if (!rows.length && offset > 0) {
-      const { rows: c } = await db.query(`SELECT count(*) AS n FROM addresses.place WHERE ${shape} AND ${w.sql}`, [...args, ...w.params]);
+      const wc = where(f, args.length + 1);
+      const { rows: c } = await db.query(`SELECT count(*) AS n FROM addresses.place WHERE ${shape} AND ${wc.sql}`, [...args, ...wc.params]);
       return { total: Number(c[0].n), hits: [] };
     }
     return { total: rows.length ? Number(rows[0].total) : 0, hits: rows.map(toHit) };

@@ -70,17 +70,24 @@ export function createContext(k: Kernel) {
     /** Run a change with its audit entry and event in one transaction. */
     async change<T>(
       actor: Actor,
-      what: { action: string; subject: string; organisationId: string | null; before?: unknown },
-      fn: (tx: Queryable) => Promise<T>,
+      what: {
+        action: string;
+        subject: string;
+        organisationId: string | null;
+        /** The state before, or a read of it inside the transaction (after any lock it takes), for the audit entry. */
+        before?: unknown;
+      },
+      fn: (tx: Queryable, before: unknown) => Promise<T>,
     ): Promise<T> {
       const result = await db.transaction(async (tx) => {
-        const after = await fn(tx);
+        const before = typeof what.before === 'function' ? await (what.before as (tx: Queryable) => Promise<unknown>)(tx) : what.before;
+        const after = await fn(tx, before);
         await audit.record(tx, {
           actor: actorName(actor),
           action: what.action,
           subject: what.subject,
           organisationId: what.organisationId,
-          before: what.before ?? null,
+          before: before ?? null,
           after,
         });
         await events.append(tx, {

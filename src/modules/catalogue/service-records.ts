@@ -4,10 +4,24 @@
 import type { Ctx, Actor } from './service-context.js';
 import { BadRequest, Conflict, NotFound } from '../../kernel/errors.js';
 import { store, type ServiceRow } from './store.js';
+import { isUniqueViolation, type Queryable } from '../../kernel/db.js';
 import type { DecisionInput, OfficeHolderInput, OrganisationInput, RoadmapInput, ServiceInput, ServicePatch, TeamInput } from './schema.js';
 
 /** A Welsh version left blank is no Welsh version: the English is shown on Welsh pages. */
 const welsh = (v: string | null | undefined) => (v && v.trim() ? v : null);
+
+/**
+ * The check that a slug is free runs before the insert, so two requests with one slug can both
+ * pass it; the unique index then refuses the second, which is the same answer: 409, not 500.
+ */
+async function slugTaken<T>(message: string, insert: () => Promise<T>): Promise<T> {
+  try {
+    return await insert();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(message, 'slug_taken');
+    throw err;
+  }
+}
 
 export function createRecordChanges(ctx: Ctx) {
   const { db } = ctx;
@@ -65,10 +79,10 @@ export function createRecordChanges(ctx: Ctx) {
       if (await store.organisationBy(db, 'slug', input.slug))
         throw new Conflict(`An organisation with slug "${input.slug}" already exists`, 'slug_taken');
       const parent = input.parent_slug ? await ctx.org(input.parent_slug) : null;
-      return ctx.change(
-        actor,
-        { action: 'organisation.create', subject: `catalogue.organisation:${input.slug}`, organisationId: null },
-        (tx) => store.insertOrganisation(tx, { slug: input.slug, ...organisationRow(input, parent) }),
+      return slugTaken(`An organisation with slug "${input.slug}" already exists`, () =>
+        ctx.change(actor, { action: 'organisation.create', subject: `catalogue.organisation:${input.slug}`, organisationId: null }, (tx) =>
+          store.insertOrganisation(tx, { slug: input.slug, ...organisationRow(input, parent) }),
+        ),
       );
     },
     async updateOrganisation(actor: Actor, slug: string, input: Omit<OrganisationInput, 'slug'>) {
@@ -91,14 +105,16 @@ export function createRecordChanges(ctx: Ctx) {
       ctx.require(actor, o.id);
       if (await store.teamBySlug(db, o.id, input.slug))
         throw new Conflict(`A team with slug "${input.slug}" already exists in ${o.name}`, 'slug_taken');
-      return ctx.change(actor, { action: 'team.create', subject: `catalogue.team:${o.slug}/${input.slug}`, organisationId: o.id }, (tx) =>
-        store.insertTeam(tx, {
-          organisation_id: o.id,
-          slug: input.slug,
-          name: input.name,
-          name_cy: welsh(input.name_cy),
-          email: input.email ?? null,
-        }),
+      return slugTaken(`A team with slug "${input.slug}" already exists in ${o.name}`, () =>
+        ctx.change(actor, { action: 'team.create', subject: `catalogue.team:${o.slug}/${input.slug}`, organisationId: o.id }, (tx) =>
+          store.insertTeam(tx, {
+            organisation_id: o.id,
+            slug: input.slug,
+            name: input.name,
+            name_cy: welsh(input.name_cy),
+            email: input.email ?? null,
+          }),
+        ),
       );
     },
     async createService(actor: Actor, input: ServiceInput) {
@@ -106,13 +122,12 @@ export function createRecordChanges(ctx: Ctx) {
       ctx.require(actor, row.organisation_id);
       if (await store.serviceBy(db, 'slug', input.slug))
         throw new Conflict(`A service with slug "${input.slug}" already exists`, 'slug_taken');
-      const id = await ctx.change(
-        actor,
-        { action: 'service.create', subject: `catalogue.service:${input.slug}`, organisationId: row.organisation_id },
-        async (tx) => {
-          const newId = await store.insertService(tx, row);
-          return newId;
-        },
+      const id = await slugTaken(`A service with slug "${input.slug}" already exists`, () =>
+        ctx.change(
+          actor,
+          { action: 'service.create', subject: `catalogue.service:${input.slug}`, organisationId: row.organisation_id },
+          (tx) => store.insertService(tx, row),
+        ),
       );
       return (await store.serviceBy(db, 'id', id))!;
     },
@@ -136,16 +151,23 @@ export function createRecordChanges(ctx: Ctx) {
       const s = await ctx.service(slug);
       ctx.require(actor, s.organisation.id);
       const holderOrg = input.organisation_slug ? await ctx.org(input.organisation_slug) : { id: s.organisation.id };
-      const before = (await store.officeHolders(db, s.id)).find((h) => !h.left_post) ?? null;
-      if (before && input.in_post_since < before.in_post_since) {
-        throw new BadRequest('The new office-holder must start on or after the date the current one started', [
-          { field: 'in_post_since', message: `Date must be on or after ${before.in_post_since}` },
-        ]);
-      }
+      // Concurrent changes of one service's office-holder take turns on the service's row, so each
+      // sees the holder the one before it set (without the lock both retire the same holder and
+      // the second insert breaks the "one current holder" index).
+      const current = async (tx: Queryable) => {
+        await store.lockService(tx, s.id);
+        return (await store.officeHolders(tx, s.id)).find((h) => !h.left_post) ?? null;
+      };
       await ctx.change(
         actor,
-        { action: 'office_holder.set', subject: `catalogue.service:${s.id}`, organisationId: s.organisation.id, before },
-        async (tx) => {
+        { action: 'office_holder.set', subject: `catalogue.service:${s.id}`, organisationId: s.organisation.id, before: current },
+        async (tx, before) => {
+          const was = before as Awaited<ReturnType<typeof current>>;
+          if (was && input.in_post_since < was.in_post_since) {
+            throw new BadRequest('The new office-holder must start on or after the date the current one started', [
+              { field: 'in_post_since', message: `Date must be on or after ${was.in_post_since}` },
+            ]);
+          }
           const h = {
             name: input.name,
             role: input.role,

@@ -125,6 +125,10 @@ export const store = {
       ],
     );
   },
+  /** Hold the service's row until the transaction ends: its changes take turns. */
+  async lockService(tx: Queryable, id: string): Promise<void> {
+    await tx.query('SELECT 1 FROM catalogue.services WHERE id = $1 FOR UPDATE', [id]);
+  },
   async serviceRow(db: Queryable, id: string): Promise<ServiceRow | null> {
     const { rows } = await db.query<ServiceRow>(
       `SELECT slug, name, name_cy, summary, summary_cy, description, description_cy, how_to_apply, how_to_apply_cy, phase, organisation_id,

@@ -27,6 +27,12 @@ export const NOTIFICATION_STATUSES = [
 export const TEMPLATE_TYPES = ['sms', 'email', 'letter'];
 export const POSTAGE = ['first', 'second', 'economy'];
 
+/**
+ * Lengths GOV.UK Notify caps (a `reference` of up to 1,000 characters since notifications-api
+ * #3613; longer ones would not fit the reference index either), said in the error so a caller knows the limit.
+ */
+export const MAX_LENGTHS: Record<string, number> = { reference: 1000 };
+
 type Rule = 'string' | 'uuid' | 'object' | 'email' | 'string[]' | 'string|null';
 
 /** Python's repr without quotes, as Notify's messages show a bad value. */
@@ -68,6 +74,8 @@ function check(body: Record<string, unknown>, props: Record<string, Rule>, requi
       errors.push(`${name} ${shown(v)} is not of type string`);
       continue;
     }
+    const max = MAX_LENGTHS[name];
+    if (max !== undefined && v.length > max) errors.push(`${name} is too long: GOV.UK Notify allows at most ${max} characters`);
     if (rule === 'email') {
       try {
         validateEmail(v);

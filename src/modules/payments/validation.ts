@@ -223,8 +223,19 @@ export function validateMotoAuth(raw: unknown): MotoAuthInput {
 // Search parameters: every one is a string in the query; bad ones are reported together.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const validDateTime = (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s));
-const validDate = (s: string) => DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+/** A day that exists: JavaScript's Date.parse takes 2026-02-30 (as 2 March); PostgreSQL does not. */
+const realDay = (s: string) => {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(y, m - 1, d);
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+const realTime = (s: string) => {
+  const [h, min, sec] = s.slice(11, 19).split(':').map(Number);
+  return h <= 23 && min <= 59 && sec <= 59;
+};
+const validDateTime = (s: string) => DATE_TIME.test(s) && realDay(s) && realTime(s) && !Number.isNaN(Date.parse(s));
+const validDate = (s: string) => DATE.test(s) && realDay(s);
 
 export interface Paging {
   page: number;
