@@ -35,6 +35,7 @@ import { createRegistriesModule } from './modules/registries/index.js';
 import { createExperimentsModule } from './modules/experiments/index.js';
 import { createRoomsModule } from './modules/rooms/index.js';
 import { createEngagementModule } from './modules/engagement/index.js';
+import { createFormsModule } from './modules/forms/index.js';
 
 export const VERSION = '0.1.0';
 export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
@@ -59,7 +60,34 @@ export function createModules(kernel: Kernel) {
   const rooms = createRoomsModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, performance });
   const engagement = createEngagementModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service, performance });
   catalogue.addServicePanel(engagement.servicePanel);
-  for (const m of [notify, addresses, payments, identity, performance, consent, exchange, experiments, rooms, engagement] as Module[])
+  // Forms runs a service from a definition, joined to every platform above.
+  const forms = createFormsModule({
+    ...kernel,
+    catalogue: catalogue.service,
+    identity,
+    consent,
+    exchange,
+    payments,
+    notify: notify.service,
+    addresses,
+    performance,
+    experiments,
+  });
+  catalogue.setStartLink(forms.startLink);
+  catalogue.addServicePanel(forms.servicePanel);
+  for (const m of [
+    notify,
+    addresses,
+    payments,
+    identity,
+    performance,
+    consent,
+    exchange,
+    experiments,
+    rooms,
+    engagement,
+    forms,
+  ] as Module[])
     for (const area of m.staffAreas ?? []) catalogue.addStaffArea(area);
   const site = createSiteModule(kernel);
   return {
@@ -75,6 +103,7 @@ export function createModules(kernel: Kernel) {
     registries,
     rooms,
     engagement,
+    forms,
     site,
   };
 }

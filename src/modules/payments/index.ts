@@ -19,6 +19,7 @@ import { paymentPages, money } from './pages.js';
 import { payConsole } from './admin.js';
 import { payErrorBody } from './errors.js';
 import { store } from './store.js';
+import { nextUrlToken } from './representation.js';
 import { createSandboxGateway } from './gateways/sandbox.js';
 import type { Gateway } from './gateways/contract.js';
 
@@ -86,8 +87,43 @@ export function createPaymentsModule(deps: PaymentsDeps) {
   }
 
   const service = { payments, refunds, agreements, disputes, journey, webhooks, links, gateways, receipts: { send: sendReceipt } };
-  const module: Module & { service: typeof service } = {
+
+  /** For other modules (forms): a payment in the same ledger, and the hosted card page to send the payer to. */
+  async function startPayment(input: {
+    serviceId: string;
+    amount: number;
+    description: string;
+    reference: string;
+    returnUrl: string;
+    email?: string | null;
+    language: 'en' | 'cy';
+    live?: boolean;
+  }): Promise<{ paymentId: string; nextUrl: string }> {
+    const { payment } = await payments.create(
+      { serviceId: input.serviceId, live: input.live ?? false },
+      {
+        amount: input.amount,
+        description: input.description,
+        reference: input.reference,
+        return_url: input.returnUrl,
+        ...(input.email ? { email: input.email } : {}),
+        language: input.language,
+        delayed_capture: false,
+        moto: false,
+        authorisation_mode: 'web',
+      },
+    );
+    return { paymentId: payment.payment_id, nextUrl: `${ctx.urls.pages}/secure/${nextUrlToken(ctx.secret, payment)}` };
+  }
+  /** A payment's current status and amount (for the module that started it), or null. */
+  async function paymentStatus(serviceId: string, paymentId: string): Promise<{ status: string; amount: number } | null> {
+    const p = await payments.current(await store.payment(kernel.db, paymentId));
+    return p && p.service_id === serviceId ? { status: p.status, amount: p.amount } : null;
+  }
+  const module: Module & { service: typeof service; startPayment: typeof startPayment; paymentStatus: typeof paymentStatus } = {
     name: 'payments',
+    startPayment,
+    paymentStatus,
     staffAreas: [{ href: '/admin/pay', label: 'payments.admin.title' }],
     migrations: join(here, 'migrations'),
     apiErrorFormats: [{ prefix: API_PREFIX, format: payErrorBody }],
