@@ -23,7 +23,7 @@ import Fastify from 'fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
@@ -32,6 +32,7 @@ import { fromEvent } from '../src/modules/performance/measure.js';
 import { INGEST_BATCH } from '../src/modules/performance/index.js';
 import type { Measurement } from '../src/modules/performance/measure.js';
 import type { StoredEvent } from '../src/kernel/events.js';
+import { report, run } from './lib.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = 3;
@@ -530,17 +531,6 @@ async function main() {
         pass: p.rps / p.bareRps >= 0.2 && p.bad === 0,
       },
     ];
-    console.log(
-      `\nPerformance benchmark — ${QUICK ? 'QUICK (smaller scale and shorter runs: a check that it works; these figures are not comparable with a full run), ' : ''}PostgreSQL, ${ROUNDS} interleaved rounds; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${load0.toFixed(2)} at start\n`,
-    );
-    const width = [34, 28, 40, 8, 18];
-    console.log(
-      ['measurement', 'result', 'baseline (same run)', 'ratio', 'target', 'pass'].map((h, i) => h.padEnd(width[i] ?? 4)).join('  '),
-    );
-    for (const x of checks)
-      console.log(
-        [x.what, x.value, x.baseline, x.ratio, x.target, x.pass ? 'PASS' : 'MISS'].map((v, i) => v.padEnd(width[i] ?? 4)).join('  '),
-      );
     const notes = [
       `ingestion: ${f(ing.events)} events gave ${f(ing.rowsMade)} measurements (raw side ${f(ing.rawRows)} rows), each batch also adding minute/hour/day rollups and the NOTIFY; ${ing.pending} events left unread`,
       ...sse.map(
@@ -553,8 +543,18 @@ async function main() {
         .map((x) => x.toFixed(2))
         .join(' ')} at the end`,
     ];
-    console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
-    return checks.every((x) => x.pass) ? 0 : 1;
+    return report(
+      `Performance (PostgreSQL, ${ROUNDS} interleaved rounds)`,
+      checks.map((x) => ({
+        metric: x.what,
+        figure: x.ratio ? `${x.value} (${x.ratio})` : x.value,
+        baseline: x.baseline,
+        target: x.target,
+        pass: x.pass,
+        comparable: !QUICK,
+      })),
+      { notes, loadAtStart: Math.round(load0 * 100) / 100, notComparable: 'smaller scale and shorter runs: a check that it works' },
+    );
   } finally {
     other?.stop();
     await built.close();
@@ -562,10 +562,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+run(main);
