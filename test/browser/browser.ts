@@ -20,8 +20,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Start the seeded app on a free loopback port and launch headless Chromium. */
-export async function startHarness(): Promise<Harness> {
+/** Start the seeded app on a free loopback port and launch headless Chromium (with extra command-line `args`). */
+export async function startHarness(opts: { args?: string[] } = {}): Promise<Harness> {
   const built = await buildTestApp({ seed: true });
   try {
     await built.app.listen({ port: 0, host: '127.0.0.1' });
@@ -30,11 +30,14 @@ export async function startHarness(): Promise<Harness> {
     throw e;
   }
   const { port } = built.app.server.address() as AddressInfo;
-  return withChromium({ built, baseUrl: `http://127.0.0.1:${port}`, close: () => built.close() });
+  return withChromium({ built, baseUrl: `http://127.0.0.1:${port}`, close: () => built.close() }, opts);
 }
 
 /** Headless Chromium beside an app already listening (`close` stops both). */
-export async function withChromium(app: { built: TestApp; baseUrl: string; close(): Promise<void> }): Promise<Harness> {
+export async function withChromium(
+  app: { built: TestApp; baseUrl: string; close(): Promise<void> },
+  opts: { args?: string[] } = {},
+): Promise<Harness> {
   let browser: Browser;
   try {
     browser = await chromium.launch({
@@ -48,6 +51,7 @@ export async function withChromium(app: { built: TestApp; baseUrl: string; close
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...(opts.args ?? []),
       ],
     });
   } catch (e) {

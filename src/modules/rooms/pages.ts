@@ -125,7 +125,7 @@ export function roomPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
     const e = formErrors(form.fields ?? []);
     const clientText = Object.fromEntries(
       Object.entries(k.views.messages[lang])
-        .filter(([key]) => key.startsWith('rooms.client.') || key.startsWith('rooms.kpi.') || key.startsWith('rooms.view.'))
+        .filter(([key]) => /^rooms\.(client|kpi|view|period|role|people)\./.test(key))
         .map(([key, v]) => [key.slice(6), v]),
     );
     return renderPage(k.views, req, reply.status(form.fields?.length ? 400 : 200), 'rooms/views/call.njk', {
@@ -220,12 +220,11 @@ export function roomPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
     return `/rooms/${r.id}#chat`;
   });
   action('/invitations', async (body, r, me) => {
-    const channel = str(body, 'channel', 10);
-    await rooms.invite(me, r.id, {
-      name: str(body, 'name', 200),
-      channel,
-      recipient: str(body, channel === 'sms' ? 'phone' : 'email', 200),
-    });
+    // An email address if one is given, otherwise a mobile number for a text message.
+    const email = str(body, 'email', 200);
+    const phone = str(body, 'phone', 200);
+    const channel = email || !phone ? 'email' : 'sms';
+    await rooms.invite(me, r.id, { name: str(body, 'name', 200), channel, recipient: channel === 'email' ? email : phone });
     return 'invited';
   });
   action('/people/:pid', async (body, r, me, req: FastifyRequest<{ Params: { id: string; pid: string } }>) => {

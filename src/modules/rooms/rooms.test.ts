@@ -72,7 +72,7 @@ describe('invitations', () => {
     const host = await staffBrowser(t, a.email);
     const id = await newRoom(host);
     await host.get(`/rooms/${id}`);
-    const bad = await host.post(`/rooms/${id}/invitations`, { name: 'Sam', channel: 'email', email: 'not an address' });
+    const bad = await host.post(`/rooms/${id}/invitations`, { name: 'Sam', email: 'not an address' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Enter an email address in the correct format');
     const guest = await invitedGuest(t, host, id, a.service.id, 'Sam Patel');
@@ -86,7 +86,7 @@ describe('invitations', () => {
     // A made-up link.
     expect((await again.get(`${base}/rooms/join/${'x'.repeat(43)}`)).statusCode).toBe(404);
     // An expired one.
-    await host.post(`/rooms/${id}/invitations`, { name: 'Late Lee', channel: 'sms', phone: '07700 900982' });
+    await host.post(`/rooms/${id}/invitations`, { name: 'Late Lee', phone: '07700 900982' });
     const smsLink = await sentLink(t, a.service.id, '07700');
     await t.kernel.db.query(`UPDATE rooms.invitations SET expires_at = now() - interval '1 minute' WHERE name = 'Late Lee'`);
     const expired = await formBrowser(t).get(smsLink);

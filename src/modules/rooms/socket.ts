@@ -65,16 +65,18 @@ export async function roomSocket(
         if (r.status !== 'open') return reply.code(410).send({ error: 'room_ended' });
         const me = await whoIs(k, catalogue, rooms, req, r);
         if (!me) return reply.code(403).send({ error: 'not_invited' });
-        (req as any).roomCtx = { r, me };
+        const instance = (req.query as Record<string, unknown>).instance;
+        (req as any).roomCtx = { r, me, instance: typeof instance === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(instance) ? instance : null };
       },
     },
     (socket, req) => {
-      const { r, me } = (req as any).roomCtx as { r: RoomRow; me: ParticipantRow };
-      void connection(socket, r, me);
+      const { r, me, instance } = (req as any).roomCtx as { r: RoomRow; me: ParticipantRow; instance: string | null };
+      void connection(socket, r, me, instance);
     },
   );
 
-  async function connection(socket: WebSocket, r: RoomRow, me: ParticipantRow) {
+  /** `instance`: the page's own id, so peers can tell a reconnect (keep the media) from a reload (start again). */
+  async function connection(socket: WebSocket, r: RoomRow, me: ParticipantRow, instance: string | null) {
     const cid = randomUUID();
     const lobby = me.state !== 'admitted';
     const queue: string[] = [];
@@ -186,7 +188,7 @@ export async function roomSocket(
       } else {
         // Everyone else learns of the arrival; replace this participant's older sockets (a reconnect after a blip).
         await hub.publish(null, { room: r.id, kick: { participant: me.id, code: 4409, reason: 'replaced', keep: cid } });
-        await hub.publish(null, { room: r.id, except: me.id, msg: { t: 'joined', p: publicParticipant(me), cid } });
+        await hub.publish(null, { room: r.id, except: me.id, msg: { t: 'joined', p: publicParticipant(me), cid, instance } });
         await rooms.joined(r, me);
         const current = (await rooms.room(r.id)) ?? r;
         const [people, chat, history, figs] = await Promise.all([

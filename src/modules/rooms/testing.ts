@@ -61,7 +61,7 @@ export async function invitedGuest(
 ) {
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${counter++}@example.org`;
   await host.get(`/rooms/${roomId}`);
-  const sent = await host.post(`/rooms/${roomId}/invitations`, { name, channel: 'email', email });
+  const sent = await host.post(`/rooms/${roomId}/invitations`, { name, email });
   expect(sent.statusCode, sent.body).toBe(303);
   const link = await sentLink(built, serviceId, email);
   const guest = formBrowser(built);
