@@ -5,7 +5,7 @@
 // (by `npm install`, through scripts/build.mjs, or else by the first start that needs it) under
 // node_modules/.cache/cityscape/, and holds nothing but initdb's output: no schema, no data, no
 // secrets (migrations and the demo run on the copy, as they would on an empty directory).
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { constants, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -63,7 +63,8 @@ export async function initialiseFromTemplate(dataDir: string, init: (dir: string
   // Copied beside it and renamed into place, so an interrupted copy never looks like a database.
   const tmp = `${dataDir}.init-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  cpSync(template, tmp, { recursive: true });
+  // A copy-on-write clone where the file system has them (btrfs, XFS, APFS), else a plain copy.
+  cpSync(template, tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
   rmSync(dataDir, { recursive: true, force: true }); // absent or empty (checked above)
   renameSync(tmp, dataDir);
   return true;
