@@ -52,7 +52,13 @@ export function createModules(kernel: Kernel) {
   const performance = createPerformanceModule({ ...kernel, catalogue: catalogue.service, notify: notify.service });
   catalogue.addServicePanel(performance.servicePanel);
   const consent = createConsentModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service });
-  const exchange = createExchangeModule({ ...kernel, catalogue: catalogue.service, consent, identity });
+  const exchange = createExchangeModule({
+    ...kernel,
+    catalogue: catalogue.service,
+    consent,
+    identity,
+    resolveSubject: identity.resolveSubject,
+  });
   evidence.push(exchange.evidenceSource());
   consent.useExchange(exchange);
   const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service });

@@ -14,6 +14,7 @@ import { publicKeyFromJwk, signRequest, verifyJws } from './jws.js';
 import { createKeyring } from './keys.js';
 import { DEMO_RECORDS } from '../identity/index.js';
 import { DEMO_PEOPLE } from '../registries/index.js';
+import { pairwiseSubject } from '../identity/testing.js';
 
 let run: ExchangeRun;
 let stub: Server;
@@ -158,6 +159,34 @@ describe('a Blue Badge request through the exchange', () => {
       dpvCategory: 'dpv-pd:HealthRecord',
     });
     expect(attrs.find((a) => a.id === 'hmpo/passports.valid')?.nameCy).toBeTruthy();
+  });
+});
+
+describe('Exchange-Subject: pairwise:{sub}', () => {
+  it('takes the sub identity gave the consumer service, logs the account, and refuses another service’s sub', async () => {
+    const { identity, catalogue } = run.built.modules;
+    const account = await identity.accounts.createAccount(`pairwise.${randomUUID().slice(0, 8)}@example.org`, 'correct horse 42 battery');
+    const ours = pairwiseSubject(run.built.kernel.config, run.blueBadgeServiceId, account.id);
+    const res = await get(`/r1/${DWP_ENTITLEMENT}${alexQuery}`, blueBadgeHeaders(run, subject, { 'exchange-subject': `pairwise:${ours}` }));
+    expect(res.status, res.body).toBe(200);
+    const { rows } = await run.built.kernel.db.query<{ subject: string; entry: string }>(
+      'SELECT subject, entry FROM exchange.log_entries WHERE leaf_index = $1',
+      [Number(res.headers.get('exchange-log-index'))],
+    );
+    expect(rows[0].subject).toBe(account.id);
+    expect(JSON.parse(rows[0].entry).subject).toBe(account.id);
+    expect(rows[0].entry).not.toContain(ours);
+
+    const elsewhere = (await catalogue.service.getService('pay-a-parking-fine')).id;
+    for (const sub of [pairwiseSubject(run.built.kernel.config, elsewhere, account.id), 'A'.repeat(43), 'nonsense']) {
+      const refused = await get(
+        `/r1/${DWP_ENTITLEMENT}${alexQuery}`,
+        blueBadgeHeaders(run, subject, { 'exchange-subject': `pairwise:${sub}` }),
+      );
+      expect(refused.status, sub).toBe(400);
+      expect(refused.headers.get('x-road-error')).toBe('Client.BadRequest');
+      expect(refused.json().message).toContain('pairwise');
+    }
   });
 });
 

@@ -95,6 +95,14 @@ describe('identity provider: One Login compatible flow', () => {
     expect(claims.sid).toBeTruthy();
     expect(claims.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
+    // The service can name this person to the exchange by its sub: identity turns it back.
+    const { rows } = await run.built.kernel.db.query<{ id: string }>('SELECT id::text FROM identity.accounts WHERE email = $1', [
+      'alex.morgan@example.org',
+    ]);
+    const blueBadge = await run.built.modules.catalogue.service.getService('apply-for-a-blue-badge');
+    expect(await run.built.modules.identity.resolveSubject(blueBadge.id, claims.sub)).toBe(rows[0].id);
+    const kept = await run.built.kernel.db.query('SELECT 1 FROM identity.pairwise_subjects WHERE sub = $1', [claims.sub]);
+    expect(kept.rows).toHaveLength(1);
 
     const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, claims.sub);
     expect(info.email).toBe('alex.morgan@example.org');

@@ -18,6 +18,7 @@ import { ensureKeys, KEYS_CHANNEL, loadKeys, rotateKeys } from './keys.js';
 import { createMessages, devOutbox } from './messages.js';
 import { ensureNotifyService, notifyNotifier, type NotifySender } from './notifier.js';
 import { allowReturnToService, interactionRoutes, mountProvider, PREFIX, wellKnownRoutes, type Holder } from './mount.js';
+import { createPairwise } from './pairwise.js';
 import { buildProvider } from './provider.js';
 import { createSignOut } from './signout.js';
 import { createIdentityService } from './service.js';
@@ -90,6 +91,7 @@ export function createIdentityModule(deps: IdentityDeps) {
     cfg: config.identity,
   });
   const clients = createClients(k, deps.catalogue, () => issuer);
+  const pairwise = createPairwise(db, config);
   const models = createModelCache();
   const Adapter = createAdapterFactory(db, clients, models);
   const web = createWeb(k, accounts, async (uid) => {
@@ -112,6 +114,7 @@ export function createIdentityModule(deps: IdentityDeps) {
     await ensureKeys(db, config.encryptionKey);
     const keys = await loadKeys(db, config.encryptionKey);
     const provider = buildProvider({
+      subject: pairwise.subject,
       issuer,
       config,
       log,
@@ -232,6 +235,12 @@ export function createIdentityModule(deps: IdentityDeps) {
     },
     signInPath: (back: string) => `${PREFIX}/sign-in?return_to=${encodeURIComponent(back)}`,
     provePath: (back: string) => `${PREFIX}/prove?return_to=${encodeURIComponent(back)}`,
+
+    /**
+     * The account a pairwise `sub` that identity gave a catalogue service stands for, or null
+     * (unknown, or another service's): the exchange's `Exchange-Subject: pairwise:{sub}`.
+     */
+    resolveSubject: (serviceId: string, sub: string): Promise<string | null> => pairwise.resolve(serviceId, sub),
 
     /** Sign out everywhere for an account (every sign-in, provider session, grant and token). */
     signOutEverywhere: (accountId: string) => service.signOutEverywhere(accountId),

@@ -43,6 +43,8 @@ export interface ProviderDeps {
   endBrowserSignIn(sessionCookie: string): Promise<void>;
   /** Deletes grants with every code and token issued under them. */
   revokeGrants(grantIds: string[]): Promise<void>;
+  /** The pairwise `sub`, remembered for the way back (pairwise.ts); computed only when absent. */
+  subject?: (serviceId: string, accountId: string) => Promise<string>;
 }
 
 /** Pairwise `sub`: the same person has a different, stable identifier in each catalogue service. */
@@ -91,7 +93,7 @@ export function buildProvider(d: ProviderDeps): ProviderType {
     })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: coreIdentityKid(issuer, keys.coreIdentity.kid) })
       .setIssuer(issuer)
-      .setSubject(pairwiseSubject(config, serviceId, a.id))
+      .setSubject(d.subject ? await d.subject(serviceId, a.id) : pairwiseSubject(config, serviceId, a.id))
       .setAudience(clientId)
       .setIssuedAt()
       .setNotBefore('0s')
@@ -171,7 +173,8 @@ export function buildProvider(d: ProviderDeps): ProviderType {
       [PASSPORT]: null,
     },
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(config, String(client.service_id), accountId),
+    pairwiseIdentifier: async (_ctx, accountId, client) =>
+      d.subject ? d.subject(String(client.service_id), accountId) : pairwiseSubject(config, String(client.service_id), accountId),
     // Our clients' sector identifier names their catalogue service; it is ours, so nothing to fetch.
     sectorIdentifierUriValidate: () => false,
     clientAuthMethods: ['private_key_jwt', 'client_secret_post'],

@@ -309,3 +309,6 @@ export async function signedInCitizen(
   }
   return { browser: b, accountId: account.id, email, url: page.url };
 }
+
+/** The pairwise `sub` identity gives a catalogue service for an account (for other modules' tests). */
+export { pairwiseSubject } from './provider.js';
