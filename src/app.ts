@@ -61,7 +61,8 @@ export function createModules(kernel: Kernel) {
   });
   evidence.push(exchange.evidenceSource());
   consent.useExchange(exchange);
-  const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service });
+  const experiments = createExperimentsModule({ ...kernel, catalogue: catalogue.service, performance });
+  catalogue.addServicePanel(experiments.servicePanel);
   const registries = createRegistriesModule({ db: kernel.db, trust: () => exchange.trustList() });
   const rooms = createRoomsModule({ ...kernel, catalogue: catalogue.service, notify: notify.service, performance });
   const engagement = createEngagementModule({ ...kernel, catalogue: catalogue.service, identity, notify: notify.service, performance });

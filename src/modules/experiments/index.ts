@@ -11,6 +11,10 @@ import { createAuth } from './auth.js';
 import { flagsApi, API_PREFIX } from './api.js';
 import type { Environment } from './store.js';
 import { createExposures } from './exposures.js';
+import { createExperimentService } from './experiments.js';
+import type { PerKey } from './results.js';
+import { experimentsConsole } from './admin.js';
+import { servicePanel } from './panel.js';
 import { ofrepApi, OFREP_PREFIX } from './ofrep.js';
 import { ofrepErrorBody } from './errors.js';
 
@@ -18,6 +22,8 @@ export type { FlagDocument, Resolution } from './flagd.js';
 
 export interface ExperimentsDeps extends Kernel {
   catalogue: CatalogueService;
+  /** Metrics per targeting key for results; without it results show exposures only. */
+  performance?: PerKey;
 }
 
 export interface EvaluateContext {
@@ -38,10 +44,19 @@ export interface Evaluation {
 const here = dirname(fileURLToPath(import.meta.url));
 
 export function createExperimentsModule(deps: ExperimentsDeps) {
-  const { catalogue, ...kernel } = deps;
+  const { catalogue, performance, ...kernel } = deps;
   const flags = createFlagStore({ db: kernel.db, log: kernel.log, audit: kernel.audit, events: kernel.events });
   const auth = createAuth(catalogue);
   const exposures = createExposures({ db: kernel.db, log: kernel.log, events: kernel.events });
+  const experiments = createExperimentService({
+    db: kernel.db,
+    audit: kernel.audit,
+    flags,
+    exposures,
+    catalogue,
+    performance: performance ?? null,
+    publicUrl: kernel.config.publicUrl,
+  });
 
   /** In process, no HTTP: a flag's value for this person (`ctx.targetingKey`) in a service. */
   function evaluate(flagKey: string, ctx: EvaluateContext): Evaluation {
@@ -60,9 +75,13 @@ export function createExperimentsModule(deps: ExperimentsDeps) {
       { prefix: API_PREFIX, format: defaultApiError },
       { prefix: OFREP_PREFIX, format: ofrepErrorBody },
     ],
+    staffAreas: [{ href: '/admin/experiments', label: 'experiments.admin.title' }],
     flags,
     exposures,
+    experiments,
     evaluate,
+    /** For the catalogue's public service page: published experiment results. */
+    servicePanel: servicePanel(kernel.views, catalogue, experiments),
     async routes(app) {
       await flags.start();
       await exposures.start();
@@ -72,6 +91,7 @@ export function createExperimentsModule(deps: ExperimentsDeps) {
       });
       flagsApi(app, { auth, flags });
       ofrepApi(app, { auth, flags, exposures, secret: kernel.config.sessionSecret });
+      experimentsConsole(app, kernel, catalogue, flags, experiments);
     },
     async startWorkers() {},
   } satisfies Module & Record<string, unknown>;
