@@ -311,7 +311,7 @@ async function coldStart(): Promise<ColdStart> {
   try {
     let ms: number | null = null;
     let cpu: number | null = null;
-    while (performance.now() - t0 < 120_000 && exited === undefined) {
+    while (performance.now() - t0 < 300_000 && exited === undefined) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
@@ -326,7 +326,7 @@ async function coldStart(): Promise<ColdStart> {
       await new Promise((r) => setTimeout(r, 25));
     }
     if (ms === null) {
-      const why = exited !== undefined ? `exited with code ${exited}` : 'gave no 200 on / within 120 s';
+      const why = exited !== undefined ? `exited with code ${exited}` : 'gave no 200 on / within 300 s';
       return { ms: null, rssMb: null, peakRssMb: null, pass: false, note: `npm start ${why}. stderr: ${stderr.trim().slice(-1500)}` };
     }
     await new Promise((r) => setTimeout(r, 3000));
