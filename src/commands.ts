@@ -8,6 +8,7 @@ import type { Db } from './kernel/db.js';
 import type { Module } from './kernel/module.js';
 import { EXCHANGE_COMMANDS } from './modules/exchange/cli.js';
 import { ROOMS_COMMANDS } from './modules/rooms/cli.js';
+import { FORMS_COMMANDS } from './modules/forms/cli.js';
 
 export interface Ctx {
   built: BuiltApp;
@@ -394,4 +395,5 @@ export const COMMANDS: Record<string, Command> = {
   },
   ...EXCHANGE_COMMANDS,
   ...ROOMS_COMMANDS,
+  ...FORMS_COMMANDS,
 };

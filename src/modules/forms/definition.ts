@@ -218,7 +218,7 @@ export const Definition = Type.Object(
             { additionalProperties: false },
           ),
           Type.Object(
-            { type: Type.Literal('email'), to: Type.String({ format: 'email', maxLength: 320 }) },
+            { type: Type.Literal('email'), to: Type.String({ pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', maxLength: 320 }) },
             { additionalProperties: false },
           ),
           Type.Object({ type: Type.Literal('api') }, { additionalProperties: false }),

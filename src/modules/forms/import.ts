@@ -131,6 +131,8 @@ function fromXgov(j: Json): ImportResult {
     const questions: Question[] = [];
     for (const c of (p.components ?? []) as Json[]) {
       if (CONTENT_TYPES.has(c.type)) {
+        if (c.options?.condition)
+          report.push(`Page "${p.path}": content shown only under condition "${c.options.condition}" is always shown`);
         if (c.content) intro.push(stripHtml(c.content));
         if (c.type === 'Details' || c.type === 'List') report.push(`Page "${p.path}": ${c.type} "${c.title ?? c.name}" kept as plain text`);
         continue;
@@ -198,9 +200,15 @@ function fromXgov(j: Json): ImportResult {
   for (const c of (j.conditions ?? []) as Json[]) if (c?.name) condIds.set(String(c.name), idOf(c.name, 'condition'));
   for (const c of (j.conditions ?? []) as Json[]) {
     if (!c?.name) continue;
+    if (typeof c.value === 'string') {
+      const parsed = parseExpression(c.value, fieldIds);
+      if (parsed) conditions[condIds.get(String(c.name))!] = parsed;
+      else report.push(`Condition "${c.name}": the expression "${c.value}" is not carried over`);
+      continue;
+    }
     const parts = c.value?.conditions;
     if (!Array.isArray(parts) || !parts.length) {
-      report.push(`Condition "${c.name}": written as a string expression, which is not carried over`);
+      report.push(`Condition "${c.name}": it has no parts and is not carried over`);
       continue;
     }
     const terms: Array<{ coord: string; cond: Condition }> = [];
@@ -238,6 +246,17 @@ function fromXgov(j: Json): ImportResult {
     });
     const ands = groups.map((g) => (g.length === 1 ? g[0] : { all: g }));
     conditions[condIds.get(String(c.name))!] = ands.length === 1 ? ands[0] : { any: ands };
+  }
+
+  // A condition naming one that was not carried over goes too (repeatedly, as chains may be long).
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [id, c] of Object.entries(conditions))
+      if (refsOf(c).some((r) => !(r in conditions))) {
+        delete conditions[id];
+        report.push(`Condition "${id}": it depends on a condition that is not carried over`);
+        changed = true;
+      }
   }
 
   // Routing: XGov's next[] with optional condition; a page reached only under a condition becomes `if`.
@@ -376,7 +395,7 @@ function fromGovukForms(j: Json): ImportResult {
     }
     const settings = d.answer_settings ?? {};
     if (type === 'text' && settings.input_type === 'long_text') type = 'textarea';
-    if (type === 'radios' && (settings.only_one_option === false || settings.only_one_option === 'false')) type = 'checkboxes';
+    if (type === 'radios' && [false, 'false', '0', 0].includes(settings.only_one_option)) type = 'checkboxes';
     if (type === 'radios' && Array.isArray(settings.selection_options) && settings.selection_options.length > 30) type = 'select';
     const q: Question = { id: `${id}_answer`, type, label: String(d.question_text ?? id) };
     if (d.hint_text) q.hint = String(d.hint_text);
@@ -397,7 +416,7 @@ function fromGovukForms(j: Json): ImportResult {
     if (d.answer_type === 'date' && settings.input_type === 'date_of_birth') q.validation = { past: true };
     if (d.answer_type === 'name' && settings.input_type && settings.input_type !== 'full_name')
       report.push(`Question "${d.question_text}": name parts asked as one full name`);
-    if (d.answer_type === 'address' && settings.input_type?.international_address === 'true')
+    if (d.answer_type === 'address' && [true, 'true'].includes(settings.input_type?.international_address))
       report.push(`Question "${d.question_text}": international addresses are asked as UK addresses`);
     const page: Page = { id, title: String(d.page_heading || d.question_text || id), questions: [q] };
     if (d.guidance_markdown) page.intro = stripHtml(String(d.guidance_markdown).replace(/^#+\s*/gm, ''));
@@ -461,53 +480,66 @@ export function exportDefinition(def: Definition, format: 'xgovformbuilder' | 'c
     type: 'string',
     items: items.map((o) => ({ text: en(o.text), value: o.value })),
   }));
-  const pages: Json[] = def.pages.map((p, i) => {
-    const components: Json[] = [];
-    if (p.intro) components.push({ type: 'Para', name: `${p.id}Intro`, content: en(p.intro), options: {}, schema: {} });
-    for (const q of p.questions) {
-      let list = q.list;
-      if (q.options && q.type !== 'yesno') {
-        list = `${q.id}List`;
-        lists.push({ name: list, title: en(q.label), type: 'string', items: q.options.map((o) => ({ text: en(o.text), value: o.value })) });
+  // A page that is only a declaration is XGov's own declaration, shown with its summary.
+  const isDeclaration = (p: Page) => p.questions.length === 1 && p.questions[0].type === 'declaration';
+  const declarationPage = def.pages.find(isDeclaration);
+  const skipped = new Set(declarationPage ? [declarationPage.id] : []);
+  const target = (id: string | undefined) => (!id || id === 'check' || skipped.has(id) ? '/summary' : `/${id}`);
+  const pages: Json[] = def.pages
+    .filter((p) => !skipped.has(p.id))
+    .map((p) => {
+      const i = def.pages.indexOf(p);
+      const components: Json[] = [];
+      if (p.intro) components.push({ type: 'Para', name: `${p.id}Intro`, content: en(p.intro), options: {}, schema: {} });
+      for (const q of p.questions) {
+        let list = q.list;
+        if (q.options && q.type !== 'yesno') {
+          list = `${q.id}List`;
+          lists.push({
+            name: list,
+            title: en(q.label),
+            type: 'string',
+            items: q.options.map((o) => ({ text: en(o.text), value: o.value })),
+          });
+        }
+        if (q.type === 'declaration') {
+          components.push({ type: 'Para', name: `${q.id}Text`, content: en(q.content), options: {}, schema: {} });
+          components.push({ type: 'CheckboxesField', name: q.id, title: en(q.label), list: 'declarationList', options: {}, schema: {} });
+          if (!lists.some((l) => l.name === 'declarationList'))
+            lists.push({ name: 'declarationList', title: 'Declaration', type: 'string', items: [{ text: 'I agree', value: 'agreed' }] });
+          continue;
+        }
+        const schema: Json = {};
+        if (q.validation?.maxLength) schema.max = q.validation.maxLength;
+        if (q.validation?.minLength) schema.min = q.validation.minLength;
+        if (q.validation?.pattern) schema.regex = q.validation.pattern;
+        if (q.type === 'number') {
+          if (q.validation?.min !== undefined) schema.min = q.validation.min;
+          if (q.validation?.max !== undefined) schema.max = q.validation.max;
+        }
+        components.push({
+          type: TYPES[q.type] ?? 'TextField',
+          name: q.id,
+          title: en(q.label),
+          ...(q.hint ? { hint: en(q.hint) } : {}),
+          ...(list ? { list } : {}),
+          options: q.optional ? { required: false } : {},
+          schema,
+        });
       }
-      if (q.type === 'declaration') {
-        components.push({ type: 'Para', name: `${q.id}Text`, content: en(q.content), options: {}, schema: {} });
-        components.push({ type: 'CheckboxesField', name: q.id, title: en(q.label), list: 'declarationList', options: {}, schema: {} });
-        if (!lists.some((l) => l.name === 'declarationList'))
-          lists.push({ name: 'declarationList', title: 'Declaration', type: 'string', items: [{ text: 'I agree', value: 'agreed' }] });
-        continue;
-      }
-      const schema: Json = {};
-      if (q.validation?.maxLength) schema.max = q.validation.maxLength;
-      if (q.validation?.minLength) schema.min = q.validation.minLength;
-      if (q.validation?.pattern) schema.regex = q.validation.pattern;
-      if (q.type === 'number') {
-        if (q.validation?.min !== undefined) schema.min = q.validation.min;
-        if (q.validation?.max !== undefined) schema.max = q.validation.max;
-      }
-      components.push({
-        type: TYPES[q.type] ?? 'TextField',
-        name: q.id,
-        title: en(q.label),
-        ...(q.hint ? { hint: en(q.hint) } : {}),
-        ...(list ? { list } : {}),
-        options: q.optional ? { required: false } : {},
-        schema,
-      });
-    }
-    const next = (p.next ?? [{ page: def.pages[i + 1]?.id ?? 'check' }]).map((n) => ({
-      path: n.page === 'check' ? '/summary' : `/${n.page}`,
-      ...(n.if ? { condition: n.if } : {}),
-    }));
-    return {
-      title: en(p.title),
-      path: `/${p.id}`,
-      components,
-      next,
-      ...(p.section ? { section: p.section } : {}),
-      ...(p.repeat ? { controller: 'RepeatingFieldPageController', options: { max: p.repeat.max } } : {}),
-    };
-  });
+      const next = (p.next ?? [{ page: def.pages[i + 1]?.id ?? 'check' }]).map((n) => ({
+        path: target(n.page),
+        ...(n.if ? { condition: n.if } : {}),
+      }));
+      return {
+        title: en(p.title),
+        path: `/${p.id}`,
+        components,
+        next,
+        ...(p.section ? { section: p.section } : {}),
+        ...(p.repeat ? { controller: 'RepeatingFieldPageController', options: { max: p.repeat.max } } : {}),
+      };
+    });
   pages.push({ title: 'Summary', path: '/summary', controller: './pages/summary.js', components: [], next: [] });
   const conditions: Json[] = [];
   const flat = (c: Condition): Json[] | null => {
@@ -564,7 +596,42 @@ export function exportDefinition(def: Definition, format: 'xgovformbuilder' | 'c
     conditions,
     fees,
     outputs,
+    ...(declarationPage ? { declaration: `<p class="govuk-body">${en(declarationPage.questions[0].content)}</p>` } : {}),
     version: 2,
     skipSummary: false,
   };
+}
+
+function refsOf(c: Condition): string[] {
+  if ('ref' in c) return [c.ref];
+  if ('all' in c) return c.all.flatMap(refsOf);
+  if ('any' in c) return c.any.flatMap(refsOf);
+  if ('not' in c) return refsOf(c.not);
+  return [];
+}
+
+const EXPR_OPS: Record<string, Condition extends infer C ? (C extends { op: infer O } ? O : never) : never> = {
+  '==': 'is',
+  '!=': 'isNot',
+  '>=': 'gte',
+  '<=': 'lte',
+  '>': 'gt',
+  '<': 'lt',
+};
+
+/** XGov's older string conditions: "section.field == value", "a > 1", joined by and / or. */
+export function parseExpression(expr: string, fieldIds: Map<string, string>): Condition | null {
+  const ors = expr.split(/\s+or\s+/i).map((part) =>
+    part.split(/\s+and\s+/i).map((term): Condition | null => {
+      const m = /^\s*([A-Za-z0-9_.-]+)\s*(==|!=|>=|<=|>|<)\s*['"]?([^'"]*?)['"]?\s*$/.exec(term);
+      if (!m) return null;
+      const qid = fieldIds.get(m[1]) ?? fieldIds.get(m[1].split('.').pop()!);
+      if (!qid) return null;
+      const value = m[3] === 'true' ? 'yes' : m[3] === 'false' ? 'no' : m[3];
+      return { question: qid, op: EXPR_OPS[m[2]], value };
+    }),
+  );
+  if (ors.some((a) => a.some((x) => x === null))) return null;
+  const groups = ors.map((a) => (a.length === 1 ? a[0]! : { all: a as Condition[] }));
+  return groups.length === 1 ? groups[0] : { any: groups };
 }
