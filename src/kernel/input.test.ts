@@ -6,7 +6,7 @@ import { buildTestApp, cli, formBrowser, type TestApp } from '../../test/helpers
 import { payFixture } from '../modules/payments/testing.js';
 import { notifyAuth, notifyFixture } from '../modules/notify/testing.js';
 import { consentKey } from '../modules/consent/testing.js';
-import { findUnstorable, unstorable } from './input.js';
+import { findNonFinite, findUnstorable, unstorable } from './input.js';
 
 let built: TestApp;
 let pay: Awaited<ReturnType<typeof payFixture>>;
@@ -43,6 +43,10 @@ describe('the input guard', () => {
     expect(findUnstorable({ a: [1, { b: 'ok' }, { c: 'bad\u0000' }] })).toBe('a.2.c');
     expect(findUnstorable({ ['k\ud800']: 1 })).toBe('k\ud800');
     expect(findUnstorable({ a: 1, b: [true, null, 'ok'] })).toBeNull();
+    const parts: Record<string, unknown> = { a: { value: 'ok' }, b: { value: 'bad\u0000' } };
+    for (const p of Object.values(parts)) (p as Record<string, unknown>).fields = parts; // as multipart parsers link them
+    expect(findUnstorable(parts)).toBe('b.value');
+    expect(findNonFinite(parts)).toBeNull();
   });
 
   it('Pay: a NUL in a JSON attribute, a lone surrogate in metadata, %00 in a search → Pay errors, 400', async () => {

@@ -17,12 +17,13 @@ export function unstorable(s: string): boolean {
 }
 
 /** The path (dot-separated) of the first unstorable string in a parsed value, or null. */
-export function findUnstorable(value: unknown, path = '', depth = 0): string | null {
+export function findUnstorable(value: unknown, path = '', depth = 0, seen = new WeakSet<object>()): string | null {
   if (typeof value === 'string') return unstorable(value) ? path || 'value' : null;
-  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return null;
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value) || seen.has(value)) return null;
+  seen.add(value); // a parser's objects may refer to each other (multipart parts to their fields)
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const at = findUnstorable(value[i], path ? `${path}.${i}` : String(i), depth + 1);
+      const at = findUnstorable(value[i], path ? `${path}.${i}` : String(i), depth + 1, seen);
       if (at) return at;
     }
     return null;
@@ -30,7 +31,7 @@ export function findUnstorable(value: unknown, path = '', depth = 0): string | n
   for (const key of Object.keys(value)) {
     const at = path ? `${path}.${key}` : key;
     if (unstorable(key)) return at;
-    const inner = findUnstorable((value as Record<string, unknown>)[key], at, depth + 1);
+    const inner = findUnstorable((value as Record<string, unknown>)[key], at, depth + 1, seen);
     if (inner) return inner;
   }
   return null;
@@ -73,12 +74,13 @@ function checkUrlAndHeaders(req: FastifyRequest): void {
 }
 
 /** The path of the first number that is not finite (Infinity, NaN), or null. */
-export function findNonFinite(value: unknown, path = '', depth = 0): string | null {
+export function findNonFinite(value: unknown, path = '', depth = 0, seen = new WeakSet<object>()): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : path || 'value';
-  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value)) return null;
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value) || seen.has(value)) return null;
+  seen.add(value);
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   for (const [k, v] of entries) {
-    const at = findNonFinite(v, path ? `${path}.${k}` : k, depth + 1);
+    const at = findNonFinite(v, path ? `${path}.${k}` : k, depth + 1, seen);
     if (at) return at;
   }
   return null;
