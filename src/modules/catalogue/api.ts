@@ -1,6 +1,7 @@
 // The catalogue's JSON API at /api/catalogue/v1: public reads as open data; writes need a
 // catalogue admin API key (Authorization: Bearer …). Each route has one schema.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createCache } from '../../kernel/cache.js';
 import { Type } from '@sinclair/typebox';
 import { Unauthorised } from '../../kernel/errors.js';
@@ -37,7 +38,9 @@ const Slug = Type.Object({ slug: Type.String({ maxLength: 80 }) });
 const lit = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const security = [{ bearerAuth: [] }];
 
-export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) {
+export function catalogueApi(parent: FastifyInstance, catalogue: CatalogueService) {
+  // Each route's schema validates the request, types its handler and documents it in /openapi.json.
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   /** Writes need a catalogue admin key. */
   async function adminActor(req: FastifyRequest): Promise<Actor> {
     const header = req.headers.authorization ?? '';
@@ -70,7 +73,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 200: Type.Object({ organisations: Type.Array(Organisation) }), 400: ErrorBody },
       },
     },
-    (req, reply) => cachedJson(req, reply, async () => ({ organisations: await catalogue.listOrganisations((req.query as any).kind) })),
+    (req, reply) => cachedJson(req, reply, async () => ({ organisations: await catalogue.listOrganisations(req.query.kind) })),
   );
 
   app.get(
@@ -89,7 +92,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
     },
     (req, reply) =>
       cachedJson(req, reply, async () => {
-        const { slug } = req.params as { slug: string };
+        const { slug } = req.params;
         const organisation = await catalogue.getOrganisation(slug);
         const [teams, services] = await Promise.all([catalogue.listTeams(organisation.id), catalogue.listServices({ organisation: slug })]);
         return { organisation, teams, services };
@@ -114,7 +117,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
     },
     (req, reply) =>
       cachedJson(req, reply, async () => {
-        const q = req.query as any;
+        const q = req.query;
         return {
           services: await catalogue.listServices({ q: q.q, organisation: q.organisation, orgKind: q.organisation_kind, phase: q.phase }),
         };
@@ -132,7 +135,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 200: ServiceDetail, 404: ErrorBody },
       },
     },
-    (req, reply) => cachedJson(req, reply, () => catalogue.getServiceDetail((req.params as any).slug)),
+    (req, reply) => cachedJson(req, reply, () => catalogue.getServiceDetail(req.params.slug)),
   );
 
   app.get(
@@ -148,8 +151,8 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       },
     },
     async (req) => {
-      const s = await catalogue.getService((req.params as any).slug);
-      return catalogue.satisfaction(s.id, (req.query as any).days ?? 30);
+      const s = await catalogue.getService(req.params.slug);
+      return catalogue.satisfaction(s.id, req.query.days ?? 30);
     },
   );
 
@@ -167,7 +170,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       },
     },
     async (req, reply) => {
-      await catalogue.submitFeedback((req.params as any).slug, req.body as FeedbackInput);
+      await catalogue.submitFeedback(req.params.slug, req.body);
       return reply.status(201).send({ received: true });
     },
   );
@@ -179,7 +182,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       ...write,
       schema: { tags, security, summary: 'Create an organisation', body: OrganisationInput, response: { 201: Organisation, ...errors } },
     },
-    async (req, reply) => reply.status(201).send(await catalogue.createOrganisation(await adminActor(req), req.body as OrganisationInput)),
+    async (req, reply) => reply.status(201).send(await catalogue.createOrganisation(await adminActor(req), req.body)),
   );
 
   app.patch(
@@ -195,7 +198,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 200: Organisation, ...errors },
       },
     },
-    async (req) => catalogue.updateOrganisation(await adminActor(req), (req.params as any).slug, req.body as any),
+    async (req) => catalogue.updateOrganisation(await adminActor(req), req.params.slug, req.body),
   );
 
   app.post(
@@ -211,8 +214,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 201: Team, ...errors },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await catalogue.createTeam(await adminActor(req), (req.params as any).slug, req.body as TeamInput)),
+    async (req, reply) => reply.status(201).send(await catalogue.createTeam(await adminActor(req), req.params.slug, req.body)),
   );
 
   app.post(
@@ -221,7 +223,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       ...write,
       schema: { tags, security, summary: 'Create a service', body: ServiceInput, response: { 201: Service, ...errors } },
     },
-    async (req, reply) => reply.status(201).send(await catalogue.createService(await adminActor(req), req.body as ServiceInput)),
+    async (req, reply) => reply.status(201).send(await catalogue.createService(await adminActor(req), req.body)),
   );
 
   app.patch(
@@ -230,7 +232,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       ...write,
       schema: { tags, security, summary: 'Change a service', params: Slug, body: ServicePatch, response: { 200: Service, ...errors } },
     },
-    async (req) => catalogue.updateService(await adminActor(req), (req.params as any).slug, req.body as ServicePatch),
+    async (req) => catalogue.updateService(await adminActor(req), req.params.slug, req.body),
   );
 
   app.put(
@@ -247,7 +249,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       },
     },
     async (req) => ({
-      office_holders: await catalogue.setOfficeHolder(await adminActor(req), (req.params as any).slug, req.body as OfficeHolderInput),
+      office_holders: await catalogue.setOfficeHolder(await adminActor(req), req.params.slug, req.body),
     }),
   );
 
@@ -257,8 +259,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       ...write,
       schema: { tags, security, summary: 'Record a decision', params: Slug, body: DecisionInput, response: { 201: Decision, ...errors } },
     },
-    async (req, reply) =>
-      reply.status(201).send(await catalogue.addDecision(await adminActor(req), (req.params as any).slug, req.body as DecisionInput)),
+    async (req, reply) => reply.status(201).send(await catalogue.addDecision(await adminActor(req), req.params.slug, req.body)),
   );
 
   app.post(
@@ -274,10 +275,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 201: RoadmapItem, ...errors },
       },
     },
-    async (req, reply) =>
-      reply
-        .status(201)
-        .send(await catalogue.saveRoadmapItem(await adminActor(req), (req.params as any).slug, null, req.body as RoadmapInput)),
+    async (req, reply) => reply.status(201).send(await catalogue.saveRoadmapItem(await adminActor(req), req.params.slug, null, req.body)),
   );
 
   app.put(
@@ -293,8 +291,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 200: RoadmapItem, ...errors },
       },
     },
-    async (req) =>
-      catalogue.saveRoadmapItem(await adminActor(req), (req.params as any).slug, (req.params as any).id, req.body as RoadmapInput),
+    async (req) => catalogue.saveRoadmapItem(await adminActor(req), req.params.slug, req.params.id, req.body),
   );
 
   app.get(
@@ -311,7 +308,7 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
     },
     async (req) => {
       await adminActor(req);
-      const s = await catalogue.getService((req.params as any).slug);
+      const s = await catalogue.getService(req.params.slug);
       return { api_keys: await catalogue.listApiKeys(s.id) };
     },
   );
@@ -333,8 +330,8 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
       },
     },
     async (req, reply) => {
-      const body = req.body as { platform: string; type: string; name?: string };
-      const { key, secret } = await catalogue.createApiKey(await adminActor(req), { serviceSlug: (req.params as any).slug, ...body });
+      const body = req.body;
+      const { key, secret } = await catalogue.createApiKey(await adminActor(req), { serviceSlug: req.params.slug, ...body });
       return reply.status(201).send({ api_key: key, secret });
     },
   );
@@ -351,6 +348,6 @@ export function catalogueApi(app: FastifyInstance, catalogue: CatalogueService) 
         response: { 200: ApiKey, ...errors },
       },
     },
-    async (req) => catalogue.revokeApiKey(await adminActor(req), (req.params as any).id),
+    async (req) => catalogue.revokeApiKey(await adminActor(req), req.params.id),
   );
 }
