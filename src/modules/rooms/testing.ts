@@ -2,7 +2,6 @@
 // used by a guest (its link read back from Notify, as the guest would get it), and real
 // WebSocket clients that collect what the room sends. Used by the module's tests and the bench.
 import WebSocket from 'ws';
-import { expect } from 'vitest';
 import type { BuiltApp } from '../../app.js';
 import { formBrowser } from '../../../test/helpers.js';
 import { cookieHeader } from '../../../test/helpers.js';
@@ -62,13 +61,13 @@ export async function invitedGuest(
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${counter++}@example.org`;
   await host.get(`/rooms/${roomId}`);
   const sent = await host.post(`/rooms/${roomId}/invitations`, { name, email });
-  expect(sent.statusCode, sent.body).toBe(303);
+  if (sent.statusCode !== 303) throw new Error(`inviting failed: ${sent.statusCode}`);
   const link = await sentLink(built, serviceId, email);
   const guest = formBrowser(built);
   const page = await guest.get(link);
-  expect(page.statusCode, page.body).toBe(200);
+  if (page.statusCode !== 200) throw new Error(`the invitation page answered ${page.statusCode}`);
   const joined = await guest.post(link, { name });
-  expect(joined.statusCode, joined.body).toBe(303);
+  if (joined.statusCode !== 303) throw new Error(`using the invitation answered ${joined.statusCode}`);
   const participant = (await built.modules.rooms.service.participants(roomId)).find((p) => p.name === name)!;
   return { browser: guest, link, email, participant };
 }
