@@ -11,9 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { load1, table, type Result } from './lib.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const passOn = process.argv.slice(2);
+// --only=bench:payments,bench:notify runs just those; every other argument goes to each bench.
+const only = process.argv
+  .slice(2)
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const passOn = process.argv.slice(2).filter((a) => !a.startsWith('--only='));
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
-const benches = Object.keys(scripts).filter((s) => /^bench(:[\w-]+)?$/.test(s) && s !== 'bench:all');
+const benches = Object.keys(scripts).filter((s) => /^bench(:[\w-]+)?$/.test(s) && s !== 'bench:all' && (!only || only.includes(s)));
 
 interface Row {
   bench: string;
@@ -45,7 +51,7 @@ async function main(): Promise<number> {
         child.once('error', () => resolve(127));
       });
       const lines = existsSync(summary) ? readFileSync(summary, 'utf8').split('\n').filter(Boolean).slice(before) : [];
-      const own = lines.map((l) => JSON.parse(l) as Row);
+      const own = lines.map((l) => ({ ...(JSON.parse(l) as Row), bench: script }));
       rows.push(...own);
       // A bench that stopped with an error (or reported nothing) is a failure of its own.
       if (code !== 0 && !own.some((r) => r.result === 'MISS'))
