@@ -10,11 +10,13 @@ import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { isUuid, type EngagementService } from './service.js';
 import type { Responses } from './service-response.js';
+import type { Conversations } from './service-conversation.js';
+import { PolisFormatError } from './polis.js';
 import { ELIGIBILITY, KPIS, MODES, SUBJECTS, type ConsultationInput } from './schema.js';
 import { consultationCard, consultationPath } from './present.js';
 
 type Staff = NonNullable<Awaited<ReturnType<CatalogueService['staffActor']>>>;
-const DONE = ['created', 'moderated', 'appeal-decided', 'responded'] as const;
+const DONE = ['created', 'moderated', 'appeal-decided', 'responded', 'imported', 'statement-moderated'] as const;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function staffOf(req: FastifyRequest): Staff {
@@ -36,6 +38,7 @@ export function engagementConsole(
   k: Kernel,
   svc: EngagementService,
   responses: Responses,
+  conv: Conversations,
   catalogue: CatalogueService,
 ) {
   const tr = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
@@ -208,12 +211,13 @@ export function engagementConsole(
       const c = await svc.get(id);
       await svc.manageable(staffOf(req), c);
       const lang = requestLang(req);
-      const [comments, trail, options, participants, s] = await Promise.all([
+      const [comments, trail, options, participants, s, statements] = await Promise.all([
         svc.comments(c.id),
         svc.moderation(c.id),
         svc.options(c.id),
         svc.participants(c.id),
         catalogue.getServiceById(c.service_id),
+        c.mode === 'conversation' ? conv.statements(c.id) : Promise.resolve([]),
       ]);
       if (fields.length) reply.status(400);
       return render(req, reply, 'consultation', {
@@ -229,6 +233,7 @@ export function engagementConsole(
         ),
         trail,
         options,
+        statements: [...statements].sort((a, b) => Number(b.moderated === 0) - Number(a.moderated === 0) || a.tid - b.tid),
         participantCount: participants.length,
         following: participants.filter((p) => p.notify_email).length,
         today: new Date().toISOString().slice(0, 10),
@@ -238,6 +243,78 @@ export function engagementConsole(
     }
 
     admin.get('/admin/engagement/:id', async (req, reply) => consultationPage(req, reply));
+
+    admin.post('/admin/engagement/:id/statements/:statementId', async (req, reply) => {
+      const { id, statementId } = req.params as { id: string; statementId: string };
+      const b = (req.body ?? {}) as FormBody;
+      const decision = str(b, 'decision', 10);
+      const reason = str(b, 'reason', 1000);
+      const t = tr(req);
+      if (decision !== 'accept' && decision !== 'reject') throw new HttpError(400, 'bad_request', 'Choose accept or reject');
+      if (!reason)
+        return consultationPage(req, reply, {}, [
+          { field: `statement-reason-${statementId}`, message: t('engagement.admin.errors.reason') },
+        ]);
+      await conv.moderateStatement(staffOf(req), id, statementId, decision === 'accept', reason);
+      return reply.redirect(`/admin/engagement/${id}?done=statement-moderated`, 303);
+    });
+
+    async function importPage(
+      req: FastifyRequest,
+      reply: FastifyReply,
+      slug: string,
+      values: Record<string, string> = {},
+      fields: FieldError[] = [],
+    ) {
+      const s = await catalogue.getService(slug);
+      if (!catalogue.canManage(staffOf(req), s.organisation.id, 'service')) throw new Forbidden();
+      if (fields.length) reply.status(400);
+      return render(req, reply, 'import', { title: tr(req)('engagement.admin.import.title'), s, values, ...formErrors(fields) });
+    }
+    admin.get('/admin/engagement/import', async (req, reply) =>
+      importPage(req, reply, String((req.query as Record<string, unknown>).service ?? '')),
+    );
+    admin.post('/admin/engagement/import', { bodyLimit: 20 * 1024 * 1024 }, async (req, reply) => {
+      const b = (req.body ?? {}) as FormBody;
+      const t = tr(req);
+      const raw = (n: string) => {
+        const v = b[n];
+        return (Array.isArray(v) ? v[0] : v) ?? '';
+      };
+      const values = {
+        title: str(b, 'title', 200),
+        question: str(b, 'question', 500),
+        comments: raw('comments'),
+        votes: raw('votes'),
+        participants_votes: raw('participants_votes'),
+      };
+      const slug = str(b, 'service', 80);
+      const fields: FieldError[] = [];
+      if (!values.title) fields.push({ field: 'title', message: t('engagement.admin.errors.title') });
+      if (!values.question) fields.push({ field: 'question', message: t('engagement.admin.errors.question') });
+      if (!values.comments.trim()) fields.push({ field: 'comments', message: t('engagement.admin.errors.comments') });
+      if (fields.length) return importPage(req, reply, slug, values, fields);
+      let id: string;
+      try {
+        id = (
+          await conv.importPolis(staffOf(req), slug, values, {
+            comments: values.comments,
+            votes: values.votes,
+            participantsVotes: values.participants_votes,
+          })
+        ).id;
+      } catch (err) {
+        if (err instanceof PolisFormatError)
+          return importPage(req, reply, slug, values, [
+            {
+              field: err.file === 'votes.csv' ? 'votes' : err.file === 'participants-votes.csv' ? 'participants_votes' : 'comments',
+              message: err.message,
+            },
+          ]);
+        return importPage(req, reply, slug, values, fieldErrorsFrom(err, 'comments'));
+      }
+      return reply.redirect(`/admin/engagement/${id}?done=imported`, 303);
+    });
 
     admin.post('/admin/engagement/:id/comments/:commentId', async (req, reply) => {
       const { id, commentId } = req.params as { id: string; commentId: string };

@@ -8,6 +8,9 @@ import { Forbidden, NotFound, Unauthorised } from '../../kernel/errors.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { isUuid, type EngagementService } from './service.js';
 import type { Responses } from './service-response.js';
+import type { Conversations } from './service-conversation.js';
+import { PolisFormatError } from './polis.js';
+import { BadRequest } from '../../kernel/errors.js';
 import { commentJson, consultationJson } from './present.js';
 import { ConsultationDetailOut, ConsultationInput, ConsultationOut, ErrorBody, OptionOut, ResponseInput } from './schema.js';
 
@@ -19,6 +22,7 @@ export function engagementApi(
   app: FastifyInstance,
   svc: EngagementService,
   responses: Responses,
+  conv: Conversations,
   catalogue: CatalogueService,
   publicUrl: string,
 ) {
@@ -124,6 +128,57 @@ export function engagementApi(
       await responses.respond(actor, c.id, req.body as never);
       const after = await svc.get(c.id);
       return consultationJson(after, (await slugs()).get(after.service_id) ?? '', publicUrl, (await svc.counts(c.id)).participants);
+    },
+  );
+  app.post(
+    `${API_PREFIX}/conversations/import`,
+    {
+      config: { api: true },
+      bodyLimit: 50 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: "Import a conversation from Pol.is's open data export (comments.csv, and votes.csv or participants-votes.csv)",
+        security,
+        body: Type.Object(
+          {
+            title: Type.String({ minLength: 1, maxLength: 200 }),
+            question: Type.String({ minLength: 1, maxLength: 500 }),
+            comments_csv: Type.String({ minLength: 1 }),
+            votes_csv: Type.Optional(Type.String()),
+            participants_votes_csv: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            statements: Type.Integer(),
+            votes: Type.Integer(),
+            participants: Type.Integer(),
+            url: Type.String(),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { actor, serviceId } = await keyActor(req);
+      const s = await catalogue.getServiceById(serviceId);
+      if (!s) throw new Forbidden();
+      const b = req.body as { title: string; question: string; comments_csv: string; votes_csv?: string; participants_votes_csv?: string };
+      try {
+        const r = await conv.importPolis(actor, s.slug, b, {
+          comments: b.comments_csv,
+          votes: b.votes_csv,
+          participantsVotes: b.participants_votes_csv,
+        });
+        return reply.status(201).send({ ...r, url: `${publicUrl}/conversations/${r.id}` });
+      } catch (err) {
+        if (err instanceof PolisFormatError)
+          throw new BadRequest(err.message, [{ field: err.file, message: err.message }], 'invalid_polis_export');
+        throw err;
+      }
     },
   );
   void OptionOut;

@@ -14,6 +14,8 @@ import { consultationPages } from './pages.js';
 import { engagementConsole } from './admin.js';
 import { engagementApi, API_PREFIX } from './api.js';
 import { servicePanel } from './panel.js';
+import { createConversations } from './service-conversation.js';
+import { conversationPages } from './pages-conversation.js';
 
 export type { EngagementService, Who } from './service.js';
 
@@ -35,6 +37,7 @@ export function createEngagementModule(deps: EngagementDeps) {
   const responses = createResponses(kernel, service, catalogue, notify);
   const accountability = createAccountability(kernel, catalogue, performance);
   const people = createPeople(kernel, catalogue, identity);
+  const conversations = createConversations(service);
 
   const module = {
     name: 'engagement',
@@ -54,12 +57,14 @@ export function createEngagementModule(deps: EngagementDeps) {
     service,
     responses,
     accountability,
+    conversations,
     /** For catalogue.addServicePanel: open consultations and past outcomes beside the office-holder. */
     servicePanel: servicePanel(kernel, service),
     routes(app) {
-      engagementApi(app, service, responses, catalogue, kernel.config.publicUrl);
+      engagementApi(app, service, responses, conversations, catalogue, kernel.config.publicUrl);
       consultationPages(app, kernel, service, catalogue, people, accountability);
-      engagementConsole(app, kernel, service, responses, catalogue);
+      conversationPages(app, kernel, conversations, catalogue, people);
+      engagementConsole(app, kernel, service, responses, conversations, catalogue);
     },
     async startWorkers() {
       // Telling participants is retried from the outbox after a crash between response and email.

@@ -105,46 +105,141 @@ export function twoPropTest(succ1: number, n1: number, succ2: number, n2: number
   return se === 0 ? 0 : (p1 - p2) / se;
 }
 
-/** The first `count` principal components of the centred matrix x (n × m), by power iteration. */
-export function principalComponents(x: Float64Array, n: number, m: number, count = 2, iterations = 300): Float64Array[] {
-  const comps: Float64Array[] = [];
-  const u = new Float64Array(n);
+/**
+ * The first `count` principal components of the centred matrix x (n × m): subspace iteration
+ * (all components at once, orthonormalised each round, so it converges at the rate of the
+ * first eigenvalue left out), then Rayleigh–Ritz to order and separate them within the subspace.
+ */
+export function principalComponents(x: Float64Array, n: number, m: number, count = 2, iterations = 100): Float64Array[] {
+  let basis: Float64Array[] = [];
   for (let c = 0; c < count; c++) {
-    let v = new Float64Array(m);
+    const v = new Float64Array(m);
     for (let j = 0; j < m; j++) v[j] = 1 + ((j * 7919 + c * 104729) % 1000) / 1000; // fixed, non-degenerate start
-    orthogonalise(v, comps);
+    orthogonalise(v, basis);
     normalise(v);
-    for (let it = 0; it < iterations; it++) {
-      // u = X v
+    basis.push(v);
+  }
+  const u = new Float64Array(n * count);
+  const apply = (vs: Float64Array[]): Float64Array[] => {
+    const ws = vs.map(() => new Float64Array(m));
+    if (count === 2) {
+      // The usual case, unrolled: one pass over each row for both components (memory is the cost).
+      const [v0, v1] = vs;
+      const [w0, w1] = ws;
       for (let i = 0; i < n; i++) {
-        let s = 0;
         const row = i * m;
-        for (let j = 0; j < m; j++) s += x[row + j] * v[j];
-        u[i] = s;
+        let s0 = 0,
+          s1 = 0;
+        for (let j = 0; j < m; j++) {
+          const xv = x[row + j];
+          s0 += xv * v0[j];
+          s1 += xv * v1[j];
+        }
+        if (s0 === 0 && s1 === 0) continue;
+        for (let j = 0; j < m; j++) {
+          const xv = x[row + j];
+          w0[j] += xv * s0;
+          w1[j] += xv * s1;
+        }
       }
-      // w = Xᵀ u
-      const w = new Float64Array(m);
-      for (let i = 0; i < n; i++) {
-        const ui = u[i];
+      return ws;
+    }
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let c = 0; c < count; c++) {
+        const v = vs[c];
+        let s = 0;
+        for (let j = 0; j < m; j++) s += x[row + j] * v[j];
+        u[i * count + c] = s;
+      }
+      for (let c = 0; c < count; c++) {
+        const ui = u[i * count + c];
         if (ui === 0) continue;
-        const row = i * m;
+        const w = ws[c];
         for (let j = 0; j < m; j++) w[j] += x[row + j] * ui;
       }
-      orthogonalise(w, comps);
-      const norm = normalise(w);
-      if (norm === 0) break;
-      let delta = 0;
-      for (let j = 0; j < m; j++) delta += Math.abs(w[j] - v[j]);
-      v = w;
-      if (delta < 1e-10) break;
     }
+    return ws;
+  };
+  for (let it = 0; it < iterations; it++) {
+    const ws = apply(basis);
+    const next: Float64Array[] = [];
+    for (const w of ws) {
+      orthogonalise(w, next);
+      if (normalise(w) === 0) w[next.length % m] = 1;
+      next.push(w);
+    }
+    // Converged when each new vector lies in the old subspace.
+    let residual = 0;
+    for (const w of next) {
+      let inside = 0;
+      for (const b of basis) {
+        let d = 0;
+        for (let j = 0; j < m; j++) d += w[j] * b[j];
+        inside += d * d;
+      }
+      residual = Math.max(residual, 1 - inside);
+    }
+    basis = next;
+    if (residual < 1e-10) break;
+  }
+  // Rayleigh–Ritz: the small matrix Bᵀ XᵀX B, diagonalised (Jacobi), rotates the basis into the components.
+  const xb = apply(basis);
+  const h: number[][] = basis.map((bi) => xb.map((w) => bi.reduce((acc, v, j) => acc + v * w[j], 0)));
+  const rot = jacobi(h);
+  const order = rot.values.map((_, i) => i).sort((a, b) => rot.values[b] - rot.values[a]);
+  return order.map((k) => {
+    const v = new Float64Array(m);
+    for (let c = 0; c < count; c++) {
+      const coef = rot.vectors[c][k];
+      for (let j = 0; j < m; j++) v[j] += coef * basis[c][j];
+    }
+    normalise(v);
     // A fixed sign, so the picture does not flip between runs: the largest loading is positive.
     let big = 0;
     for (let j = 0; j < m; j++) if (Math.abs(v[j]) > Math.abs(v[big])) big = j;
     if (v[big] < 0) for (let j = 0; j < m; j++) v[j] = -v[j];
-    comps.push(v);
+    return v;
+  });
+}
+
+/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi rotations. */
+function jacobi(a: number[][]): { values: number[]; vectors: number[][] } {
+  const k = a.length;
+  const m = a.map((r) => [...r]);
+  const v: number[][] = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += m[p][q] * m[p][q];
+    if (off < 1e-24) break;
+    for (let p = 0; p < k; p++)
+      for (let q = p + 1; q < k; q++) {
+        if (Math.abs(m[p][q]) < 1e-300) continue;
+        const theta = (m[q][q] - m[p][p]) / (2 * m[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
+        for (let r = 0; r < k; r++) {
+          const mrp = m[r][p],
+            mrq = m[r][q];
+          m[r][p] = c * mrp - s * mrq;
+          m[r][q] = s * mrp + c * mrq;
+        }
+        for (let r = 0; r < k; r++) {
+          const mpr = m[p][r],
+            mqr = m[q][r];
+          m[p][r] = c * mpr - s * mqr;
+          m[q][r] = s * mpr + c * mqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r][p],
+            vrq = v[r][q];
+          v[r][p] = c * vrp - s * vrq;
+          v[r][q] = s * vrp + c * vrq;
+        }
+      }
   }
-  return comps;
+  return { values: m.map((r, i) => r[i]), vectors: v };
 }
 
 function orthogonalise(v: Float64Array, basis: Float64Array[]) {

@@ -39,7 +39,9 @@ export function thread(rows: CommentRow[]): ThreadItem[] {
   const items = new Map<string, ThreadItem>();
   for (const r of rows) {
     let root = r;
-    while (root.parent_id && byId.has(root.parent_id)) root = byId.get(root.parent_id)!;
+    // Follow parents to the thread's first comment (bounded: a cycle can never hang a page).
+    for (let hops = 0; root.parent_id && byId.has(root.parent_id) && root.parent_id !== root.id && hops < 100; hops++)
+      root = byId.get(root.parent_id)!;
     const it = item(r);
     items.set(r.id, it);
     if (root.id === r.id) top.push(it);
