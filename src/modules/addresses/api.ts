@@ -3,7 +3,8 @@
 // {"error":{"statuscode":…,"message":…}}. The key comes as the `key` parameter or header and
 // must be an addresses-platform key from the catalogue.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BadRequest, Unauthorised, type ErrorInfo } from '../../kernel/errors.js';
 import { canonicalSrs, inGrid, toGrid, type Srs } from './grid.js';
 import type { AddressService, Page, QueryOptions } from './service.js';
@@ -27,6 +28,7 @@ const Common = {
     Type.Array(Type.String(), { description: 'CLASSIFICATION_CODE:RD* LOGICAL_STATUS_CODE:1 LPI_LOGICAL_STATUS_CODE:1 COUNTRY_CODE:E' }),
   ),
 };
+type CommonQuery = Static<ReturnType<typeof Type.Object<typeof Common>>>;
 const Geo = { srs: Type.Optional(Type.String({ description: 'Input SRS: EPSG:27700 (x,y) or EPSG:4326/EPSG:4258 (lat,lng)' })) };
 
 /** Messages for Fastify's own validation errors, in OS's words. */
@@ -38,7 +40,7 @@ const PARAM_MESSAGES: Record<string, string> = {
   radius: 'Requested radius must be a number between 0.01 and 1000.',
 };
 
-export function osError(e: ErrorInfo, req: FastifyRequest): unknown {
+export function osError(e: ErrorInfo, _req: FastifyRequest): unknown {
   let message = e.message;
   if (e.code === 'validation_error' && e.fields.length) {
     const field = e.fields[0].field.replace(/^querystring\./, '');
@@ -46,8 +48,7 @@ export function osError(e: ErrorInfo, req: FastifyRequest): unknown {
   }
   if (e.status >= 500) message = 'Sorry, there is a problem with the service';
   const body = { error: { statuscode: e.status, message } };
-  if (String((req.query as any)?.format ?? '').toUpperCase() === 'XML') return body; // the reply hook turns it into XML
-  return body;
+  return body; // for format=XML the reply hook turns it into XML
 }
 
 function parseDataset(v: string | undefined): string[] {
@@ -115,11 +116,13 @@ export function gridPoint(a: number, b: number, srs: Srs, name = 'point'): { x: 
   return p;
 }
 
-export function addressesApi(app: FastifyInstance, service: AddressService, verifyKey: VerifyKey, publicUrl: string) {
+export function addressesApi(parent: FastifyInstance, service: AddressService, verifyKey: VerifyKey, publicUrl: string) {
+  // Each route's query schema validates it, types its handler and documents it in /openapi.json.
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['addresses'];
   declareAuth(app, 'OS Places key');
   app.addHook('onRequest', async (req) => {
-    const q = req.query as Record<string, unknown>;
+    const q = req.query as Record<string, unknown> | undefined; // on request: not yet validated
     const header = req.headers.key;
     const key = typeof q?.key === 'string' ? q.key : typeof header === 'string' ? header : '';
     if (!key)
@@ -128,7 +131,7 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
       throw new Unauthorised('Invalid API key. The key is unknown, revoked, or not a key for the addresses platform.', 'invalid_api_key');
   });
 
-  function options(q: Record<string, any>): QueryOptions {
+  function options(q: CommonQuery): QueryOptions {
     const format = String(q.format ?? 'JSON').toUpperCase();
     if (format !== 'JSON' && format !== 'XML') throw new BadRequest('Requested format must be JSON or XML.');
     const f: Filters = {
@@ -146,12 +149,12 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
   async function respond(
     req: FastifyRequest,
     reply: FastifyReply,
+    q: CommonQuery,
     query: string,
     o: QueryOptions,
     page: Page,
     extra: Record<string, unknown> = {},
   ) {
-    const q = req.query as Record<string, any>;
     const url = new URL(req.url, publicUrl);
     url.searchParams.delete('key');
     const { epoch, lastUpdate } = await service.epoch();
@@ -174,15 +177,19 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
     return body;
   }
 
-  const schema = (summary: string, props: Record<string, any>) => ({ tags, summary, querystring: Type.Object({ ...props, ...Common }) });
+  const schema = <P extends TProperties>(summary: string, props: P) => ({
+    tags,
+    summary,
+    querystring: Type.Object({ ...props, ...Common }),
+  });
 
   app.get(
     `${API_PREFIX}/postcode`,
     { schema: schema('Addresses at a full or partial postcode', { postcode: Type.String({ maxLength: 20 }) }) },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
-      return respond(req, reply, `postcode=${q.postcode}`, o, await service.postcode(q.postcode, o));
+      return respond(req, reply, q, `postcode=${q.postcode}`, o, await service.postcode(q.postcode, o));
     },
   );
   app.get(
@@ -195,11 +202,11 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
       }),
     },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
       if (!String(q.query).trim()) throw new BadRequest('Requested query must not be empty.');
       const page = await service.find(q.query, { ...o, minmatch: q.minmatch, matchprecision: q.matchprecision ?? 1 });
-      return respond(req, reply, `query=${q.query}`, o, page, {
+      return respond(req, reply, q, `query=${q.query}`, o, page, {
         matchprecision: q.matchprecision ?? 1,
         ...(q.minmatch !== undefined ? { minmatch: q.minmatch } : {}),
       });
@@ -209,9 +216,9 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
     `${API_PREFIX}/uprn`,
     { schema: schema('The records of one UPRN', { uprn: Type.String({ maxLength: 20 }) }) },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
-      return respond(req, reply, `uprn=${q.uprn}`, o, await service.uprn(String(q.uprn), o));
+      return respond(req, reply, q, `uprn=${q.uprn}`, o, await service.uprn(String(q.uprn), o));
     },
   );
   app.get(
@@ -224,12 +231,12 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
       }),
     },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
       const srs = srsParam(q.srs, 'srs');
       const [a, b] = numbers(q.point, 2, 'point');
       const p = gridPoint(a, b, srs);
-      return respond(req, reply, `point=${q.point}`, o, await service.nearest(p.x, p.y, q.radius ?? 1000, o));
+      return respond(req, reply, q, `point=${q.point}`, o, await service.nearest(p.x, p.y, q.radius ?? 1000, o));
     },
   );
   app.get(
@@ -238,7 +245,7 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
       schema: schema('Addresses in a bounding box of at most 1 km²', { bbox: Type.String({ maxLength: 120 }), ...Geo }),
     },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
       const srs = srsParam(q.srs, 'srs');
       const [a1, b1, a2, b2] = numbers(q.bbox, 4, 'bbox');
@@ -254,7 +261,7 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
         throw new BadRequest('Requested bbox must have a width and a height: give it as minx,miny,maxx,maxy.');
       if ((box[2] - box[0]) * (box[3] - box[1]) > 1_000_000 + 1)
         throw new BadRequest('Requested bbox is larger than 1 km². Ask for a smaller area.');
-      return respond(req, reply, `bbox=${q.bbox}`, o, await service.bbox(box, o));
+      return respond(req, reply, q, `bbox=${q.bbox}`, o, await service.bbox(box, o));
     },
   );
   app.get(
@@ -267,13 +274,13 @@ export function addressesApi(app: FastifyInstance, service: AddressService, veri
       }),
     },
     async (req, reply) => {
-      const q = req.query as any;
+      const q = req.query;
       const o = options(q);
       const srs = srsParam(q.srs, 'srs');
       const [a, b] = numbers(q.point, 2, 'point');
       const p = gridPoint(a, b, srs);
       const radius = q.radius ?? 100;
-      return respond(req, reply, `point=${q.point}&radius=${radius}`, o, await service.radius(p.x, p.y, radius, o));
+      return respond(req, reply, q, `point=${q.point}&radius=${radius}`, o, await service.radius(p.x, p.y, radius, o));
     },
   );
 }
