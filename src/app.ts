@@ -58,6 +58,11 @@ export function createModules(kernel: Kernel) {
     consent,
     identity,
     resolveSubject: identity.resolveSubject,
+    notify: notify.service,
+    contact: async (accountId) => {
+      const a = await identity.accounts.byId(accountId);
+      return a ? { email: a.email, phone: a.phone } : null;
+    },
   });
   evidence.push(exchange.evidenceSource());
   consent.useExchange(exchange);

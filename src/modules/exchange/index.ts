@@ -23,6 +23,7 @@ import type { ConsentDecider } from './policy.js';
 import { exchangeEvidenceSource } from './evidence.js';
 import { yourDataPages, type CitizenIdentity } from './pages.js';
 import { exchangeConsole } from './admin.js';
+import { createUseAlerts, USE_ALERT_QUEUE, type Contact, type UseNotifier } from './alerts.js';
 
 export type { ConsentDecider } from './policy.js';
 export type { TrustList } from './trust.js';
@@ -39,6 +40,10 @@ export interface ExchangeDeps extends Kernel {
   resolveSubject?: (serviceId: string, sub: string) => Promise<string | null>;
   /** identity's citizen(req) and signInPath(back), for /your-data. */
   identity?: CitizenIdentity;
+  /** Notify, for the message on each use a citizen asked for; without it nothing is sent. */
+  notify?: UseNotifier;
+  /** A citizen's email address and phone number (identity's account), for those messages. */
+  contact?: Contact;
 }
 
 export type FetchResult =
@@ -110,6 +115,7 @@ export function createExchangeModule(deps: ExchangeDeps) {
     nodeKey,
   });
   const service = createExchangeService(kernel, catalogue, directory);
+  const useAlerts = createUseAlerts({ ...kernel, catalogue, directory, notify: deps.notify, contact: deps.contact });
 
   async function trustList(): Promise<TrustList> {
     const { kid, key } = await signer();
@@ -168,6 +174,7 @@ export function createExchangeModule(deps: ExchangeDeps) {
     service,
     directory,
     accessLog,
+    useAlerts,
     gateway,
     trustList,
 
@@ -177,12 +184,28 @@ export function createExchangeModule(deps: ExchangeDeps) {
       if (deps.identity) yourDataPages(app, kernel, { identity: deps.identity, catalogue, directory, log: accessLog });
     },
     async startWorkers() {
+      kernel.events.subscribeBatch(
+        'exchange.use-alerts',
+        (events, tx) => useAlerts.onCompleted(events, tx),
+        ['exchange.request.completed'],
+        {
+          batch: 500,
+        },
+      );
+      await kernel.jobs.work<{ leafIndex: number; channel: 'email' | 'sms' }>(USE_ALERT_QUEUE, async (d) => {
+        await useAlerts.send(d.leafIndex, d.channel);
+      });
       const sweep = setInterval(() => void store.sweepNonces(db).catch(() => {}), 60_000);
       sweep.unref();
     },
     seedDemo: async () => {
       await nodeKid();
-      return seedDemoExchange(kernel, catalogue, service, directory);
+      const seeded = await seedDemoExchange(kernel, catalogue, service, directory);
+      const templates = await useAlerts.ensureTemplates().catch((err) => {
+        log.warn({ err }, 'exchange: could not make the templates for messages on each use');
+        return false;
+      });
+      return seeded || templates;
     },
 
     /** docs/CONTRACTS.md: every attribute a data service on this node can release. */

@@ -164,8 +164,13 @@ export function createLog(deps: { db: Db; events: Events; signer: () => Promise<
         idxs,
         hashes,
       ]);
-      for (const p of batch)
-        if (p.event) await deps.events.append(tx, { stream: `exchange.log:${p.entry.id}`, type: p.event.type, payload: p.event.payload });
+      for (const [i, p] of batch.entries())
+        if (p.event)
+          await deps.events.append(tx, {
+            stream: `exchange.log:${p.entry.id}`,
+            type: p.event.type,
+            payload: { ...p.event.payload, leaf_index: start + i }, // no personal data: where the entry is
+          });
       return batch.map((_, i) => ({ index: start + i, leafHash: leaves[i] }));
     });
   }
