@@ -9,6 +9,7 @@ import type { Module } from './kernel/module.js';
 import { EXCHANGE_COMMANDS } from './modules/exchange/cli.js';
 import { ROOMS_COMMANDS } from './modules/rooms/cli.js';
 import { FORMS_COMMANDS } from './modules/forms/cli.js';
+import { EXPERIMENTS_COMMANDS } from './modules/experiments/cli.js';
 
 export interface Ctx {
   built: BuiltApp;
@@ -396,4 +397,5 @@ export const COMMANDS: Record<string, Command> = {
   ...EXCHANGE_COMMANDS,
   ...ROOMS_COMMANDS,
   ...FORMS_COMMANDS,
+  ...EXPERIMENTS_COMMANDS,
 };
