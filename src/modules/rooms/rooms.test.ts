@@ -170,6 +170,13 @@ describe('the call’s WebSocket', () => {
     c1.send({ t: 'view', view: { ...next, period: 'quarter' } });
     await h.next((m) => m.t === 'view' && m.view.period === 'quarter');
 
+    // A network blip: the guest's page connects again; the stale socket is replaced and the view is as it was.
+    const again = await client(id, g1.browser.jar);
+    expect((await c1.closed).code).toBe(4409);
+    const back = await again.next((m) => m.t === 'welcome');
+    expect(back.view.period).toBe('quarter');
+    expect(back.me.role).toBe('presenter');
+
     // A late joiner gets the current view on arrival.
     const g2 = await invitedGuest(t, host, id, a.service.id, 'Lowri Evans');
     h.send({ t: 'admit', id: g2.participant.id });
