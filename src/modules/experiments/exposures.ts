@@ -2,7 +2,7 @@
 // running experiment, the first such serving is recorded once (experiments.exposures, primary
 // key per experiment and key) with its `experiments.exposure` outbox event in the same
 // transaction. Evaluation stays synchronous: exposures queue in memory, de-duplicated here and
-// by the table, and are written in batches of up to 1,000 rows per statement.
+// by the table, and are written in batches of up to 2,000 rows per statement, two at a time.
 import type { Logger } from 'pino';
 import type { Db } from '../../kernel/db.js';
 import type { Events } from '../../kernel/events.js';
@@ -10,7 +10,8 @@ import type { Resolution } from './flagd.js';
 import type { Environment } from './store.js';
 
 export const RUNNING_CHANNEL = 'experiments_running';
-const BATCH = 1000;
+const BATCH = 2000;
+const IN_FLIGHT = 2;
 const SEEN_MAX = 500_000;
 
 interface Pending {
@@ -77,14 +78,17 @@ export function createExposures(deps: { db: Db; log: Logger; events: Events }) {
     if (!queue.length) return Promise.resolve();
     flushing = (async () => {
       while (queue.length) {
-        const batch = queue.splice(0, BATCH);
-        try {
-          await write(batch);
-        } catch (err) {
-          // Forget them as seen so a later serving records them; never fail an evaluation.
-          for (const p of batch) seen.delete(`${p.experimentId}|${p.key}`);
-          log.error({ err, count: batch.length }, 'experiments: writing exposures failed');
-        }
+        const batches: Pending[][] = [];
+        for (let i = 0; i < IN_FLIGHT && queue.length; i++) batches.push(queue.splice(0, BATCH));
+        await Promise.all(
+          batches.map((batch) =>
+            write(batch).catch((err) => {
+              // Forget them as seen so a later serving records them; never fail an evaluation.
+              for (const p of batch) seen.delete(`${p.experimentId}|${p.key}`);
+              log.error({ err, count: batch.length }, 'experiments: writing exposures failed');
+            }),
+          ),
+        );
       }
     })().finally(() => {
       flushing = null;

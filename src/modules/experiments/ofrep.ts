@@ -13,7 +13,7 @@ import type { Environment } from './store.js';
 import { OfrepError } from './errors.js';
 import type { Exposures } from './exposures.js';
 import {
-  BulkResponse,
+  BulkResponseLoose,
   Configuration,
   EvaluationFailure,
   EvaluationRequest,
@@ -66,7 +66,17 @@ export function ofrepApi(app: FastifyInstance, deps: { auth: Auth; flags: FlagSt
 
   const sign = (text: string) => createHmac('sha256', deps.secret).update(`ofrep-events|${text}`).digest('base64url').slice(0, 32);
   /** An opaque, signed channel name for one service's environment (EventSource cannot send headers). */
+  const channels = new Map<string, { token: string; until: number }>();
   function channel(c: Caller): string {
+    const id = `${c.serviceId}|${c.environment}`;
+    const hit = channels.get(id);
+    if (hit && hit.until > Date.now()) return hit.token;
+    const token = newChannel(c);
+    if (channels.size > 10_000) channels.clear();
+    channels.set(id, { token, until: Date.now() + 3600_000 });
+    return token;
+  }
+  function newChannel(c: Caller): string {
     const body = Buffer.from(`${c.serviceId}|${c.environment}|${Math.floor(Date.now() / 1000) + CHANNEL_TTL_S}`).toString('base64url');
     return `${body}.${sign(body)}`;
   }
@@ -126,7 +136,9 @@ export function ofrepApi(app: FastifyInstance, deps: { auth: Auth; flags: FlagSt
     `${OFREP_PREFIX}/evaluate/flags`,
     route('Evaluate every flag for one context (client-side providers); ETag / If-None-Match', {
       body: EvaluationRequest,
-      response: { 200: BulkResponse, 304: { type: 'null', description: 'Not modified' }, 400: EvaluationFailure },
+      // The documented shape is BulkResponse; it is serialised with JSON.stringify, as a union per
+      // item would make the serialiser try each branch for every flag.
+      response: { 200: BulkResponseLoose, 304: { type: 'null', description: 'Not modified' }, 400: EvaluationFailure },
     }),
     async (req, reply) => {
       const c = await caller(req);

@@ -74,3 +74,11 @@ export const Configuration = Type.Object({
   }),
 });
 export const EventsQuery = Type.Object({ channel: Type.String({ maxLength: 400 }) });
+/** BulkResponse for serialisation: the same document, written with JSON.stringify. */
+export const BulkResponseLoose = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  description:
+    'bulkEvaluationSuccess of specs/ofrep/openapi.yaml: { flags: [evaluationSuccess | evaluationFailure], metadata?, eventStreams? }',
+  additionalProperties: true,
+  properties: { flags: { type: 'array', items: {} } },
+});
