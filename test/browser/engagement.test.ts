@@ -1,0 +1,89 @@
+// Engagement pages in a real browser: a consultation (with a hidden comment and a reply), the
+// comment form with its personal-data warning, a conversation and its opinion-group report,
+// the list, and the console's moderation page pass axe in English and Welsh, and hostile text
+// stays text (no script runs). Taking part through the plain forms is tested through HTTP.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeReport, newPage, pageProblems, startHarness, type Harness } from './browser.js';
+import { cli, engagementFixture, openConsultation, PASSWORD } from '../../src/modules/engagement/testing.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+let h: Harness;
+let consultationId: string;
+let conversationId: string;
+let staffEmail: string;
+const HOSTILE = '<img src=x onerror="window.__xss=1">';
+
+beforeAll(async () => {
+  h = await startHarness();
+  const f = await engagementFixture(h.built);
+  staffEmail = f.email;
+  const c = await openConsultation(h.built, f.service.slug, {
+    subject: 'roadmap',
+    roadmap_item_id: f.item.id,
+    background: `Background ${HOSTILE}`,
+  });
+  consultationId = c.id;
+  const svc = h.built.modules.engagement.service;
+  const who = (n: number) => ({ person: `anon:browser-${n}`, email: null });
+  const first = await svc.comment(c.id, who(1), { body: `First ${HOSTILE}` });
+  if (first.ok) await svc.comment(c.id, who(2), { body: 'A reply', parentId: first.id });
+  const hidden = await svc.comment(c.id, who(3), { body: 'Off topic' });
+  if (hidden.ok) await svc.moderate(cli, c.id, hidden.id, 'hide', 'Not about this consultation');
+  const dir = join(import.meta.dirname, '..', '..', 'src', 'modules', 'engagement', 'fixtures', 'polis');
+  conversationId = (
+    await h.built.modules.engagement.conversations.importPolis(
+      cli,
+      f.service.slug,
+      { title: 'Glass', question: 'What should we do about glass?' },
+      { comments: readFileSync(join(dir, 'comments.csv'), 'utf8'), votes: readFileSync(join(dir, 'votes.csv'), 'utf8') },
+    )
+  ).id;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('engagement pages', () => {
+  it('pass axe in English and Welsh', async () => {
+    const { context, page } = await newPage(h);
+    try {
+      for (const path of [
+        '/consultations',
+        `/consultations/${consultationId}`,
+        `/consultations/${consultationId}/comment`,
+        `/conversations/${conversationId}`,
+        `/conversations/${conversationId}/report`,
+      ]) {
+        for (const lang of ['en', 'cy']) {
+          const url = `${path}?lang=${lang}`;
+          const res = await page.goto(url);
+          expect(res?.status(), url).toBe(200);
+          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+          expect(await axeReport(page, url)).toBe('');
+        }
+      }
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("the console's moderation page passes axe", async () => {
+    const { context, page } = await newPage(h);
+    try {
+      await page.goto('/admin/sign-in');
+      await page.fill('#email', staffEmail);
+      await page.fill('#password', PASSWORD);
+      await page.getByRole('button', { name: /sign in/i }).click();
+      for (const path of ['/admin/engagement', `/admin/engagement/${consultationId}`, `/admin/engagement/${conversationId}`]) {
+        const res = await page.goto(path);
+        expect(res?.status(), path).toBe(200);
+        expect(await axeReport(page, path)).toBe('');
+      }
+    } finally {
+      await context.close();
+    }
+  });
+});
