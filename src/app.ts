@@ -14,6 +14,7 @@ import { migrate } from './kernel/migrations.js';
 import { createEvents } from './kernel/events.js';
 import { createJobs } from './kernel/jobs.js';
 import { createAudit } from './kernel/audit.js';
+import { createCaches } from './kernel/cache.js';
 import { createViews, GOVUK_DIST, renderPage, SRC_DIR, translator, requestLang } from './kernel/views.js';
 import { createSessions, installCsrf } from './kernel/sessions.js';
 import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
@@ -192,9 +193,11 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     jobs: createJobs(db, log, { databaseUrl: config.databaseUrl, maintenanceIntervalSeconds: config.jobMaintenanceSeconds }),
     audit: createAudit(db),
     sessions: createSessions(db, config),
+    caches: createCaches(db, log),
   };
   const modules = createModules(kernel);
   await migrate(db, migrationSources(modules));
+  await kernel.caches.listen();
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -270,6 +273,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     },
     async close() {
       await app.close();
+      await kernel.caches.stop();
       if (workersStarted) await kernel.events.stop();
       await kernel.jobs.stop(); // a module may have started the queue by sending, even without workers
       if (!opts.db) await db.close();

@@ -6,6 +6,7 @@ import type { Db } from './db.js';
 import type { Events } from './events.js';
 import type { Jobs } from './jobs.js';
 import type { Audit } from './audit.js';
+import type { Caches } from './cache.js';
 import type { Views } from './views.js';
 import type { Sessions } from './sessions.js';
 import type { ApiErrorFormatter } from './errors.js';
@@ -20,6 +21,8 @@ export interface Kernel {
   audit: Audit;
   views: Views;
   sessions: Sessions;
+  /** Named read caches, bounded, cleared in every process together (kernel/cache.ts). */
+  caches: Caches;
 }
 
 export interface Module {

@@ -25,16 +25,24 @@ export function createKeyService(ctx: Ctx) {
   const keyListeners = new Set<(serviceId: string | null) => void>();
   // Keys seen in the last few seconds, so an API call costs no database round trip for its key.
   // A revocation here clears it at once; other processes notice within the TTL (and via NOTIFY).
-  const verified = createCache<Awaited<ReturnType<typeof store.liveApiKey>>>({ ttlMs: 5000, max: 10_000 });
+  // A key revoked in another process clears this cache here, and (through the listeners) the
+  // caches other modules keep of their keys (Pay's, Notify's…), at once rather than after their TTLs.
+  const verified = k.caches.create<Awaited<ReturnType<typeof store.liveApiKey>>>('catalogue.keys', {
+    ttlMs: 5000,
+    max: 10_000,
+    onRemoteInvalidate: () => {
+      for (const fn of keyListeners) fn(null);
+    },
+  });
   keyListeners.add(() => verified.clear());
   ctx.onChange(() => verified.clear());
-  // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few.
-  const unsealed = new Map<string, string>();
+  // Unsealing is AES-GCM per call; keys are checked on every Notify request, so remember a few
+  // (a sealed secret always unseals to the same text: nothing to invalidate).
+  const unsealed = createCache<string>({ ttlMs: 24 * 3600_000, max: 1000 });
   const unsealCached = (sealed: string) => {
     let plain = unsealed.get(sealed);
     if (plain === undefined) {
       plain = unseal(k.config.encryptionKey, sealed);
-      if (unsealed.size >= 1000) unsealed.clear();
       unsealed.set(sealed, plain);
     }
     return plain;
@@ -96,6 +104,7 @@ export function createKeyService(ctx: Ctx) {
           }),
       );
       for (const fn of keyListeners) fn(key.service_id);
+      await verified.invalidate(); // a process that saw this secret before it existed forgets that
       return { key, secret };
     },
     listApiKeys: (serviceId: string | null) => store.listApiKeys(db, serviceId),
@@ -114,6 +123,7 @@ export function createKeyService(ctx: Ctx) {
         },
       );
       for (const fn of keyListeners) fn(key.service_id);
+      await verified.invalidate(); // and in every other process
       return (await store.apiKey(db, id))!;
     },
     /** Called after a key is created or revoked in this process (other processes: see the caller's cache). */

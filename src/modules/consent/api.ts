@@ -118,7 +118,7 @@ export function consentApi(parent: FastifyInstance, d: ApiDeps, routes: Array<(a
         }
       });
 
-      const keys = new Map<string, { caller: Caller | null; until: number }>();
+      const keys = ctx.caches.create<Caller | null>('consent.keys', { ttlMs: KEY_CACHE_MS, max: 10_000 });
       catalogue.onApiKeysChanged(() => keys.clear());
       let second = 0;
       let counts = new Map<string, number>();
@@ -126,7 +126,8 @@ export function consentApi(parent: FastifyInstance, d: ApiDeps, routes: Array<(a
       async function fromKey(secret: string): Promise<Caller | null> {
         const h = sha256(secret);
         const hit = keys.get(h);
-        if (hit && hit.until > Date.now()) return hit.caller;
+        if (hit !== undefined) return hit;
+        const generation = keys.generation;
         const key = await catalogue.verifyApiKey(secret, 'consent');
         const service = key?.serviceId ? await ctx.service(key.serviceId) : null;
         const c: Caller | null =
@@ -138,8 +139,7 @@ export function consentApi(parent: FastifyInstance, d: ApiDeps, routes: Array<(a
                 actor: `apikey:${key.keyId}`,
               }
             : null;
-        if (keys.size > 10_000) keys.clear();
-        keys.set(h, { caller: c, until: Date.now() + KEY_CACHE_MS });
+        keys.set(h, c, generation);
         return c;
       }
 

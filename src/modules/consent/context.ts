@@ -6,7 +6,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../kernel/db.js';
 import type { Events } from '../../kernel/events.js';
 import type { Audit } from '../../kernel/audit.js';
-import { createCache } from '../../kernel/cache.js';
+import { createCache, type Caches } from '../../kernel/cache.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import { loadSigner, type Signer } from './keys.js';
 import { createDecider } from './decide.js';
@@ -38,6 +38,7 @@ export interface ConsentDeps {
   log: Logger;
   events: Events;
   audit: Audit;
+  caches: Caches;
   catalogue: CatalogueService;
   exchange?: ExchangeView;
 }

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../kernel/db.js';
 import { recordStore, SUBJECT_CHANNEL, type RecordStatus } from './store-records.js';
+import { createCache } from '../../kernel/cache.js';
 
 export interface DecideInput {
   subject: string;
@@ -59,7 +60,9 @@ const no = (reason: DecideReason, e?: Entry, allowed: string[] = []): Decision =
 });
 
 export function createDecider(db: Db) {
-  const cache = new Map<string, { entries: Entry[]; at: number }>();
+  // The kernel's bounded LRU; invalidation across processes stays this module's own (withdrawals
+  // wait for every live process to confirm it dropped the subject: see invalidate and the pings).
+  const cache = createCache<Entry[]>({ ttlMs: TTL_MS, max: MAX_SUBJECTS });
   const inflight = new Map<string, Promise<Entry[]>>();
   const listeners = new Set<(subject: string) => void>();
   const waiting = new Map<string, { pending: Set<string>; done: () => void }>();
@@ -98,16 +101,13 @@ export function createDecider(db: Db) {
       expiresAt: r.expires_at ? new Date(r.expires_at).getTime() : null,
       updatedAt: new Date(r.updated_at).getTime(),
     }));
-    if (epoch === started && safe()) {
-      if (cache.size >= MAX_SUBJECTS) cache.clear();
-      cache.set(subject, { entries, at: Date.now() });
-    }
+    if (epoch === started && safe()) cache.set(subject, entries);
     return entries;
   }
 
   function entriesOf(subject: string): Entry[] | Promise<Entry[]> {
     const hit = cache.get(subject);
-    if (hit && Date.now() - hit.at < TTL_MS && safe()) return hit.entries;
+    if (hit && safe()) return hit;
     let p = inflight.get(subject);
     if (!p) {
       p = load(subject).finally(() => inflight.delete(subject));

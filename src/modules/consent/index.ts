@@ -78,6 +78,7 @@ export function createConsentModule(deps: ConsentModuleDeps) {
     log: kernel.log,
     events: kernel.events,
     audit: kernel.audit,
+    caches: kernel.caches,
     catalogue,
     exchange,
   });

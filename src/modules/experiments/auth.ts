@@ -7,6 +7,7 @@ import { HttpError } from '../../kernel/errors.js';
 import { sha256 } from '../../kernel/crypto.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import type { Environment } from './store.js';
+import type { Caches } from '../../kernel/cache.js';
 
 export interface Caller {
   serviceId: string;
@@ -32,14 +33,15 @@ export function presentedKey(req: FastifyRequest): string | null {
   return m ? m[1] : null;
 }
 
-export function createAuth(catalogue: CatalogueService) {
-  const cache = new Map<string, { caller: Omit<Caller, 'environment'> | null; until: number }>();
+export function createAuth(caches: Caches, catalogue: CatalogueService) {
+  const cache = caches.create<Omit<Caller, 'environment'> | null>('experiments.keys', { ttlMs: KEY_CACHE_MS, max: 10_000 });
   catalogue.onApiKeysChanged(() => cache.clear());
 
   async function fromSecret(secret: string): Promise<Omit<Caller, 'environment'> | null> {
     const h = sha256(secret);
     const hit = cache.get(h);
-    if (hit && hit.until > Date.now()) return hit.caller;
+    if (hit !== undefined) return hit;
+    const generation = cache.generation;
     const key = await catalogue.verifyApiKey(secret, 'experiments');
     const service = key?.serviceId ? await catalogue.getServiceById(key.serviceId) : null;
     const caller =
@@ -52,8 +54,7 @@ export function createAuth(catalogue: CatalogueService) {
             type: key.type as Caller['type'],
           }
         : null;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(h, { caller, until: Date.now() + KEY_CACHE_MS });
+    cache.set(h, caller, generation);
     return caller;
   }
 

@@ -46,7 +46,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export function createExperimentsModule(deps: ExperimentsDeps) {
   const { catalogue, performance, ...kernel } = deps;
   const flags = createFlagStore({ db: kernel.db, log: kernel.log, audit: kernel.audit, events: kernel.events });
-  const auth = createAuth(catalogue);
+  const auth = createAuth(kernel.caches, catalogue);
   const exposures = createExposures({ db: kernel.db, log: kernel.log, events: kernel.events });
   const experiments = createExperimentService({
     db: kernel.db,

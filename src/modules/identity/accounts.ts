@@ -46,7 +46,6 @@ const CODE_WINDOW_SECONDS = 15 * 60;
 const CHECK_WINDOW_SECONDS = 24 * 60 * 60;
 const MAX_FAILED_CHECKS = 5;
 
-export const ACCOUNTS_CHANNEL = 'identity_accounts';
 const ACCOUNT_CACHE_MS = 60_000;
 
 export type CodePurpose = 'confirm_email' | 'reset_password' | 'sms_setup' | 'sms_sign_in';
@@ -144,11 +143,8 @@ export function createAccounts(
   // The provider reads an account on every authorization, token and userinfo request. Rows
   // are remembered for a minute; every change the claims depend on drops them here and, by
   // NOTIFY, in every other process.
-  const cache = new Map<string, { at: number; row: AccountRow | null }>();
-  async function changed(id: string): Promise<void> {
-    cache.delete(id);
-    await db.query(`SELECT pg_notify('${ACCOUNTS_CHANNEL}', $1)`, [id]);
-  }
+  const cache = k.caches.create<AccountRow | null>('identity.accounts', { ttlMs: ACCOUNT_CACHE_MS, max: 10_000 });
+  const changed = (id: string): Promise<void> => cache.invalidate(id);
 
   return {
     sendCode,
@@ -156,10 +152,10 @@ export function createAccounts(
     byId: (id: string) => store.accountById(db, id),
     async forProvider(id: string): Promise<AccountRow | null> {
       const hit = cache.get(id);
-      if (hit && Date.now() - hit.at < ACCOUNT_CACHE_MS) return hit.row;
+      if (hit !== undefined) return hit;
+      const generation = cache.generation;
       const row = await store.accountById(db, id);
-      if (cache.size > 10_000) cache.clear();
-      cache.set(id, { at: Date.now(), row });
+      cache.set(id, row, generation);
       return row;
     },
     forget(id?: string) {

@@ -9,7 +9,6 @@ import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { store, type ClientRow } from './store.js';
 import type { IdentityLevel } from './vtr.js';
 
-export const CLIENTS_CHANNEL = 'identity_clients';
 export const SCOPES = ['openid', 'email', 'phone', 'offline_access'] as const;
 export const VOCAB = 'https://vocab.account.gov.uk/v1/';
 export const IDENTITY_CLAIMS = [`${VOCAB}coreIdentityJWT`, `${VOCAB}address`, `${VOCAB}passport`] as const;
@@ -93,7 +92,7 @@ function checkJwks(jwks: ClientInput['jwks'], errors: FieldError[]) {
 
 export function createClients(k: Kernel, catalogue: CatalogueService, issuer: () => string) {
   const { db, config } = k;
-  const cache = new Map<string, { at: number; meta: AdapterPayload | undefined }>();
+  const cache = k.caches.create<AdapterPayload | null>('identity.clients', { ttlMs: CACHE_MS, max: 1000 });
 
   function metadataFor(r: ClientRow): AdapterPayload {
     return {
@@ -123,11 +122,11 @@ export function createClients(k: Kernel, catalogue: CatalogueService, issuer: ()
     /** Provider-facing: the client's metadata, or undefined when unknown or disabled. */
     async metadata(clientId: string): Promise<AdapterPayload | undefined> {
       const hit = cache.get(clientId);
-      if (hit && Date.now() - hit.at < CACHE_MS) return hit.meta;
+      if (hit !== undefined) return hit ?? undefined;
+      const generation = cache.generation;
       const r = await store.clientById(db, clientId);
       const meta = r && !r.disabled_at ? metadataFor(r) : undefined;
-      if (cache.size > 1000) cache.clear();
-      cache.set(clientId, { at: Date.now(), meta });
+      cache.set(clientId, meta ?? null, generation);
       return meta;
     },
     forget(clientId?: string) {
@@ -234,7 +233,7 @@ export function createClients(k: Kernel, catalogue: CatalogueService, issuer: ()
           subject: `identity.client:${clientId}`,
           organisationId: svc?.organisation.id ?? null,
         });
-        await tx.query(`SELECT pg_notify('${CLIENTS_CHANNEL}', $1)`, [clientId]);
+        await cache.invalidate(clientId, tx); // every other process forgets it when this commits
       });
       cache.delete(clientId);
     },

@@ -10,9 +10,9 @@ import type { Kernel, Module } from '../../kernel/module.js';
 import { IDENTITY_NOTIFY_DEFAULTS } from '../../config.js';
 import type { ErrorInfo } from '../../kernel/errors.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
-import { ACCOUNTS_CHANNEL, createAccounts, type Notifier } from './accounts.js';
+import { createAccounts, type Notifier } from './accounts.js';
 import { createAdapterFactory, createModelCache, OIDC_CHANNEL, sweepExpired } from './adapter.js';
-import { createClients, CLIENTS_CHANNEL, type ClientInput } from './clients.js';
+import { createClients, type ClientInput } from './clients.js';
 import { registrySource, seedDemoEvidence, type EvidenceSource } from './evidence.js';
 import { ensureKeys, KEYS_CHANNEL, loadKeys, rotateKeys } from './keys.js';
 import { createMessages, devOutbox } from './messages.js';
@@ -152,13 +152,9 @@ export function createIdentityModule(deps: IdentityDeps) {
       const stopKeys = await db.listen(KEYS_CHANNEL, () => {
         void build().catch((err) => log.error({ err }, 'identity: reloading keys failed'));
       });
-      const stopClients = await db.listen(CLIENTS_CHANNEL, (clientId) => clients.forget(clientId || undefined));
-      const stopAccounts = await db.listen(ACCOUNTS_CHANNEL, (accountId) => accounts.forget(accountId || undefined));
       const stopModels = await db.listen(OIDC_CHANNEL, (message) => models.invalidate(message));
       app.addHook('onClose', async () => {
         await stopKeys();
-        await stopClients();
-        await stopAccounts();
         await stopModels();
       });
       // Journey pages inside an authorization name the service the person came from.

@@ -5,6 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CatalogueService } from '../catalogue/index.js';
 import { authError, TOKEN_GENERAL } from './errors.js';
 import type { KeyType } from './store.js';
+import type { Caches } from '../../kernel/cache.js';
 
 export interface ApiCaller {
   serviceId: string;
@@ -26,20 +27,20 @@ function b64json(part: string): any {
  * process is seen at once, in another process within KEYS_TTL_MS. */
 const KEYS_TTL_MS = 2_000;
 
-export function createNotifyAuth(catalogue: CatalogueService, now: () => number = () => Date.now()) {
+export function createNotifyAuth(caches: Caches, catalogue: CatalogueService, now: () => number = () => Date.now()) {
   type Keys = Awaited<ReturnType<CatalogueService['sharedSecretKeys']>>;
-  const cache = new Map<string, { at: number; keys: Promise<Keys> }>();
+  const cache = caches.create<Promise<Keys>>('notify.keys', { ttlMs: KEYS_TTL_MS, max: 10_000 });
   catalogue.onApiKeysChanged((serviceId) => {
     if (serviceId) cache.delete(serviceId);
     else cache.clear();
   });
   const keysOf = (serviceId: string): Promise<Keys> => {
-    const hit = cache.get(serviceId);
-    if (hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.keys;
-    const keys = catalogue.sharedSecretKeys(serviceId, 'notify');
-    if (cache.size > 10_000) cache.clear();
-    cache.set(serviceId, { at: Date.now(), keys });
-    keys.catch(() => cache.delete(serviceId));
+    let keys = cache.get(serviceId);
+    if (!keys) {
+      keys = catalogue.sharedSecretKeys(serviceId, 'notify');
+      cache.set(serviceId, keys);
+      keys.catch(() => cache.delete(serviceId));
+    }
     return keys;
   };
 

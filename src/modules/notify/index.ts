@@ -34,7 +34,7 @@ export function createNotifyModule(deps: NotifyDeps) {
   const providers = deps.providers ?? createProviders(kernel.config);
   const profiles = createProfiles(kernel, catalogue);
   const limits = createLimits();
-  const auth = createNotifyAuth(catalogue);
+  const auth = createNotifyAuth(kernel.caches, catalogue);
   let nudge = () => {};
   const send = createSender(kernel, profiles, limits, () => nudge());
   const delivery = createDelivery(kernel, { profiles, providers });

@@ -6,6 +6,7 @@ import type { CatalogueService } from '../catalogue/index.js';
 import { noResult } from './errors.js';
 import { normaliseEmail, normalisePhoneLoose } from './content/recipients.js';
 import { store, type SettingsRow } from './store.js';
+import type { Cache } from '../../kernel/cache.js';
 
 export interface ServiceProfile {
   id: string;
@@ -36,8 +37,22 @@ export const defaultSettings = (serviceId: string): SettingsRow => ({
 });
 
 export function createProfiles(k: Kernel, catalogue: CatalogueService) {
-  const cache = new Map<string, { at: number; profile: Promise<ServiceProfile> }>();
-  const allowedCache = new Map<string, { at: number; value: Promise<{ emails: Set<string>; phones: Set<string> }> }>();
+  // Read on every send: kept for TTL_MS, and dropped in every process when the service's settings or team change.
+  const cache = k.caches.create<Promise<ServiceProfile>>('notify.profiles', { ttlMs: TTL_MS, max: 5_000 });
+  const allowedCache = k.caches.create<Promise<{ emails: Set<string>; phones: Set<string> }>>('notify.allowed-recipients', {
+    ttlMs: TTL_MS,
+    max: 5_000,
+  });
+  /** The promise is kept (so concurrent sends share one load) and dropped if it fails. */
+  const remembered = <T>(c: Cache<Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = c.get(key);
+    if (!p) {
+      p = load();
+      c.set(key, p);
+      p.catch(() => c.delete(key));
+    }
+    return p;
+  };
 
   async function load(serviceId: string): Promise<ServiceProfile> {
     const s = await catalogue.getServiceById(serviceId);
@@ -57,18 +72,10 @@ export function createProfiles(k: Kernel, catalogue: CatalogueService) {
 
   return {
     get(serviceId: string): Promise<ServiceProfile> {
-      const hit = cache.get(serviceId);
-      if (hit && Date.now() - hit.at < TTL_MS) return hit.profile;
-      const profile = load(serviceId);
-      cache.set(serviceId, { at: Date.now(), profile });
-      profile.catch(() => cache.delete(serviceId));
-      if (cache.size > 5_000) cache.clear();
-      return profile;
+      return remembered(cache, serviceId, () => load(serviceId));
     },
     allowedRecipients(p: ServiceProfile) {
-      const hit = allowedCache.get(p.id);
-      if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-      const value = (async () => {
+      return remembered(allowedCache, p.id, async () => {
         const [staff, extra] = await Promise.all([catalogue.listStaff(p.organisationId), store.allowed(k.db, p.id)]);
         const emails = new Set<string>(staff.filter((u) => !u.disabled_at).map((u) => normaliseEmail(u.email)));
         const phones = new Set<string>();
@@ -77,15 +84,11 @@ export function createProfiles(k: Kernel, catalogue: CatalogueService) {
           if (a.phone) phones.add(normalisePhoneLoose(a.phone));
         }
         return { emails, phones };
-      })();
-      allowedCache.set(p.id, { at: Date.now(), value });
-      value.catch(() => allowedCache.delete(p.id));
-      return value;
+      });
     },
-    /** Forget a service after its settings or team change (this process; others within seconds). */
-    invalidate(serviceId: string): void {
-      cache.delete(serviceId);
-      allowedCache.delete(serviceId);
+    /** Forget a service after its settings or team change, here and in every other process. */
+    async invalidate(serviceId: string): Promise<void> {
+      await Promise.all([cache.invalidate(serviceId), allowedCache.invalidate(serviceId)]);
     },
   };
 }

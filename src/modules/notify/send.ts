@@ -45,20 +45,16 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
   const { db, config } = k;
   const base = `${config.publicUrl}/notify`;
   const batcher = createBatcher(k, limits, afterCommit);
-  // Templates are read on every send; a short cache (dropped here on every edit) spares the query.
-  const templates = new Map<string, { at: number; row: TemplateRow }>();
+  // Templates are read on every send; a short cache (dropped in every process on every edit) spares the query.
+  const templates = k.caches.create<TemplateRow>('notify.templates', { ttlMs: TEMPLATE_TTL_MS, max: 10_000 });
 
   async function loadTemplate(serviceId: string, templateId: string, type: Channel): Promise<TemplateRow> {
     const id = templateId.toLowerCase();
-    const hit = templates.get(id);
-    let t: TemplateRow | null;
-    if (hit && Date.now() - hit.at < TEMPLATE_TTL_MS) t = hit.row;
-    else {
+    let t: TemplateRow | null | undefined = templates.get(id);
+    if (t === undefined) {
+      const generation = templates.generation;
       t = await store.template(db, serviceId, id);
-      if (t) {
-        if (templates.size > 10_000) templates.clear();
-        templates.set(id, { at: Date.now(), row: t });
-      }
+      if (t) templates.set(id, t, generation);
     }
     if (t && t.service_id !== serviceId) t = null;
     if (!t) throw badRequest('Template not found');
@@ -119,9 +115,9 @@ export function createSender(k: Kernel, profiles: Profiles, limits: Limits, afte
   const templateRef = (t: TemplateRow) => ({ id: t.id, version: t.version, uri: `${base}/v2/template/${t.id}` });
 
   return {
-    /** Forget a template after it changes (other processes see the change within TEMPLATE_TTL_MS). */
-    forgetTemplate(id: string): void {
-      templates.delete(id);
+    /** Forget a template after it changes, here and in every other process. */
+    forgetTemplate(id: string): Promise<void> {
+      return templates.invalidate(id);
     },
 
     async email(sender: Sender, req: EmailRequest) {

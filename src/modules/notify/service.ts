@@ -204,12 +204,12 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
         (r) => (r ? templateAudit(r) : null),
       );
       if (!t) throw noResult();
-      send.forgetTemplate(id);
+      await send.forgetTemplate(id);
       return t;
     },
     async archiveTemplate(serviceId: string, id: string) {
       const r = await store.archiveTemplate(db, serviceId, id);
-      send.forgetTemplate(id);
+      await send.forgetTemplate(id);
       return r;
     },
 
@@ -286,7 +286,7 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
         (tx) => store.addAllowed(tx, serviceId, row),
         () => row,
       );
-      profiles.invalidate(serviceId);
+      await profiles.invalidate(serviceId);
     },
     async removeAllowed(serviceId: string, id: string, audit?: AuditedBy) {
       const before = (await store.allowed(db, serviceId)).find((r) => r.id === id);
@@ -296,7 +296,7 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
         (tx) => store.removeAllowed(tx, serviceId, id),
         () => null,
       );
-      profiles.invalidate(serviceId);
+      await profiles.invalidate(serviceId);
     },
 
     // Settings, callbacks, usage
@@ -306,7 +306,7 @@ export function createNotifyService(k: Kernel, deps: { profiles: Profiles; send:
       await audited(audit, { action: 'settings.update', subject: `notify.service:${serviceId}`, before }, (tx) =>
         store.saveSettings(tx, serviceId, s).then(() => s),
       );
-      profiles.invalidate(serviceId);
+      await profiles.invalidate(serviceId);
     },
     /** Set (url and token) or remove (url '') a callback; the token itself never goes in the audit log. */
     async saveCallback(serviceId: string, kind: 'delivery_status' | 'inbound_sms', url: string, token: string, audit?: AuditedBy) {

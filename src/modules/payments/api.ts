@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { sha256 } from '../../kernel/crypto.js';
+import type { Cache } from '../../kernel/cache.js';
 import { PayError } from './errors.js';
 import type { Scope } from './context.js';
 import type { PaymentService } from './service.js';
@@ -40,7 +41,8 @@ export interface ApiDeps {
   verifyKey(secret: string): Promise<{ keyId: string; serviceId: string | null; type: string } | null>;
   urls: R.Urls;
   secret: string;
-  keyCacheSeconds: number;
+  /** Verified keys' scopes by the key's hash (null: not a Pay key), for the configured seconds. */
+  keyCache: Cache<Scope | null>;
   /** Called whenever API keys change (here or in another process): a revoked key stops at once. */
   onKeysChanged(fn: () => void): void;
   rateLimit: { post: number; get: number };
@@ -71,19 +73,17 @@ function routes(app: FastifyInstance, d: ApiDeps) {
   app.decorateRequest('payKey', undefined);
 
   // Verified keys are remembered briefly (by hash) so a busy integration costs one lookup per window.
-  const cache = new Map<string, { scope: Scope | null; until: number }>();
+  const cache = d.keyCache;
   d.onKeysChanged(() => cache.clear());
   const unauthorised = () => new PayError(401, 'unauthorised', 'Credentials are required to access this resource.');
   async function verify({ secret, hash: h }: { secret: string; hash: string }): Promise<Scope> {
+    const generation = cache.generation;
     const key = await d.verifyKey(secret);
     const scope =
       key && key.serviceId && (key.type === 'live' || key.type === 'test')
         ? { serviceId: key.serviceId, live: key.type === 'live', keyId: key.keyId }
         : null;
-    if (d.keyCacheSeconds > 0) {
-      if (cache.size > 10_000) cache.clear();
-      cache.set(h, { scope, until: Date.now() + d.keyCacheSeconds * 1000 });
-    }
+    cache.set(h, scope, generation);
     if (!scope) throw unauthorised();
     return scope;
   }
@@ -140,9 +140,9 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     const key = keyOf(req);
     if (!key) return done(unauthorised());
     const hit = cache.get(key.hash);
-    if (hit && hit.until > Date.now()) {
-      if (!hit.scope) return done(unauthorised());
-      req.payScope = hit.scope;
+    if (hit !== undefined) {
+      if (!hit) return done(unauthorised());
+      req.payScope = hit;
       return done();
     }
     verify(key).then((scope) => {

@@ -136,7 +136,7 @@ export function createPaymentsModule(deps: PaymentsDeps) {
         disputes,
         urls: ctx.urls,
         secret: ctx.secret,
-        keyCacheSeconds: kernel.config.pay.keyCacheSeconds,
+        keyCache: kernel.caches.create('payments.keys', { ttlMs: kernel.config.pay.keyCacheSeconds * 1000, max: 10_000 }),
         verifyKey: (secret) => catalogue.verifyApiKey(secret, 'pay'),
         onKeysChanged: (fn) => catalogue.onApiKeysChanged(fn),
         rateLimit: { post: kernel.config.pay.rateLimitPostPerSecond, get: kernel.config.pay.rateLimitGetPerSecond },
