@@ -3,7 +3,8 @@
 // so each journey here ends on another origin — a second small HTTP server on another port,
 // standing for the service — and must arrive there: a payment's return_url (after paying, and
 // from a second tab), a relying service's redirect_uri after signing in, and its
-// post_logout_redirect_uri after the sign-out confirmation. Each page's policy names only
+// post_logout_redirect_uri after the sign-out confirmation. A payment link's journey, which
+// returns to its own page, works under the same strict policy. Each page's policy names only
 // the origin its form may lead to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -109,6 +110,40 @@ describe('forms that lead to another site, in Chromium', () => {
       expect(await page.locator('h1').innerText()).toBe('Sign out');
       await click(page, 'Sign out', atService('/signed-out'));
       expect(new URL(page.url()).searchParams.get('state')).toBe('s1');
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('takes a citizen through a payment link and back to its own page, with the policy as strict', async () => {
+    const { service } = await payFixture(run.built);
+    const slug = `off-site-link-${Date.now().toString(36)}`;
+    await run.built.modules.payments.service.links.create(
+      service.id,
+      {
+        slug,
+        title: 'Pay for a permit',
+        description: 'A permit.',
+        amount: '25.00',
+        referenceLabel: 'Permit number',
+        referenceHint: '',
+        language: 'en',
+        live: false,
+      },
+      'test',
+    );
+    const { context, page } = await newPage(h);
+    try {
+      const start = await page.goto(`/pay/link/${slug}`);
+      expect(formAction(start?.headers()['content-security-policy'])).toBe(`'self'`); // its form stays on the site
+      await page.getByLabel('Permit number').fill('PERMIT-1');
+      await click(page, 'Continue', (u) => u.pathname.startsWith('/pay/card/'));
+      await fillCard(page);
+      await click(page, 'Continue', (u) => u.pathname.endsWith('/confirm'));
+      await click(page, 'Confirm payment', (u) => u.pathname.startsWith(`/pay/link/${slug}/return/`));
+      expect(await page.locator('h1').innerText()).toContain('Payment successful');
+      expect(await page.locator('.govuk-panel__body').innerText()).toContain('PERMIT-1');
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await context.close();
