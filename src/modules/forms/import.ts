@@ -410,7 +410,7 @@ function fromGovukForms(j: Json): ImportResult {
     }
     if (d.answer_type === 'national_insurance_number')
       q.validation = {
-        pattern: '[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-Da-d]',
+        pattern: '[A-Za-z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-Da-d]',
         patternMessage: 'Enter a National Insurance number in the correct format, like QQ 12 34 56 C',
       };
     if (d.answer_type === 'date' && settings.input_type === 'date_of_birth') q.validation = { past: true };

@@ -269,7 +269,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     return renderCheck(req, reply, c, { paymentFailed: (req.query as Record<string, string>).payment === 'failed' });
   });
 
-  app.post('/forms/:slug/check', { config: { rateLimit: { max: 60, timeWindow: '1 minute' } } }, async (req, reply) => {
+  app.post('/forms/:slug/check', async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     // A replayed send: the first one stands; nothing new is made.
@@ -428,7 +428,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     return renderQuestionPage(req, reply, c, page, { item: item ?? undefined, change: q.change === '1' });
   });
 
-  app.post('/forms/:slug/:page', { config: { rateLimit: { max: 300, timeWindow: '1 minute' } } }, async (req, reply) => {
+  app.post('/forms/:slug/:page', async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     if (c.p.submission_id) return reply.redirect(`${c.base}/confirmation`, 303);
