@@ -16,6 +16,7 @@ import { engagementApi, API_PREFIX } from './api.js';
 import { servicePanel } from './panel.js';
 import { createConversations } from './service-conversation.js';
 import { conversationPages } from './pages-conversation.js';
+import { openData } from './opendata.js';
 
 export type { EngagementService, Who } from './service.js';
 
@@ -64,6 +65,7 @@ export function createEngagementModule(deps: EngagementDeps) {
       engagementApi(app, service, responses, conversations, catalogue, kernel.config.publicUrl);
       consultationPages(app, kernel, service, catalogue, people, accountability);
       conversationPages(app, kernel, conversations, catalogue, people);
+      openData(app, kernel, service, catalogue);
       engagementConsole(app, kernel, service, responses, conversations, catalogue);
     },
     async startWorkers() {

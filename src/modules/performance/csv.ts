@@ -1,13 +1,2 @@
-// CSV as RFC 4180 writes it, safe to open in a spreadsheet: text that a spreadsheet would run as a
-// formula (starting =, +, -, @, tab or carriage return) is prefixed with an apostrophe.
-export function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function csv(rows: unknown[][]): string {
-  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
-}
+// Spreadsheet-safe CSV now lives in the kernel (src/kernel/csv.ts), shared by every module.
+export { cell, csv } from '../../kernel/csv.js';
