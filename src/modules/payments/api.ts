@@ -1,9 +1,18 @@
 // The GOV.UK Pay public API at /pay/v1: payments, events, cancel, delayed capture, refunds,
 // agreements, telephone payment authorisation and disputes. Bearer keys are the catalogue's
-// `pay` keys; a key works only on its own service's live or test ledger. Each route has a
-// TypeBox schema for the OpenAPI document and serialisation; requests are checked by
-// validation.ts so that failures carry Pay's codes and wording.
+// `pay` keys; a key works only on its own service's live or test ledger. Each route has one
+// TypeBox schema (schema.ts): through the TypeBox type provider it types the handler's params,
+// query and body, documents the route in /openapi.json and serialises the response.
+//
+// Why the checks are by hand: Fastify's schema validation is off in this scope (see
+// setValidatorCompiler below). Pay's contract (specs/govuk-pay/publicapi_spec.json) answers each
+// bad field with its own code and wording (P0101 missing, P0102 invalid, P0401 bad search
+// parameter…), which Ajv's errors cannot be mapped to faithfully, and skipping Ajv keeps the
+// create + get path fast. So validation.ts checks every request, and its functions take the raw
+// value as `unknown` and return the checked, typed input: a handler never trusts req.body's
+// static type on its own. Params are always strings from the router, so their types are exact.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sha256 } from '../../kernel/crypto.js';
 import type { Cache } from '../../kernel/cache.js';
@@ -67,7 +76,8 @@ export function paymentsApi(parent: FastifyInstance, d: ApiDeps) {
   parent.register(async (app) => routes(app, d));
 }
 
-function routes(app: FastifyInstance, d: ApiDeps) {
+function routes(parent: FastifyInstance, d: ApiDeps) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { payments, refunds, agreements, disputes, urls } = d;
   app.decorateRequest('payScope', undefined);
   app.decorateRequest('payKey', undefined);
@@ -130,7 +140,8 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       );
     }
   });
-  // Routes carry schemas for documentation; the checks themselves are Pay's (validation.ts).
+  // Routes carry schemas for types and documentation; the checks themselves are Pay's own codes
+  // and messages, done by hand in validation.ts (see the top of this file for why).
   app.setValidatorCompiler(() => () => true);
 
   declareAuth(app, 'Pay API key');
@@ -246,7 +257,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       ...GET,
       schema: { tags, security, summary: 'Get a payment', params: Id('paymentId'), response: { 200: S.Payment, ...errors } },
     },
-    async (req) => R.paymentJson(urls, d.secret, await payments.get(scope(req), (req.params as any).paymentId)),
+    async (req) => R.paymentJson(urls, d.secret, await payments.get(scope(req), req.params.paymentId)),
   );
 
   app.get(
@@ -256,7 +267,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       schema: { tags, security, summary: "Get a payment's events", params: Id('paymentId'), response: { 200: S.PaymentEvents, ...errors } },
     },
     async (req) => {
-      const { payment, events } = await payments.events(scope(req), (req.params as any).paymentId);
+      const { payment, events } = await payments.events(scope(req), req.params.paymentId);
       return R.eventsJson(urls, payment.payment_id, events);
     },
   );
@@ -268,8 +279,8 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       schema: { tags, security, summary: 'Cancel a payment', params: Id('paymentId'), response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      await payments.cancel(scope(req), (req.params as any).paymentId);
-      return reply.status(204).send();
+      await payments.cancel(scope(req), req.params.paymentId);
+      return reply.status(204).send(null);
     },
   );
 
@@ -286,8 +297,8 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req, reply) => {
-      await payments.capture(scope(req), (req.params as any).paymentId);
-      return reply.status(204).send();
+      await payments.capture(scope(req), req.params.paymentId);
+      return reply.status(204).send(null);
     },
   );
 
@@ -306,7 +317,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     },
     async (req, reply) => {
       const input = validateRefund(req.body);
-      const r = await refunds.refund(scope(req), (req.params as any).paymentId, input, actor(req));
+      const r = await refunds.refund(scope(req), req.params.paymentId, input, actor(req));
       return reply.status(202).send(R.refundJson(urls, r));
     },
   );
@@ -324,7 +335,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req) => {
-      const id = (req.params as any).paymentId;
+      const id = req.params.paymentId;
       return R.refundsForPaymentJson(urls, id, await refunds.list(scope(req), id));
     },
   );
@@ -342,8 +353,8 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req) => {
-      const p = req.params as { paymentId: string; refundId: string };
-      return R.refundJson(urls, await refunds.get(scope(req), p.paymentId, p.refundId));
+      const { paymentId, refundId } = req.params;
+      return R.refundJson(urls, await refunds.get(scope(req), paymentId, refundId));
     },
   );
 
@@ -421,7 +432,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       ...GET,
       schema: { tags, security, summary: 'Get an agreement', params: Id('agreementId'), response: { 200: S.Agreement, ...errors } },
     },
-    async (req) => R.agreementJson(await agreements.get(scope(req), (req.params as any).agreementId)),
+    async (req) => R.agreementJson(await agreements.get(scope(req), req.params.agreementId)),
   );
 
   app.post(
@@ -431,8 +442,8 @@ function routes(app: FastifyInstance, d: ApiDeps) {
       schema: { tags, security, summary: 'Cancel an agreement', params: Id('agreementId'), response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      await agreements.cancel(scope(req), (req.params as any).agreementId);
-      return reply.status(204).send();
+      await agreements.cancel(scope(req), req.params.agreementId);
+      return reply.status(204).send(null);
     },
   );
 
@@ -450,7 +461,7 @@ function routes(app: FastifyInstance, d: ApiDeps) {
     },
     async (req, reply) => {
       await payments.authoriseMoto(validateMotoAuth(req.body));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

@@ -6,6 +6,7 @@ import { STATE_CODES, type StateCode } from './errors.js';
 import type { PaymentEventRow, PaymentRow, RefundRow, Status } from './store.js';
 import type { AgreementRow } from './store-agreements.js';
 import type { DisputeRow } from './store-disputes.js';
+import type { PaymentJson } from './schema.js';
 
 export const FINISHED: Status[] = ['success', 'failed', 'cancelled', 'error'];
 export const CANCELLABLE: Status[] = ['created', 'started', 'submitted', 'capturable'];
@@ -120,7 +121,7 @@ function actionLinks(base: string, p: PaymentRow) {
 
 /** GET /v1/payments/{id} and the create response. */
 export function paymentJson(u: Urls, secret: string, p: PaymentRow) {
-  const links: Record<string, unknown> = actionLinks(u.api, p);
+  const links: PaymentJson['_links'] = actionLinks(u.api, p);
   if (p.authorisation_mode === 'web' && RESUMABLE.includes(p.status)) {
     const token = nextUrlToken(secret, p);
     links.next_url = get(`${u.pages}/secure/${token}`);

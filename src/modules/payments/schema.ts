@@ -1,7 +1,7 @@
 // TypeBox schemas of GOV.UK Pay's request and response shapes: they document the API in
 // /openapi.json and serialise responses. Request checks with Pay's exact error codes are in
 // validation.ts (see there for why); field names here follow publicapi_spec.json.
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const Opt = <T extends TSchema>(s: T) => Type.Optional(s);
 const Link = Type.Object({ href: Type.String(), method: Type.String() });
@@ -101,8 +101,13 @@ const SearchLinks = Type.Object({
   prev_page: Opt(NavLink),
   next_page: Opt(NavLink),
 });
-const page = <T extends TSchema>(item: T, linksKey: '_links' | 'links' = '_links') =>
-  Type.Object({ total: Type.Integer(), count: Type.Integer(), page: Type.Integer(), results: Type.Array(item), [linksKey]: SearchLinks });
+const pageFields = <T extends TSchema>(item: T) => ({
+  total: Type.Integer(),
+  count: Type.Integer(),
+  page: Type.Integer(),
+  results: Type.Array(item),
+});
+const page = <T extends TSchema>(item: T) => Type.Object({ ...pageFields(item), _links: SearchLinks });
 
 export const PaymentSearch = page(PaymentForSearch);
 
@@ -141,6 +146,11 @@ export const CreateAgreementRequest = Type.Object({
   description: Type.String({ minLength: 1, maxLength: 255 }),
   user_identifier: Opt(Type.String({ minLength: 1, maxLength: 255 })),
 });
+/** The card an agreement keeps (what the API shows, never the card number), stored as JSON. */
+export const PaymentInstrument = Type.Object({ type: Type.String(), created_date: Type.String(), card_details: CardDetails });
+export type PaymentInstrumentJson = Static<typeof PaymentInstrument>;
+export type PaymentJson = Static<typeof Payment>;
+export type MetadataJson = Static<typeof Metadata>;
 export const Agreement = Type.Object({
   agreement_id: Type.String(),
   reference: Type.String(),
@@ -149,7 +159,7 @@ export const Agreement = Type.Object({
   created_date: Type.String(),
   user_identifier: Opt(Type.String()),
   cancelled_date: Opt(Type.String()),
-  payment_instrument: Opt(Type.Object({ type: Type.String(), created_date: Type.String(), card_details: CardDetails })),
+  payment_instrument: Opt(PaymentInstrument),
 });
 export const AgreementSearch = page(Agreement);
 
@@ -166,7 +176,7 @@ export const Dispute = Type.Object({
   status: Type.String(),
   _links: Type.Object({ payment: Link }),
 });
-export const DisputeSearch = page(Dispute, 'links');
+export const DisputeSearch = Type.Object({ ...pageFields(Dispute), links: SearchLinks }); // Pay names these `links`
 
 export const AuthorisationRequest = Type.Object({
   one_time_token: Type.String({ minLength: 1 }),

@@ -8,7 +8,7 @@ import { sha256 } from '../../kernel/crypto.js';
 import type { Queryable } from '../../kernel/db.js';
 import { notFound, PayError } from './errors.js';
 import { store, UNFINISHED, type PaymentFilters, type PaymentRow, type StoredCard } from './store.js';
-import { agreementStore } from './store-agreements.js';
+import { agreementStore, type StoredInstrument } from './store-agreements.js';
 import { disputeStore } from './store-disputes.js';
 import { externalId, type Ctx, type Scope } from './context.js';
 import { oneTimeToken } from './representation.js';
@@ -348,7 +348,7 @@ export function createPaymentService(ctx: Ctx) {
       .gatewayFor(p)
       .chargeAgreement({ paymentId: p.payment_id, amount: p.amount, description: p.description, instrumentToken: token, live: p.live });
     const a = await agreementStore.get(db, p.agreement_id!, { serviceId: p.service_id, live: p.live });
-    const card = (a?.instrument as any)?.card_details;
+    const card = a?.instrument?.card_details;
     const stored: StoredCard | null = card
       ? {
           brand: card.card_brand,
@@ -386,7 +386,7 @@ export function createPaymentService(ctx: Ctx) {
 export type PaymentService = ReturnType<typeof createPaymentService>;
 
 /** The payment instrument an agreement keeps: what the API shows, never the card number. */
-export function instrumentFrom(card: StoredCard) {
+export function instrumentFrom(card: StoredCard): StoredInstrument {
   return {
     type: 'card',
     created_date: new Date().toISOString(),

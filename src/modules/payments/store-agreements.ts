@@ -1,5 +1,12 @@
 // The SQL for agreements (recurring payments), scoped by (service_id, live).
 import type { Queryable } from '../../kernel/db.js';
+import type { PaymentInstrumentJson } from './schema.js';
+import type { StoredCard } from './store.js';
+
+/** What an agreement keeps: the API's payment_instrument, with the card's address as stored (complete). */
+export type StoredInstrument = PaymentInstrumentJson & {
+  card_details: { billing_address?: StoredCard['billing_address']; card_type?: StoredCard['type'] };
+};
 
 export interface AgreementRow {
   agreement_id: string;
@@ -9,7 +16,7 @@ export interface AgreementRow {
   description: string;
   user_identifier: string | null;
   status: 'created' | 'active' | 'cancelled' | 'inactive';
-  instrument: Record<string, unknown> | null;
+  instrument: StoredInstrument | null;
   instrument_token: string | null;
   created_at: Date;
   cancelled_at: Date | null;
@@ -61,7 +68,7 @@ export const agreementStore = {
     );
     return { rows, total: c.rows[0].n };
   },
-  async activate(db: Queryable, agreementId: string, instrument: Record<string, unknown>, token: string): Promise<void> {
+  async activate(db: Queryable, agreementId: string, instrument: StoredInstrument, token: string): Promise<void> {
     await db.query(
       `UPDATE payments.agreements SET status = 'active', instrument = $2, instrument_token = $3, cancelled_at = NULL WHERE agreement_id = $1`,
       [agreementId, JSON.stringify(instrument), token],

@@ -3,6 +3,7 @@
 // State changes are conditional UPDATEs (`WHERE status = ANY(from)`) so that two racing
 // requests cannot both move a payment, and each writes its timeline row in the same statement.
 import type { Queryable } from '../../kernel/db.js';
+import type { MetadataJson } from './schema.js';
 
 export type Status = 'created' | 'started' | 'submitted' | 'capturable' | 'success' | 'failed' | 'cancelled' | 'error';
 export const UNFINISHED: Status[] = ['created', 'started', 'submitted'];
@@ -36,7 +37,7 @@ export interface PaymentRow {
   agreement_id: string | null;
   set_up_agreement: string | null;
   agreement_payment_type: string | null;
-  metadata: Record<string, unknown> | null;
+  metadata: MetadataJson | null;
   prefilled: {
     cardholder_name?: string;
     billing_address?: { line1?: string; line2?: string; postcode?: string; city?: string; country?: string };
