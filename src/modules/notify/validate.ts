@@ -1,7 +1,8 @@
 // Request checks that answer with Notify's own ValidationError messages ("template_id is a
 // required property", "email_address Not a valid email address", "status elephant is not one
 // of [...]"). Notify derives these from JSON Schema; the rules are small enough to state here.
-import { badRequest, validationError } from './errors.js';
+import { badRequest, noResult, validationError } from './errors.js';
+import type { NotificationsQuery, ReceivedTextsQuery, TemplatesQuery } from './schema.js';
 import { InvalidRecipient, validateEmail } from './content/recipients.js';
 
 export const UUID = /^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$/;
@@ -191,13 +192,17 @@ export function letterRequest(raw: unknown): { kind: 'template'; req: LetterRequ
   return { kind: 'template', req: body as unknown as LetterRequest };
 }
 
-export function previewRequest(raw: unknown): { personalisation: Record<string, unknown> } {
+export function previewRequest(raw: unknown): { personalisation?: Record<string, unknown> } {
   const body = raw === undefined || raw === null || raw === '' ? {} : asObject(raw);
   fail(check(body, { personalisation: 'object' }, []));
-  return { personalisation: (body.personalisation as Record<string, unknown>) ?? {} };
+  return body as { personalisation?: Record<string, unknown> };
 }
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+/** The first of a repeated query parameter, as Notify reads a single-valued one. */
+const first = (v: unknown): string | undefined => list(v)[0];
+const unexpected = (extra: string[]) =>
+  `Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`;
 
 export interface ListQuery {
   template_type: string[];
@@ -206,7 +211,8 @@ export interface ListQuery {
   older_than: string | null;
 }
 
-export function notificationsQuery(query: Record<string, unknown>): ListQuery {
+/** Checks GET /notifications' query; returns it with single-valued parameters no longer repeated. */
+export function notificationsQuery(query: Record<string, unknown>): NotificationsQuery {
   const errors: string[] = [];
   const allowed = ['template_type', 'status', 'reference', 'older_than', 'include_jobs'];
   const types = list(query.template_type);
@@ -214,38 +220,58 @@ export function notificationsQuery(query: Record<string, unknown>): ListQuery {
   for (const s of statuses)
     if (!NOTIFICATION_STATUSES.includes(s)) errors.push(`status ${s} is not one of [${NOTIFICATION_STATUSES.join(', ')}]`);
   for (const t of types) if (!TEMPLATE_TYPES.includes(t)) errors.push(`template_type ${t} is not one of [${TEMPLATE_TYPES.join(', ')}]`);
-  const olderThan = list(query.older_than)[0] ?? null;
-  if (olderThan !== null && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
+  const olderThan = first(query.older_than);
+  if (olderThan !== undefined && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
   const extra = Object.keys(query).filter((k) => !allowed.includes(k));
-  if (extra.length)
-    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length) errors.push(unexpected(extra));
   fail(errors);
-  return { template_type: types, status: statuses, reference: list(query.reference)[0] ?? null, older_than: olderThan };
+  const out: NotificationsQuery = {};
+  if (query.template_type !== undefined) out.template_type = types;
+  if (query.status !== undefined) out.status = statuses;
+  if (query.reference !== undefined) out.reference = first(query.reference);
+  if (olderThan !== undefined) out.older_than = olderThan;
+  if (query.include_jobs !== undefined) out.include_jobs = first(query.include_jobs);
+  return out;
 }
 
-export function olderThanQuery(query: Record<string, unknown>): string | null {
+/** The checked query as the service's filter. */
+export function listQuery(q: NotificationsQuery): ListQuery {
+  return { template_type: list(q.template_type), status: list(q.status), reference: q.reference ?? null, older_than: q.older_than ?? null };
+}
+
+export function olderThanQuery(query: Record<string, unknown>): ReceivedTextsQuery {
   const errors: string[] = [];
-  const olderThan = list(query.older_than)[0] ?? null;
-  if (olderThan !== null && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
+  const olderThan = first(query.older_than);
+  if (olderThan !== undefined && !UUID.test(olderThan)) errors.push('older_than is not a valid UUID');
   const extra = Object.keys(query).filter((k) => k !== 'older_than');
-  if (extra.length)
-    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length) errors.push(unexpected(extra));
   fail(errors);
-  return olderThan;
+  return olderThan === undefined ? {} : { older_than: olderThan };
 }
 
-export function templatesQuery(query: Record<string, unknown>): string | null {
-  const type = list(query.type)[0] ?? null;
+export function templatesQuery(query: Record<string, unknown>): TemplatesQuery {
+  const type = first(query.type);
   const errors: string[] = [];
-  if (type !== null && !TEMPLATE_TYPES.includes(type)) errors.push(`type ${type} is not one of [${TEMPLATE_TYPES.join(', ')}]`);
+  if (type !== undefined && !TEMPLATE_TYPES.includes(type)) errors.push(`type ${type} is not one of [${TEMPLATE_TYPES.join(', ')}]`);
   const extra = Object.keys(query).filter((k) => k !== 'type');
-  if (extra.length)
-    errors.push(`Additional properties are not allowed (${extra.join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  if (extra.length) errors.push(unexpected(extra));
   fail(errors);
-  return type;
+  return type === undefined ? {} : { type };
 }
 
 export function idParam(id: string, name = 'id'): string {
   if (!UUID.test(id)) throw validationError([`${name} is not a valid UUID`]);
   return id.toLowerCase();
+}
+
+/** Path parameters {id}: a UUID (named as Notify names it in the message), lower-cased. */
+export const idParams =
+  (name = 'id') =>
+  (params: Record<string, string>): { id: string } => ({ id: idParam(params.id, name) });
+
+/** Path parameters {id, version}: a version that is not a number is no template. */
+export function versionParams(params: Record<string, string>): { id: string; version: string } {
+  const id = idParam(params.id);
+  if (!/^\d{1,9}$/.test(params.version)) throw noResult();
+  return { id, version: params.version };
 }
