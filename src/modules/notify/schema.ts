@@ -51,7 +51,7 @@ export const TemplateLetterBody = Type.Object(
   {
     template_id: Uuid,
     personalisation: Type.Object(
-      { address_line_1: Type.String() },
+      { address_line_1: Type.Unknown({ description: 'The first line of the address (required, as Notify requires it)' }) },
       { additionalProperties: true, description: 'The address (address_line_1 to address_line_7) and the template’s ((placeholders))' },
     ),
     reference: Type.Optional(Reference),
