@@ -17,6 +17,7 @@ import { servicePanel } from './panel.js';
 import { createConversations } from './service-conversation.js';
 import { conversationPages } from './pages-conversation.js';
 import { openData } from './opendata.js';
+import { pageFeedback, type FeedbackRecorder } from './feedback.js';
 
 export type { EngagementService, Who } from './service.js';
 
@@ -27,7 +28,7 @@ export interface EngagementDeps extends Kernel {
   /** Notify's service: participants who asked are told the outcome through it. */
   notify?: OutcomeSender;
   /** performance.kpis: the KPIs a decision promised to move. */
-  performance?: KpiSource;
+  performance?: KpiSource & FeedbackRecorder;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,6 +67,7 @@ export function createEngagementModule(deps: EngagementDeps) {
       consultationPages(app, kernel, service, catalogue, people, accountability);
       conversationPages(app, kernel, conversations, catalogue, people);
       openData(app, kernel, service, catalogue);
+      pageFeedback(app, kernel, catalogue, performance);
       engagementConsole(app, kernel, service, responses, conversations, catalogue);
     },
     async startWorkers() {
