@@ -107,6 +107,9 @@ export function createLinks(ctx: Ctx) {
 }
 export type Links = ReturnType<typeof createLinks>;
 
+/** Route type: the payment link's slug in the URL (the router always gives a string). */
+type Slug = { Params: { slug: string } };
+
 export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, links: Links) {
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
     renderPay(
@@ -121,8 +124,8 @@ export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
       404,
     );
 
-  async function active(req: FastifyRequest): Promise<LinkRow | null> {
-    const l = await links.bySlug(String((req.params as any).slug ?? ''));
+  async function active(req: FastifyRequest<Slug>): Promise<LinkRow | null> {
+    const l = await links.bySlug(req.params.slug);
     return l && l.status === 'active' ? l : null;
   }
   const form = (req: FastifyRequest, reply: FastifyReply, l: LinkRow, values: Record<string, string>, errs: FieldError[] = []) =>
@@ -145,37 +148,41 @@ export function linkPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
       errs.length ? 400 : 200,
     );
 
-  app.get('/pay/link/:slug', async (req, reply) => {
+  app.get<Slug>('/pay/link/:slug', async (req, reply) => {
     const l = await active(req);
     return l ? form(req, reply, l, {}) : notFound(req, reply);
   });
 
-  app.post('/pay/link/:slug', { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } }, async (req, reply) => {
-    const l = await active(req);
-    if (!l) return notFound(req, reply);
-    const t = translator(k.views.messages, l.language);
-    const body = req.body as FormBody;
-    const values = { reference: str(body, 'reference', 300), amount: str(body, 'amount', 30) };
-    const errs: FieldError[] = [];
-    let amount = l.amount;
-    if (amount === null) {
-      const pence = values.amount ? parsePounds(values.amount) : null;
-      if (!values.amount) errs.push({ field: 'amount', message: t('payments.link.errors.amountMissing') });
-      else if (pence === null) errs.push({ field: 'amount', message: t('payments.link.errors.amountInvalid') });
-      else if (pence < 100 || pence > 10_000_000) errs.push({ field: 'amount', message: t('payments.link.errors.amountRange') });
-      amount = pence;
-    }
-    const label = l.reference_label.toLowerCase();
-    if (!values.reference) errs.push({ field: 'reference', message: t('payments.link.errors.referenceMissing', { label }) });
-    else if (values.reference.length > 255)
-      errs.push({ field: 'reference', message: t('payments.link.errors.referenceTooLong', { label }) });
-    if (errs.length) return form(req, reply, l, values, errs);
-    return reply.redirect(await links.startPayment(l, amount!, values.reference), 303);
-  });
+  app.post<Slug & { Body: FormBody | undefined }>(
+    '/pay/link/:slug',
+    { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (req, reply) => {
+      const l = await active(req);
+      if (!l) return notFound(req, reply);
+      const t = translator(k.views.messages, l.language);
+      const body = req.body;
+      const values = { reference: str(body, 'reference', 300), amount: str(body, 'amount', 30) };
+      const errs: FieldError[] = [];
+      let amount = l.amount;
+      if (amount === null) {
+        const pence = values.amount ? parsePounds(values.amount) : null;
+        if (!values.amount) errs.push({ field: 'amount', message: t('payments.link.errors.amountMissing') });
+        else if (pence === null) errs.push({ field: 'amount', message: t('payments.link.errors.amountInvalid') });
+        else if (pence < 100 || pence > 10_000_000) errs.push({ field: 'amount', message: t('payments.link.errors.amountRange') });
+        amount = pence;
+      }
+      const label = l.reference_label.toLowerCase();
+      if (!values.reference) errs.push({ field: 'reference', message: t('payments.link.errors.referenceMissing', { label }) });
+      else if (values.reference.length > 255)
+        errs.push({ field: 'reference', message: t('payments.link.errors.referenceTooLong', { label }) });
+      if (errs.length) return form(req, reply, l, values, errs);
+      return reply.redirect(await links.startPayment(l, amount!, values.reference), 303);
+    },
+  );
 
-  app.get('/pay/link/:slug/return/:token', async (req, reply) => {
-    const p = await links.paymentByReturnToken(String((req.params as any).token));
-    const l = await links.bySlug(String((req.params as any).slug));
+  app.get<{ Params: { slug: string; token: string } }>('/pay/link/:slug/return/:token', async (req, reply) => {
+    const p = await links.paymentByReturnToken(req.params.token);
+    const l = await links.bySlug(req.params.slug);
     if (!p || !l || p.link_id !== l.id) return notFound(req, reply);
     const ok = p.status === 'success' || p.status === 'capturable';
     return renderPay(

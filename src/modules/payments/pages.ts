@@ -52,11 +52,23 @@ export async function renderPay(
     currentPath: req.url.split('?')[0],
     switchLangUrl: (ctx.switchLangUrl as string | undefined) ?? null,
     csrfToken: req.csrfToken(),
-    cspNonce: (reply as any).cspNonce?.script ?? '',
+    cspNonce: reply.cspNonce.script,
     staff: null,
     serviceName: service ? (lang === 'cy' && service.name_cy ? service.name_cy : service.name) : t('app.name'),
   });
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+// Route types for the paying user's pages: the :id in the URL, and the form (urlencoded: absent when empty).
+type Card = { Params: { id: string } };
+type Form = { Body: FormBody | undefined };
+type CardForm = Card & Form;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: a cross-site post that carries no CSRF token of ours (the kernel's check skips it). */
+    csrf?: boolean;
+  }
 }
 
 export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, journey: Journey) {
@@ -129,15 +141,13 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     return reply.redirect(`/pay/card/${used.paymentId}`, 303);
   }
 
-  app.get('/pay/secure/:token', async (req, reply) => bind((req.params as any).token, reply, req));
+  app.get<{ Params: { token: string } }>('/pay/secure/:token', async (req, reply) => bind(req.params.token, reply, req));
   // next_url_post: the service's own page posts the token here (cross-site, so no CSRF token of ours).
-  app.post('/pay/secure', { config: { csrf: false } }, async (req, reply) =>
-    bind(str(req.body as FormBody, 'chargeTokenId', 200), reply, req),
-  );
+  app.post<Form>('/pay/secure', { config: { csrf: false } }, async (req, reply) => bind(str(req.body, 'chargeTokenId', 200), reply, req));
 
   /** The payment this browser is paying, or the "no longer valid" page. */
-  async function load(req: FastifyRequest, reply: FastifyReply): Promise<PaymentRow | null> {
-    const p = await journey.load((req.params as any).id, req.cookies[COOKIE]);
+  async function load(req: FastifyRequest<Card>, reply: FastifyReply): Promise<PaymentRow | null> {
+    const p = await journey.load(req.params.id, req.cookies[COOKIE]);
     if (!p) {
       await spent(req, reply);
       return null;
@@ -187,7 +197,7 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     );
   }
 
-  app.get('/pay/card/:id', async (req, reply) => {
+  app.get<Card>('/pay/card/:id', async (req, reply) => {
     let p = await load(req, reply);
     if (!p) return reply;
     p = await journey.start(p);
@@ -197,21 +207,21 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     return cardPage(req, reply, p, {}, null);
   });
 
-  app.post('/pay/card/:id', async (req, reply) => {
+  app.post<CardForm>('/pay/card/:id', async (req, reply) => {
     let p = await load(req, reply);
     if (!p) return reply;
     p = await journey.start(p);
     const next = routeFor(p);
     if (next) return reply.redirect(next, 303);
     const t = translator(k.views.messages, langOf(req, reply, p));
-    const { form, errors, values } = readCardForm(req.body as FormBody, t);
+    const { form, errors, values } = readCardForm(req.body, t);
     if (!form) return cardPage(req, reply, p, values, formErrors(errors), 400);
     const after = await journey.submitCard(p, form);
     if (!after) return page(req, reply, p, 'card/result', { outcome: 'inProgress' });
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
   });
 
-  app.get('/pay/card/:id/3ds', async (req, reply) => {
+  app.get<Card>('/pay/card/:id/3ds', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     const challenge = journey.challengeOf(p);
@@ -223,29 +233,27 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
   });
 
   // The sandbox's own bank check posts here from our page (with a CSRF token).
-  app.post('/pay/card/:id/3ds', async (req, reply) => {
+  app.post<CardForm>('/pay/card/:id/3ds', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     if (journey.challengeOf(p)?.kind !== 'sandbox') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
-    const result = str(req.body as FormBody, 'result', 20) === 'authenticated' ? 'authenticated' : 'failed';
+    const result = str(req.body, 'result', 20) === 'authenticated' ? 'authenticated' : 'failed';
     const after = await journey.submit3ds(p, { result });
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}`, 303);
   });
 
   // A real issuer posts its answer back here (cross-site: no cookie, no CSRF token). The gateway
   // checks the answer belongs to this payment's challenge before it authorises anything.
-  app.post('/pay/card/:id/3ds/return', { config: { csrf: false } }, async (req, reply) => {
-    const id = (req.params as any).id;
+  app.post<CardForm>('/pay/card/:id/3ds/return', { config: { csrf: false } }, async (req, reply) => {
+    const id = req.params.id;
     const p = await journey.loadForChallenge(id);
     if (!p) return spent(req, reply);
-    const body = Object.fromEntries(
-      Object.entries((req.body as FormBody) ?? {}).map(([key, v]) => [key, String(Array.isArray(v) ? v[0] : (v ?? ''))]),
-    );
+    const body = Object.fromEntries(Object.entries(req.body ?? {}).map(([key, v]) => [key, String(Array.isArray(v) ? v[0] : (v ?? ''))]));
     await journey.submit3ds(p, body);
     return reply.redirect(`/pay/card/${id}`, 303);
   });
 
-  app.get('/pay/card/:id/confirm', async (req, reply) => {
+  app.get<Card>('/pay/card/:id/confirm', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
@@ -259,7 +267,7 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     });
   });
 
-  app.post('/pay/card/:id/confirm', async (req, reply) => {
+  app.post<CardForm>('/pay/card/:id/confirm', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     if (p.status !== 'submitted') return reply.redirect(routeFor(p) ?? `/pay/card/${p.payment_id}`, 303);
@@ -267,14 +275,14 @@ export function paymentPages(app: FastifyInstance, k: Kernel, catalogue: Catalog
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}/done`, 303);
   });
 
-  app.post('/pay/card/:id/cancel', async (req, reply) => {
+  app.post<CardForm>('/pay/card/:id/cancel', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     const after = await journey.userCancel(p);
     return reply.redirect(routeFor(after) ?? `/pay/card/${p.payment_id}/done`, 303);
   });
 
-  app.get('/pay/card/:id/done', async (req, reply) => {
+  app.get<Card>('/pay/card/:id/done', async (req, reply) => {
     const p = await load(req, reply);
     if (!p) return reply;
     if (p.status === 'success' || p.status === 'capturable') return reply.redirect(p.return_url ?? '/', 303);
