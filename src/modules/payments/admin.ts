@@ -31,11 +31,18 @@ export interface ConsoleServices {
 
 const PAGE = 50;
 const STATUSES = ['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error'];
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in staff member on /admin/pay pages (set by the console's preHandler). */
+    payActor?: StaffActor;
+  }
+}
+
 const DONE = ['refunded', 'cancelled', 'captured', 'webhook-created', 'webhook-updated', 'link-created', 'link-updated'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export const actorOf = (req: FastifyRequest): StaffActor => {
-  const a = (req as any).payActor as StaffActor | undefined;
+  const a = req.payActor;
   if (!a) throw new Forbidden();
   return a;
 };
@@ -98,7 +105,7 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
         const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
         return reply.redirect(`/admin/sign-in${next}`, 303);
       }
-      (req as any).payActor = actor;
+      req.payActor = actor;
       (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
@@ -266,10 +273,10 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       });
     }
 
-    admin.post('/admin/pay/:slug/payments/:id/refund', async (req, reply) => {
+    admin.post<{ Body: FormBody | undefined }>('/admin/pay/:slug/payments/:id/refund', async (req, reply) => {
       const { actor, service, p } = await paymentFor(req);
       const t = translator(k.views.messages, requestLang(req));
-      const amount = parsePounds(str(req.body as FormBody, 'amount', 30));
+      const amount = parsePounds(str(req.body, 'amount', 30));
       if (amount === null || amount < 1) return paymentPage(req, reply, service, p, t('payments.admin.payment.refundInvalid'));
       try {
         await s.refunds.refund({ serviceId: service.id, live: p.live }, p.payment_id, { amount }, actorName(actor), (tx, r) =>
