@@ -207,7 +207,7 @@ function routes(parent: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req) => {
-      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+      const { values: v, paging } = searchParams(req.query, 'P0401', {
         reference: rule.maxLength(255),
         email: rule.maxLength(254),
         state: rule.oneOf(['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error']),
@@ -365,7 +365,7 @@ function routes(parent: FastifyInstance, d: ApiDeps) {
       schema: { tags, security, summary: 'Search refunds', querystring: S.RefundSearchQuery, response: { 200: S.RefundSearch, ...errors } },
     },
     async (req) => {
-      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P1101', {
+      const { values: v, paging } = searchParams(req.query, 'P1101', {
         from_date: rule.dateTime,
         to_date: rule.dateTime,
         from_settled_date: rule.date,
@@ -416,7 +416,7 @@ function routes(parent: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req) => {
-      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P2401', {
+      const { values: v, paging } = searchParams(req.query, 'P2401', {
         reference: rule.maxLength(255),
         status: rule.oneOf(['created', 'active', 'cancelled', 'inactive']),
       });
@@ -478,7 +478,7 @@ function routes(parent: FastifyInstance, d: ApiDeps) {
       },
     },
     async (req) => {
-      const { values: v, paging } = searchParams(req.query as Record<string, unknown>, 'P0401', {
+      const { values: v, paging } = searchParams(req.query, 'P0401', {
         from_date: rule.dateTime,
         to_date: rule.dateTime,
         from_settled_date: rule.date,

@@ -70,7 +70,7 @@ const PaymentFields = {
   refund_summary: Type.Object({ status: Type.String(), amount_available: Type.Integer(), amount_submitted: Type.Integer() }),
   settlement_summary: Type.Object({ capture_submit_time: Opt(Type.String()), captured_date: Opt(Type.String()) }),
   card_details: Opt(CardDetails),
-  card_brand: Opt(Type.String({ deprecated: true } as any)),
+  card_brand: Opt(Type.String({ deprecated: true })),
   delayed_capture: Type.Boolean(),
   moto: Type.Boolean(),
   return_url: Opt(Type.String()),
