@@ -97,7 +97,7 @@ describe('locale files', () => {
     const used = new Set(
       files.flatMap((f) => [...readFileSync(`${dir}${f}`, 'utf8').matchAll(/['"]identity\.([a-zA-Z.]+[a-zA-Z])['"]/g)].map((m) => m[1])),
     );
-    const events = /^(account|client)\.(created|create|disable|identity_proved)$/; // event and audit names, not copy
+    const events = /^((account|client)\.(created|create|disable|identity_proved)|accounts|clients)$/; // event, audit and cache names, not copy
     expect([...used].filter((k) => !en.has(k) && !events.test(k))).toEqual([]);
   });
 });
