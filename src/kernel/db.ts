@@ -41,6 +41,9 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
   const listeners = new Map<string, Set<(p: string) => void>>();
   let listenClient: pg.PoolClient | undefined;
   let listenConnecting: Promise<pg.PoolClient> | undefined;
+  // LISTENs on the shared connection one after another: pg warns (and pg 9 will refuse) when a
+  // client is asked a query while it is still running one, as modules starting at once would.
+  let listenQueue: Promise<unknown> = Promise.resolve();
   const query = async <T>(sql: string, params?: unknown[]) => {
     const r = await pool.query(sql, params as any[]);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
@@ -90,7 +93,9 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
       const client = await listenConnecting;
       if (!listeners.has(channel)) {
         listeners.set(channel, new Set());
-        await client.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+        const listening = listenQueue.then(() => client.query(`LISTEN "${channel.replace(/"/g, '')}"`));
+        listenQueue = listening.catch(() => undefined);
+        await listening;
       }
       listeners.get(channel)!.add(onMessage);
       return async () => {
