@@ -2,6 +2,7 @@
 // decisions, roadmap, feedback, staff console and API keys. Other modules import only this file.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultApiError } from '../../kernel/errors.js';
 import type { Kernel, Module } from '../../kernel/module.js';
 import { createCatalogueService } from './service.js';
 import { catalogueApi, API_PREFIX } from './api.js';
@@ -33,7 +34,7 @@ export function createCatalogueModule(kernel: Kernel) {
     apiErrorFormats: [
       {
         prefix: API_PREFIX,
-        format: (e) => ({ status: e.status, code: e.code, message: e.message, ...(e.fields.length ? { errors: e.fields } : {}) }),
+        format: defaultApiError,
       },
     ],
     service,

@@ -4,6 +4,7 @@
 // this file (docs/CONTRACTS.md "engagement").
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultApiError } from '../../kernel/errors.js';
 import type { Kernel, Module } from '../../kernel/module.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import { createEngagementService } from './service.js';
@@ -48,12 +49,7 @@ export function createEngagementModule(deps: EngagementDeps) {
     apiErrorFormats: [
       {
         prefix: API_PREFIX,
-        format: (e: { status: number; code: string; message: string; fields: Array<{ field: string; message: string }> }) => ({
-          status: e.status,
-          code: e.code,
-          message: e.message,
-          ...(e.fields.length ? { errors: e.fields } : {}),
-        }),
+        format: defaultApiError,
       },
     ],
     service,

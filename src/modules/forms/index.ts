@@ -5,6 +5,7 @@
 // Other modules import only this file (docs/CONTRACTS.md "forms").
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultApiError } from '../../kernel/errors.js';
 import type { Kernel, Module } from '../../kernel/module.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import type { FindAddressOptions } from '../addresses/index.js';
@@ -66,12 +67,7 @@ export function createFormsModule(deps: FormsDeps) {
     apiErrorFormats: [
       {
         prefix: API_PREFIX,
-        format: (e: { status: number; code: string; message: string; fields: Array<{ field: string; message: string }> }) => ({
-          status: e.status,
-          code: e.code,
-          message: e.message,
-          ...(e.fields.length ? { errors: e.fields } : {}),
-        }),
+        format: defaultApiError,
       },
     ],
     service,
