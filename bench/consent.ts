@@ -178,7 +178,7 @@ const w = JSON.parse(process.env.BENCH_CLIENT);
 const autocannon = require(w.autocannon);
 let next = 0;
 process.on('message', async (m) => {
-  if (m.individuals) { w.individuals = m.individuals; return process.send({ ok: true }); }
+  if (m.individuals) { w.individuals = m.individuals; next = 0; return process.send({ ok: true }); }
   const cpu = process.cpuUsage(), t0 = performance.now();
   const r = await autocannon({
     url: w.base, connections: m.clients, duration: m.seconds,
@@ -222,10 +222,11 @@ function child(script: string[], env: Record<string, string>): { send<T>(m: obje
 async function createBench(s: Setup, key: string) {
   const { built } = s;
   const db = built.kernel.db;
+  // Every record is for an individual that has none yet (the agreement allows one record per
+  // individual), so each side draws from its own supply of new individuals, topped up before
+  // each round to twice what its fastest round so far used (an exhausted supply would reuse one).
   const perSide = QUICK ? 8_000 : 40_000;
-  log(`[consent] ${perSide * 2} individuals for record creation…`);
-  const forApi = await individuals(s, perSide, false);
-  const forRaw = await individuals(s, perSide, false);
+  log(`[consent] ${perSide * 2} individuals for record creation (more before a round when needed)…`);
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`;
   const client = child(['-e', CLIENT], {
@@ -236,25 +237,43 @@ async function createBench(s: Setup, key: string) {
       autocannon: createRequire(import.meta.url).resolve('autocannon'),
     }),
   });
-  await client.send({ individuals: forApi }); // each request a new individual (one record each)
-  let rawNext = 0;
+  const fresh = async (rate: number, seconds: number) => individuals(s, Math.max(perSide, Math.ceil(rate * seconds * 2)), false);
+  let apiRate = 0;
+  let forApi: string[] = [];
+  const api = async (seconds: number) => {
+    forApi = await fresh(apiRate, seconds);
+    await client.send({ individuals: forApi }); // each request a new individual
+    const r = await client.send<{ count: number; seconds: number; errors: number; p50: number; cpuShare: number }>({
+      clients: CLIENTS,
+      seconds,
+    });
+    apiRate = Math.max(apiRate, r.count / r.seconds);
+    return r;
+  };
+  let forRaw: string[] = [];
+  let rawRate = 0;
   const raw = async (seconds: number) => {
+    forRaw = await fresh(rawRate, seconds);
+    let next = 0;
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     let n = 0;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
-        while (performance.now() < end) {
-          await db.query(RAW_INSERT, rawRecord(s, forRaw[rawNext++ % forRaw.length]));
+        while (performance.now() < end && next < forRaw.length) {
+          await db.query(RAW_INSERT, rawRecord(s, forRaw[next++]));
           n++;
         }
       }),
     );
-    return n / ((performance.now() - t0) / 1000);
+    if (next >= forRaw.length) throw new Error('the raw side ran out of new individuals: raise the supply');
+    const rate = n / ((performance.now() - t0) / 1000);
+    rawRate = Math.max(rawRate, rate);
+    return rate;
   };
   try {
     log('[consent] warming up…');
-    await client.send({ clients: CLIENTS, seconds: 1 });
+    await api(1);
     await raw(1);
     let count = 0;
     let seconds = 0;
@@ -263,11 +282,7 @@ async function createBench(s: Setup, key: string) {
     let cpu = 0;
     const p50s: number[] = [];
     const rounds = await interleave(ROUNDS, {
-      api: () =>
-        client.send<{ count: number; seconds: number; errors: number; p50: number; cpuShare: number }>({
-          clients: CLIENTS,
-          seconds: SECONDS,
-        }),
+      api: () => api(SECONDS),
       raw: () => raw(SECONDS),
     });
     for (let r = 0; r < ROUNDS; r++) {
