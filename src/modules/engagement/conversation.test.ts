@@ -89,6 +89,9 @@ describe('conversations', () => {
 
     const get = (file: string) => t.app.inject({ url: `/engagement/v1/conversations/${id}/${file}` });
     const comments = await get('comments.csv');
+    // Only accepted statements' text is published: the rejected (4) and the unmoderated (5) keep their row, not their words.
+    expect(comments.body).not.toContain('Buy cheap watches');
+    expect(comments.body).not.toContain('food waste');
     expect(comments.headers['content-type']).toContain('text/csv');
     expect(comments.body.split('\n')[0]).toBe('timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body');
     const votes = await get('votes.csv');
@@ -101,7 +104,7 @@ describe('conversations', () => {
     const key2 = (x: { pid: number; tid: number; vote: number }) => `${x.pid}:${x.tid}:${x.vote}`;
     expect(again.votes.map(key2)).toEqual(original.votes.map(key2));
     expect(again.comments.map((c) => [c.tid, c.authorPid, c.moderated, c.body])).toEqual(
-      original.comments.map((c) => [c.tid, c.authorPid, c.moderated, c.body]),
+      original.comments.map((c) => [c.tid, c.authorPid, c.moderated, c.moderated === 1 ? c.body : '']),
     );
     const fromMatrix = parsePolisExport({ comments: comments.body, participantsVotes: pv.body });
     expect(fromMatrix.votes.map(key2)).toEqual(original.votes.map(key2));
@@ -191,6 +194,12 @@ describe('conversations', () => {
     expect(st).toMatchObject({ agrees: 0, disagrees: 1 });
     expect((await b.post(`/conversations/${c.id}/statements/${sid}/vote`, { vote: 'maybe' })).statusCode).toBe(400);
 
+    // Held text is not published in the Pol.is export (the row is, without its words).
+    let exported = (await b.get(`/engagement/v1/conversations/${c.id}/comments.csv`)).body;
+    expect(exported).toContain('Collect glass every fortnight');
+    expect(exported).not.toContain('a@b.com');
+    expect(exported.trim().split('\n')).toHaveLength(3);
+
     // The moderator accepts the held statement, with a reason; it is shown as text.
     const staff = await staffBrowser(t, f.email);
     page = await staff.get(`/admin/engagement/${c.id}`);
@@ -204,6 +213,8 @@ describe('conversations', () => {
       reason: 'Address is a made-up example',
     });
     expect(res.statusCode).toBe(303);
+    exported = (await b.get(`/engagement/v1/conversations/${c.id}/comments.csv`)).body;
+    expect(exported).toContain('a@b.com');
     page = await b.get(`/conversations/${c.id}`);
     expect(page.body).toContain('&lt;b&gt;bold&lt;/b&gt;');
     expect(page.body).not.toContain('<b>bold</b>');

@@ -312,7 +312,7 @@ export function createConversations(svc: EngagementService) {
           agrees: s.agrees,
           disagrees: s.disagrees,
           moderated: s.moderated,
-          body: s.body,
+          body: s.moderated === 1 ? s.body : '', // only published statements' words leave the module
           at: new Date(s.created_at),
         })),
       );
