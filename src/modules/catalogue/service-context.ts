@@ -67,7 +67,7 @@ export function createContext(k: Kernel) {
       changeListeners.push(listener);
     },
 
-    /** Run a change with its audit entry and event in one transaction. */
+    /** Run a change with its audit entry and event in one transaction (the caller's, when `within` is given). */
     async change<T>(
       actor: Actor,
       what: {
@@ -76,10 +76,12 @@ export function createContext(k: Kernel) {
         organisationId: string | null;
         /** The state before, or a read of it inside the transaction (after any lock it takes), for the audit entry. */
         before?: unknown;
+        /** Another module's open transaction: this change commits or rolls back with its own writes. */
+        within?: Queryable;
       },
       fn: (tx: Queryable, before: unknown) => Promise<T>,
     ): Promise<T> {
-      const result = await db.transaction(async (tx) => {
+      const run = async (tx: Queryable) => {
         const before = typeof what.before === 'function' ? await (what.before as (tx: Queryable) => Promise<unknown>)(tx) : what.before;
         const after = await fn(tx, before);
         await audit.record(tx, {
@@ -97,7 +99,9 @@ export function createContext(k: Kernel) {
         });
         await tx.query(`SELECT pg_notify('${CHANGED_CHANNEL}', '')`);
         return after;
-      });
+      };
+      // Inside a caller's transaction the NOTIFY (delivered on commit) clears every process's cache.
+      const result = what.within ? await run(what.within) : await db.transaction(run);
       invalidate();
       return result;
     },
@@ -107,8 +111,9 @@ export function createContext(k: Kernel) {
       if (!o) throw new OrganisationNotFound(slug);
       return o;
     },
-    async service(slug: string) {
-      const s = await store.serviceBy(db, 'slug', slug);
+    /** `q`: a transaction already open (on PGlite a read outside it would wait for it to end). */
+    async service(slug: string, q: Queryable = db) {
+      const s = await store.serviceBy(q, 'slug', slug);
       if (!s) throw new ServiceNotFound(slug);
       return s;
     },

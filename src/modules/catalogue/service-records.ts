@@ -183,12 +183,13 @@ export function createRecordChanges(ctx: Ctx) {
       );
       return store.officeHolders(db, s.id);
     },
-    async addDecision(actor: Actor, slug: string, input: DecisionInput) {
-      const s = await ctx.service(slug);
+    /** Adds to the service's decision log; with `within`, inside the caller's transaction (it commits or fails with theirs). */
+    async addDecision(actor: Actor, slug: string, input: DecisionInput, within?: Queryable) {
+      const s = await ctx.service(slug, within);
       ctx.require(actor, s.organisation.id, 'service');
       return ctx.change(
         actor,
-        { action: 'decision.create', subject: `catalogue.service:${s.id}`, organisationId: s.organisation.id },
+        { action: 'decision.create', subject: `catalogue.service:${s.id}`, organisationId: s.organisation.id, within },
         (tx) =>
           store.insertDecision(tx, s.id, {
             decided_on: input.decided_on,

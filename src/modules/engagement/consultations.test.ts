@@ -374,4 +374,49 @@ describe('you said, we did', () => {
     const svcPage = await pub.get(`/services/${f.service.slug}`);
     expect(svcPage.body).toContain('Collect glass every fortnight from April');
   });
+  it('keeps the decision, the response and the event that tells participants together: a failure leaves none of them', async () => {
+    const f = await engagementFixture(t);
+    const c = await openConsultation(t, f.service.slug);
+    await t.kernel.db.query('UPDATE engagement.consultations SET opens_on = $2, closes_on = $3 WHERE id = $1', [c.id, day(-10), day(-1)]);
+    const input = {
+      response: 'You asked for fortnightly glass.',
+      decision: { decided_on: day(0), decision: 'Fortnightly glass from June', decided_by: 'Cllr Jane Doe' },
+    };
+    // A real database failure while the response is written, after the decision was added in the same transaction.
+    await t.kernel.db.exec(`
+      CREATE FUNCTION engagement.test_refuse_response() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused for the test'; END $$;
+      CREATE TRIGGER test_refuse_response BEFORE UPDATE OF response ON engagement.consultations
+        FOR EACH ROW WHEN (NEW.response IS NOT NULL) EXECUTE FUNCTION engagement.test_refuse_response();`);
+    try {
+      await expect(t.modules.engagement.responses.respond(cli, c.id, input as never)).rejects.toThrow(/refused for the test/);
+    } finally {
+      await t.kernel.db.exec(
+        'DROP TRIGGER test_refuse_response ON engagement.consultations; DROP FUNCTION engagement.test_refuse_response()',
+      );
+    }
+    const decisions = async () =>
+      (
+        await t.kernel.db.query('SELECT id FROM catalogue.decisions WHERE service_id = $1 AND decision = $2', [
+          f.service.id,
+          input.decision.decision,
+        ])
+      ).rows;
+    const events = async () =>
+      (
+        await t.kernel.db.query(
+          "SELECT id FROM kernel.events WHERE type = 'engagement.consultation.responded' AND payload->>'consultation_id' = $1",
+          [c.id],
+        )
+      ).rows;
+    expect(await decisions()).toEqual([]);
+    expect(await events()).toEqual([]);
+    expect((await t.modules.engagement.service.get(c.id)).response).toBeNull();
+
+    // Once the failure is gone the same response is kept whole: one decision, linked, and one event.
+    const { decision } = await t.modules.engagement.responses.respond(cli, c.id, input as never);
+    expect(await decisions()).toEqual([{ id: decision!.id }]);
+    expect(await events()).toHaveLength(1);
+    expect((await t.modules.engagement.service.get(c.id)).response_decision_id).toBe(decision!.id);
+  });
 });

@@ -24,6 +24,8 @@ export interface OutcomeSender {
   ): Promise<unknown>;
 }
 
+type LinkedDecision = { id: string; decided_on: string; decision: string; decided_by: string };
+
 export const OUTCOME_TEMPLATE = 'Consultation outcome (Cityscape Engagement)';
 
 export function createResponses(k: Kernel, svc: EngagementService, catalogue: CatalogueService, notify: OutcomeSender | undefined) {
@@ -92,28 +94,43 @@ export function createResponses(k: Kernel, svc: EngagementService, catalogue: Ca
         ]);
       const s = await catalogue.getServiceById(c.service_id);
       if (!s) throw new BadRequest('The service no longer exists');
-      let decision: { id: string; decided_on: string; decision: string; decided_by: string } | null = null;
-      if (input.decision) {
-        // The decision log is the catalogue's: the consultation page is its evidence.
-        const d = await catalogue.addDecision(actor, s.slug, {
-          decided_on: input.decision.decided_on,
-          decision: input.decision.decision.trim(),
-          reasoning: input.decision.reasoning?.trim() ?? `In response to the consultation “${c.title}”.`,
-          decided_by: input.decision.decided_by.trim(),
-          evidence_url: `${config.publicUrl}${consultationPath(c)}`,
-        });
-        decision = { id: d.id, decided_on: d.decided_on, decision: d.decision, decided_by: d.decided_by };
-      }
-      await svc.change(
-        { type: 'consultation.responded', c, actor, payload: { decision_id: decision?.id ?? null, why_not: decision ? null : whyNot } },
-        (tx) =>
-          store.setResponse(tx, c.id, {
+      // One transaction: the decision in the catalogue's log (the consultation page is its
+      // evidence), the response, and the outbox event whose subscriber tells participants.
+      // If any part fails, none of it is kept.
+      const decision = await svc.change(
+        {
+          type: 'consultation.responded',
+          c,
+          actor,
+          payload: (d: LinkedDecision | null) => ({ decision_id: d?.id ?? null, why_not: d ? null : whyNot }),
+        },
+        async (tx) => {
+          const d = input.decision
+            ? await catalogue.addDecision(
+                actor,
+                s.slug,
+                {
+                  decided_on: input.decision.decided_on,
+                  decision: input.decision.decision.trim(),
+                  reasoning: input.decision.reasoning?.trim() ?? `In response to the consultation “${c.title}”.`,
+                  decided_by: input.decision.decided_by.trim(),
+                  evidence_url: `${config.publicUrl}${consultationPath(c)}`,
+                },
+                tx,
+              )
+            : null;
+          const linked: LinkedDecision | null = d
+            ? { id: d.id, decided_on: d.decided_on, decision: d.decision, decided_by: d.decided_by }
+            : null;
+          await store.setResponse(tx, c.id, {
             response,
             response_cy: input.response_cy?.trim() || null,
-            decision,
-            whyNot: decision ? null : whyNot,
+            decision: linked,
+            whyNot: linked ? null : whyNot,
             by: actorName(actor),
-          }),
+          });
+          return linked;
+        },
       );
       const told = await tellParticipants(c.id);
       return { decision, told };

@@ -66,17 +66,19 @@ export function createEngagementService(k: Kernel, catalogue: CatalogueService) 
     what: {
       type: string;
       c: Pick<ConsultationRow, 'id' | 'service_id' | 'organisation_id'>;
-      payload?: Record<string, unknown>;
+      /** The event's payload, or a function of what `fn` returned (an id made inside the transaction). */
+      payload?: Record<string, unknown> | ((out: T) => Record<string, unknown>);
       actor?: Actor;
     },
     fn: (tx: Queryable) => Promise<T>,
   ): Promise<T> {
     const result = await db.transaction(async (tx) => {
       const out = await fn(tx);
+      const payload = typeof what.payload === 'function' ? what.payload(out) : what.payload;
       await events.append(tx, {
         stream: `engagement.consultation:${what.c.id}`,
         type: `engagement.${what.type}`,
-        payload: { consultation_id: what.c.id, service_id: what.c.service_id, ...what.payload },
+        payload: { consultation_id: what.c.id, service_id: what.c.service_id, ...payload },
       });
       if (what.actor)
         await audit.record(tx, {
@@ -84,7 +86,7 @@ export function createEngagementService(k: Kernel, catalogue: CatalogueService) 
           action: `engagement.${what.type}`,
           subject: `engagement.consultation:${what.c.id}`,
           organisationId: what.c.organisation_id,
-          after: (what.payload ?? null) as unknown,
+          after: (payload ?? null) as unknown,
         });
       await tx.query(`SELECT pg_notify('${CHANGED_CHANNEL}', '')`);
       return out;
