@@ -7,12 +7,13 @@
 //    the growth of each process's resident memory (target < 100 MB), beside the same process's
 //    memory with none. --quick holds 100 per process and reports the growth scaled to 500 (n/c).
 // Exits non-zero on a miss.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { freshPostgres } from '../test/helpers.js';
+import { startFixtureProcess } from '../test/processes.js';
 import { sha256, randomToken } from '../src/kernel/crypto.js';
 import { store } from '../src/modules/rooms/store.js';
 import { connect, roomFixture, type Client } from '../src/modules/rooms/testing.js';
@@ -28,32 +29,11 @@ const KEY = 'rooms-bench-encryption-key-0123456789abcdef';
 interface Proc {
   child: ChildProcess;
   base: string;
-  output: string;
 }
-function startProcess(databaseUrl: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cityscape-process.ts'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      SESSION_SECRET: SECRET,
-      ENCRYPTION_KEY: KEY,
-      CITYSCAPE_DATA_DIR: '/tmp/cityscape-rooms-bench',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = { child, base: '', output: '' };
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      proc.output += d.toString();
-      const m = /READY (\d+)/.exec(proc.output);
-      if (m && !proc.base) resolve(Object.assign(proc, { base: `http://127.0.0.1:${m[1]}` }));
-    });
-    child.stderr!.on('data', (d) => (proc.output += d.toString()));
-    child.on('exit', (code) => !proc.base && reject(new Error(`exited ${code}:\n${proc.output}`)));
-  });
+async function startProcess(databaseUrl: string): Promise<Proc> {
+  const env = { DATABASE_URL: databaseUrl, SESSION_SECRET: SECRET, ENCRYPTION_KEY: KEY, CITYSCAPE_DATA_DIR: '/tmp/cityscape-rooms-bench' };
+  const s = await startFixtureProcess(env);
+  return { child: s.child, base: `http://127.0.0.1:${s.port}` };
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

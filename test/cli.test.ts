@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { freshPostgres } from './helpers.js';
+import { cityscapeArgs } from './processes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BASE = process.env.DATABASE_URL;
@@ -46,7 +47,7 @@ const servers: ChildProcess[] = [];
 const running = new Set<ChildProcess>(); // every process a test started, until it exits
 
 function spawnCli(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, cityscapeArgs(args), {
     cwd: ROOT,
     env: { ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,13 +5,14 @@
 // Then node A is killed (SIGKILL) in the middle of a burst of requests: every release a client
 // received is in A's log, and verify-log still finds the tree intact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freshPostgres } from './helpers.js';
+import { cityscapeArgs, ROOT, startProcess } from './processes.js';
 import { freePort } from '../src/modules/identity/testing.js';
 
 const BASE = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -23,7 +24,6 @@ try {
 } catch {
   reachable = false;
 }
-const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
 
 interface Node {
@@ -31,7 +31,6 @@ interface Node {
   url: string;
   env: Record<string, string>;
   db: { url: string; drop(): Promise<void> };
-  output: string;
 }
 
 async function startNode(id: string, instance: string): Promise<Node> {
@@ -50,25 +49,12 @@ async function startNode(id: string, instance: string): Promise<Node> {
     SEED_DEMO: 'true',
     WORKERS: 'false',
   } as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const node: Node = { child, url: env.PUBLIC_URL, env, db, output: '' };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} did not start:\n${node.output}`)), 150_000);
-    const on = (d: Buffer) => {
-      node.output += d.toString();
-      if (node.output.includes('is running at')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => reject(new Error(`${id} exited ${code}:\n${node.output}`)));
-  });
+  const { child } = await startProcess(cityscapeArgs(['start']), env, /is running at/);
+  const node: Node = { child, url: env.PUBLIC_URL, env, db };
   return node;
 }
 const cli = async (node: Node, ...args: string[]) =>
-  (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: node.env, timeout: 120_000 })).stdout;
+  (await run(process.execPath, cityscapeArgs(args), { cwd: ROOT, env: node.env, timeout: 120_000 })).stdout;
 const query = async (node: Node, sql: string, params: unknown[] = []) => {
   const c = new pg.Client({ connectionString: node.db.url });
   await c.connect();

@@ -2,12 +2,13 @@
 // both come up and seed the demo once between them, an event emitted by one is handled
 // exactly once across all of them, and a job survives the process working it being killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freshPostgres } from './helpers.js';
+import { cityscapeArgs, startFixtureProcess, startProcess as spawnReady } from './processes.js';
 
 const BASE = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 let reachable = true;
@@ -23,38 +24,13 @@ interface Proc {
   child: ChildProcess;
   port: number;
   pid: number;
-  output: string;
+  output(): string;
 }
 
-function startProcess(databaseUrl: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cityscape-process.ts'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', PORT: '0', CITYSCAPE_DATA_DIR: '/tmp/cityscape-mp' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = { child, port: 0, pid: child.pid!, output: '' };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process did not start:\n${proc.output}`)), 150_000);
-    const onData = (d: Buffer) => {
-      proc.output += d.toString();
-      const m = /READY (\d+) (\d+)/.exec(proc.output);
-      if (m && !proc.port) {
-        proc.port = Number(m[1]);
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => {
-      proc.output += d.toString();
-    });
-    child.on('exit', (code) => {
-      if (!proc.port) {
-        clearTimeout(timer);
-        reject(new Error(`exited ${code}:\n${proc.output}`));
-      }
-    });
-  });
+/** The fixture app with a test subscriber and job worker (test/fixtures/cityscape-process.ts). */
+async function startProcess(databaseUrl: string): Promise<Proc> {
+  const s = await startFixtureProcess({ DATABASE_URL: databaseUrl, CITYSCAPE_DATA_DIR: '/tmp/cityscape-mp' });
+  return { child: s.child, port: s.port, pid: s.child.pid!, output: s.output };
 }
 
 async function until<T>(fn: () => Promise<T | undefined | false>, ms = 150_000): Promise<T> {
@@ -68,29 +44,14 @@ async function until<T>(fn: () => Promise<T | undefined | false>, ms = 150_000):
 }
 
 /** `cityscape start` as a newcomer runs it (the demo seeded at start-up), on any free port. */
-function startCityscape(databaseUrl: string, dataDir: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-    cwd: new URL('..', import.meta.url).pathname,
+async function startCityscape(databaseUrl: string, dataDir: string): Promise<Proc> {
+  const s = await spawnReady(
+    cityscapeArgs(['start']),
     // One data directory for both, as two processes of one deployment share their secrets.
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', CITYSCAPE_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = { child, port: 0, pid: child.pid!, output: '' };
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      proc.output += d.toString();
-      const m = /is running at .* \(listening on [^ ]+:(\d+);/.exec(proc.output);
-      if (m && !proc.port) {
-        proc.port = Number(m[1]);
-        resolve(proc);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      if (!proc.port) reject(new Error(`exited ${code}:\n${proc.output}`));
-    });
-  });
+    { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', CITYSCAPE_DATA_DIR: dataDir },
+    /is running at .* \(listening on [^ ]+:(\d+);/,
+  );
+  return { child: s.child, port: Number(s.ready[1]), pid: s.child.pid!, output: s.output };
 }
 
 describe.skipIf(!reachable)('two Cityscape processes started at once on an empty PostgreSQL', () => {
@@ -116,7 +77,7 @@ describe.skipIf(!reachable)('two Cityscape processes started at once on an empty
     for (const p of [a, b]) expect((await fetch(`http://127.0.0.1:${p.port}/health`)).status).toBe(200);
 
     // Each module's demo was added by exactly one of them; the other found it there.
-    const output = a.output + b.output;
+    const output = a.output() + b.output();
     for (const module of ['catalogue', 'notify', 'addresses', 'payments', 'identity', 'performance', 'consent', 'exchange', 'registries']) {
       expect(output.split(`Seeded the demo ${module}.`).length - 1, `${module} seeded once\n${output}`).toBe(1);
     }
@@ -204,7 +165,7 @@ describe.skipIf(!reachable)('two Cityscape processes on one PostgreSQL', () => {
     await sender.start();
     await sender.send('test.survivor', { name: 'important', hangInPid: victim.pid }, { expireInSeconds: 2, retryLimit: 3, retryDelay: 1 });
     await sender.stop({ graceful: false, wait: false });
-    await until(async () => victim.output.includes('HANGING important'));
+    await until(async () => victim.output().includes('HANGING important'));
     victim.child.kill('SIGKILL');
     await new Promise((r) => victim.child.once('exit', r));
     // Another process takes it over once the dead one's claim expires.

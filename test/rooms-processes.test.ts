@@ -3,9 +3,10 @@
 // chat and removal all cross between them through LISTEN/NOTIFY. Skipped when no PostgreSQL
 // is reachable (PGlite is one process by nature).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { freshPostgres, buildTestApp, type TestApp } from './helpers.js';
+import { startFixtureProcess, stopProcess } from './processes.js';
 import { connect, invitedGuest, roomFixture, staffBrowser, type Client } from '../src/modules/rooms/testing.js';
 
 const BASE = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -23,51 +24,15 @@ try {
 interface Proc {
   child: ChildProcess;
   base: string;
-  output: string;
 }
 
-function startProcess(databaseUrl: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cityscape-process.ts'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      SESSION_SECRET: SECRET,
-      ENCRYPTION_KEY: KEY,
-      CITYSCAPE_DATA_DIR: '/tmp/cityscape-rooms-mp',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = { child, base: '', output: '' };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process did not start:\n${proc.output}`)), 150_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      proc.output += d.toString();
-      const m = /READY (\d+)/.exec(proc.output);
-      if (m && !proc.base) {
-        proc.base = `http://127.0.0.1:${m[1]}`;
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    child.stderr!.on('data', (d) => (proc.output += d.toString()));
-    child.on('exit', (code) => {
-      if (!proc.base) {
-        clearTimeout(timer);
-        reject(new Error(`exited ${code}:\n${proc.output}`));
-      }
-    });
-  });
+async function startProcess(databaseUrl: string): Promise<Proc> {
+  const env = { DATABASE_URL: databaseUrl, SESSION_SECRET: SECRET, ENCRYPTION_KEY: KEY, CITYSCAPE_DATA_DIR: '/tmp/cityscape-rooms-mp' };
+  const s = await startFixtureProcess(env);
+  return { child: s.child, base: `http://127.0.0.1:${s.port}` };
 }
 
-const stop = (p: Proc | undefined) =>
-  new Promise<void>((resolve) => {
-    if (!p || p.child.exitCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGTERM');
-  });
+const stop = (p: Proc | undefined) => stopProcess(p?.child);
 
 describe.skipIf(!reachable)('a call across two processes', () => {
   let db: { url: string; drop(): Promise<void> };

@@ -19,6 +19,18 @@ export const GOVUK_DIST = join(dirname(require.resolve('govuk-frontend/package.j
 
 type Messages = Record<string, string>;
 
+/** Who is signed in to the staff console, shown in its header; set by each console's guard. */
+export interface StaffBadge {
+  email: string;
+  role: string;
+  organisationId: string | null;
+}
+declare module 'fastify' {
+  interface FastifyRequest {
+    staff?: StaffBadge;
+  }
+}
+
 function flatten(obj: Record<string, unknown>, prefix = '', out: Messages = {}): Messages {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
@@ -142,7 +154,7 @@ function pageContext(
   ctx: RenderContext,
   csrfToken: string,
   cspNonce: string,
-  staff: unknown,
+  staff: StaffBadge | null,
 ) {
   return {
     ...ctx,
@@ -166,7 +178,7 @@ export function renderPage(
   const lang = rememberLang(req, reply);
   const html = views.env.render(
     template,
-    pageContext(views, req, lang, ctx, (req as any).csrfToken?.() ?? '', (reply as any).cspNonce?.script ?? '', (req as any).staff ?? null),
+    pageContext(views, req, lang, ctx, req.csrfToken?.() ?? '', reply.cspNonce?.script ?? '', req.staff ?? null),
   );
   return reply.type('text/html; charset=utf-8').send(html);
 }

@@ -92,7 +92,7 @@ export function adminPages(
         return reply.redirect(`/admin/sign-in${next}`, 303);
       }
       (req as FastifyRequest & { actor?: StaffActor }).actor = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
     admin.get('/admin/sign-out', async (req, reply) =>

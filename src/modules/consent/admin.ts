@@ -29,7 +29,7 @@ export function consentConsole(app: FastifyInstance, k: Kernel, ctx: Ctx, catalo
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as any).consentActor = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
     const actorOf = (req: FastifyRequest) => (req as any).consentActor as StaffActor;
     const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));

@@ -146,7 +146,7 @@ export function pageFeedback(app: FastifyInstance, k: Kernel, catalogue: Catalog
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in?next=${encodeURIComponent(req.url)}`, 303);
       (req as FastifyRequest & { feedbackStaff?: Actor }).feedbackStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
     admin.get('/admin/engagement/feedback', async (req, reply) => {

@@ -37,7 +37,7 @@ export function exchangeConsole(
       const actor = typeof staffId === 'string' ? await deps.catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { exchangeStaff?: Staff }).exchangeStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
     const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { exchangeStaff?: Staff }).exchangeStaff!;
 

@@ -61,7 +61,7 @@ export function formsConsole(
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { formsStaff?: Staff }).formsStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
     const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { formsStaff?: Staff }).formsStaff!;
     const view = (req: FastifyRequest, reply: FastifyReply, name: string, ctx: Record<string, unknown>) =>

@@ -31,7 +31,7 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { identityStaff?: Staff }).identityStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
     const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { identityStaff?: Staff }).identityStaff!;
 

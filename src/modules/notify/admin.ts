@@ -51,7 +51,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
     admin.get('/admin/notify', async (req, reply) => {

@@ -106,7 +106,7 @@ export function payConsole(app: FastifyInstance, k: Kernel, catalogue: Catalogue
         return reply.redirect(`/admin/sign-in${next}`, 303);
       }
       req.payActor = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
     admin.get('/admin/pay', async (req, reply) => {

@@ -25,7 +25,7 @@ export function staffOnly(app: FastifyInstance, k: Kernel, catalogue: CatalogueS
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { perfStaff?: Staff }).perfStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
     routes(scope);
   });

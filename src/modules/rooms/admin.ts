@@ -24,7 +24,7 @@ export function roomsConsole(app: FastifyInstance, k: Kernel, catalogue: Catalog
       const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
       if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
       (req as FastifyRequest & { roomsStaff: Staff }).roomsStaff = actor;
-      (req as any).staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
     });
 
     async function page(
