@@ -1,6 +1,6 @@
 // Kernel behaviour through HTTP: health and readiness, metrics, OpenAPI and docs, error
 // shapes (400 with the field at fault, 404, 413, no 5xx details), security headers, CSRF,
-// migrations safe to run twice at once, the audit log append-only.
+// migrations safe to run twice at once, prepared reads, the audit log append-only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers.js';
 import { migrate } from '../src/kernel/migrations.js';
@@ -157,6 +157,26 @@ describe('database', () => {
     );
     expect(rows[0].n).toBe(rows[0].d);
     expect(rows[0].n).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs a prepared read with new parameters each time, pooled and in a transaction', async () => {
+    const sql = 'SELECT $1::int * 2 AS n, $2::text AS s';
+    const prepare = { prepare: true };
+    const many = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => t.kernel.db.query<{ n: number; s: string }>(sql, [i, `x${i}`], prepare)),
+    );
+    expect(many.map((r) => r.rows[0])).toEqual(Array.from({ length: 30 }, (_, i) => ({ n: i * 2, s: `x${i}` })));
+    const inTx = await t.kernel.db.transaction(async (tx) => [
+      (await tx.query(sql, [5, 'a'], prepare)).rows[0],
+      (await tx.query(sql, [6, 'b'], prepare)).rows[0],
+    ]);
+    expect(inTx).toEqual([
+      { n: 10, s: 'a' },
+      { n: 12, s: 'b' },
+    ]);
+    // A bad parameter fails that call only; the statement still serves the next.
+    await expect(t.kernel.db.query(sql, ['not a number', 'c'], prepare)).rejects.toThrow();
+    expect((await t.kernel.db.query(sql, [7, 'd'], prepare)).rows[0]).toEqual({ n: 14, s: 'd' });
   });
 
   it('keeps the audit log append-only', async () => {

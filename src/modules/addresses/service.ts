@@ -140,12 +140,21 @@ export function createAddressService(db: Db) {
       .filter((s) => s.score >= min - 1e-9)
       .sort((a, b) => b.score - a.score || (a.c.lang === 'EN' ? 0 : 1) - (b.c.lang === 'EN' ? 0 : 1) || a.c.id.localeCompare(b.c.id));
     const page = ranked.slice(o.offset, o.offset + o.maxresults);
-    const hits = page.length
-      ? await store.byIds(
+    // The candidates usually carry their records already; otherwise read the page's by id.
+    const hits: PlaceHit[] = page.every((p) => p.c.doc !== null)
+      ? page.map(({ c }) => ({
+          id: c.id,
+          uprn: Number(c.uprn),
+          x: Number(c.x),
+          y: Number(c.y),
+          lat: c.lat,
+          lng: c.lng,
+          doc: JSON.parse(c.doc!),
+        }))
+      : await store.byIds(
           db,
           page.map((p) => p.c.id),
-        )
-      : [];
+        );
     const byId = new Map(hits.map((h) => [h.id, h]));
     return {
       total: ranked.length,

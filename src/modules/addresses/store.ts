@@ -28,7 +28,22 @@ export interface Candidate {
   outward: string | null;
   inward: string | null;
   lang: string;
+  /** The place's OS fields (JSON text, parsed only if it makes the page), when the candidates were few. */
+  doc: string | null;
+  uprn: number;
+  x: number;
+  y: number;
+  lat: number | null;
+  lng: number | null;
 }
+/**
+ * Candidates come with what a result needs (coordinates and OS fields) when there are at most
+ * this many — nearly always — so a look-up is one statement; past it only the scoring columns,
+ * and the page's records are read by id.
+ */
+const WITH_DOCS = 100;
+const candidates = (inner: string) =>
+  `SELECT id, norm, outward, inward, lang, uprn, x, y, lat, lng, CASE WHEN count(*) OVER () <= ${WITH_DOCS} THEN doc END AS doc FROM (${inner}) c`;
 
 /** The filter part of a WHERE clause; parameters start at $n. */
 function where(f: Filters, start: number): { sql: string; params: unknown[] } {
@@ -67,7 +82,8 @@ const toHit = (r: any): PlaceHit => ({
   ...(r.total !== undefined ? { total: Number(r.total) } : {}),
 });
 
-const CANDIDATE = 'id, norm, outward, inward, lang';
+const CANDIDATE = 'p.id, p.norm, p.outward, p.inward, p.lang, p.uprn, p.pos[0] AS x, p.pos[1] AS y, p.lat, p.lng, p.doc::text AS doc';
+const PREPARE = { prepare: true };
 export const store = {
   async byPostcode(
     db: Queryable,
@@ -142,8 +158,9 @@ export const store = {
   async candidatesAtPostcode(db: Queryable, outward: string, inward: string, f: Filters): Promise<Candidate[]> {
     const w = where(f, 3);
     const { rows } = await db.query<Candidate>(
-      `SELECT ${CANDIDATE} FROM addresses.place WHERE outward = $1 AND inward = $2 AND ${w.sql} LIMIT 2000`,
+      candidates(`SELECT ${CANDIDATE} FROM addresses.place p WHERE outward = $1 AND inward = $2 AND ${w.sql} LIMIT 2000`),
       [outward, inward, ...w.params],
+      PREPARE,
     );
     return rows;
   },
@@ -175,14 +192,15 @@ export const store = {
         : `WITH m AS MATERIALIZED (SELECT id, name FROM addresses.street_key WHERE ${how === 'exact' ? 'street = ANY($3::text[])' : 'street % $1'}),
          s AS (SELECT id FROM m ORDER BY name <-> $1 LIMIT ${limit})`;
     const { rows } = await db.query<Candidate>(
-      `${s} SELECT p.id, p.norm, p.outward, p.inward, p.lang FROM addresses.place p JOIN s ON p.street_key_id = s.id
-       WHERE (cardinality($2::int[]) = 0 OR p.nums && $2::int[]) AND ${w.sql} LIMIT 3000`,
+      `${s} ${candidates(`SELECT ${CANDIDATE} FROM addresses.place p JOIN s ON p.street_key_id = s.id
+       WHERE (cardinality($2::int[]) = 0 OR p.nums && $2::int[]) AND ${w.sql} LIMIT 3000`)}`,
       [streetText, nums, ...(how === 'exact' ? [names] : []), ...w.params],
+      PREPARE,
     );
     return rows;
   },
   async byIds(db: Queryable, ids: string[]): Promise<PlaceHit[]> {
-    const { rows } = await db.query(`SELECT ${COLS} FROM addresses.place WHERE id = ANY($1::text[])`, [ids]);
+    const { rows } = await db.query(`SELECT ${COLS} FROM addresses.place WHERE id = ANY($1::text[])`, [ids], PREPARE);
     const m = new Map(rows.map((r: any) => [r.id, toHit(r)]));
     return ids.map((id) => m.get(id)).filter((h): h is PlaceHit => !!h);
   },
