@@ -5,17 +5,17 @@
 // 2. a consultation page with 1,000 comments served by the app, against a bare Fastify route
 //    serving the same bytes, in alternating rounds with autocannon in its own process —
 //    target: the app at least 15% of the bare route's requests per second.
-// Exits non-zero on a miss. PGlite by default; PostgreSQL with DATABASE_URL.
+// Reports through bench/lib.ts (so `npm run bench:all` sums it up); exits non-zero on a miss.
+// PGlite by default; PostgreSQL with DATABASE_URL.
 import { spawn } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Fastify from 'fastify';
 import { emptyMatrix, lcg, opinionGroups } from '../src/modules/engagement/math.js';
 import { buildTestApp } from '../test/helpers.js';
 import { day, engagementFixture, openConsultation } from '../src/modules/engagement/testing.js';
+import { atLeast, below, fmt, interleave, load1, median, pct, QUICK, ratio, report, run } from './lib.js';
 
-const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 2 : 5;
 const SECONDS = QUICK ? 2 : 5;
 const PORT_APP = 3212;
@@ -116,19 +116,9 @@ async function pageBench() {
     await load(url, 1);
     log('warm');
     await load(bareUrl, 1);
-    const app: number[] = [];
-    const base: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 0) {
-        app.push(await load(url, SECONDS));
-        base.push(await load(bareUrl, SECONDS));
-      } else {
-        base.push(await load(bareUrl, SECONDS));
-        app.push(await load(url, SECONDS));
-      }
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    return { app: median(app), bare: median(base), kb: Math.round(bytes.length / 1024) };
+    // ABBA rounds, so load from elsewhere on the machine falls on both sides alike.
+    const rounds = await interleave(ROUNDS, { app: () => load(url, SECONDS), bare: () => load(bareUrl, SECONDS) });
+    return { app: median(rounds.app), bare: median(rounds.bare), kb: Math.round(bytes.length / 1024) };
   } finally {
     await bare.close();
     await built.close();
@@ -136,28 +126,30 @@ async function pageBench() {
 }
 
 async function main() {
-  console.log(
-    `\nEngagement benchmark — ${QUICK ? 'quick, ' : ''}${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg()[0].toFixed(2)}\n`,
-  );
-  let ok = true;
+  const loadAtStart = load1();
   const g = groupsBench();
-  const gOk = g.ms < GROUPS_TARGET_MS;
-  ok &&= gOk;
-  console.log(
-    `opinion groups, 2,000 participants × 500 statements: ${g.ms.toFixed(0)} ms (target < ${GROUPS_TARGET_MS} ms) k=${g.k} ${gOk ? 'ok' : 'MISS'}`,
-  );
   const p = await pageBench();
-  const ratio = p.app / p.bare;
-  const pOk = ratio >= PAGE_TARGET;
-  ok &&= pOk;
-  console.log(
-    `consultation page, 1,000 comments (${p.kb} KB): app ${p.app.toFixed(0)} req/s, bare Fastify same bytes ${p.bare.toFixed(0)} req/s — ratio ${(ratio * 100).toFixed(1)}% (target ≥ ${PAGE_TARGET * 100}%) ${pOk ? 'ok' : 'MISS'}`,
+  return report(
+    'engagement',
+    [
+      below(`opinion groups, 2,000 participants × 500 statements (k=${g.k})`, g.ms, GROUPS_TARGET_MS, (n) => `${fmt(n)} ms`),
+      atLeast(
+        `consultation page, 1,000 comments (${p.kb} KB), vs bare Fastify (same bytes)`,
+        ratio(p.app, p.bare),
+        PAGE_TARGET,
+        (n) => pct(n),
+        {
+          baseline: `${fmt(p.bare)}/s bare; ${fmt(p.app)}/s app`,
+        },
+      ),
+    ],
+    {
+      loadAtStart,
+      notes: [
+        `${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}; ${ROUNDS} alternating rounds of ${SECONDS} s a side (autocannon, 16 connections, its own process), medians`,
+      ],
+    },
   );
-  console.log(`(${ROUNDS} alternating rounds of ${SECONDS} s a side, medians; load after: ${loadavg()[0].toFixed(2)})`);
-  process.exit(ok ? 0 : 1);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+run(main);

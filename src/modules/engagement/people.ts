@@ -21,6 +21,19 @@ export const ANON_COOKIE = 'cs_engage';
 export type Eligibility =
   { ok: true; who: Who } | { ok: false; redirect: string } | { ok: false; refuse: 'area' | 'staff' | 'closed'; signInStaff?: string };
 
+/**
+ * Is this postcode in the area? The area lists whole postcodes, sectors ("NT1 1") and districts
+ * ("NT1") as postcodeKey()s. A postcode's district is its outward code, before the space: "NT11"
+ * is another district, never a prefix match for NT1 1AA.
+ */
+export function inArea(postcode: string, area: string[]): boolean {
+  const pc = postcodeKey(postcode);
+  const m = /^([A-Z]{1,2}\d[A-Z\d]?) (\d)[A-Z]{2}$/.exec(pc);
+  if (!m) return false;
+  const [, district, sector] = [pc, m[1], `${m[1]} ${m[2]}`];
+  return area.map(postcodeKey).some((a) => a === pc || a === district || a === sector);
+}
+
 export function createPeople(k: Kernel, catalogue: CatalogueService, identity: IdentityView | undefined) {
   /** The staff member signed in on this browser, if any. */
   async function staff(req: FastifyRequest) {
@@ -61,8 +74,7 @@ export function createPeople(k: Kernel, catalogue: CatalogueService, identity: I
         if (!identity) return { ok: false, refuse: 'area' };
         if (!citizen) return { ok: false, redirect: identity.signInPath(back) };
         if (citizen.identityLevel === 'P0' || !citizen.address) return { ok: false, redirect: identity.provePath(back) };
-        const pc = postcodeKey(citizen.address.postalCode ?? '');
-        if (!pc || !c.area_postcodes.some((prefix) => pc.startsWith(prefix))) return { ok: false, refuse: 'area' };
+        if (!inArea(citizen.address.postalCode ?? '', c.area_postcodes)) return { ok: false, refuse: 'area' };
         return { ok: true, who: { person: `acct:${citizen.accountId}`, email: citizen.email } };
       }
       if (citizen) return { ok: true, who: { person: `acct:${citizen.accountId}`, email: citizen.email } };

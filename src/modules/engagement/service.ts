@@ -46,7 +46,16 @@ export const isUuid = (s: string) => UUID.test(s);
 const hashText = (s: string) => createHash('sha256').update(normalised(s)).digest('hex');
 const welsh = (v: string | null | undefined) => (v && v.trim() ? v.trim() : null);
 /** A postcode or the start of one, as compared: upper case, no spaces. */
-export const postcodeKey = (s: string) => s.toUpperCase().replace(/\s+/g, '');
+/**
+ * A postcode, sector or district as an area lists it: upper case, one space between the outward
+ * and inward parts ("NT1 1AA", sector "NT1 1", district "NT1"). A whole postcode typed without
+ * its space gets it back (the inward code is always the last three characters); a sector needs
+ * its space, since "NT11" is a district.
+ */
+export const postcodeKey = (s: string) => {
+  const k = s.toUpperCase().trim().replace(/\s+/g, ' ');
+  return /^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$/.test(k) ? `${k.slice(0, -3)} ${k.slice(-3)}` : k;
+};
 
 /** How an actor is named in the trail (as the catalogue names them). */
 export const actorName = (a: Actor) => (a.kind === 'staff' ? `staff:${a.email}` : a.kind === 'apikey' ? `apikey:${a.id}` : 'cli');
@@ -139,8 +148,11 @@ export function createEngagementService(k: Kernel, catalogue: CatalogueService) 
       const postcodes = [...new Set((input.area_postcodes ?? []).map(postcodeKey).filter(Boolean))];
       if (input.eligibility === 'residents') {
         if (!postcodes.length) fields.push({ field: 'area_postcodes', message: 'Enter the postcodes or postcode districts of the area' });
-        if (postcodes.some((p) => !/^[A-Z]{1,2}\d[A-Z\d]?(\d[A-Z]{0,2})?$/.test(p)))
-          fields.push({ field: 'area_postcodes', message: 'Enter postcodes or postcode districts, like CF10 or CF10 1AA' });
+        if (postcodes.some((p) => !/^[A-Z]{1,2}\d[A-Z\d]?( \d([A-Z]{2})?)?$/.test(p)))
+          fields.push({
+            field: 'area_postcodes',
+            message: 'Enter postcodes, sectors or postcode districts, like CF10, CF10 1 or CF10 1AA',
+          });
         if (!(input.area_name ?? '').trim()) fields.push({ field: 'area_name', message: 'Enter the name of the area' });
       }
       let staffOrg: string | null = null;
