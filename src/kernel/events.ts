@@ -31,7 +31,9 @@ interface Subscriber {
   retryAt: number;
 }
 
-const CHANNEL = 'cityscape_events';
+/** The NOTIFY channel that wakes the outbox's subscribers (modules that write events in their own statement notify it). */
+export const EVENTS_CHANNEL = 'cityscape_events';
+const CHANNEL = EVENTS_CHANNEL;
 
 /**
  * The oldest transaction that might still commit an event: the oldest one in progress when

@@ -5,12 +5,12 @@
 // many records; alone, a record is written at once. If a batch fails, its records are written
 // one by one, so one bad record fails alone.
 import type { Db, Queryable } from '../../kernel/db.js';
+import { EVENTS_CHANNEL } from '../../kernel/events.js';
 import { recordStore, SUBJECT_CHANNEL, type NewRecord, type RecordEvent } from './store-records.js';
 import { revisionValues, type RevisionRow } from './revisions.js';
 
 const MAX_BATCH = 100;
 const WRITERS = 4; // statements in flight at once (the pool has 10 connections)
-const EVENTS_CHANNEL = 'cityscape_events'; // kernel/events.ts wakes its subscribers on it
 
 interface Item {
   r: NewRecord;

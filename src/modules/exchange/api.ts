@@ -129,12 +129,11 @@ export function exchangeApi(app: FastifyInstance, deps: ApiDeps) {
     const hashB64 = typeof q.leaf_hash === 'string' ? q.leaf_hash.replace(/ /g, '+') : '';
     const leaf = Buffer.from(hashB64, 'base64');
     const size = Number(q.tree_size);
-    const current = await accessLog.size();
     if (leaf.length !== 32)
       return reply.status(400).send({ error: 'bad_request', message: 'leaf_hash must be a base64 SHA-256 leaf hash' });
+    const { index, size: current } = await accessLog.locate(leaf);
     if (!Number.isSafeInteger(size) || size < 1 || size > current)
       return reply.status(400).send({ error: 'bad_request', message: `tree_size must be a whole number from 1 to ${current}` });
-    const index = await accessLog.leafIndex(leaf);
     if (index === null || index >= size)
       return reply.status(404).send({ error: 'not_found', message: `No such leaf in the tree of size ${size}` });
     return { leaf_index: index, audit_path: (await accessLog.inclusion(index, size)).map((b) => b.toString('base64')) };

@@ -61,6 +61,8 @@ export interface GatewayDeps {
   keyring: Keyring;
   accessLog: AccessLog;
   verifyKey(secret: string): Promise<{ serviceId: string | null } | null>;
+  /** Whether the person objected to this client's use of this service (cached; cleared when they object or withdraw). */
+  objected(subject: string, client: string, serviceId: string): Promise<boolean>;
   consent?: ConsentDecider;
   resolveSubject?: (serviceId: string, sub: string) => Promise<string | null>;
   nodeKey(): Promise<{ kid: string }>;
@@ -263,15 +265,19 @@ export function createGateway(deps: GatewayDeps) {
         peerSigned = true;
       }
 
-      const decision = await decide(db, d, deps.consent, {
-        client: clientKey,
-        consumerServiceId: peerSigned ? null : consumerServiceId,
-        service,
-        purpose,
-        basis,
-        subject,
-        requested,
-      });
+      const decision = await decide(
+        d,
+        { consent: deps.consent, objected: deps.objected },
+        {
+          client: clientKey,
+          consumerServiceId: peerSigned ? null : consumerServiceId,
+          service,
+          purpose,
+          basis,
+          subject,
+          requested,
+        },
+      );
       if (!decision.allow) throw denied(decision.message);
       entry.visible_from = decision.visibleFrom;
 

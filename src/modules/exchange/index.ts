@@ -101,7 +101,19 @@ export function createExchangeModule(deps: ExchangeDeps) {
     return { kid, key: await keyring.privateKey(kid) };
   };
 
-  const accessLog = createLog({ db, events: kernel.events, signer });
+  const accessLog = createLog({ db, signer });
+  // Each person's objections, read once and cleared in every process when they object or withdraw.
+  const objectionCache = kernel.caches.create<Set<string>>('exchange.objections', { ttlMs: 10 * 60_000, max: 50_000 });
+  const objections = {
+    async objected(subject: string, client: string, serviceId: string): Promise<boolean> {
+      const set = await objectionCache.wrap(
+        subject,
+        async () => new Set((await store.objections(db, subject)).map((o) => `${o.client}|${o.service_id}`)),
+      );
+      return set.has(`${client}|${serviceId}`);
+    },
+    changed: (subject: string) => objectionCache.invalidate(subject),
+  };
   const verifyKey = async (secret: string) => catalogue.verifyApiKey(secret, 'exchange');
   const gateway = createGateway({
     db,
@@ -110,6 +122,7 @@ export function createExchangeModule(deps: ExchangeDeps) {
     keyring,
     accessLog,
     verifyKey,
+    objected: objections.objected,
     consent: deps.consent,
     resolveSubject: deps.resolveSubject,
     nodeKey,
@@ -181,7 +194,14 @@ export function createExchangeModule(deps: ExchangeDeps) {
     async routes(app) {
       exchangeApi(app, { gateway, directory, accessLog, trustList, verifyKey, publicUrl: config.publicUrl });
       exchangeConsole(app, kernel, { catalogue, directory, service });
-      if (deps.identity) yourDataPages(app, kernel, { identity: deps.identity, catalogue, directory, log: accessLog });
+      if (deps.identity)
+        yourDataPages(app, kernel, {
+          identity: deps.identity,
+          catalogue,
+          directory,
+          log: accessLog,
+          objectionsChanged: objections.changed,
+        });
     },
     async startWorkers() {
       kernel.events.subscribeBatch(

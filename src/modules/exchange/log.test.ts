@@ -1,10 +1,10 @@
-// The access log on the database: appends from many concurrent requests get distinct, gap-free
-// indices; tree heads, inclusion and consistency proofs from stored subtrees verify; and
+// The access log on the database: appends from many concurrent requests (and two processes) get
+// distinct, gap-free indices; tree heads, inclusion and consistency proofs from stored subtrees verify; and
 // verify-log finds a changed, a removed and a reordered entry, and columns edited behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers.js';
 import { verifyConsistency, verifyInclusion } from './merkle.js';
-import type { LogEntry } from './log.js';
+import { createLog, type LogEntry } from './log.js';
 import { sampleEntry } from './testing.js';
 
 let t: TestApp;
@@ -25,9 +25,13 @@ afterAll(async () => {
 });
 
 describe('the access log', () => {
-  it('gives concurrent appends distinct, gap-free indices, committed before they resolve', async () => {
+  it('gives concurrent appends distinct, gap-free indices, committed before they resolve, from two processes too', async () => {
     const log = t.modules.exchange.accessLog;
-    const done = await Promise.all(Array.from({ length: 37 }, (_, i) => log.append(entry(i))));
+    const done = await Promise.all(Array.from({ length: 25 }, (_, i) => log.append(entry(i))));
+    // A second process's log on the same database: each appends after the other, so each one's
+    // remembered head is stale every time (verify-log below checks the tree they made together).
+    const other = createLog({ db: t.kernel.db, signer: () => Promise.reject(new Error('not signing here')) });
+    for (let i = 25; i < 37; i += 2) done.push(await other.append(entry(i)), await log.append(entry(i + 1)));
     expect(done.map((d) => d.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 37 }, (_, i) => i));
     const { rows } = await t.kernel.db.query<{ n: number }>('SELECT count(*)::int AS n FROM exchange.log_entries');
     expect(rows[0].n).toBe(37);

@@ -1,16 +1,16 @@
 // The access log: an append-only RFC 9162 Merkle tree in PostgreSQL. Appends are grouped: the
-// requests waiting at one moment are written in one transaction (under an advisory lock, so
-// processes take turns), with every complete aligned subtree's hash, and each request gets
-// its leaf index and hash only once that transaction has committed — so no data leaves before
-// its entry is durable. Signed tree heads, inclusion and consistency proofs read O(log n) stored
+// requests waiting at one moment are written in one statement (one round trip, one commit),
+// with every complete aligned subtree's hash and their outbox events; processes never write the
+// same leaf index (it is the primary key: a process that lost the race reads the head again),
+// and each request gets its leaf index and hash only once that statement has committed — so no
+// data leaves before its entry is durable. Signed tree heads, inclusion and consistency proofs read O(log n) stored
 // hashes; verify() recomputes everything from the entries.
 import { createHash, type KeyObject, sign, verify as verifySig } from 'node:crypto';
 import type { Db, Queryable } from '../../kernel/db.js';
-import type { Events } from '../../kernel/events.js';
+import { EVENTS_CHANNEL } from '../../kernel/events.js';
 import { canonicalJson } from './canonical.js';
 import { consistencyRanges, decompose, foldRange, inclusionRanges, leafHash, nodeHash, type NodeRef } from './merkle.js';
 
-const LOCK_KEY = 7_311_020_212;
 const MAX_BATCH = 2000;
 
 export interface LogEntry {
@@ -104,36 +104,61 @@ async function rangeRoots(db: Queryable, ranges: Array<[number, number]>): Promi
   );
 }
 
-export function createLog(deps: { db: Db; events: Events; signer: () => Promise<{ kid: string; key: KeyObject }> }) {
+/** What this process believes the tree is: its size and the roots of its complete aligned subtrees, left to right. */
+interface Head {
+  size: number;
+  frontier: Array<{ level: number; index: number; hash: Buffer }>;
+}
+
+// Every entry of a batch, its subtree hashes and its outbox event, in one statement (so one
+// round trip and one commit), and one NOTIFY to the outbox's subscribers at that commit.
+const APPEND = `WITH e AS (
+    INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id, visible_from)
+    SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])),
+  n AS (INSERT INTO exchange.log_nodes (level, idx, hash) SELECT * FROM unnest($11::smallint[], $12::bigint[], $13::bytea[])),
+  ev AS (INSERT INTO kernel.events (stream, type, payload) SELECT * FROM unnest($14::text[], $15::text[], $16::jsonb[]))
+  SELECT CASE WHEN cardinality($14::text[]) > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END`;
+const UNIQUE_VIOLATION = '23505';
+const MAX_ATTEMPTS = 20;
+
+export function createLog(deps: { db: Db; signer: () => Promise<{ kid: string; key: KeyObject }> }) {
   const { db } = deps;
   let queue: Pending[] = [];
   let flushing = false;
+  let head: Head | null = null;
 
+  async function readHead(): Promise<Head> {
+    const n = await size();
+    const refs = decompose(0, n);
+    const have = await fetchNodes(db, refs);
+    const frontier = refs.map((r) => ({ level: r.level, index: r.index, hash: have.get(`${r.level}/${r.index}`)! }));
+    if (frontier.some((f) => !f.hash)) throw new Error('the log is missing a stored subtree hash');
+    return { size: n, frontier };
+  }
+
+  /**
+   * Appends optimistically from the head this process last saw: leaf indices are the primary
+   * key, so when another process has appended since, the statement fails whole (nothing is
+   * written), the head is read again and the batch is placed after it. One process appending
+   * alone never reads the head back.
+   */
   async function writeBatch(batch: Pending[]): Promise<Appended[]> {
-    return db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-      const { rows } = await tx.query<{ n: number }>('SELECT coalesce(max(leaf_index) + 1, 0)::bigint AS n FROM exchange.log_entries');
-      const start = Number(rows[0].n);
-      const frontierRefs = decompose(0, start);
-      const have = await fetchNodes(tx, frontierRefs);
-      const stack = frontierRefs.map((r) => ({ level: r.level, index: r.index, hash: have.get(`${r.level}/${r.index}`)! }));
-      if (stack.some((s) => !s.hash)) throw new Error('the log is missing a stored subtree hash');
+    const texts = batch.map((p) => canonicalJson(p.entry));
+    const leaves = texts.map((t) => leafHash(t));
+    for (let attempt = 1; ; attempt++) {
+      const h = head ?? (await readHead());
+      const start = h.size;
+      const stack = [...h.frontier];
       const levels: number[] = [];
       const idxs: number[] = [];
       const hashes: Buffer[] = [];
-      const texts: string[] = [];
-      const leaves: Buffer[] = [];
-      batch.forEach((p, i) => {
-        const text = canonicalJson(p.entry);
-        const leaf = leafHash(text);
-        texts.push(text);
-        leaves.push(leaf);
+      const keep = (n: { level: number; index: number; hash: Buffer }) => {
+        levels.push(n.level);
+        idxs.push(n.index);
+        hashes.push(n.hash);
+      };
+      leaves.forEach((leaf, i) => {
         let top = { level: 0, index: start + i, hash: leaf };
-        const keep = (n: { level: number; index: number; hash: Buffer }) => {
-          levels.push(n.level);
-          idxs.push(n.index);
-          hashes.push(n.hash);
-        };
         keep(top);
         while (stack.length && stack[stack.length - 1].level === top.level) {
           const left = stack.pop()!;
@@ -143,10 +168,9 @@ export function createLog(deps: { db: Db; events: Events; signer: () => Promise<
         stack.push(top);
       });
       const e = batch.map((p) => p.entry);
-      await tx.query(
-        `INSERT INTO exchange.log_entries (leaf_index, leaf_hash, entry, at, subject, client, service, outcome, x_road_id, visible_from)
-         SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])`,
-        [
+      const withEvents = batch.map((p, i) => ({ p, i })).filter((x) => x.p.event);
+      try {
+        await db.query(APPEND, [
           e.map((_, i) => start + i),
           leaves,
           texts,
@@ -157,22 +181,22 @@ export function createLog(deps: { db: Db; events: Events; signer: () => Promise<
           e.map((x) => x.outcome),
           e.map((x) => x.x_road_id),
           e.map((x) => x.visible_from),
-        ],
-      );
-      await tx.query(`INSERT INTO exchange.log_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`, [
-        levels,
-        idxs,
-        hashes,
-      ]);
-      for (const [i, p] of batch.entries())
-        if (p.event)
-          await deps.events.append(tx, {
-            stream: `exchange.log:${p.entry.id}`,
-            type: p.event.type,
-            payload: { ...p.event.payload, leaf_index: start + i }, // no personal data: where the entry is
-          });
+          levels,
+          idxs,
+          hashes,
+          withEvents.map((x) => `exchange.log:${x.p.entry.id}`),
+          withEvents.map((x) => x.p.event!.type),
+          // No personal data: where the entry is.
+          withEvents.map((x) => JSON.stringify({ ...x.p.event!.payload, leaf_index: start + x.i })),
+        ]);
+      } catch (err) {
+        head = null;
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION && attempt < MAX_ATTEMPTS) continue;
+        throw err;
+      }
+      head = { size: start + batch.length, frontier: stack };
       return batch.map((_, i) => ({ index: start + i, leafHash: leaves[i] }));
-    });
+    }
   }
 
   async function flush() {
@@ -246,9 +270,14 @@ export function createLog(deps: { db: Db; events: Events; signer: () => Promise<
       return lastSth;
     },
 
-    async leafIndex(hash: Buffer): Promise<number | null> {
-      const { rows } = await db.query<{ i: number }>('SELECT leaf_index AS i FROM exchange.log_entries WHERE leaf_hash = $1', [hash]);
-      return rows[0] ? Number(rows[0].i) : null;
+    /** A leaf's index (null when absent) and the tree's size, in one round trip (an inclusion proof's first step). */
+    async locate(hash: Buffer): Promise<{ index: number | null; size: number }> {
+      const { rows } = await db.query<{ i: number | null; n: number }>(
+        `SELECT (SELECT leaf_index FROM exchange.log_entries WHERE leaf_hash = $1) AS i,
+                (SELECT coalesce(max(leaf_index) + 1, 0) FROM exchange.log_entries)::bigint AS n`,
+        [hash],
+      );
+      return { index: rows[0].i === null ? null : Number(rows[0].i), size: Number(rows[0].n) };
     },
     async inclusion(index: number, treeSize: number): Promise<Buffer[]> {
       return rangeRoots(db, inclusionRanges(index, treeSize));

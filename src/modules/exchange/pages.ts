@@ -22,7 +22,14 @@ const BANNERS = ['objected', 'withdrawn', 'alerts'] as const;
 export function yourDataPages(
   app: FastifyInstance,
   k: Kernel,
-  deps: { identity: CitizenIdentity; catalogue: CatalogueService; directory: DirectoryCache; log: AccessLog },
+  deps: {
+    identity: CitizenIdentity;
+    catalogue: CatalogueService;
+    directory: DirectoryCache;
+    log: AccessLog;
+    /** Clears the person's objections from the exchange's cache in every process. */
+    objectionsChanged(subject: string): Promise<void>;
+  },
 ) {
   const { identity, directory } = deps;
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
@@ -169,6 +176,7 @@ export function yourDataPages(
       d.services.get(u.entry.service)!.row.id,
       str(req.body as FormBody, 'reason', 2000) || null,
     );
+    await deps.objectionsChanged(c.accountId);
     return reply.redirect('/your-data?done=objected', 303);
   });
 
@@ -177,6 +185,7 @@ export function yourDataPages(
     if (!c) return reply;
     const body = req.body as FormBody;
     await store.withdrawObjection(k.db, c.accountId, str(body, 'client', 400), str(body, 'service', 100));
+    await deps.objectionsChanged(c.accountId);
     return reply.redirect('/your-data?done=withdrawn', 303);
   });
 

@@ -2,9 +2,8 @@
 // client and service; the purpose is granted; the legal basis holds (consent: the consent
 // module says so now; a statute or public task: registered and granted to this client);
 // the person has not objected where the basis lets them; and which attributes may pass back.
-import type { Db } from '../../kernel/db.js';
 import { attributeId } from './ids.js';
-import { store, type RightRow } from './store.js';
+import type { RightRow } from './store.js';
 import type { Directory, Service } from './directory.js';
 
 /** docs/CONTRACTS.md's consent.decide, taken as an optional dependency. */
@@ -27,9 +26,8 @@ export type Decision =
   | { allow: false; message: string; attributes: string[] };
 
 export async function decide(
-  db: Db,
   d: Directory,
-  consent: ConsentDecider | undefined,
+  deps: { consent?: ConsentDecider; objected(subject: string, client: string, serviceId: string): Promise<boolean> },
   input: {
     client: string;
     consumerServiceId: string | null;
@@ -41,6 +39,7 @@ export async function decide(
   },
 ): Promise<Decision> {
   const { client, service, purpose, basis, subject } = input;
+  const { consent } = deps;
   const none = (message: string): Decision => ({ allow: false, message, attributes: [] });
   const rights = d.rights.get(`${client}|${service.row.id}`) ?? [];
   if (!rights.length) return none(`No access right lets ${client} call ${service.key}`);
@@ -65,7 +64,7 @@ export async function decide(
   } else {
     const b = d.bases.get(basisKey);
     if (!b) return none(`The legal basis ${basisKey} is not registered on this exchange`);
-    if (b.objection && (await store.objected(db, subject, client, service.row.id)))
+    if (b.objection && (await deps.objected(subject, client, service.row.id)))
       return none(`The person has objected to ${client} using ${service.key}, as ${b.citation} allows`);
     const covert = granted.find((r) => r.covert_days);
     if (b.covert && covert) visibleFrom = new Date(Date.now() + covert.covert_days! * 86_400_000).toISOString();

@@ -182,14 +182,6 @@ export const store = {
     await tx.query('UPDATE exchange.peers SET trust = $2, refreshed_at = now() WHERE id = $1', [id, JSON.stringify(trust)]);
   },
 
-  async objected(db: Queryable, subject: string, client: string, serviceId: string): Promise<boolean> {
-    const { rows } = await db.query('SELECT 1 FROM exchange.objections WHERE subject = $1 AND client = $2 AND service_id = $3', [
-      subject,
-      client,
-      serviceId,
-    ]);
-    return rows.length > 0;
-  },
   async object(db: Queryable, subject: string, client: string, serviceId: string, reason: string | null) {
     await db.query(`INSERT INTO exchange.objections (subject, client, service_id, reason) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
       subject,
