@@ -1,12 +1,7 @@
 // Submissions as CSV for the console's export: one row per submission, one column per
-// question (repeated items numbered), formula-looking cells defused for spreadsheets.
+// question (repeated items numbered), spreadsheet-safe through the kernel's CSV cells.
+import { cell } from '../../kernel/csv.js';
 import type { SubmissionRow } from './store.js';
-
-const cell = (v: unknown): string => {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export function toCsv(rows: SubmissionRow[]): string {
   const columns: string[] = [];

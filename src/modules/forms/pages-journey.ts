@@ -45,7 +45,10 @@ export interface JourneyDeps {
       returnUrl: string;
       email?: string | null;
       language: 'en' | 'cy';
+      live: boolean;
     }): Promise<{ paymentId: string; nextUrl: string }>;
+    /** Whether the service's payments account is live (real money) rather than test. */
+    isLive(serviceId: string): Promise<boolean>;
     paymentStatus(serviceId: string, paymentId: string): Promise<{ status: string; amount: number } | null>;
   };
   notify?: {
@@ -166,6 +169,9 @@ export function journeyPages(k: Kernel, service: FormsService, runner: Pick<Runn
         returnUrl: `${k.config.publicUrl}${c.base}/paid`,
         email: typeof email === 'string' ? email : null,
         language: c.lang,
+        // A live form of a service whose payments account is live takes real money; a draft
+        // preview never does.
+        live: !c.p.preview && (await deps.payments.isLive(c.f.form.service_id)),
       });
       c.p.data.payment = { id: paymentId, amount, status: 'created' };
       await service.saveProgress(c.p);

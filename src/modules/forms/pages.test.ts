@@ -1,10 +1,12 @@
 // The runner through HTTP: a whole walk through a real form (conditions, routing, a repeating
 // section, checkboxes, dates), check your answers with change links, one submission with its
 // delivery rows and event; skipped pages, tampered hidden fields, replayed sends and bad input
-// refused; the pull API with acknowledgement, scoped to its service; Welsh pages.
+// refused; the fee on the test or live ledger as the service's payments account is; the pull API
+// with acknowledgement, scoped to its service; Welsh pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, cli, formBrowser, type TestApp } from '../../../test/helpers.js';
 import { DEMO_FORMS } from './demo.js';
+import { starterDefinition } from './admin.js';
 import type { Definition } from './definition.js';
 
 let t: TestApp;
@@ -121,6 +123,44 @@ describe('the runner', () => {
     expect(deliveries.map((d) => d.kind).sort()).toEqual(['api', 'confirmation']);
     const ev = await t.kernel.db.query<{ type: string }>("SELECT type FROM kernel.events WHERE type LIKE 'forms.%' ORDER BY id");
     expect(ev.rows.map((e) => e.type)).toEqual(expect.arrayContaining(['forms.started', 'forms.submission.created']));
+  });
+
+  it("takes the fee on the test ledger until the service's payments account is live, then live; a preview never live", async () => {
+    const feeSlug = 'apply-for-a-concessionary-travel-pass';
+    const s = await t.modules.catalogue.service.getService(feeSlug);
+    const def = { ...starterDefinition('Travel pass'), fee: { description: 'Pass fee', amount: 500 } };
+    await t.modules.forms.service.save({ id: s.id, slug: feeSlug }, def, { by: 'test', live: true });
+    /** Answers every page of the live form (or the draft's preview), then continues to pay: the new payment's ledger. */
+    async function payOnce(preview = false): Promise<boolean> {
+      const b = formBrowser(t);
+      const f = (await t.modules.forms.service.form(feeSlug))!;
+      const startAt = preview ? `/forms/${feeSlug}/preview/${f.preview_token}` : `/forms/${feeSlug}`;
+      await b.get(startAt);
+      await b.post(preview ? startAt : `/forms/${feeSlug}/start`, {});
+      await b.get(`/forms/${feeSlug}/name`);
+      await b.post(`/forms/${feeSlug}/name`, { ...v(), _page: 'name', fullName: 'Pat Payer' });
+      await b.post(`/forms/${feeSlug}/contact`, { ...v(), _page: 'contact', email: 'pat@example.org' });
+      const check = await b.get(`/forms/${feeSlug}/check`);
+      expect(check.body).toContain('£5');
+      const hash = /name="_answers" value="([^"]+)"/.exec(check.body)![1];
+      const r = await b.post(`/forms/${feeSlug}/check`, { _v: '1', _answers: hash });
+      expect(r.statusCode).toBe(303);
+      expect(String(r.headers.location)).toMatch(/\/pay\/secure\//);
+      const { rows } = await t.kernel.db.query<{ live: boolean; amount: number }>(
+        'SELECT live, amount FROM payments.payments WHERE service_id = $1 ORDER BY created_at DESC LIMIT 1',
+        [s.id],
+      );
+      expect(rows[0].amount).toBe(500);
+      return rows[0].live;
+    }
+    expect(await payOnce()).toBe(false);
+    // The service goes live with payments: a live pay key.
+    const key = await t.modules.catalogue.service.createApiKey(cli, { serviceSlug: feeSlug, platform: 'pay', type: 'live' });
+    expect(await payOnce()).toBe(true);
+    expect(await payOnce(true)).toBe(false);
+    // A revoked live key: back to test payments.
+    await t.modules.catalogue.service.revokeApiKey(cli, key.key.id);
+    expect(await payOnce()).toBe(false);
   });
 
   it('refuses a post for another page than the one rendered, and posts without the CSRF token', async () => {

@@ -115,14 +115,27 @@ export function createPaymentsModule(deps: PaymentsDeps) {
     );
     return { paymentId: payment.payment_id, nextUrl: `${ctx.urls.pages}/secure/${nextUrlToken(ctx.secret, payment)}` };
   }
+  /**
+   * Whether a service takes real money: its payments account is live once it holds an unrevoked
+   * live `pay` key (GOV.UK Pay's "go live"); until then only the test ledger and the sandbox.
+   */
+  async function isLive(serviceId: string): Promise<boolean> {
+    return (await catalogue.listApiKeys(serviceId)).some((k) => k.platform === 'pay' && k.type === 'live' && !k.revoked_at);
+  }
   /** A payment's current status and amount (for the module that started it), or null. */
   async function paymentStatus(serviceId: string, paymentId: string): Promise<{ status: string; amount: number } | null> {
     const p = await payments.current(await store.payment(kernel.db, paymentId));
     return p && p.service_id === serviceId ? { status: p.status, amount: p.amount } : null;
   }
-  const module: Module & { service: typeof service; startPayment: typeof startPayment; paymentStatus: typeof paymentStatus } = {
+  const module: Module & {
+    service: typeof service;
+    startPayment: typeof startPayment;
+    paymentStatus: typeof paymentStatus;
+    isLive: typeof isLive;
+  } = {
     name: 'payments',
     startPayment,
+    isLive,
     paymentStatus,
     staffAreas: [{ href: '/admin/pay', label: 'payments.admin.title' }],
     migrations: join(here, 'migrations'),
