@@ -142,3 +142,13 @@ export function formBrowser(built: Pick<BuiltApp, 'app'>, opts: { ip?: string } 
   };
   return b;
 }
+
+/** A browser signed in to the staff console with the password sign-in (then on `landing`, for a fresh CSRF token). */
+export async function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string, password: string, landing = '/admin') {
+  const b = formBrowser(built);
+  await b.get('/admin/sign-in');
+  const res = await b.post('/admin/sign-in', { email, password });
+  if (res.statusCode !== 303) throw new Error(`staff sign-in failed: ${res.statusCode}`);
+  await b.get(landing);
+  return b;
+}

@@ -4,7 +4,7 @@
 // error summary; CSRF on every POST; and staff of another organisation can neither see nor
 // change the form (nor download its submissions — see csv.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, cli, formBrowser, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, cli, formBrowser, staffBrowser, type TestApp } from '../../../test/helpers.js';
 import { errorSummary } from '../identity/testing.js';
 
 const PASSWORD = 'a long enough password';
@@ -12,14 +12,7 @@ let t: TestApp;
 let orgSlug: string;
 let otherOrgSlug: string;
 
-export async function staffBrowser(app: TestApp, email: string) {
-  const b = formBrowser(app);
-  await b.get('/admin/sign-in');
-  const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
-  expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
-  await b.get(String(res.headers.location));
-  return b;
-}
+const staff = (email: string) => staffBrowser(t, email, PASSWORD);
 
 beforeAll(async () => {
   t = await buildTestApp({ seed: true });
@@ -53,7 +46,7 @@ describe('the form designer', () => {
   });
 
   it('creates a service and its form in one go, refusing bad input with an error summary', async () => {
-    const b = await staffBrowser(t, 'designer@example.org');
+    const b = await staff('designer@example.org');
     expect((await b.get('/admin/forms/new')).statusCode).toBe(200);
     // Without the CSRF token: refused, nothing made.
     let r = await b.post(
@@ -94,7 +87,7 @@ describe('the form designer', () => {
   });
 
   it('adds pages with options, Welsh and a show-if condition; refuses bad ones', async () => {
-    const b = await staffBrowser(t, 'designer@example.org');
+    const b = await staff('designer@example.org');
     const page = await b.get('/admin/forms/report-a-fallen-tree');
     expect(page.statusCode).toBe(200);
     let r = await b.post('/admin/forms/report-a-fallen-tree/pages', { title: '', type: 'radios', options: 'Only one' });
@@ -135,7 +128,7 @@ describe('the form designer', () => {
   });
 
   it('sets the fee and deliveries, refusing a bad fee or web address', async () => {
-    const b = await staffBrowser(t, 'designer@example.org');
+    const b = await staff('designer@example.org');
     await b.get('/admin/forms/report-a-fallen-tree');
     let r = await b.post('/admin/forms/report-a-fallen-tree/settings', { fee: 'ten pounds', webhook: 'ftp://x', delivery_email: 'nope' });
     expect(r.statusCode).toBe(400);
@@ -157,7 +150,7 @@ describe('the form designer', () => {
   });
 
   it('edits the JSON: not JSON, or an invalid definition, re-renders with the error and keeps the text', async () => {
-    const b = await staffBrowser(t, 'designer@example.org');
+    const b = await staff('designer@example.org');
     await b.get('/admin/forms/report-a-fallen-tree');
     let r = await b.post('/admin/forms/report-a-fallen-tree/definition', { definition: '{"title": ' });
     expect(r.statusCode).toBe(400);
@@ -176,7 +169,7 @@ describe('the form designer', () => {
   });
 
   it('publishes a kept version live; the live form runs; a version that does not exist is refused', async () => {
-    const b = await staffBrowser(t, 'designer@example.org');
+    const b = await staff('designer@example.org');
     expect((await formBrowser(t).get('/forms/report-a-fallen-tree')).statusCode).toBe(404);
     await b.get('/admin/forms/report-a-fallen-tree');
     let r = await b.post('/admin/forms/report-a-fallen-tree/publish', { version: '99' });
@@ -194,7 +187,7 @@ describe('the form designer', () => {
   });
 
   it('keeps staff of another organisation out', async () => {
-    const b = await staffBrowser(t, 'elsewhere@example.org');
+    const b = await staff('elsewhere@example.org');
     expect((await b.get('/admin/forms')).body).not.toContain('/admin/forms/report-a-fallen-tree');
     expect((await b.get('/admin/forms/report-a-fallen-tree')).statusCode).toBe(403);
     const r = await b.post('/admin/forms/report-a-fallen-tree/pages', { title: 'Sneaky', type: 'text' });

@@ -3,11 +3,11 @@
 // the same behind a control byte; NUL never gets in: the kernel refuses it) are defused, quotes, commas and line breaks kept
 // whole; and one organisation's staff never get another's submissions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, cli, formBrowser, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, cli, formBrowser, staffBrowser, type TestApp } from '../../../test/helpers.js';
 import { parseCsv } from '../engagement/polis.js';
 import { starterDefinition } from './admin.js';
-import { staffBrowser } from './admin.test.js';
 
+const PASSWORD = 'a long enough password';
 let t: TestApp;
 const ours = { slug: '', org: '' };
 const theirs = { slug: '', org: '' };
@@ -46,13 +46,13 @@ beforeAll(async () => {
     await t.modules.forms.service.save({ id: s.id, slug: s.slug }, starterDefinition(s.name), { by: 'test', live: true });
   await c.createStaff(cli, {
     email: 'team@example.org',
-    password: 'a long enough password',
+    password: PASSWORD,
     role: 'service_team',
     organisationSlug: ours.org,
   });
   await c.createStaff(cli, {
     email: 'other@example.org',
-    password: 'a long enough password',
+    password: PASSWORD,
     role: 'organisation_admin',
     organisationSlug: theirs.org,
   });
@@ -65,7 +65,7 @@ describe('submissions as CSV', () => {
   it('gives one row per submission, every hostile cell defused and every cell whole', async () => {
     const refs: string[] = [];
     for (const h of HOSTILE) refs.push(await submit(ours.slug, h));
-    const b = await staffBrowser(t, 'team@example.org');
+    const b = await staffBrowser(t, 'team@example.org', PASSWORD);
     const res = await b.get(`/admin/forms/${ours.slug}/submissions.csv`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
@@ -98,7 +98,7 @@ describe('submissions as CSV', () => {
   it("never gives one organisation's staff another's submissions", async () => {
     const mine = await submit(ours.slug, 'Ours Only');
     const other = await submit(theirs.slug, 'Theirs Only');
-    const b = await staffBrowser(t, 'other@example.org');
+    const b = await staffBrowser(t, 'other@example.org', PASSWORD);
     const refused = await b.get(`/admin/forms/${ours.slug}/submissions.csv`);
     expect(refused.statusCode).toBe(403);
     expect(refused.body).not.toContain(mine);
@@ -108,7 +108,7 @@ describe('submissions as CSV', () => {
     expect(own.body).toContain(other);
     expect(own.body).not.toContain(mine);
     expect(own.body).not.toContain('Ours Only');
-    const team = await (await staffBrowser(t, 'team@example.org')).get(`/admin/forms/${ours.slug}/submissions.csv`);
+    const team = await (await staffBrowser(t, 'team@example.org', PASSWORD)).get(`/admin/forms/${ours.slug}/submissions.csv`);
     expect(team.body).toContain(mine);
     expect(team.body).not.toContain(other);
     // Signed out: sent to sign in, nothing given.
