@@ -140,12 +140,11 @@ export function createEvents(db: Db, log: Logger, opts: { pollMs?: number; batch
   return {
     /** Append an event in the caller's transaction (NOTIFY is sent when it commits). */
     async append(tx: Queryable, e: EventInput): Promise<void> {
-      await tx.query('INSERT INTO kernel.events (stream, type, payload) VALUES ($1, $2, $3)', [
-        e.stream,
-        e.type,
-        JSON.stringify(e.payload ?? {}),
-      ]);
-      await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
+      // One round trip: the row and the wake-up (delivered at commit) in one statement.
+      await tx.query(
+        `WITH e AS (INSERT INTO kernel.events (stream, type, payload) VALUES ($1, $2, $3) RETURNING 1) SELECT pg_notify('${CHANNEL}', '') FROM e`,
+        [e.stream, e.type, JSON.stringify(e.payload ?? {})],
+      );
     },
     /** Append many events in the caller's transaction with one statement (bulk writers: exposures). */
     async appendMany(tx: Queryable, list: EventInput[]): Promise<void> {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Cache } from './cache.js';
 import { componentParams, loadComponentWording } from './components.js';
@@ -207,4 +208,38 @@ export async function renderCachedPage(
   const csrf = req.csrfToken();
   const nonce: string = (reply as any).cspNonce?.script ?? '';
   return reply.type('text/html; charset=utf-8').send(html.replaceAll(CSRF_SLOT, csrf).replaceAll(NONCE_SLOT, nonce));
+}
+
+/**
+ * A page rendered once per distinct context and kept in `cache`: the key is a hash of the
+ * template, language, URL, signed-in staff and the whole context, so identical inputs give the
+ * stored output and any difference renders afresh (a memo of a pure function: nothing to
+ * invalidate but the template files, which change only with a deploy). The CSRF token, CSP nonce
+ * and each of `vary` (plain, HTML-safe strings such as times) are stand-ins filled in per request,
+ * so they do not split the cache. For pages many people see alike (a question not yet answered).
+ */
+export function renderMemoPage(
+  views: Views,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  cache: Cache<string>,
+  template: string,
+  ctx: RenderContext,
+  vary: Record<string, string> = {},
+): FastifyReply {
+  const lang = rememberLang(req, reply);
+  const staff = (req as any).staff ?? null;
+  const slots = Object.fromEntries(Object.keys(vary).map((k) => [k, `\u0000vary:${k}\u0000`]));
+  const full = { ...ctx, ...slots };
+  const key = createHash('sha256')
+    .update(JSON.stringify([template, lang, req.url, staff, full]))
+    .digest('base64url');
+  let html = cache.get(key);
+  if (html === undefined) {
+    html = views.env.render(template, pageContext(views, req, lang, full, CSRF_SLOT, NONCE_SLOT, staff));
+    cache.set(key, html);
+  }
+  html = html.replaceAll(CSRF_SLOT, (req as any).csrfToken?.() ?? '').replaceAll(NONCE_SLOT, (reply as any).cspNonce?.script ?? '');
+  for (const [k, v] of Object.entries(vary)) html = html.replaceAll(slots[k], v);
+  return reply.type('text/html; charset=utf-8').send(html);
 }

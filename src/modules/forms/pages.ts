@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldError } from '../../kernel/errors.js';
 import { formErrors, type FormBody } from '../../kernel/forms.js';
-import { renderPage, requestLang, translator } from '../../kernel/views.js';
+import { renderMemoPage, renderPage, requestLang, translator } from '../../kernel/views.js';
+import { createCache } from '../../kernel/cache.js';
 import { sha256 } from '../../kernel/crypto.js';
 import type { Page } from './definition.js';
 import {
@@ -45,6 +46,8 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     const lang = requestLang(req);
     return { lang, t: translator(k.views.messages, lang) };
   };
+  /** Question pages as rendered, by a hash of everything they show (kernel/views.ts renderMemoPage). */
+  const rendered = createCache<string>({ ttlMs: 10 * 60_000, max: 500 });
   const slugOf = (req: FastifyRequest) => String((req.params as Record<string, string>).slug ?? '');
 
   function message(req: FastifyRequest, reply: FastifyReply, status: number, ctx: Record<string, unknown>) {
@@ -172,7 +175,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     const prev = at > 0 ? r.path[at - 1] : null;
     if (!p.data.reached?.includes(page.id)) await d.reached(c, page);
     reply.status(opts.errors?.length ? 400 : 200);
-    return renderPage(k.views, req, reply, 'forms/views/page.njk', {
+    const ctx = {
       title: copy.title,
       heading: copy.title,
       showHeading: !single,
@@ -194,10 +197,14 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       base,
       preview: p.preview,
       backHref: opts.change ? `${base}/check` : prev ? `${base}/${prev.id}` : `${base}`,
-      expiresAt: new Date(Date.now() + IDLE_SECONDS * 1000).toISOString(),
       idleMinutes: IDLE_SECONDS / 60,
       ...errs,
-    });
+    };
+    // A page shown with errors is particular to that post; a question page seen alike by many
+    // (not answered yet, or reloaded) is rendered once.
+    const expiresAt = new Date(p.expires_at).toISOString();
+    if (opts.errors?.length) return renderPage(k.views, req, reply, 'forms/views/page.njk', { ...ctx, expiresAt });
+    return renderMemoPage(k.views, req, reply, rendered, 'forms/views/page.njk', ctx, { expiresAt });
   }
 
   function pageOf(c: Current, id: string): Page | null {
@@ -255,7 +262,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       version: f.version,
       answersHash: hashOf(c),
       preview: p.preview,
-      expiresAt: new Date(Date.now() + IDLE_SECONDS * 1000).toISOString(),
+      expiresAt: new Date(p.expires_at).toISOString(),
       idleMinutes: IDLE_SECONDS / 60,
       ...extra,
     });

@@ -16,6 +16,8 @@ export const CHANGED_CHANNEL = 'forms_changed';
 /** Progress is kept this long after the last request (the timeout warning says so). */
 export const IDLE_SECONDS = 2 * 60 * 60;
 export const RESUME_DAYS = 28;
+/** A page view pushes the idle expiry back only once it is this much short of IDLE_SECONDS. */
+export const TOUCH_SLACK_SECONDS = 5 * 60;
 
 export interface LoadedForm {
   form: FormRow;
@@ -137,8 +139,18 @@ export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'l
       });
       return { token, progress: { ...row, expires_at: new Date(Date.now() + IDLE_SECONDS * 1000).toISOString(), submission_id: null } };
     },
-    progress: (token: string) => store.touchProgress(db, sha256(token), IDLE_SECONDS),
-    saveProgress: (p: ProgressRow) => store.saveProgress(db, p.id, p.data, p.account_id),
+    /**
+     * The progress a browser's token names. Reading it writes nothing unless its idle expiry has
+     * slipped more than TOUCH_SLACK_SECONDS: a page view is one SELECT, not an UPDATE.
+     */
+    async progress(token: string): Promise<ProgressRow | null> {
+      const p = await store.progressByToken(db, sha256(token), IDLE_SECONDS, TOUCH_SLACK_SECONDS);
+      if (!p) return null;
+      const { stale, ...row } = p;
+      if (stale) row.expires_at = await store.touchProgress(db, row.id, IDLE_SECONDS);
+      return row;
+    },
+    saveProgress: (p: ProgressRow) => store.saveProgress(db, p.id, p.data, p.account_id, IDLE_SECONDS),
 
     /** "Save and come back later": a single-use link, valid for RESUME_DAYS. */
     async saveForLater(p: ProgressRow): Promise<string> {
@@ -160,15 +172,20 @@ export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'l
     async submit(f: LoadedForm, progressId: string, lang: 'en' | 'cy'): Promise<{ submission: SubmissionRow; replayed: boolean }> {
       await ensureQueue();
       return db.transaction(async (tx) => {
-        const p = await store.lockProgress(tx, progressId);
-        if (!p) throw new NotFound('No such form in progress');
-        if (p.submission_id) return { submission: (await store.submission(tx, p.submission_id))!, replayed: true };
+        // Claiming the progress locks it too: a concurrent or replayed send finds it claimed.
+        const submissionId = randomUUID();
+        const p = await store.claimProgress(tx, progressId, submissionId);
+        if (!p) {
+          const was = await store.lockProgress(tx, progressId);
+          if (!was?.submission_id) throw new NotFound('No such form in progress');
+          return { submission: (await store.submission(tx, was.submission_id))!, replayed: true };
+        }
         const def = f.def;
         const answers = submittedAnswers(def, p.data);
         const onRoute = answersOnRoute(def, p.data);
         const fee = feeOf(def, onRoute.answers);
         const submission: Omit<SubmissionRow, 'created_at'> = {
-          id: randomUUID(),
+          id: submissionId,
           service_id: p.service_id,
           form_id: p.form_id,
           version: p.version,
@@ -181,7 +198,6 @@ export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'l
           account_id: p.account_id,
           preview: p.preview,
         };
-        await store.insertSubmission(tx, submission);
         const targets: Array<{ kind: 'webhook' | 'email' | 'api' | 'confirmation'; target: string }> = [];
         if (!p.preview) {
           for (const d of def.deliveries ?? [])
@@ -198,7 +214,7 @@ export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'l
         if (typeof email === 'string' && email) targets.push({ kind: 'confirmation', target: `email:${email}` });
         if (typeof phone === 'string' && phone) targets.push({ kind: 'confirmation', target: `sms:${phone}` });
         const rows = targets.map((t) => ({ id: randomUUID(), service_id: p.service_id, submission_id: submission.id, ...t }));
-        await store.insertDeliveries(tx, rows);
+        await store.insertSubmission(tx, submission, rows);
         const jobs = rows
           .filter((r) => r.kind !== 'api')
           .map((r) => ({

@@ -120,22 +120,39 @@ export const store = {
       [p.id, p.service_id, p.form_id, p.version, p.token_hash, p.key, p.preview, p.account_id, JSON.stringify(p.data), p.idleSeconds],
     );
   },
-  /** The progress a browser's token names, its idle expiry pushed back; null if unknown or expired. */
-  async touchProgress(db: Queryable, tokenHash: string, idleSeconds: number): Promise<ProgressRow | null> {
-    const { rows } = await db.query<ProgressRow>(
-      `UPDATE forms.progress SET expires_at = greatest(expires_at, now() + make_interval(secs => $2))
-        WHERE token_hash = $1 AND expires_at > now()
-        RETURNING id, service_id, form_id, version, key, preview, account_id, data, expires_at, submission_id`,
-      [tokenHash, idleSeconds],
+  /**
+   * The progress a browser's token names (null if unknown or expired), and whether its idle
+   * expiry is more than `slackSeconds` short of `idleSeconds` away, so worth pushing back.
+   */
+  async progressByToken(
+    db: Queryable,
+    tokenHash: string,
+    idleSeconds: number,
+    slackSeconds: number,
+  ): Promise<(ProgressRow & { stale: boolean }) | null> {
+    const { rows } = await db.query<ProgressRow & { stale: boolean }>(
+      `SELECT id, service_id, form_id, version, key, preview, account_id, data, expires_at, submission_id,
+              expires_at < now() + make_interval(secs => $2) AS stale
+         FROM forms.progress WHERE token_hash = $1 AND expires_at > now()`,
+      [tokenHash, idleSeconds - slackSeconds],
     );
     return rows[0] ?? null;
   },
-  async saveProgress(db: Queryable, id: string, data: Progress, accountId: string | null) {
-    await db.query('UPDATE forms.progress SET data = $2, account_id = coalesce($3, account_id), updated_at = now() WHERE id = $1', [
-      id,
-      JSON.stringify(data),
-      accountId,
-    ]);
+  /** Pushes a progress's idle expiry back; returns the new expiry. */
+  async touchProgress(db: Queryable, id: string, idleSeconds: number): Promise<string> {
+    const { rows } = await db.query<{ expires_at: string }>(
+      `UPDATE forms.progress SET expires_at = greatest(expires_at, now() + make_interval(secs => $2)) WHERE id = $1 RETURNING expires_at`,
+      [id, idleSeconds],
+    );
+    return rows[0]?.expires_at;
+  },
+  /** Saves the answers; an answer is activity, so the idle expiry is pushed back too. */
+  async saveProgress(db: Queryable, id: string, data: Progress, accountId: string | null, idleSeconds: number) {
+    await db.query(
+      `UPDATE forms.progress SET data = $2, account_id = coalesce($3, account_id), updated_at = now(),
+              expires_at = greatest(expires_at, now() + make_interval(secs => $4)) WHERE id = $1`,
+      [id, JSON.stringify(data), accountId, idleSeconds],
+    );
   },
   async lockProgress(tx: Queryable, id: string): Promise<ProgressRow | null> {
     return (
@@ -198,9 +215,20 @@ export const store = {
     return rows[0] ?? null;
   },
 
-  async insertSubmission(tx: Queryable, s: Omit<SubmissionRow, 'created_at'>) {
+  /**
+   * The submission, its files and its delivery rows in one statement (one round trip): the
+   * foreign keys are checked at its end, when the submission row is there.
+   */
+  async insertSubmission(
+    tx: Queryable,
+    s: Omit<SubmissionRow, 'created_at'>,
+    deliveries: Array<Pick<DeliveryRow, 'id' | 'service_id' | 'submission_id' | 'kind' | 'target'>>,
+  ) {
     await tx.query(
-      `INSERT INTO forms.submissions (id, service_id, form_id, version, progress_id, reference, language, answers, fee, payment_id, account_id, preview)
+      `WITH files AS (UPDATE forms.files SET submission_id = $1 WHERE progress_id = $5),
+            deliveries AS (INSERT INTO forms.deliveries (id, service_id, submission_id, kind, target)
+                           SELECT d.id, $2, $1, d.kind, d.target FROM unnest($13::uuid[], $14::text[], $15::text[]) AS d(id, kind, target))
+       INSERT INTO forms.submissions (id, service_id, form_id, version, progress_id, reference, language, answers, fee, payment_id, account_id, preview)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
       [
         s.id,
@@ -215,10 +243,20 @@ export const store = {
         s.payment_id,
         s.account_id,
         s.preview,
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.kind),
+        deliveries.map((d) => d.target),
       ],
     );
-    await tx.query('UPDATE forms.files SET submission_id = $2 WHERE progress_id = $1', [s.progress_id, s.id]);
-    await tx.query('UPDATE forms.progress SET submission_id = $2, resume_hash = NULL WHERE id = $1', [s.progress_id, s.id]);
+  },
+  /** Marks a progress submitted (locking it) unless it already was; null then, or if there is none. */
+  async claimProgress(tx: Queryable, id: string, submissionId: string): Promise<ProgressRow | null> {
+    const { rows } = await tx.query<ProgressRow>(
+      `UPDATE forms.progress SET submission_id = $2, resume_hash = NULL WHERE id = $1 AND submission_id IS NULL
+       RETURNING id, service_id, form_id, version, key, preview, account_id, data, expires_at, submission_id`,
+      [id, submissionId],
+    );
+    return rows[0] ?? null;
   },
   async submission(db: Queryable, id: string, serviceId?: string): Promise<SubmissionRow | null> {
     const { rows } = await db.query<SubmissionRow>(
@@ -247,16 +285,6 @@ export const store = {
     ).rows;
   },
 
-  async insertDeliveries(tx: Queryable, rows: Array<Pick<DeliveryRow, 'id' | 'service_id' | 'submission_id' | 'kind' | 'target'>>) {
-    if (!rows.length) return;
-    const vals: unknown[] = [];
-    const tuples = rows.map((r, i) => {
-      vals.push(r.id, r.service_id, r.submission_id, r.kind, r.target);
-      const b = i * 5;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
-    });
-    await tx.query(`INSERT INTO forms.deliveries (id, service_id, submission_id, kind, target) VALUES ${tuples.join(', ')}`, vals);
-  },
   async lockDelivery(tx: Queryable, id: string): Promise<DeliveryRow | null> {
     return (await tx.query<DeliveryRow>('SELECT * FROM forms.deliveries WHERE id = $1 FOR UPDATE', [id])).rows[0] ?? null;
   },
