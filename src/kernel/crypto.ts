@@ -1,9 +1,15 @@
 // Small crypto helpers: random tokens, SHA-256 for high-entropy secrets, scrypt for
 // passwords, HMAC for signed tokens, AES-256-GCM for secrets kept at rest.
+import * as crypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+// crypto.hash (Node ≥ 20.12) hashes in one call without a Hash object: about twice as fast for
+// the short values hashed on every API request (a bearer key looked up by its hash).
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256 = oneShot
+  ? (value: string) => oneShot('sha256', value, 'hex')
+  : (value: string) => createHash('sha256').update(value).digest('hex');
 export const hmac = (secret: string, value: string) => createHmac('sha256', secret).update(value).digest('base64url');
 
 export function safeEqual(a: string, b: string): boolean {

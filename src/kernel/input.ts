@@ -16,23 +16,53 @@ export function unstorable(s: string): boolean {
   return s.includes('\u0000') || !(s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** The path (dot-separated) of the first unstorable string in a parsed value, or null. */
-export function findUnstorable(value: unknown, path = '', depth = 0, seen = new WeakSet<object>()): string | null {
-  if (typeof value === 'string') return unstorable(value) ? path || 'value' : null;
-  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value) || seen.has(value)) return null;
-  seen.add(value); // a parser's objects may refer to each other (multipart parts to their fields)
+/**
+ * The path (dot-separated) of the first unstorable string in a parsed value, or null. Runs on
+ * every request, so it allocates nothing for a value it accepts: the path is built only for
+ * the string at fault, and the set of objects already visited (a parser's objects may refer to
+ * each other, as multipart parts refer to their fields) only once there is a nested object.
+ */
+export function findUnstorable(value: unknown): string | null {
+  if (typeof value === 'string') return unstorable(value) ? 'value' : null;
+  const at = walk(value, (v) => typeof v === 'string' && unstorable(v), true, 0, undefined);
+  return at === null ? null : at || 'value';
+}
+
+/** The path of the first number that is not finite (Infinity, NaN), or null. */
+export function findNonFinite(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : 'value';
+  const at = walk(value, (v) => typeof v === 'number' && !Number.isFinite(v), false, 0, undefined);
+  return at === null ? null : at || 'value';
+}
+
+/** Depth-first over objects and arrays: the path of the first leaf (or, with `keys`, object key) that is `bad`, else null. */
+function walk(
+  value: unknown,
+  bad: (v: unknown) => boolean,
+  keys: boolean,
+  depth: number,
+  seen: WeakSet<object> | undefined,
+): string | null {
+  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value) || seen?.has(value)) return null;
+  const visit = (child: unknown, name: string): string | null => {
+    if (bad(child)) return name;
+    if (child === null || typeof child !== 'object') return null;
+    (seen ??= new WeakSet()).add(value);
+    const inner = walk(child, bad, keys, depth + 1, seen);
+    return inner === null ? null : `${name}.${inner}`;
+  };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const at = findUnstorable(value[i], path ? `${path}.${i}` : String(i), depth + 1, seen);
-      if (at) return at;
+      const at = visit(value[i], String(i));
+      if (at !== null) return at;
     }
     return null;
   }
-  for (const key of Object.keys(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (unstorable(key)) return at;
-    const inner = findUnstorable((value as Record<string, unknown>)[key], at, depth + 1, seen);
-    if (inner) return inner;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (keys && unstorable(key)) return key;
+    const at = visit((value as Record<string, unknown>)[key], key);
+    if (at !== null) return at;
   }
   return null;
 }
@@ -56,6 +86,8 @@ export class InvalidCharacters extends BadRequest {
   }
 }
 
+const NUL = /%00|\u0000/i;
+
 function checkUrlAndHeaders(req: FastifyRequest): void {
   const at = findUnstorable(req.params ?? {});
   if (at) throw new InvalidCharacters('path', at);
@@ -64,26 +96,15 @@ function checkUrlAndHeaders(req: FastifyRequest): void {
   // A %00 the router could not tie to a parameter (an unknown route, a raw path segment).
   const raw = req.raw.url ?? '';
   const split = raw.indexOf('?');
-  const nul = /%00|\u0000/i;
-  if (nul.test(split < 0 ? raw : raw.slice(0, split))) throw new InvalidCharacters('path', 'path');
-  if (split >= 0 && nul.test(raw.slice(split))) throw new InvalidCharacters('query', 'query');
-  for (const [name, value] of Object.entries(req.headers)) {
+  if (NUL.test(split < 0 ? raw : raw.slice(0, split))) throw new InvalidCharacters('path', 'path');
+  if (split >= 0 && NUL.test(raw.slice(split))) throw new InvalidCharacters('query', 'query');
+  const headers = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    if (Array.isArray(value) ? value.some(unstorable) : unstorable(String(value))) throw new InvalidCharacters('header', name);
+    if (typeof value === 'string' ? unstorable(value) : Array.isArray(value) ? value.some(unstorable) : unstorable(String(value)))
+      throw new InvalidCharacters('header', name);
   }
-}
-
-/** The path of the first number that is not finite (Infinity, NaN), or null. */
-export function findNonFinite(value: unknown, path = '', depth = 0, seen = new WeakSet<object>()): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : path || 'value';
-  if (value === null || typeof value !== 'object' || depth > 64 || Buffer.isBuffer(value) || seen.has(value)) return null;
-  seen.add(value);
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  for (const [k, v] of entries) {
-    const at = findNonFinite(v, path ? `${path}.${k}` : k, depth + 1, seen);
-    if (at) return at;
-  }
-  return null;
 }
 
 /**
@@ -100,22 +121,28 @@ function nonFiniteError(where: 'querystring' | 'params' | 'body', at: string) {
   return err;
 }
 
-/** Install the edge checks: URL and headers on request (before any module's hooks), bodies once parsed. */
+/**
+ * Install the edge checks: URL and headers on request (before any module's hooks), bodies once
+ * parsed. Callback hooks, not async ones: they run on every request, and an async hook costs
+ * a promise and a turn of the microtask queue each time.
+ */
 export function installInputGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => checkUrlAndHeaders(req));
-  app.addHook('preValidation', async (req) => {
-    if (req.body === undefined || req.body === null) return;
-    const at = findUnstorable(req.body);
-    if (at) throw new InvalidCharacters('body', at === 'value' ? 'body' : at);
+  app.addHook('onRequest', (req, _reply, done) => {
+    checkUrlAndHeaders(req); // a throw here is the request's error
+    done();
   });
-  app.addHook('preHandler', async (req) => {
-    for (const [where, value] of [
-      ['querystring', req.query],
-      ['params', req.params],
-      ['body', req.body],
-    ] as const) {
-      const at = findNonFinite(value);
-      if (at) throw nonFiniteError(where, at);
+  app.addHook('preValidation', (req, _reply, done) => {
+    if (req.body !== undefined && req.body !== null) {
+      const at = findUnstorable(req.body);
+      if (at) throw new InvalidCharacters('body', at === 'value' ? 'body' : at);
     }
+    done();
+  });
+  app.addHook('preHandler', (req, _reply, done) => {
+    let at = findNonFinite(req.query);
+    if (at) throw nonFiniteError('querystring', at);
+    if ((at = findNonFinite(req.params))) throw nonFiniteError('params', at);
+    if ((at = findNonFinite(req.body))) throw nonFiniteError('body', at);
+    done();
   });
 }

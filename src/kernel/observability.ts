@@ -36,11 +36,16 @@ export async function installObservability(
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (req, reply) => {
-    duration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  // Each (method, route, status) series is looked up once, not hashed from its labels on every
+  // response; a callback hook, as it runs on every response.
+  const series = new Map<string, { observe(v: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const k = `${req.method} ${reply.statusCode} ${route}`;
+    let s = series.get(k);
+    if (!s) series.set(k, (s = duration.labels({ method: req.method, route, status: String(reply.statusCode) })));
+    s.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/health', { config: { api: true } }, async () => ({ status: 'ok' }));
