@@ -19,6 +19,7 @@ import { createConversations } from './service-conversation.js';
 import { conversationPages } from './pages-conversation.js';
 import { openData } from './opendata.js';
 import { pageFeedback, type FeedbackRecorder } from './feedback.js';
+import { seedDemoEngagement } from './demo.js';
 
 export type { EngagementService, Who } from './service.js';
 
@@ -66,6 +67,8 @@ export function createEngagementModule(deps: EngagementDeps) {
       pageFeedback(app, kernel, catalogue, performance);
       engagementConsole(app, kernel, service, responses, conversations, catalogue);
     },
+    /** An open consultation and a closed one with "you said, we did" on demo services (one SQL statement). */
+    seedDemo: () => seedDemoEngagement(kernel.db, catalogue),
     async startWorkers() {
       // Telling participants is retried from the outbox after a crash between response and email.
       kernel.events.subscribe(

@@ -43,7 +43,7 @@ export class NotOpen extends HttpError {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
-const hashText = (s: string) => createHash('sha256').update(normalised(s)).digest('hex');
+export const hashText = (s: string) => createHash('sha256').update(normalised(s)).digest('hex');
 const welsh = (v: string | null | undefined) => (v && v.trim() ? v.trim() : null);
 /** A postcode or the start of one, as compared: upper case, no spaces. */
 /**
