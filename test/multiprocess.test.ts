@@ -78,7 +78,18 @@ describe.skipIf(!reachable)('two Cityscape processes started at once on an empty
 
     // Each module's demo was added by exactly one of them; the other found it there.
     const output = a.output() + b.output();
-    for (const module of ['catalogue', 'notify', 'addresses', 'payments', 'identity', 'performance', 'consent', 'exchange', 'registries']) {
+    for (const module of [
+      'catalogue',
+      'notify',
+      'addresses',
+      'payments',
+      'identity',
+      'performance',
+      'consent',
+      'exchange',
+      'registries',
+      'engagement',
+    ]) {
       expect(output.split(`Seeded the demo ${module}.`).length - 1, `${module} seeded once\n${output}`).toBe(1);
     }
 
@@ -95,6 +106,7 @@ describe.skipIf(!reachable)('two Cityscape processes started at once on an empty
         ['catalogue.office_holders', '(service_id, name, role)'],
         ['consent.agreements', '(service_id, purpose)'],
         ['exchange.legal_bases', 'title'],
+        ['engagement.consultations', 'title'],
       ]) {
         const { n, d } = await dupes(table, key);
         expect(n, table).toBeGreaterThan(0);
