@@ -5,8 +5,9 @@
 // fingerprint of every file's path, size and modification time, kept in dist/.fingerprint).
 // esbuild transpiles each file on its own (no bundling, no type checking: `npm run typecheck`
 // does that), so dist/ mirrors src/ and the views, locales, migrations and other files are
-// copied beside the code that reads them. Also prepares the initialised embedded database that
-// new data directories are copied from (src/kernel/pglite-template.ts).
+// copied beside the code that reads them. Also prepares the initialised embedded database, with
+// the schema, that new data directories are copied from (src/kernel/pglite-template.ts); when
+// a migration changes, the next build (`npm start` runs one) makes the new schema's template.
 // Flags: --quiet (say nothing when dist/ is up to date), --force (rebuild anyway),
 // --no-template (skip the embedded database).
 import { createHash } from 'node:crypto';
@@ -77,7 +78,8 @@ if (upToDate) {
 
 if (!args.has('--no-template')) {
   const { preparePgliteTemplate } = await import(pathToFileURL(join(DIST, 'kernel', 'db.js')).href);
+  const { MIGRATION_SOURCES } = await import(pathToFileURL(join(DIST, 'schema.js')).href);
   const t0 = performance.now();
-  const { made } = await preparePgliteTemplate();
-  if (made) say(`Initialised the embedded database template in ${Math.round(performance.now() - t0)} ms.`);
+  const { made } = await preparePgliteTemplate(MIGRATION_SOURCES);
+  if (made) say(`Initialised the embedded database template (with the schema) in ${Math.round(performance.now() - t0)} ms.`);
 }

@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Config } from './config.js';
 import { openDb, type Db } from './kernel/db.js';
 import { migrate } from './kernel/migrations.js';
+import { MIGRATION_SOURCES } from './schema.js';
 import { createEvents } from './kernel/events.js';
 import { createJobs } from './kernel/jobs.js';
 import { createAudit } from './kernel/audit.js';
@@ -21,6 +22,7 @@ import { installErrorHandling, type ErrorInfo } from './kernel/errors.js';
 import { installObservability } from './kernel/observability.js';
 import { installSecurityHeaders } from './kernel/security.js';
 import { installInputGuard } from './kernel/input.js';
+import { lazyCompilers } from './kernel/compilers.js';
 import { collectRoutes, tagModule, type RouteInfo } from './kernel/routes.js';
 import type { Kernel, Module } from './kernel/module.js';
 import { createCatalogueModule } from './modules/catalogue/index.js';
@@ -39,7 +41,7 @@ import { createEngagementModule } from './modules/engagement/index.js';
 import { createFormsModule } from './modules/forms/index.js';
 
 export const VERSION = '0.1.0';
-export const KERNEL_MIGRATIONS = { module: 'kernel', dir: join(SRC_DIR, 'kernel', 'migrations') };
+export const KERNEL_MIGRATIONS = MIGRATION_SOURCES[0];
 
 /** Every module, in mount order. Later modules receive earlier ones they depend on. */
 export function createModules(kernel: Kernel) {
@@ -176,13 +178,20 @@ export interface BuiltApp {
   close(): Promise<void>;
 }
 
-export async function buildApp(opts: { config: Config; db?: Db }): Promise<BuiltApp> {
+/** The database, kernel and modules, migrated: all the demo seed needs, without the HTTP layer. */
+export interface Core {
+  kernel: Kernel;
+  modules: Modules;
+  close(): Promise<void>;
+}
+
+export async function buildCore(opts: { config: Config; db?: Db }): Promise<Core> {
   const { config } = opts;
   const log = pino({
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.card_number', '*.cvc'],
   });
-  const db = opts.db ?? (await openDb(config.databaseUrl, config.dataDir));
+  const db = opts.db ?? (await openDb(config.databaseUrl, config.dataDir, { schema: MIGRATION_SOURCES }));
   const views = createViews();
   const kernel: Kernel = {
     config,
@@ -198,6 +207,23 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
   const modules = createModules(kernel);
   await migrate(db, migrationSources(modules));
   await kernel.caches.listen();
+  return {
+    kernel,
+    modules,
+    async close() {
+      await kernel.caches.stop();
+      await kernel.jobs.stop(); // a module may have started the queue by sending, even without workers
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/** The whole app: `core` (buildCore's, e.g. after seeding the demo) or a new one, then the HTTP layer. */
+export async function buildApp(opts: { config: Config; db?: Db; core?: Core }): Promise<BuiltApp> {
+  const { config } = opts;
+  const core = opts.core ?? (await buildCore(opts));
+  const { kernel, modules } = core;
+  const { db, log, views } = kernel;
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -208,6 +234,7 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     logController: new RequestLog({ disableRequestLogging: (req) => req.url.startsWith('/assets/') || req.url === '/health' }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    schemaController: { compilersFactory: lazyCompilers() },
   });
 
   const routes = collectRoutes(app);
@@ -273,10 +300,8 @@ export async function buildApp(opts: { config: Config; db?: Db }): Promise<Built
     },
     async close() {
       await app.close();
-      await kernel.caches.stop();
       if (workersStarted) await kernel.events.stop();
-      await kernel.jobs.stop(); // a module may have started the queue by sending, even without workers
-      if (!opts.db) await db.close();
+      await core.close();
     },
   };
 }

@@ -52,16 +52,21 @@ export function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  ')).join('\n');
 }
 
-const seedables = (built: BuiltApp) => Object.entries(built.modules as Record<string, Module>).filter(([, m]) => m.seedDemo);
+const seedables = (built: Pick<BuiltApp, 'modules'>) =>
+  Object.entries(built.modules as Record<string, Module>).filter(([, m]) => m.seedDemo);
 /** Seeds every module's demo, one process at a time (processes started together on one empty
  * PostgreSQL take turns; the later one finds each module's demo there and adds nothing). */
-export async function seedAll(built: BuiltApp, out: Out): Promise<void> {
+export async function seedAll(built: Pick<BuiltApp, 'kernel' | 'modules'>, out: Out): Promise<boolean> {
   const { withAdvisoryLock } = await import('./kernel/db.js');
+  let seeded = false;
   await withAdvisoryLock(built.kernel.db, 'cityscape.seed-demo', async () => {
     for (const [name, m] of seedables(built)) {
-      out.line((await m.seedDemo!()) ? `Seeded the demo ${name}.` : `The ${name} already has data, so the demo was not added.`);
+      const added = await m.seedDemo!();
+      seeded ||= added;
+      out.line(added ? `Seeded the demo ${name}.` : `The ${name} already has data, so the demo was not added.`);
     }
   });
+  return seeded;
 }
 
 export async function appliedMigrations(db: Db): Promise<string[]> {
@@ -117,7 +122,7 @@ export const COMMANDS: Record<string, Command> = {
   'seed-demo': {
     usage: 'seed-demo',
     summary: 'Add the demo catalogue (fictional organisations and services) if the catalogue is empty',
-    run: (ctx, _v, _p, out) => seedAll(ctx.built, out),
+    run: async (ctx, _v, _p, out) => void (await seedAll(ctx.built, out)),
   },
   'admin create': {
     usage: 'admin create --email EMAIL (--password PASSWORD | --password-stdin) [--name NAME]',

@@ -20,7 +20,7 @@ import {
   type ControlServer,
   type HeldLock,
 } from './kernel/control.js';
-import type { BuiltApp } from './app.js';
+import type { BuiltApp, Core } from './app.js';
 import { appliedMigrations, COMMANDS, Out, seedAll, type Command, type Ctx, type Values } from './commands.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -130,8 +130,12 @@ const cliLogLevel = (l: LogLevel): LogLevel => (l === 'debug' || l === 'trace' ?
 
 /** Opens the database in this process (the caller holds the data directory's lock). */
 async function runLocally(p: Extract<Parsed, { kind: 'run' }>, config: Config, cwd: string): Promise<CommandResult> {
-  const [{ buildApp }, { openDb }] = await Promise.all([import('./app.js'), import('./kernel/db.js')]);
-  const db = await openDb(config.databaseUrl, config.dataDir);
+  const [{ buildApp }, { openDb }, { MIGRATION_SOURCES }] = await Promise.all([
+    import('./app.js'),
+    import('./kernel/db.js'),
+    import('./schema.js'),
+  ]);
+  const db = await openDb(config.databaseUrl, config.dataDir, { schema: MIGRATION_SOURCES });
   try {
     const before = await appliedMigrations(db);
     const built = await buildApp({ config: { ...config, seedDemo: false, workers: false, logLevel: cliLogLevel(config.logLevel) }, db });
@@ -248,21 +252,33 @@ async function start(): Promise<number> {
   };
 
   try {
-    const { buildApp } = await import('./app.js');
-    built = await buildApp({ config });
+    const { buildApp, buildCore } = await import('./app.js');
+    let core: Core | undefined;
     if (config.seedDemo) {
+      // The demo is seeded before the HTTP layer is built, so that is built once.
+      core = await buildCore({ config });
       const out = new Out();
-      await seedAll(built, out);
-      if (out.stdout.includes('Seeded')) {
+      let seeded: boolean;
+      try {
+        seeded = await seedAll(core, out);
+      } catch (err) {
+        await core.close();
+        throw err;
+      }
+      if (seeded) {
         process.stdout.write(out.stdout);
         // Embedded PostgreSQL's WebAssembly memory only ever grows, and seeding the demo touches
         // ~40 MB that the running server never needs again: reopen the database to give it back.
         if (!config.databaseUrl) {
-          await built.close();
-          built = await buildApp({ config });
+          await core.close();
+          core = undefined;
         }
       }
     }
+    built = await buildApp({ config, core }).catch(async (err) => {
+      await core?.close();
+      throw err;
+    });
     const app = built;
     if (socket)
       control = await startControlServer(socket, (req) => executeIn({ built: app, config, cwd: req.cwd, appliedOnOpen: [] }, req.argv));

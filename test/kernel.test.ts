@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers.js';
 import { migrate } from '../src/kernel/migrations.js';
 import { migrationSources } from '../src/app.js';
+import { MIGRATION_SOURCES } from '../src/schema.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -177,6 +178,10 @@ describe('database', () => {
     // A bad parameter fails that call only; the statement still serves the next.
     await expect(t.kernel.db.query(sql, ['not a number', 'c'], prepare)).rejects.toThrow();
     expect((await t.kernel.db.query(sql, [7, 'd'], prepare)).rows[0]).toEqual({ n: 14, s: 'd' });
+  });
+
+  it('names the schema of every module, in mount order, without loading them (schema.ts)', () => {
+    expect(MIGRATION_SOURCES).toEqual(migrationSources(t.modules));
   });
 
   it('keeps the audit log append-only', async () => {

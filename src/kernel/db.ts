@@ -6,7 +6,8 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { mkdirSync } from 'node:fs';
 import v8 from 'node:v8';
 import { createHash } from 'node:crypto';
-import { ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
+import { ensureSchemaTemplate, ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
+import { migrate, schemaKey, type MigrationSource } from './migrations.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -147,15 +148,31 @@ function openPglite(dataDir: string | undefined): Promise<PGlite> {
 
 const initdb = async (dir: string) => (await openPglite(dir)).close();
 
-/** Makes the initialised cluster new data directories are copied from, if it is missing (scripts/build.mjs). */
-export const preparePgliteTemplate = () => ensureTemplate(initdb);
+/**
+ * Makes the initialised cluster new data directories are copied from, if it is missing, and with
+ * `schema`, the cluster with those migrations applied (scripts/build.mjs).
+ */
+export async function preparePgliteTemplate(schema?: MigrationSource[]): Promise<{ dir: string; made: boolean }> {
+  if (!schema) return ensureTemplate(initdb);
+  return ensureSchemaTemplate(schemaKey(schema), initdb, async (dir) => {
+    const db = await createPgliteDb(dir);
+    try {
+      await migrate(db, schema);
+    } finally {
+      await db.close();
+    }
+  });
+}
 
-/** Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. */
-export async function createPgliteDb(dataDir: string): Promise<Db> {
+/**
+ * Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. A new
+ * folder starts as a copy of an initialised cluster — with `schema`'s migrations already applied
+ * when scripts/build.mjs made that template for exactly those migrations (pglite-template.ts).
+ */
+export async function createPgliteDb(dataDir: string, opts: { schema?: MigrationSource[] } = {}): Promise<Db> {
   const onDisk = !dataDir.startsWith('memory://');
   if (onDisk) {
-    // A new data directory starts as a copy of an initialised one (see pglite-template.ts).
-    await initialiseFromTemplate(dataDir, initdb);
+    await initialiseFromTemplate(dataDir, initdb, opts.schema && schemaKey(opts.schema));
     mkdirSync(dataDir, { recursive: true });
   }
   const db = await openPglite(onDisk ? dataDir : undefined);
@@ -189,8 +206,11 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   };
 }
 
-export async function openDb(databaseUrl: string | undefined, dataDir: string): Promise<Db> {
-  return databaseUrl ? createPostgresDb(databaseUrl) : createPgliteDb(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`);
+/** PostgreSQL at `databaseUrl`, else PGlite in `dataDir`/pgdata (a new one starting with `opts.schema` when it can). */
+export async function openDb(databaseUrl: string | undefined, dataDir: string, opts: { schema?: MigrationSource[] } = {}): Promise<Db> {
+  return databaseUrl
+    ? createPostgresDb(databaseUrl)
+    : createPgliteDb(dataDir.startsWith('memory://') ? dataDir : `${dataDir}/pgdata`, opts);
 }
 
 const lockQueues = new WeakMap<Db, Map<string, Promise<unknown>>>();

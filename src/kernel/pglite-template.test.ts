@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgliteDb, preparePgliteTemplate } from './db.js';
-import { initialiseFromTemplate, isUninitialised, templateDir } from './pglite-template.js';
+import { migrate, schemaKey } from './migrations.js';
+import { initialiseFromTemplate, isUninitialised, schemaTemplateDir, templateDir } from './pglite-template.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cityscape-template-test-'));
 const saved = process.env.CITYSCAPE_TEMPLATE_DIR;
@@ -47,7 +48,57 @@ describe('embedded database template', () => {
     }
     // No half-made folders left beside the data directories or the template.
     expect(readdirSync(root).sort()).toEqual(['a', 'b', 'c', 'template']);
+    expect(await initialiseFromTemplate(join(root, 'd'), async () => {})).toBe('bare');
+    rmSync(join(root, 'd'), { recursive: true });
   }, 120_000);
+
+  it('holds the schema when built for it, and is used only while the migrations are exactly those', async () => {
+    const migrations = join(root, 'migrations');
+    mkdirSync(join(migrations, 'kernel'), { recursive: true });
+    mkdirSync(join(migrations, 'things'), { recursive: true });
+    writeFileSync(join(migrations, 'kernel', '001_kernel.sql'), 'CREATE TABLE kernel.notes (x int);');
+    writeFileSync(join(migrations, 'things', '001_things.sql'), 'CREATE TABLE things.items (id int PRIMARY KEY, name text);');
+    const sources = [
+      { module: 'kernel', dir: join(migrations, 'kernel') },
+      { module: 'things', dir: join(migrations, 'things') },
+    ];
+    const key = schemaKey(sources);
+    expect((await preparePgliteTemplate(sources)).made).toBe(true);
+    expect((await preparePgliteTemplate(sources)).made).toBe(false);
+
+    // A new data directory starts with the schema and no rows; migrating it applies nothing.
+    expect(await initialiseFromTemplate(join(root, 'with-schema'), async () => {}, key)).toBe('schema');
+    const db = await createPgliteDb(join(root, 'with-schema'));
+    try {
+      expect(await migrate(db, sources)).toEqual([]);
+      expect((await db.query('SELECT count(*)::int AS n FROM things.items')).rows[0]).toEqual({ n: 0 });
+      await db.query(`INSERT INTO things.items VALUES (1, 'mine')`);
+    } finally {
+      await db.close();
+    }
+    // Another copy does not see that row: the template was untouched.
+    const other = await createPgliteDb(join(root, 'with-schema-2'), { schema: sources });
+    try {
+      expect((await other.query('SELECT count(*)::int AS n FROM things.items')).rows[0]).toEqual({ n: 0 });
+    } finally {
+      await other.close();
+    }
+
+    // A changed migration names another schema: the bare cluster is copied and migrated as before.
+    writeFileSync(join(migrations, 'things', '002_more.sql'), 'ALTER TABLE things.items ADD COLUMN size int;');
+    expect(schemaKey(sources)).not.toBe(key);
+    const changed = await createPgliteDb(join(root, 'changed'), { schema: sources });
+    try {
+      expect((await changed.query(`SELECT to_regclass('things.items')::text AS t`)).rows[0].t).toBeNull();
+      expect(await migrate(changed, sources)).toEqual(['kernel/001_kernel.sql', 'things/001_things.sql', 'things/002_more.sql']);
+    } finally {
+      await changed.close();
+    }
+    // Building the new schema's template removes the old one.
+    expect((await preparePgliteTemplate(sources)).made).toBe(true);
+    expect(existsSync(schemaTemplateDir(schemaKey(sources)))).toBe(true);
+    expect(existsSync(schemaTemplateDir(key))).toBe(false);
+  }, 180_000);
 
   it('never writes over a folder that holds anything', async () => {
     const dir = join(root, 'occupied');

@@ -3,15 +3,20 @@
 // 4–6 s on the 2-core development machine, most of a first `npm start`. Copying the same files
 // natively takes well under a second. The initialised cluster is made once per PGlite version
 // (by `npm install`, through scripts/build.mjs, or else by the first start that needs it) under
-// node_modules/.cache/cityscape/, and holds nothing but initdb's output: no schema, no data, no
-// secrets (migrations and the demo run on the copy, as they would on an empty directory).
+// node_modules/.cache/cityscape/, and holds nothing but initdb's output.
+// Beside it, a second template holds that cluster with Cityscape's migrations applied (~2 s of
+// a first start otherwise), named by a hash of every migration file, so it is used only while
+// the migrations are exactly those: made by scripts/build.mjs, never by a start (which copies
+// the bare cluster and migrates, as before, when the schema has changed since the build).
+// Neither holds data or secrets: the migrations create tables only; keys, secrets and the demo
+// are made per data directory, on the copy.
 import { constants, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** Where the initialised cluster is kept: beside PGlite itself, keyed by its version (CITYSCAPE_TEMPLATE_DIR overrides). */
 export function templateDir(): string {
-  if (process.env.CITYSCAPE_TEMPLATE_DIR) return process.env.CITYSCAPE_TEMPLATE_DIR;
+  if (process.env.CITYSCAPE_TEMPLATE_DIR) return resolve(process.env.CITYSCAPE_TEMPLATE_DIR);
   const require = createRequire(import.meta.url);
   // …/node_modules/@electric-sql/pglite/dist/index.js → …/node_modules
   let dir = dirname(require.resolve('@electric-sql/pglite'));
@@ -19,6 +24,11 @@ export function templateDir(): string {
   const version: string = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
   const nodeModules = resolve(dir, '..', '..');
   return join(nodeModules, '.cache', 'cityscape', `pglite-${version}`);
+}
+
+/** Where the cluster with the schema named `key` (migrations.ts's schemaKey) is kept: beside the bare one. */
+export function schemaTemplateDir(key: string): string {
+  return `${templateDir()}-schema-${key}`;
 }
 
 /** A data directory PGlite has not initialised yet (absent or empty). */
@@ -31,8 +41,7 @@ export function isUninitialised(dataDir: string): boolean {
  * it is given, then closes). Made in a folder of its own and renamed into place, so two processes
  * making it at once never see half of one.
  */
-export async function ensureTemplate(init: (dir: string) => Promise<void>): Promise<{ dir: string; made: boolean }> {
-  const dir = templateDir();
+export async function ensureTemplate(init: (dir: string) => Promise<void>, dir = templateDir()): Promise<{ dir: string; made: boolean }> {
   if (existsSync(join(dir, 'PG_VERSION'))) return { dir, made: false };
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -51,12 +60,50 @@ export async function ensureTemplate(init: (dir: string) => Promise<void>): Prom
   return { dir, made: true };
 }
 
-/** Fills an uninitialised data directory from the template; false when it is already a database. */
-export async function initialiseFromTemplate(dataDir: string, init: (dir: string) => Promise<void>): Promise<boolean> {
+/**
+ * The cluster with the schema named `key`, made now if it is missing: a copy of the bare cluster
+ * (made first if need be) that `migrate` runs on. Older schemas' templates are removed.
+ */
+export async function ensureSchemaTemplate(
+  key: string,
+  init: (dir: string) => Promise<void>,
+  migrate: (dir: string) => Promise<void>,
+): Promise<{ dir: string; made: boolean }> {
+  const dir = schemaTemplateDir(key);
+  const result = await ensureTemplate(async (tmp) => {
+    const bare = (await ensureTemplate(init)).dir;
+    rmSync(tmp, { recursive: true, force: true });
+    cpSync(bare, tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
+    await migrate(tmp);
+  }, dir);
+  if (result.made) {
+    const prefix = `${basename(templateDir())}-schema-`;
+    for (const old of readdirSync(dirname(dir)))
+      if (old.startsWith(prefix) && !old.includes('.tmp-') && join(dirname(dir), old) !== dir)
+        rmSync(join(dirname(dir), old), { recursive: true, force: true });
+  }
+  return result;
+}
+
+/**
+ * Fills an uninitialised data directory from a template — the one with `schemaKey`'s schema when
+ * it exists, else the bare cluster (made now if missing) — and says which; false when the
+ * directory is already a database.
+ */
+export async function initialiseFromTemplate(
+  dataDir: string,
+  init: (dir: string) => Promise<void>,
+  schemaKey?: string,
+): Promise<false | 'schema' | 'bare'> {
   if (!isUninitialised(dataDir)) return false;
   let template: string;
+  let kind: 'schema' | 'bare' = 'bare';
   try {
-    template = (await ensureTemplate(init)).dir;
+    const withSchema = schemaKey ? schemaTemplateDir(schemaKey) : undefined;
+    if (withSchema && existsSync(join(withSchema, 'PG_VERSION'))) {
+      template = withSchema;
+      kind = 'schema';
+    } else template = (await ensureTemplate(init)).dir;
   } catch {
     return false; // e.g. a read-only node_modules: PGlite initialises the directory itself, as before
   }
@@ -64,8 +111,16 @@ export async function initialiseFromTemplate(dataDir: string, init: (dir: string
   const tmp = `${dataDir}.init-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   // A copy-on-write clone where the file system has them (btrfs, XFS, APFS), else a plain copy.
-  cpSync(template, tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
+  try {
+    cpSync(template, tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
+  } catch (err) {
+    if (kind === 'bare') throw err;
+    // The schema's template went away under us (a build replaced it): the bare cluster will do.
+    rmSync(tmp, { recursive: true, force: true });
+    kind = 'bare';
+    cpSync((await ensureTemplate(init)).dir, tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
+  }
   rmSync(dataDir, { recursive: true, force: true }); // absent or empty (checked above)
   renameSync(tmp, dataDir);
-  return true;
+  return kind;
 }
