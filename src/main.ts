@@ -252,6 +252,8 @@ async function start(): Promise<number> {
   };
 
   try {
+    // PostgreSQL's WebAssembly compiles on background threads while the app's code loads.
+    if (!config.databaseUrl) void import('./kernel/db.js').then((db) => db.compilePglite().catch(() => {}));
     const { buildApp, buildCore } = await import('./app.js');
     let core: Core | undefined;
     if (config.seedDemo) {

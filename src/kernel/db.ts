@@ -4,6 +4,9 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import { createHash } from 'node:crypto';
 import { ensureSchemaTemplate, ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
@@ -130,13 +133,29 @@ export function createPostgresDb(connectionString: string, opts: { max?: number 
   };
 }
 
-/** PGlite with Cityscape's settings, in `dataDir` (a folder) or in memory. */
-function openPglite(dataDir: string | undefined): Promise<PGlite> {
-  // Compile PostgreSQL's WebAssembly with the baseline compiler only: optimising tier-up of
-  // the 9 MB module costs ~100 MB of resident memory and measured no faster for our queries.
+let compiledPglite: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * PostgreSQL's WebAssembly, compiled once per process and shared by every PGlite it opens (a
+ * start seeding the demo opens two). Compiling is asynchronous, on V8's background threads, so
+ * `cityscape start` begins it first thing and loads the app's code meanwhile.
+ */
+export function compilePglite(): Promise<WebAssembly.Module> {
+  // The baseline compiler only: optimising tier-up of the 9 MB module costs ~100 MB of resident
+  // memory and measured no faster for our queries.
   v8.setFlagsFromString('--liftoff-only');
+  compiledPglite ??= readFile(join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), 'pglite.wasm')).then((bytes) =>
+    WebAssembly.compile(bytes),
+  );
+  return compiledPglite;
+}
+
+/** PGlite with Cityscape's settings, in `dataDir` (a folder) or in memory. */
+async function openPglite(dataDir: string | undefined): Promise<PGlite> {
+  const pgliteWasmModule = await compilePglite().catch(() => undefined); // else PGlite loads it itself
   return PGlite.create({
     dataDir,
+    pgliteWasmModule,
     // pg_trgm: the addresses module's fuzzy street matching (also available on PostgreSQL).
     extensions: { pg_trgm },
     // The same shapes as the pg parsers above.
