@@ -3,13 +3,13 @@
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import { createHash } from 'node:crypto';
-import { ensureSchemaTemplate, ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
+import { ensureSchemaTarball, ensureSchemaTemplate, ensureTemplate, initialiseFromTemplate } from './pglite-template.js';
 import { migrate, schemaKey, type MigrationSource } from './migrations.js';
 
 export interface QueryResult<T> {
@@ -150,11 +150,12 @@ export function compilePglite(): Promise<WebAssembly.Module> {
   return compiledPglite;
 }
 
-/** PGlite with Cityscape's settings, in `dataDir` (a folder) or in memory. */
-async function openPglite(dataDir: string | undefined): Promise<PGlite> {
+/** PGlite with Cityscape's settings, in `dataDir` (a folder) or in memory (from `loadDataDir`, a dump, if given). */
+async function openPglite(dataDir: string | undefined, loadDataDir?: Blob): Promise<PGlite> {
   const pgliteWasmModule = await compilePglite().catch(() => undefined); // else PGlite loads it itself
   return PGlite.create({
     dataDir,
+    loadDataDir,
     pgliteWasmModule,
     // pg_trgm: the addresses module's fuzzy street matching (also available on PostgreSQL).
     extensions: { pg_trgm },
@@ -167,13 +168,37 @@ async function openPglite(dataDir: string | undefined): Promise<PGlite> {
 
 const initdb = async (dir: string) => (await openPglite(dir)).close();
 
+const schemaDumps = new Map<string, Promise<Blob | undefined>>();
+
+/**
+ * The cluster with `key`'s schema as a dump an in-memory PGlite starts from (pglite-template.ts's
+ * schemaTarball), read once per process; undefined when there is none for this schema.
+ */
+function schemaDump(key: string): Promise<Blob | undefined> {
+  let dump = schemaDumps.get(key);
+  if (!dump) {
+    dump = ensureSchemaTarball(key, async (copy, file) => {
+      const db = await openPglite(copy);
+      try {
+        writeFileSync(file, Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer()));
+      } finally {
+        await db.close();
+      }
+    })
+      .then(async (file) => (file ? new Blob([await readFile(file)]) : undefined))
+      .catch(() => undefined); // e.g. a read-only node_modules: initdb and migrate in memory, as before
+    schemaDumps.set(key, dump);
+  }
+  return dump;
+}
+
 /**
  * Makes the initialised cluster new data directories are copied from, if it is missing, and with
- * `schema`, the cluster with those migrations applied (scripts/build.mjs).
+ * `schema`, the cluster with those migrations applied and its tarball (scripts/build.mjs).
  */
 export async function preparePgliteTemplate(schema?: MigrationSource[]): Promise<{ dir: string; made: boolean }> {
   if (!schema) return ensureTemplate(initdb);
-  return ensureSchemaTemplate(schemaKey(schema), initdb, async (dir) => {
+  const made = await ensureSchemaTemplate(schemaKey(schema), initdb, async (dir) => {
     const db = await createPgliteDb(dir);
     try {
       await migrate(db, schema);
@@ -181,12 +206,15 @@ export async function preparePgliteTemplate(schema?: MigrationSource[]): Promise
       await db.close();
     }
   });
+  await schemaDump(schemaKey(schema)); // its tarball, for databases in memory
+  return made;
 }
 
 /**
  * Embedded PostgreSQL. `dataDir` is a folder, or 'memory://' for a throwaway database. A new
- * folder starts as a copy of an initialised cluster — with `schema`'s migrations already applied
- * when scripts/build.mjs made that template for exactly those migrations (pglite-template.ts).
+ * folder starts as a copy of an initialised cluster, and a database in memory as a copy of its dump —
+ * with `schema`'s migrations already applied when scripts/build.mjs made that template for exactly
+ * those migrations (pglite-template.ts).
  */
 export async function createPgliteDb(dataDir: string, opts: { schema?: MigrationSource[] } = {}): Promise<Db> {
   const onDisk = !dataDir.startsWith('memory://');
@@ -194,7 +222,7 @@ export async function createPgliteDb(dataDir: string, opts: { schema?: Migration
     await initialiseFromTemplate(dataDir, initdb, opts.schema && schemaKey(opts.schema));
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await openPglite(onDisk ? dataDir : undefined);
+  const db = onDisk ? await openPglite(dataDir) : await openPglite(undefined, opts.schema && (await schemaDump(schemaKey(opts.schema))));
   const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as any[]);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgliteDb, preparePgliteTemplate } from './db.js';
 import { migrate, schemaKey } from './migrations.js';
-import { initialiseFromTemplate, isUninitialised, schemaTemplateDir, templateDir } from './pglite-template.js';
+import { initialiseFromTemplate, isUninitialised, schemaTarball, schemaTemplateDir, templateDir } from './pglite-template.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cityscape-template-test-'));
 const saved = process.env.CITYSCAPE_TEMPLATE_DIR;
@@ -84,6 +84,20 @@ describe('embedded database template', () => {
       await other.close();
     }
 
+    // A database in memory starts from the schema's tarball (made beside the cluster), with no
+    // rows, and what one writes no other sees.
+    expect(existsSync(schemaTarball(key))).toBe(true);
+    for (const row of [1, 2]) {
+      const mem = await createPgliteDb('memory://', { schema: sources });
+      try {
+        expect(await migrate(mem, sources)).toEqual([]);
+        expect((await mem.query('SELECT count(*)::int AS n FROM things.items')).rows[0]).toEqual({ n: 0 });
+        await mem.query(`INSERT INTO things.items VALUES ($1, 'mine')`, [row]);
+      } finally {
+        await mem.close();
+      }
+    }
+
     // A changed migration names another schema: the bare cluster is copied and migrated as before.
     writeFileSync(join(migrations, 'things', '002_more.sql'), 'ALTER TABLE things.items ADD COLUMN size int;');
     expect(schemaKey(sources)).not.toBe(key);
@@ -98,6 +112,8 @@ describe('embedded database template', () => {
     expect((await preparePgliteTemplate(sources)).made).toBe(true);
     expect(existsSync(schemaTemplateDir(schemaKey(sources)))).toBe(true);
     expect(existsSync(schemaTemplateDir(key))).toBe(false);
+    expect(existsSync(schemaTarball(schemaKey(sources)))).toBe(true);
+    expect(existsSync(schemaTarball(key))).toBe(false);
   }, 180_000);
 
   it('never writes over a folder that holds anything', async () => {

@@ -31,6 +31,15 @@ export function schemaTemplateDir(key: string): string {
   return `${templateDir()}-schema-${key}`;
 }
 
+/**
+ * The schema's cluster as one tar file beside it, for in-memory databases ('memory://': the tests'
+ * apps), which PGlite fills from a tarball (its `loadDataDir`) instead of running initdb in memory
+ * and then every migration: ~2 s of CPU instead of ~6.5 s per app on the development machine.
+ */
+export function schemaTarball(key: string): string {
+  return `${schemaTemplateDir(key)}.tar`;
+}
+
 /** A data directory PGlite has not initialised yet (absent or empty). */
 export function isUninitialised(dataDir: string): boolean {
   return !existsSync(join(dataDir, 'PG_VERSION')) && (!existsSync(dataDir) || readdirSync(dataDir).length === 0);
@@ -79,10 +88,35 @@ export async function ensureSchemaTemplate(
   if (result.made) {
     const prefix = `${basename(templateDir())}-schema-`;
     for (const old of readdirSync(dirname(dir)))
-      if (old.startsWith(prefix) && !old.includes('.tmp-') && join(dirname(dir), old) !== dir)
+      if (old.startsWith(prefix) && !old.includes('.tmp-') && old !== basename(dir) && old !== basename(`${dir}.tar`))
         rmSync(join(dirname(dir), old), { recursive: true, force: true });
   }
   return result;
+}
+
+/**
+ * The schema's tarball (schemaTarball), made now from its cluster if that exists (`dump` opens a
+ * copy of the cluster and writes PGlite's dump of it to the file it is given); undefined when
+ * there is no cluster with that schema (the migrations changed since the last build).
+ */
+export async function ensureSchemaTarball(
+  key: string,
+  dump: (clusterCopy: string, file: string) => Promise<void>,
+): Promise<string | undefined> {
+  const file = schemaTarball(key);
+  if (existsSync(file)) return file;
+  const cluster = schemaTemplateDir(key);
+  if (!existsSync(join(cluster, 'PG_VERSION'))) return undefined;
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    cpSync(cluster, `${tmp}.d`, { recursive: true, mode: constants.COPYFILE_FICLONE });
+    await dump(`${tmp}.d`, tmp);
+    renameSync(tmp, file); // another process's, made at the same time, is the same
+  } finally {
+    rmSync(`${tmp}.d`, { recursive: true, force: true });
+    rmSync(tmp, { force: true });
+  }
+  return file;
 }
 
 /**
