@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../kernel/db.js';
 import { HOW_TO_APPLY, HOW_TO_APPLY_CY, WELSH } from './demo-content.js';
+import { seedDemoPlatforms } from './demo-platforms.js';
 
 const DAY = 86_400_000;
 const DEMO = 'Demo organisation (fictional). ';
@@ -830,5 +831,6 @@ export async function seedDemoCatalogue(tx: Queryable, now: Date = new Date()): 
      SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::timestamptz[])`,
     fb,
   );
+  await seedDemoPlatforms(tx, now, bulk);
   return true;
 }

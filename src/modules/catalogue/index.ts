@@ -54,6 +54,10 @@ export function createCatalogueModule(kernel: Kernel) {
     /** Where "Start now" leads for this service (null: the page shows no start button). */
     startLink: (s) => startLinks.of(s),
     routes(app) {
+      // Key use counted in memory is written before the database closes.
+      app.addHook('onClose', () =>
+        service.flushKeyUse().catch((err) => kernel.log.warn({ err }, 'catalogue: last flush of key use failed')),
+      );
       catalogueApi(app, service);
       cataloguePages(app, kernel, service, panels, startLinks);
       adminPages(app, kernel, service, areas);

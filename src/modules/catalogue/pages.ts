@@ -224,7 +224,8 @@ export function cataloguePages(
     const lang = requestLang(req);
     const extra = await runPanels(req, s, lang);
     const holder = s.office_holder;
-    const orgs = await catalogue.listOrganisations();
+    const [orgs, all] = await Promise.all([catalogue.listOrganisations(), catalogue.listServices()]);
+    const platformHref = new Map(all.filter((x) => x.platform).map((x) => [x.platform!, `/services/${x.slug}`]));
     const welshName = (id: string) => orgs.find((o) => o.id === id)?.name_cy;
     const action = `/services/${encodeURIComponent(s.slug)}/feedback${lang === 'cy' ? '?lang=cy' : ''}`;
     const L = (en: string, cy: string | null | undefined) => localised(lang, en, cy);
@@ -254,7 +255,17 @@ export function cataloguePages(
           .filter((r) => r.status === status)
           .map((r) => ({ title: L(r.title, r.title_cy), description: L(r.description, r.description_cy), target_date: r.target_date })),
       })).filter((g) => g.items.length > 0),
-      platforms: s.platforms.map((p) => ({ key: p, known: `catalogue.platforms.${p}` in views.messages.en })),
+      platforms: s.platforms.map((p) => ({
+        key: p,
+        known: `catalogue.platforms.${p}` in views.messages.en,
+        href: platformHref.get(p) ?? null,
+      })),
+      // A shared platform's own page lists the services that say they use it.
+      users: s.platform
+        ? all
+            .filter((u) => u.id !== s.id && u.platforms.includes(s.platform!))
+            .map((u) => ({ slug: u.slug, name: L(u.name, u.name_cy), organisation: L(u.organisation.name, welshName(u.organisation.id)) }))
+        : null,
       panels: extra.filter((p) => p.placement !== 'accountable'),
       panelsBesideHolder: extra.filter((p) => p.placement === 'accountable'),
       ...(form

@@ -202,6 +202,8 @@ export const Service = Type.Object({
   team: Type.Union([Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), name_cy: WelshOut }), Type.Null()]),
   start_url: Type.Union([Type.String(), Type.Null()]),
   platforms: Type.Array(Type.String()),
+  platform: Type.Union([Type.String(), Type.Null()], { description: 'The shared platform this service is (null: an ordinary service)' }),
+  created_at: Type.String(),
   updated_at: Type.String(),
 });
 export type Service = Static<typeof Service>;

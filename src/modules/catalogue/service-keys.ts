@@ -10,6 +10,17 @@ import { createCache } from '../../kernel/cache.js';
 import { store } from './store.js';
 import { KEY_PLATFORMS, KEY_TYPES } from './schema.js';
 
+/** How often counted key use is written (a process that dies loses at most this much of it). */
+const USE_FLUSH_MS = 10_000;
+
+export interface KeyUse {
+  keyId: string;
+  serviceId: string | null;
+  platform: string;
+  day: string;
+  calls: number;
+}
+
 export interface VerifiedKey {
   keyId: string;
   serviceId: string | null;
@@ -48,7 +59,69 @@ export function createKeyService(ctx: Ctx) {
     return plain;
   };
 
+  // Real use of each key (the adoption figures), counted in memory per key per UTC day and
+  // written in one batched upsert at most every USE_FLUSH_MS — an API call never waits for it.
+  const pending = new Map<string, KeyUse>();
+  let today = '';
+  let todayEnds = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const countUse = (keyId: string, serviceId: string | null, platform: string) => {
+    const now = Date.now();
+    if (now >= todayEnds) {
+      today = new Date(now).toISOString().slice(0, 10);
+      todayEnds = Date.parse(today) + 86_400_000;
+    }
+    const id = `${keyId}|${today}`;
+    const u = pending.get(id);
+    if (u) u.calls++;
+    else pending.set(id, { keyId, serviceId, platform, day: today, calls: 1 });
+    if (!flushTimer) {
+      flushTimer = setTimeout(() => {
+        flushTimer = undefined;
+        flushUse().catch((err) => k.log.warn({ err }, 'catalogue: recording API key use failed; kept for the next flush'));
+      }, USE_FLUSH_MS);
+      flushTimer.unref();
+    }
+  };
+  // Flushes run one after another, so a reader that flushes waits for a write already under way.
+  let flushing: Promise<void> = Promise.resolve();
+  const flushUse = (): Promise<void> => (flushing = flushing.catch(() => undefined).then(writeUse));
+  async function writeUse(): Promise<void> {
+    if (!pending.size) return;
+    const batch = [...pending.values()];
+    pending.clear();
+    try {
+      await store.addKeyUse(db, batch);
+    } catch (err) {
+      for (const b of batch) {
+        const id = `${b.keyId}|${b.day}`;
+        const u = pending.get(id);
+        if (u) u.calls += b.calls;
+        else pending.set(id, b);
+      }
+      throw err;
+    }
+  }
+
   return {
+    /** Counts one authenticated call with a key (modules that check keys themselves: Notify's JWTs). */
+    recordKeyUse: countUse,
+    /** Writes the counts kept in memory now (on close, and before the adoption figures are read). */
+    flushKeyUse: async () => {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      await flushUse();
+    },
+    /** Calls per service and platform over the last `days` days (this process's pending counts included). */
+    async keyUse(days = 30) {
+      await flushUse();
+      return store.keyUseSince(db, days);
+    },
+    /** For each of the last `months` calendar months: the services with calls to each platform. */
+    async keyUseByMonth(months = 12) {
+      await flushUse();
+      return store.keyUseByMonth(db, months);
+    },
     /** Creates a key and returns its secret — the only time the secret is ever available. */
     async createApiKey(actor: Actor, input: { serviceSlug?: string | null; platform: string; type: string; name?: string }) {
       const admin = !input.serviceSlug;
@@ -161,6 +234,7 @@ export function createKeyService(ctx: Ctx) {
         verified.set(hash, key);
       }
       if (!key || key.platform !== platform) return null;
+      countUse(key.id, key.service_id, key.platform);
       return {
         keyId: key.id,
         serviceId: key.service_id,

@@ -6,14 +6,14 @@ const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d == null ? n
 
 const SERVICE_SELECT = `
   SELECT s.id, s.slug, s.name, s.name_cy, s.summary, s.summary_cy, s.description, s.description_cy, s.how_to_apply, s.how_to_apply_cy,
-         s.phase, s.start_url, s.platforms, s.updated_at,
+         s.phase, s.start_url, s.platforms, s.platform, s.created_at, s.updated_at,
          json_build_object('id', o.id, 'slug', o.slug, 'name', o.name, 'kind', o.kind) AS organisation,
          CASE WHEN t.id IS NULL THEN NULL ELSE json_build_object('id', t.id, 'slug', t.slug, 'name', t.name, 'name_cy', t.name_cy) END AS team
     FROM catalogue.services s
     JOIN catalogue.organisations o ON o.id = s.organisation_id
     LEFT JOIN catalogue.teams t ON t.id = s.team_id`;
 
-const toService = (r: any): Service => ({ ...r, updated_at: iso(r.updated_at)! });
+const toService = (r: any): Service => ({ ...r, created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)! });
 
 export const store = {
   // Organisations
@@ -326,6 +326,43 @@ export const store = {
       [secretHash],
     );
     return rows[0] ? { ...toKey(rows[0]), secret_sealed: rows[0].secret_sealed } : null;
+  },
+
+  // API key use (adoption)
+  async addKeyUse(db: Queryable, uses: Array<{ keyId: string; serviceId: string | null; platform: string; day: string; calls: number }>) {
+    await db.query(
+      `INSERT INTO catalogue.api_key_usage (key_id, day, service_id, platform, calls)
+       SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::text[], $5::bigint[])
+       ON CONFLICT (key_id, day) DO UPDATE SET calls = catalogue.api_key_usage.calls + excluded.calls`,
+      [
+        uses.map((u) => u.keyId),
+        uses.map((u) => u.day),
+        uses.map((u) => u.serviceId),
+        uses.map((u) => u.platform),
+        uses.map((u) => u.calls),
+      ],
+    );
+  },
+  async keyUseSince(
+    db: Queryable,
+    days: number,
+  ): Promise<Array<{ service_id: string; platform: string; calls: number; last_day: string }>> {
+    const { rows } = await db.query<any>(
+      `SELECT service_id, platform, sum(calls)::float8 AS calls, max(day)::text AS last_day FROM catalogue.api_key_usage
+        WHERE service_id IS NOT NULL AND day > current_date - $1::int GROUP BY service_id, platform`,
+      [days],
+    );
+    return rows.map((r) => ({ ...r, calls: Number(r.calls) }));
+  },
+  async keyUseByMonth(db: Queryable, months: number): Promise<Array<{ month: string; platform: string; service_ids: string[] }>> {
+    const { rows } = await db.query<any>(
+      `SELECT to_char(date_trunc('month', day), 'YYYY-MM') AS month, platform, array_agg(DISTINCT service_id::text) AS service_ids
+         FROM catalogue.api_key_usage
+        WHERE service_id IS NOT NULL AND day >= (date_trunc('month', current_date) - make_interval(months => $1::int - 1))::date
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [months],
+    );
+    return rows;
   },
 
   // Staff

@@ -230,7 +230,7 @@ export const DEMO_FORMS: Record<string, Definition> = {
 export async function seedDemoForms(k: Pick<Kernel, 'log'>, catalogue: CatalogueService, service: FormsService): Promise<boolean> {
   let any = false;
   for (const s of await catalogue.listServices()) {
-    if (await service.byService(s.id)) continue;
+    if (s.platform || (await service.byService(s.id))) continue; // a shared platform is no citizen's form
     // Services that pay through a payment link or elsewhere keep their own start.
     if (s.slug === 'pay-a-parking-fine' || s.slug === 'check-your-bin-collection-day') continue;
     const def = DEMO_FORMS[s.slug] ?? { ...starterDefinition(s.name), title: { en: s.name, ...(s.name_cy ? { cy: s.name_cy } : {}) } };

@@ -82,6 +82,7 @@ export function createNotifyAuth(caches: Caches, catalogue: CatalogueService, no
       if (Math.abs(nowSeconds - iat) > CLOCK_SKEW_SECONDS)
         throw authError('Error: Your system clock must be accurate to within 30 seconds');
       if (key.revoked) throw authError('Invalid token: API key revoked');
+      catalogue.recordKeyUse(key.keyId, serviceId.toLowerCase(), 'notify'); // counted in memory, written in batches
       return { serviceId: serviceId.toLowerCase(), keyId: key.keyId, keyType: key.type as KeyType, keyName: key.name };
     }
     throw authError('Invalid token: API key not found');

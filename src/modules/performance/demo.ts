@@ -31,7 +31,7 @@ const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCo
 export async function seedDemoPerformance(db: Db, catalogue: CatalogueService): Promise<boolean> {
   if (!(await staffStore.claimTick(db, 'demo-seed', 1000 * 86400 * 365 * 100))) return false;
   const orgs = new Map((await catalogue.listOrganisations()).map((o) => [o.id, o]));
-  const services = (await catalogue.listServices()).filter((s) => orgs.get(s.organisation.id)?.is_demo);
+  const services = (await catalogue.listServices()).filter((s) => orgs.get(s.organisation.id)?.is_demo && !s.platform);
   if (!services.length) return false;
   const today = Math.floor(Date.now() / MS.DAY) * MS.DAY;
   for (const s of services) {
