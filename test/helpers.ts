@@ -5,21 +5,37 @@ import { randomBytes } from 'node:crypto';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { testConfig, type Config } from '../src/config.js';
 import { openDb, type Db } from '../src/kernel/db.js';
+import { migrate, schemaKey } from '../src/kernel/migrations.js';
+import { MIGRATION_SOURCES } from '../src/schema.js';
 import type { Actor } from '../src/modules/catalogue/index.js';
 
 export const cli: Actor = { kind: 'cli' };
 
-/** A fresh empty PostgreSQL database for one test app; returns its URL and a drop function. */
-export async function freshPostgres(baseUrl: string, prefix = 'cs_test'): Promise<{ url: string; drop(): Promise<void> }> {
+const urlOf = (baseUrl: string, name: string): string => {
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+/**
+ * A fresh PostgreSQL database for one test: empty, or a copy of `template` (CREATE DATABASE …
+ * TEMPLATE, a file copy on the server); returns its URL and a drop function.
+ */
+export async function freshPostgres(
+  baseUrl: string,
+  prefix = 'cs_test',
+  template?: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(baseUrl);
-  u.pathname = `/${name}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  } finally {
+    await admin.end();
+  }
   return {
-    url: u.toString(),
+    url: urlOf(baseUrl, name),
     async drop() {
       const c = new pg.Client({ connectionString: baseUrl });
       await c.connect();
@@ -27,6 +43,49 @@ export async function freshPostgres(baseUrl: string, prefix = 'cs_test'): Promis
       await c.end();
     },
   };
+}
+
+let schemaTemplate: Promise<string> | undefined;
+
+/**
+ * The PostgreSQL database every test app's is copied from: Cityscape's schema (src/schema.ts)
+ * migrated once and named by its key (`cs_schema_<key>`), so an app's start finds every migration
+ * applied instead of running them all (as the embedded database's template does, kernel/
+ * pglite-template.ts). Made under an advisory lock, migrated under another name and renamed into
+ * place, so workers starting together make it once and never copy half of one. Older schemas'
+ * databases are dropped when not in use.
+ */
+export function postgresSchemaTemplate(baseUrl: string): Promise<string> {
+  schemaTemplate ??= (async () => {
+    const name = `cs_schema_${schemaKey(MIGRATION_SOURCES)}`;
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_advisory_lock(hashtext($1))', ['cityscape test schema template']);
+      if (!(await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) {
+        const making = `${name}_making`;
+        await admin.query(`DROP DATABASE IF EXISTS ${making}`);
+        await admin.query(`CREATE DATABASE ${making}`);
+        const db = await openDb(urlOf(baseUrl, making), 'memory://');
+        try {
+          await migrate(db, MIGRATION_SOURCES);
+        } finally {
+          await db.close();
+        }
+        await admin.query(`ALTER DATABASE ${making} RENAME TO ${name}`);
+        const old = await admin.query<{ datname: string }>(
+          `SELECT datname FROM pg_database WHERE datname LIKE 'cs\\_schema\\_%' AND datname NOT LIKE '%\\_making' AND datname <> $1`,
+          [name],
+        );
+        for (const { datname } of old.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {}); // in use: another worktree's
+      }
+    } finally {
+      await admin.end(); // releases the lock
+    }
+    return name;
+  })();
+  schemaTemplate.catch(() => (schemaTemplate = undefined));
+  return schemaTemplate;
 }
 
 /** A bare throwaway database (no app): in-memory PGlite, or a fresh PostgreSQL database when DATABASE_URL is set. */
@@ -53,7 +112,7 @@ export async function buildTestApp(
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl: string | undefined;
   if (process.env.DATABASE_URL && rest.databaseUrl === undefined) {
-    const fresh = await freshPostgres(process.env.DATABASE_URL);
+    const fresh = await freshPostgres(process.env.DATABASE_URL, 'cs_test', await postgresSchemaTemplate(process.env.DATABASE_URL));
     databaseUrl = fresh.url;
     drop = fresh.drop;
   }
