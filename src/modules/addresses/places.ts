@@ -2,7 +2,7 @@
 // for a set of UPRNs: the DPA (and its Welsh form when it has one) and every LPI, each with
 // its ADDRESS line, postcode, coordinates, filters, normalised words for free-text scoring and
 // the OS field values. Runs inside the import transaction, a chunk of UPRNs at a time.
-import type { Queryable } from '../../kernel/db.js';
+import { copyText, type Queryable } from '../../kernel/db.js';
 import { fromGrid } from './grid.js';
 import { parsePostcode, words } from './text.js';
 
@@ -365,6 +365,37 @@ export async function insertPlaces(tx: Queryable, rows: PlaceRow[], streetIds: M
     r.street_key_id = streetIds.get(r.street) ?? null;
     r.street = '';
     r.street_name = '';
+  }
+  if (tx.copyFrom) {
+    // PostgreSQL: COPY, about a tenth of the server's work of the INSERT from JSON below.
+    const data = copyText(
+      rows.map((r) => [
+        r.id,
+        r.uprn,
+        r.dataset,
+        r.lang,
+        r.outward,
+        r.inward,
+        `(${r.x},${r.y})`,
+        r.lat,
+        r.lng,
+        r.logical_status,
+        r.lpi_logical_status,
+        r.classification_code,
+        r.country,
+        r.street_key_id,
+        r.nums,
+        r.norm,
+        r.sort_key,
+        r.doc,
+      ]),
+    );
+    await tx.copyFrom(
+      `COPY addresses.place (id, uprn, dataset, lang, outward, inward, pos, lat, lng, logical_status, lpi_logical_status,
+         classification_code, country, street_key_id, nums, norm, sort_key, doc) FROM STDIN`,
+      data,
+    );
+    return;
   }
   const json = JSON.stringify(rows);
   await tx.query(
