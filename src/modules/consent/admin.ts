@@ -4,6 +4,7 @@
 // per agreement (given, declined, withdrawn, ended); organisation administrators appoint DPOs.
 // Sign-in and permissions are the catalogue's staff console's (canManage).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden, HttpError } from '../../kernel/errors.js';
 import { formErrors, str, type FormBody } from '../../kernel/forms.js';
@@ -15,23 +16,12 @@ import { store, type AgreementRow } from './store.js';
 import { recordStore } from './store-records.js';
 import { formItems, parseForm, valuesOf, type FormValues } from './admin-form.js';
 import { purposeName } from './pages-people.js';
-import { declareAuth } from '../../kernel/routes.js';
 
 const DONE = ['drafted', 'saved', 'submitted', 'approved', 'rejected', 'deactivated', 'activated', 'appointed', 'removed'];
 
 export function consentConsole(app: FastifyInstance, k: Kernel, ctx: Ctx, catalogue: CatalogueService, approvals: ApprovalService) {
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      if (!req.url.startsWith('/admin/consent')) return;
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as any).consentActor = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
-    const actorOf = (req: FastifyRequest) => (req as any).consentActor as StaffActor;
+    const actorOf = guardStaff<StaffActor>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
     const render = (req: FastifyRequest, reply: FastifyReply, view: string, c: Record<string, unknown>) => {
       const done = (req.query as Record<string, unknown>)?.done;

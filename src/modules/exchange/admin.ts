@@ -2,14 +2,14 @@
 // with their attributes, legal bases, and access rights — granted and revoked here by platform
 // administrators (the same rules as the CLI, in exchange/service.ts), seen by any staff member.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
-import { HttpError, SessionExpired } from '../../kernel/errors.js';
+import { HttpError } from '../../kernel/errors.js';
 import { formErrors, str, type FormBody } from '../../kernel/forms.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import type { DirectoryCache } from './directory.js';
 import type { ExchangeService } from './service.js';
-import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Actor & { kind: 'staff' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -26,20 +26,7 @@ export function exchangeConsole(
 ) {
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      let staffId: unknown;
-      try {
-        staffId = (await k.sessions.load(req))?.data.staffId;
-      } catch (e) {
-        if (!(e instanceof SessionExpired)) throw e;
-      }
-      const actor = typeof staffId === 'string' ? await deps.catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { exchangeStaff?: Staff }).exchangeStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
-    const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { exchangeStaff?: Staff }).exchangeStaff!;
+    const actorOf = guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => deps.catalogue.staffActor(id), expired: 'sign-in' });
 
     async function page(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
       const tr = t(req);

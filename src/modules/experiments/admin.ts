@@ -3,11 +3,11 @@
 // their live results with start, stop, ship and publish — each recorded as a decision. Sign-in
 // and permissions are the catalogue's staff console's (canManage at service level).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden, HttpError, NotFound } from '../../kernel/errors.js';
 import { fieldErrorsFrom, formErrors, list, str, type FormBody } from '../../kernel/forms.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
-import { declareAuth } from '../../kernel/routes.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import type { FlagStore } from './flags.js';
 import type { ExperimentService, ExperimentInput } from './experiments.js';
@@ -26,17 +26,7 @@ export function experimentsConsole(
   experiments: ExperimentService,
 ) {
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      if (!req.url.startsWith('/admin/experiments')) return;
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as any).experimentsActor = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
-    const actorOf = (req: FastifyRequest) => (req as any).experimentsActor as Actor & { kind: 'staff' };
+    const actorOf = guardStaff<Actor & { kind: 'staff' }>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
     const envOf = (req: FastifyRequest): Environment => ((req.query as Record<string, unknown>)?.environment === 'test' ? 'test' : 'live');
     const render = (req: FastifyRequest, reply: FastifyReply, view: string, c: Record<string, unknown>) => {

@@ -4,6 +4,7 @@
 // XGovFormBuilder or GOV.UK Forms definition; preview the draft, then make it live. Every saved
 // version is kept. Submissions are listed and exported as CSV.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { HttpError, type FieldError } from '../../kernel/errors.js';
 import { formErrors, str, type FormBody } from '../../kernel/forms.js';
@@ -55,15 +56,7 @@ export function formsConsole(
   const { catalogue, service } = d;
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
   app.register(async (admin) => {
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { formsStaff?: Staff }).formsStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
-    const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { formsStaff?: Staff }).formsStaff!;
+    const actorOf = guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     const view = (req: FastifyRequest, reply: FastifyReply, name: string, ctx: Record<string, unknown>) =>
       renderPage(k.views, req, reply, `forms/views/admin/${name}.njk`, ctx);
 

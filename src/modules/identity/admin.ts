@@ -4,14 +4,14 @@
 // disable one. Same sign-in as the rest of the console (kernel session → catalogue staff actor);
 // permissions are the catalogue's (may this person manage that service?).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
-import { Forbidden, SessionExpired, type FieldError } from '../../kernel/errors.js';
+import { Forbidden, type FieldError } from '../../kernel/errors.js';
 import { fieldErrorsFrom, list, str, type FormBody } from '../../kernel/forms.js';
 import { requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { IDENTITY_CLAIMS, type Clients } from './clients.js';
 import { page, pageWithErrors } from './render.js';
-import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Actor & { kind: 'staff' };
 
@@ -20,20 +20,7 @@ export function adminPages(app: FastifyInstance, k: Kernel, catalogue: Catalogue
   const t = (req: FastifyRequest) => translator(v.messages, requestLang(req));
 
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      let staffId: unknown;
-      try {
-        staffId = (await k.sessions.load(req))?.data.staffId;
-      } catch (e) {
-        if (!(e instanceof SessionExpired)) throw e;
-      }
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { identityStaff?: Staff }).identityStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
-    const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { identityStaff?: Staff }).identityStaff!;
+    const actorOf = guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id), expired: 'sign-in' });
 
     async function manageable(actor: Staff) {
       return (await catalogue.listServices()).filter((s) => catalogue.canManage(actor, s.organisation.id, 'service'));

@@ -3,6 +3,7 @@
 // status and a search, usage per day and channel. A staff member sees only services they may
 // manage (catalogue.canManage), so a service team never sees another service's messages.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff, staffActorOf } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden, NotFound, type FieldError } from '../../kernel/errors.js';
 import { unseal } from '../../kernel/crypto.js';
@@ -18,7 +19,6 @@ import type { NotifyService } from './service.js';
 import type { TemplateType } from './store.js';
 import { UUID } from './validate.js';
 import { outboxPages } from './admin-outbox.js';
-import { declareAuth } from '../../kernel/routes.js';
 
 type Staff = Awaited<ReturnType<CatalogueService['staffActor']>> & {};
 const PAGE = 50;
@@ -36,7 +36,7 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
 
   /** The service in the URL, if this staff member may manage it; otherwise 403 (404 when there is none). */
   async function scope(req: FastifyRequest) {
-    const actor = (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!;
+    const actor = staffActorOf<Staff>(req);
     const s = await catalogue.getService((req.params as { slug: string }).slug);
     if (!catalogue.canManage(actor, s.organisation.id, 'service')) throw new Forbidden();
     const audit = { actor: `staff:${actor.email}`, organisationId: s.organisation.id };
@@ -44,24 +44,16 @@ export function notifyAdminPages(app: FastifyInstance, k: Kernel, catalogue: Cat
   }
 
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
 
     admin.get('/admin/notify', async (req, reply) => {
-      const actor = (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!;
+      const actor = staffActorOf<Staff>(req);
       const services = (await catalogue.listServices()).filter((s) => catalogue.canManage(actor, s.organisation.id, 'service'));
       return render(req, reply, 'console-home', { title: t(req)('notify.console.home.title'), services, outbox: outboxInUse });
     });
 
     outboxPages(admin, k, catalogue, service, {
-      staff: (req) => (req as FastifyRequest & { notifyStaff?: Staff }).notifyStaff!,
+      staff: (req) => staffActorOf<Staff>(req),
       render,
       t,
     });

@@ -19,7 +19,7 @@ import type { createPaymentService } from './service.js';
 import type { createRefundService } from './service-refunds.js';
 import type { Webhooks } from './webhooks.js';
 import type { Links } from './links.js';
-import { declareAuth } from '../../kernel/routes.js';
+import { guardStaff, staffActorOf } from '../../kernel/staff.js';
 
 export type StaffActor = Actor & { kind: 'staff' };
 export interface ConsoleServices {
@@ -31,21 +31,12 @@ export interface ConsoleServices {
 
 const PAGE = 50;
 const STATUSES = ['created', 'started', 'submitted', 'capturable', 'success', 'failed', 'cancelled', 'error'];
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The signed-in staff member on /admin/pay pages (set by the console's preHandler). */
-    payActor?: StaffActor;
-  }
-}
 
 const DONE = ['refunded', 'cancelled', 'captured', 'webhook-created', 'webhook-updated', 'link-created', 'link-updated'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export const actorOf = (req: FastifyRequest): StaffActor => {
-  const a = req.payActor;
-  if (!a) throw new Forbidden();
-  return a;
-};
+/** The signed-in staff member on /admin/pay pages (set by the console's guard). */
+export const actorOf: (req: FastifyRequest) => StaffActor = staffActorOf<StaffActor>;
 export const actorName = (a: StaffActor) => `staff:${a.email}`;
 
 /** The service in the URL, if this staff member may work on it. */
@@ -95,19 +86,8 @@ const pounds = (pence: number) => (pence / 100).toFixed(2);
 
 export function payConsole(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, s: ConsoleServices) {
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
     // The staff console's sign-in guards these pages too: no session → sign in and come back.
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) {
-        const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
-        return reply.redirect(`/admin/sign-in${next}`, 303);
-      }
-      req.payActor = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    guardStaff(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
 
     admin.get('/admin/pay', async (req, reply) => {
       const actor = actorOf(req);

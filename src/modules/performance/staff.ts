@@ -5,28 +5,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden } from '../../kernel/errors.js';
 import type { CatalogueService } from '../catalogue/index.js';
-import { declareAuth } from '../../kernel/routes.js';
+import { guardStaff, staffActorOf } from '../../kernel/staff.js';
 
 export type Staff = NonNullable<Awaited<ReturnType<CatalogueService['staffActor']>>>;
 
-export function staffOf(req: FastifyRequest): Staff {
-  const s = (req as FastifyRequest & { perfStaff?: Staff }).perfStaff;
-  if (!s) throw new Forbidden();
-  return s;
-}
+export const staffOf: (req: FastifyRequest) => Staff = staffActorOf<Staff>;
 
 /** Registers `routes` behind a staff sign-in (redirecting to it, and back afterwards). */
 export function staffOnly(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, routes: (scope: FastifyInstance) => void) {
   app.register(async (scope) => {
-    declareAuth(scope, 'staff session');
-    scope.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { perfStaff?: Staff }).perfStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    guardStaff(scope, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     routes(scope);
   });
 }

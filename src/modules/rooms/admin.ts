@@ -2,6 +2,7 @@
 // a form to set one up (title, services). Signed in through the console's password sign-in or
 // identity, as every console page is. The call itself is at /rooms/{id}.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { HttpError, type FieldError } from '../../kernel/errors.js';
 import { formErrors, list, str, type FormBody } from '../../kernel/forms.js';
@@ -11,21 +12,9 @@ import type { RoomsService, Staff } from './service.js';
 
 export function roomsConsole(app: FastifyInstance, k: Kernel, catalogue: CatalogueService, rooms: RoomsService) {
   const tr = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
-  const staffOf = (req: FastifyRequest) => (req as FastifyRequest & { roomsStaff: Staff }).roomsStaff;
 
   app.register(async (scope) => {
-    scope.addHook('preHandler', async (req, reply) => {
-      let staffId: unknown;
-      try {
-        staffId = (await k.sessions.load(req))?.data.staffId;
-      } catch (err) {
-        if (req.method !== 'GET') throw err;
-      }
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { roomsStaff: Staff }).roomsStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    const staffOf = guardStaff<Staff>(scope, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id), expired: 'sign-in-if-get' });
 
     async function page(
       req: FastifyRequest,
