@@ -207,7 +207,7 @@ export async function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string, 
   const b = formBrowser(built);
   await b.get('/admin/sign-in');
   const res = await b.post('/admin/sign-in', { email, password });
-  if (res.statusCode !== 303) throw new Error(`staff sign-in failed: ${res.statusCode}`);
-  await b.get(landing);
+  if (res.statusCode !== 303) throw new Error(`staff sign-in failed: ${res.statusCode}\n${res.body.slice(0, 500)}`);
+  await b.get(landing); // as a browser would: a new session, so a new CSRF token
   return b;
 }

@@ -1,7 +1,7 @@
 // Test support for engagement (never imported by the app): a fresh organisation and service
 // with a roadmap item, a staff member who manages it signed in through the console, and a
 // consultation opened through the service.
-import { formBrowser } from '../../../test/helpers.js';
+import { staffBrowser as signedInStaff } from '../../../test/helpers.js';
 import type { BuiltApp } from '../../app.js';
 import type { ConsultationInput } from './schema.js';
 
@@ -39,13 +39,8 @@ export async function engagementFixture(built: Pick<BuiltApp, 'modules'>) {
 }
 
 /** A browser signed in to the staff console. */
-export async function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string) {
-  const b = formBrowser(built);
-  await b.get('/admin/sign-in');
-  const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
-  if (res.statusCode !== 303) throw new Error(`staff sign-in failed: ${res.statusCode}`);
-  await b.get('/admin/engagement');
-  return b;
+export function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string) {
+  return signedInStaff(built, email, PASSWORD, '/admin/engagement');
 }
 
 export async function openConsultation(built: Pick<BuiltApp, 'modules'>, serviceSlug: string, input: Partial<ConsultationInput> = {}) {

@@ -2,18 +2,11 @@
 // platform administrator grants a right (a bad one re-renders with a GOV.UK error summary)
 // and revokes it; an organisation administrator cannot change the exchange.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, formBrowser, cli, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, formBrowser, cli, staffBrowser, type TestApp } from '../../../test/helpers.js';
 
 let t: TestApp;
 const PASSWORD = 'a long staff passphrase 1';
-async function signIn(email: string) {
-  const b = formBrowser(t);
-  await b.get('/admin/sign-in');
-  const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
-  expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
-  await b.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
-  return b;
-}
+const signIn = (email: string) => staffBrowser(t, email, PASSWORD);
 
 beforeAll(async () => {
   t = await buildTestApp({ seed: true });

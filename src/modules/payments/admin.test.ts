@@ -2,7 +2,7 @@
 // filters, CSV export, totals per day, a payment's timeline and a refund, permissions by
 // organisation, webhooks, and a payment link whose public page takes a payment into the ledger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, staffBrowser, type TestApp } from '../../../test/helpers.js';
 import { cardFields, cli, newPayment, payBrowser, payClient, payFixture } from './testing.js';
 import { SANDBOX_CARDS } from './gateways/sandbox.js';
 
@@ -11,14 +11,7 @@ let t: TestApp;
 let f: Awaited<ReturnType<typeof payFixture>>;
 let api: ReturnType<typeof payClient>;
 
-async function signIn(email: string) {
-  const b = payBrowser(t);
-  await b.get('/admin/sign-in');
-  const res = await b.post('/admin/sign-in', { email, password: PASSWORD });
-  expect(res.statusCode, res.body.slice(0, 500)).toBe(303);
-  await b.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
-  return b;
-}
+const signIn = async (email: string) => payBrowser(t, await staffBrowser(t, email, PASSWORD));
 
 async function paid(over: Record<string, unknown> = {}) {
   const p = (await api.post('/v1/payments', newPayment({ authorisation_mode: 'moto_api', return_url: undefined, ...over }))).json();

@@ -114,8 +114,7 @@ export function payContract() {
 }
 
 /** A browser on the hosted pages: keeps cookies and the last form's CSRF token; follows nothing by itself. */
-export function payBrowser(built: Pick<BuiltApp, 'app'>) {
-  const b = formBrowser(built);
+export function payBrowser(built: Pick<BuiltApp, 'app'>, b = formBrowser(built)) {
   return Object.assign(b, {
     /** GET, then follow same-site redirects. */
     async follow(res: Res, max = 5): Promise<Res> {

@@ -3,7 +3,7 @@
 // KPI crosses a line (once, until it clears), the office-holder's dashboards — and a team seeing
 // only its own organisation's services.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
+import { buildTestApp, staffBrowser, type TestApp } from '../../../test/helpers.js';
 import { cli, perfFixture } from './testing.js';
 import { datasets } from './backdrop-records.js';
 
@@ -12,14 +12,7 @@ let t: TestApp;
 let a: Awaited<ReturnType<typeof perfFixture>>;
 let b: Awaited<ReturnType<typeof perfFixture>>;
 
-async function signIn(email: string) {
-  const br = formBrowser(t);
-  await br.get('/admin/sign-in');
-  const res = await br.post('/admin/sign-in', { email, password: PASSWORD });
-  expect(res.statusCode, res.body).toBe(303);
-  await br.get(String(res.headers.location)); // as a browser would: a new session, so a new CSRF token
-  return br;
-}
+const signIn = (email: string) => staffBrowser(t, email, PASSWORD);
 
 beforeAll(async () => {
   t = await buildTestApp();

@@ -3,8 +3,7 @@
 // WebSocket clients that collect what the room sends. Used by the module's tests and the bench.
 import WebSocket from 'ws';
 import type { BuiltApp } from '../../app.js';
-import { formBrowser } from '../../../test/helpers.js';
-import { cookieHeader } from '../../../test/helpers.js';
+import { cookieHeader, formBrowser, staffBrowser as signedInStaff } from '../../../test/helpers.js';
 
 export const cli = { kind: 'cli' } as const;
 export const PASSWORD = 'a long enough password';
@@ -32,13 +31,8 @@ export async function roomFixture(built: Pick<BuiltApp, 'modules'>) {
 }
 
 /** A formBrowser signed in to the staff console. */
-export async function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string) {
-  const br = formBrowser(built);
-  await br.get('/admin/sign-in');
-  const res = await br.post('/admin/sign-in', { email, password: PASSWORD });
-  if (res.statusCode !== 303) throw new Error(`sign-in failed: ${res.statusCode}`);
-  await br.get(String(res.headers.location));
-  return br;
+export function staffBrowser(built: Pick<BuiltApp, 'app'>, email: string) {
+  return signedInStaff(built, email, PASSWORD);
 }
 
 /** The invitation link Notify sent to `recipient` (the newest). */
