@@ -89,6 +89,15 @@ export function createModules(kernel: Kernel) {
     experiments,
   });
   catalogue.setStartLink(forms.startLink);
+  // Real use of the shared platforms beyond API keys: live sign-in clients and live forms.
+  engagement.addAdoptionSource({
+    platform: 'identity',
+    serviceIds: async () => (await identity.clients.list()).filter((c) => !c.disabled).map((c) => c.serviceId),
+  });
+  engagement.addAdoptionSource({
+    platform: 'forms',
+    serviceIds: async () => (await forms.service.list()).filter((f) => f.live_version !== null).map((f) => f.service_id),
+  });
   catalogue.addServicePanel(forms.servicePanel);
   for (const m of [
     notify,

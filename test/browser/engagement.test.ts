@@ -1,6 +1,7 @@
 // Engagement pages in a real browser: a consultation (with a hidden comment and a reply), the
 // comment form with its personal-data warning, a conversation and its opinion-group report,
-// the list, and the console's moderation page pass axe in English and Welsh, and hostile text
+// the list, the shared platforms' governance and adoption pages, and the console's moderation,
+// platform voting, request, answer and exemption pages pass axe in English and Welsh, and hostile text
 // stays text (no script runs). Taking part through the plain forms is tested through HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeReport, newPage, pageProblems, startHarness, type Harness } from './browser.js';
@@ -12,6 +13,9 @@ let h: Harness;
 let consultationId: string;
 let conversationId: string;
 let staffEmail: string;
+let orgSlug: string;
+let requestId: string;
+const ownerEmail = `platform.owner.${Date.now()}@example.org`;
 const HOSTILE = '<img src=x onerror="window.__xss=1">';
 
 beforeAll(async () => {
@@ -24,6 +28,29 @@ beforeAll(async () => {
     background: `Background ${HOSTILE}`,
   });
   consultationId = c.id;
+  orgSlug = f.org.slug;
+  // Shared platforms: a vote, a request, a platform owner to answer it, and an exemption.
+  const staff = (await h.built.modules.catalogue.service.staffActor(
+    (await h.built.kernel.db.query<{ id: string }>('SELECT id FROM catalogue.staff_users WHERE email = $1', [f.email])).rows[0]!.id,
+  ))!;
+  const gov = h.built.modules.engagement.governance;
+  const notify = await h.built.modules.catalogue.service.getServiceDetail('cityscape-notify');
+  await gov.vote(staff, 'cityscape-notify', notify.roadmap.find((r) => r.status !== 'done')!.id, 'support');
+  requestId = (await gov.propose(staff, 'cityscape-notify', { title: `Inbound letters ${HOSTILE}`, detail: 'Scanned post' })).id;
+  await h.built.modules.catalogue.service.createStaff(cli, {
+    email: ownerEmail,
+    password: PASSWORD,
+    role: 'service_team',
+    organisationSlug: 'department-for-digital-government',
+  });
+  await h.built.modules.catalogue.service.updateService(cli, f.service.slug, { platforms: ['notify', 'payments'] } as never);
+  await h.built.modules.engagement.adoption.exempt(cli, {
+    serviceSlug: f.service.slug,
+    platform: 'payments',
+    reason: `Old contract ${HOSTILE}`,
+    expiresOn: new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10),
+    decidedBy: 'Cabinet Member',
+  });
   const svc = h.built.modules.engagement.service;
   const who = (n: number) => ({ person: `anon:browser-${n}`, email: null });
   const first = await svc.comment(c.id, who(1), { body: `First ${HOSTILE}` });
@@ -70,6 +97,25 @@ describe('engagement pages', () => {
     }
   });
 
+  it("the shared platforms' governance and adoption pages pass axe in English and Welsh", async () => {
+    const { context, page } = await newPage(h);
+    try {
+      for (const path of ['/platforms/governance', '/platforms/adoption', `/platforms/adoption/${orgSlug}`]) {
+        for (const lang of ['en', 'cy']) {
+          const url = `${path}?lang=${lang}`;
+          const res = await page.goto(url);
+          expect(res?.status(), url).toBe(200);
+          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+          expect(await axeReport(page, url)).toBe('');
+        }
+      }
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("the console's moderation page passes axe", async () => {
     const { context, page } = await newPage(h);
     try {
@@ -77,11 +123,44 @@ describe('engagement pages', () => {
       await page.fill('#email', staffEmail);
       await page.fill('#password', PASSWORD);
       await page.getByRole('button', { name: /sign in/i }).click();
-      for (const path of ['/admin/engagement', `/admin/engagement/${consultationId}`, `/admin/engagement/${conversationId}`]) {
+      for (const path of [
+        '/admin/engagement',
+        `/admin/engagement/${consultationId}`,
+        `/admin/engagement/${conversationId}`,
+        '/admin/platforms',
+        '/admin/platforms/propose',
+        '/admin/platforms/exemptions',
+      ]) {
         const res = await page.goto(path);
         expect(res?.status(), path).toBe(200);
         expect(await axeReport(page, path)).toBe('');
       }
+      // The forms with their errors shown.
+      await page.goto('/admin/platforms/propose');
+      await page.getByRole('button', { name: /send request/i }).click();
+      expect(await page.locator('.govuk-error-summary').count()).toBe(1);
+      expect(await axeReport(page, 'propose with errors')).toBe('');
+      await page.goto('/admin/platforms/exemptions');
+      await page.getByRole('button', { name: /record exemption/i }).click();
+      expect(await page.locator('.govuk-error-summary').count()).toBe(1);
+      expect(await axeReport(page, 'exemption with errors')).toBe('');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a platform owner's answer page passes axe", async () => {
+    const { context, page } = await newPage(h);
+    try {
+      await page.goto('/admin/sign-in');
+      await page.fill('#email', ownerEmail);
+      await page.fill('#password', PASSWORD);
+      await page.getByRole('button', { name: /sign in/i }).click();
+      const path = `/admin/platforms/requests/${requestId}`;
+      const res = await page.goto(path);
+      expect(res?.status(), path).toBe(200);
+      expect(await axeReport(page, path)).toBe('');
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     } finally {
       await context.close();
     }

@@ -3,7 +3,7 @@
 // service-keys.ts, all sharing service-context.ts (roles, lookups, audited changes).
 import type { Kernel } from '../../kernel/module.js';
 import { store } from './store.js';
-import type { FeedbackInput, ServiceDetail } from './schema.js';
+import { PLATFORMS, type FeedbackInput, type ServiceDetail } from './schema.js';
 import { createContext } from './service-context.js';
 import { createRecordChanges } from './service-records.js';
 import { createStaffService } from './service-staff.js';
@@ -18,6 +18,8 @@ export function createCatalogueService(k: Kernel) {
 
   return {
     canManage: ctx.canManage,
+    /** The shared platforms' names, as services list them (`platforms`) and platform services are (`platform`). */
+    platformNames: (): readonly string[] => PLATFORMS,
     // Public reads
     /** Called after every catalogue change (in this process or, via NOTIFY, another): for caches of pages. */
     onChange: ctx.onChange,

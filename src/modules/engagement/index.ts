@@ -20,8 +20,13 @@ import { conversationPages } from './pages-conversation.js';
 import { openData } from './opendata.js';
 import { pageFeedback, type FeedbackRecorder } from './feedback.js';
 import { seedDemoEngagement } from './demo.js';
+import { createGovernance } from './governance.js';
+import { governancePages } from './pages-governance.js';
+import { createAdoption } from './adoption.js';
+import { adoptionPages } from './pages-adoption.js';
 
 export type { EngagementService, Who } from './service.js';
+export type { AdoptionSource } from './adoption.js';
 
 export interface EngagementDeps extends Kernel {
   catalogue: CatalogueService;
@@ -42,11 +47,16 @@ export function createEngagementModule(deps: EngagementDeps) {
   const accountability = createAccountability(kernel, catalogue, performance);
   const people = createPeople(kernel, catalogue, identity);
   const conversations = createConversations(service);
+  const governance = createGovernance(kernel, catalogue);
+  const adoption = createAdoption(kernel, catalogue);
 
   const module = {
     name: 'engagement',
     migrations: join(here, 'migrations'),
-    staffAreas: [{ href: '/admin/engagement', label: 'engagement.admin.title' }],
+    staffAreas: [
+      { href: '/admin/engagement', label: 'engagement.admin.title' },
+      { href: '/admin/platforms', label: 'engagement.governance.admin.title' },
+    ],
     apiErrorFormats: [
       {
         prefix: API_PREFIX,
@@ -57,6 +67,10 @@ export function createEngagementModule(deps: EngagementDeps) {
     responses,
     accountability,
     conversations,
+    governance,
+    /** Adoption of the shared platforms; app.ts adds the sources of real use other modules know (sign-in clients, live forms). */
+    adoption,
+    addAdoptionSource: adoption.addSource,
     /** For catalogue.addServicePanel: open consultations and past outcomes beside the office-holder. */
     servicePanel: servicePanel(kernel, service),
     routes(app) {
@@ -66,6 +80,8 @@ export function createEngagementModule(deps: EngagementDeps) {
       openData(app, kernel, service, catalogue);
       pageFeedback(app, kernel, catalogue, performance);
       engagementConsole(app, kernel, service, responses, conversations, catalogue);
+      governancePages(app, kernel, governance, catalogue);
+      adoptionPages(app, kernel, adoption, catalogue);
     },
     /** An open consultation and a closed one with "you said, we did" on demo services (one SQL statement). */
     seedDemo: () => seedDemoEngagement(kernel.db, catalogue),
