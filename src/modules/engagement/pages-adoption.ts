@@ -14,7 +14,7 @@ import { csv } from '../../kernel/csv.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { CatalogueService } from '../catalogue/index.js';
 import type { Adoption } from './adoption.js';
-import { platformStaff } from './pages-governance.js';
+import { guardStaff } from '../../kernel/staff.js';
 
 const Field = (max: number) => Type.Optional(Type.String({ maxLength: max }));
 const OrgParams = Type.Object({ org: Type.String({ maxLength: 100 }) });
@@ -132,8 +132,7 @@ export function adoptionPages(parent: FastifyInstance, k: Kernel, adoption: Adop
   // Staff: record an exemption (a decision in the service's log).
   app.register(async (parentAdmin) => {
     const admin = parentAdmin.withTypeProvider<TypeBoxTypeProvider>();
-    const { guard, actorOf } = platformStaff(k, catalogue);
-    admin.addHook('preHandler', guard);
+    const actorOf = guardStaff(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     async function page(
       req: FastifyRequest,
       reply: FastifyReply,

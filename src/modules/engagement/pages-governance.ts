@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden } from '../../kernel/errors.js';
+import { guardStaff } from '../../kernel/staff.js';
 import { formErrors, fieldErrorsFrom } from '../../kernel/forms.js';
 import { csv } from '../../kernel/csv.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
@@ -33,7 +34,6 @@ export function governancePages(parent: FastifyInstance, k: Kernel, gov: Governa
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { views } = k;
   const tr = (req: FastifyRequest) => translator(views.messages, requestLang(req));
-  app.decorateRequest('platformStaff', null); // the signed-in staff member on /admin/platforms/* (here and pages-adoption.ts)
 
   /** Everything the governance page and its open data show. */
   async function picture(lang: string) {
@@ -162,8 +162,7 @@ export function governancePages(parent: FastifyInstance, k: Kernel, gov: Governa
   // The staff side.
   app.register(async (parentAdmin) => {
     const admin = parentAdmin.withTypeProvider<TypeBoxTypeProvider>();
-    const { guard, actorOf: staffOf } = platformStaff(k, catalogue);
-    admin.addHook('preHandler', guard);
+    const staffOf = guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     const banner = (req: FastifyRequest, done: string | undefined) =>
       done && (DONE as readonly string[]).includes(done) ? tr(req)(`engagement.governance.admin.done.${done}`) : null;
 
@@ -308,28 +307,4 @@ export function governancePages(parent: FastifyInstance, k: Kernel, gov: Governa
       return reply.redirect(`/admin/platforms?done=answered${requestLang(req) === 'cy' ? '&lang=cy' : ''}`, 303);
     });
   });
-}
-
-/** The console's sign-in check for /admin/platforms/*: the staff member on the request, or to sign-in. */
-export function platformStaff(k: Kernel, catalogue: CatalogueService) {
-  return {
-    async guard(req: FastifyRequest, reply: FastifyReply) {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      req.platformStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    },
-    actorOf(req: FastifyRequest): Staff {
-      if (!req.platformStaff) throw new Forbidden();
-      return req.platformStaff;
-    },
-  };
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    platformStaff: Staff | null;
-  }
 }
