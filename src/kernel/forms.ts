@@ -1,6 +1,7 @@
 // Form handling for GOV.UK pages: collect field errors with plain-English messages, turn
 // them into the error summary list ({ text, href: '#field' }) and per-field messages, and
 // map an HttpError's fields (from a service rule) onto the same shape.
+import { Type, type TOptional, type TString } from '@sinclair/typebox';
 import { HttpError, type FieldError } from './errors.js';
 
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -10,6 +11,34 @@ export interface FormErrors {
   /** field → { text } ready for a govuk macro's errorMessage. */
   errors: Record<string, { text: string }>;
 }
+
+/**
+ * A page route's path parameters, each a string: the router always gives one, so the schema
+ * types `req.params` (with the TypeBox type provider) and never refuses a request.
+ */
+export function pathParams<K extends string>(...names: K[]) {
+  return Type.Object(Object.fromEntries(names.map((n) => [n, Type.String()])) as { [P in K]: TString });
+}
+
+/**
+ * A page route's query: the named fields, each an optional string; others pass through. The
+ * page judges the values itself (a bad one is ignored, or shown in the error summary), so the
+ * schema types `req.query` and refuses only a field given twice (a 400 page).
+ */
+export function queryFields<K extends string>(...names: K[]) {
+  return Type.Object(Object.fromEntries(names.map((n) => [n, Type.Optional(Type.String())])) as { [P in K]: TOptional<TString> });
+}
+
+/**
+ * A page's urlencoded form body, typed as FormBody: any fields, each a string or repeated
+ * strings (checkboxes), or no body at all. Pages validate the fields themselves, to re-render
+ * with the error summary, so this schema is permissive: it refuses only a JSON body with
+ * nested values, which no form sends (the urlencoded parser makes only strings and arrays).
+ * A body that is not an object passes, so a post with none still reaches the CSRF check.
+ */
+export const formBody = Type.Unsafe<FormBody | undefined>({
+  anyOf: [Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())])), Type.Not(Type.Object({}))],
+});
 
 export function formErrors(fields: FieldError[]): FormErrors {
   const errors: Record<string, { text: string }> = {};

@@ -4,10 +4,11 @@
 // XGovFormBuilder or GOV.UK Forms definition; preview the draft, then make it live. Every saved
 // version is kept. Submissions are listed and exported as CSV.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { guardStaff } from '../../kernel/staff.js';
 import type { Kernel } from '../../kernel/module.js';
 import { HttpError, type FieldError } from '../../kernel/errors.js';
-import { formErrors, str, type FormBody } from '../../kernel/forms.js';
+import { formBody, formErrors, pathParams, queryFields, str } from '../../kernel/forms.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { InvalidDefinition, QUESTION_TYPES, type Definition, type Page, type Question } from './definition.js';
@@ -20,6 +21,8 @@ import { toCsv } from './csv.js';
 
 type Staff = Actor & { kind: 'staff' };
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const SLUG_PARAMS = pathParams('slug');
+type SlugRequest = FastifyRequest & { params: { slug: string } };
 
 export function starterDefinition(name: string): Definition {
   return {
@@ -55,15 +58,15 @@ export function formsConsole(
 ) {
   const { catalogue, service } = d;
   const t = (req: FastifyRequest) => translator(k.views.messages, requestLang(req));
-  app.register(async (admin) => {
-    const actorOf = guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
+  app.register(async (scope) => {
+    const admin = scope.withTypeProvider<TypeBoxTypeProvider>();
+    const actorOf = guardStaff<Staff>(scope, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
     const view = (req: FastifyRequest, reply: FastifyReply, name: string, ctx: Record<string, unknown>) =>
       renderPage(k.views, req, reply, `forms/views/admin/${name}.njk`, ctx);
 
     /** The service, if this staff member may change it. */
-    async function managed(req: FastifyRequest) {
-      const slug = String((req.params as Record<string, string>).slug ?? '');
-      const s = await catalogue.getService(slug).catch(() => null);
+    async function managed(req: SlugRequest) {
+      const s = await catalogue.getService(req.params.slug).catch(() => null);
       if (!s) throw new HttpError(404, 'not_found', 'No such service');
       if (!catalogue.canManage(actorOf(req), s.organisation.id, 'service'))
         throw new HttpError(403, 'forbidden', 'You cannot change this service');
@@ -109,8 +112,8 @@ export function formsConsole(
       });
     }
     admin.get('/admin/forms/new', (req, reply) => newForm(req, reply, {}));
-    admin.post('/admin/forms/new', async (req, reply) => {
-      const b = req.body as FormBody;
+    admin.post('/admin/forms/new', { schema: { body: formBody } }, async (req, reply) => {
+      const b = req.body;
       const tr = t(req);
       const values = {
         organisation: str(b, 'organisation', 100),
@@ -172,7 +175,13 @@ export function formsConsole(
     });
 
     // ---- one service's form ----
-    async function formPage(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, errors: FieldError[] = []) {
+    async function formPage(
+      req: SlugRequest,
+      reply: FastifyReply,
+      extra: Record<string, unknown> = {},
+      errors: FieldError[] = [],
+      done = '',
+    ) {
       const s = await managed(req);
       const tr = t(req);
       const f = await service.byService(s.id);
@@ -182,7 +191,6 @@ export function formsConsole(
       const asked = def ? allQuestions(def) : [];
       const answerable = asked.filter(({ q }) => !q.attribute && suggest(q, attrs).length > 0).length;
       const versions = f ? await service.versions(f.id) : [];
-      const done = String((req.query as Record<string, string>).done ?? '');
       reply.status(errors.length ? 400 : 200);
       return view(req, reply, 'form', {
         title: s.name,
@@ -230,10 +238,12 @@ export function formsConsole(
         ...extra,
       });
     }
-    admin.get('/admin/forms/:slug', (req, reply) => formPage(req, reply));
+    admin.get('/admin/forms/:slug', { schema: { params: SLUG_PARAMS, querystring: queryFields('done') } }, (req, reply) =>
+      formPage(req, reply, {}, [], req.query.done ?? ''),
+    );
 
     async function saveDraft(
-      req: FastifyRequest,
+      req: SlugRequest,
       reply: FastifyReply,
       def: unknown,
       opts: { source?: string; report?: string[]; json?: string; field?: string } = {},
@@ -253,15 +263,15 @@ export function formsConsole(
       }
       return reply.redirect(`/admin/forms/${s.slug}?done=${opts.source && opts.source !== 'cityscape' ? 'imported' : 'saved'}`, 303);
     }
-    async function draftOf(req: FastifyRequest): Promise<Definition> {
+    async function draftOf(req: SlugRequest): Promise<Definition> {
       const s = await managed(req);
       const f = await service.byService(s.id);
       const v = f?.draft_version ? await service.version(f.id, f.draft_version) : null;
       return v ? (JSON.parse(JSON.stringify(v.definition)) as Definition) : starterDefinition(s.name);
     }
 
-    admin.post('/admin/forms/:slug/definition', async (req, reply) => {
-      const json = str(req.body as FormBody, 'definition', 2_000_000);
+    admin.post('/admin/forms/:slug/definition', { schema: { params: SLUG_PARAMS, body: formBody } }, async (req, reply) => {
+      const json = str(req.body, 'definition', 2_000_000);
       let parsed: unknown;
       try {
         parsed = JSON.parse(json);
@@ -273,8 +283,8 @@ export function formsConsole(
       return saveDraft(req, reply, parsed, { json });
     });
 
-    admin.post('/admin/forms/:slug/import', async (req, reply) => {
-      const text = str(req.body as FormBody, 'source', 2_000_000);
+    admin.post('/admin/forms/:slug/import', { schema: { params: SLUG_PARAMS, body: formBody } }, async (req, reply) => {
+      const text = str(req.body, 'source', 2_000_000);
       try {
         const r = importDefinition(JSON.parse(text));
         return saveDraft(req, reply, r.definition, { source: r.format, report: r.report, field: 'source' });
@@ -283,8 +293,8 @@ export function formsConsole(
       }
     });
 
-    admin.post('/admin/forms/:slug/pages', async (req, reply) => {
-      const b = req.body as FormBody;
+    admin.post('/admin/forms/:slug/pages', { schema: { params: SLUG_PARAMS, body: formBody } }, async (req, reply) => {
+      const b = req.body;
       const tr = t(req);
       const def = await draftOf(req);
       const title = str(b, 'title', 500);
@@ -324,8 +334,8 @@ export function formsConsole(
       return saveDraft(req, reply, def);
     });
 
-    admin.post('/admin/forms/:slug/settings', async (req, reply) => {
-      const b = req.body as FormBody;
+    admin.post('/admin/forms/:slug/settings', { schema: { params: SLUG_PARAMS, body: formBody } }, async (req, reply) => {
+      const b = req.body;
       const tr = t(req);
       const def = await draftOf(req);
       const fee = str(b, 'fee', 20);
@@ -359,16 +369,16 @@ export function formsConsole(
       return saveDraft(req, reply, def);
     });
 
-    admin.post('/admin/forms/:slug/publish', async (req, reply) => {
+    admin.post('/admin/forms/:slug/publish', { schema: { params: SLUG_PARAMS, body: formBody } }, async (req, reply) => {
       const s = await managed(req);
       const f = await service.byService(s.id);
-      const v = Number(str(req.body as FormBody, 'version', 10));
+      const v = Number(str(req.body, 'version', 10));
       if (!f || !Number.isInteger(v)) throw new HttpError(400, 'bad_request', 'Choose a version to make live');
       await service.publish(f.id, v, actorOf(req).email);
       return reply.redirect(`/admin/forms/${s.slug}?done=published`, 303);
     });
 
-    admin.get('/admin/forms/:slug/submissions.csv', async (req, reply) => {
+    admin.get('/admin/forms/:slug/submissions.csv', { schema: { params: SLUG_PARAMS } }, async (req, reply) => {
       const s = await managed(req);
       const rows = await service.submissions(s.id, 100_000);
       return reply

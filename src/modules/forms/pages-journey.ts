@@ -3,8 +3,9 @@
 // through the payments module's hosted card page and back; "save and come back later" with a
 // link sent through Notify.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kernel } from '../../kernel/module.js';
-import { formErrors, str, type FormBody } from '../../kernel/forms.js';
+import { formErrors, pathParams, queryFields, str, type FormBody } from '../../kernel/forms.js';
 import { renderPage } from '../../kernel/views.js';
 import type { Question } from './definition.js';
 import { answersOnRoute, type Answer } from './engine.js';
@@ -179,14 +180,16 @@ export function journeyPages(k: Kernel, service: FormsService, runner: Pick<Runn
       return nextUrl;
     },
 
-    routes(app: FastifyInstance, pages: ReturnType<typeof runnerPages>) {
+    routes(scope: FastifyInstance, pages: ReturnType<typeof runnerPages>) {
+      const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+      const slug = pathParams('slug');
       // ---- prefill from the exchange, with the citizen's agreement ----
-      app.get('/forms/:slug/prefill', async (req, reply) => {
+      app.get('/forms/:slug/prefill', { schema: { params: slug, querystring: queryFields('consent') } }, async (req, reply) => {
         const c = await pages.current(req, reply);
         if (pages.isReply(c)) return c;
         const next = () => reply.redirect(pages.nextHref(c.base, c.f, c.p), 303);
         if (!deps.exchange || !c.p.account_id || c.p.data.prefill === 'done' || c.p.data.prefill === 'declined') return next();
-        const q = req.query as Record<string, string>;
+        const q = req.query;
         const names = await runner.attributeNames();
         const attributes = [
           ...new Set(
@@ -236,7 +239,7 @@ export function journeyPages(k: Kernel, service: FormsService, runner: Pick<Runn
       });
 
       // ---- back from the card page ----
-      app.get('/forms/:slug/paid', async (req, reply) => {
+      app.get('/forms/:slug/paid', { schema: { params: slug } }, async (req, reply) => {
         const c = await pages.current(req, reply);
         if (pages.isReply(c)) return c;
         if (c.p.submission_id) return reply.redirect(`${c.base}/confirmation`, 303);
@@ -272,38 +275,42 @@ export function journeyPages(k: Kernel, service: FormsService, runner: Pick<Runn
           ...formErrors(errors),
         });
       };
-      app.get('/forms/:slug/save', async (req, reply) => {
+      app.get('/forms/:slug/save', { schema: { params: slug } }, async (req, reply) => {
         const c = await pages.current(req, reply);
         if (pages.isReply(c)) return c;
         return saveForm(req, reply, c);
       });
-      app.post('/forms/:slug/save', { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (req, reply) => {
-        const c = await pages.current(req, reply);
-        if (pages.isReply(c)) return c;
-        const email = str(req.body as FormBody, 'email', 320);
-        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
-          return saveForm(req, reply, c, [{ field: 'email', message: c.t('forms.errors.email', { label: 'email' }) }], email);
-        if (!deps.notify) throw new Error('saving for later needs the notify module');
-        const token = await service.saveForLater(c.p);
-        const templateId = await ensureTemplate(deps.notify, c.f.form.service_id, 'email');
-        await deps.notify.sendEmail(c.f.form.service_id, {
-          templateId,
-          to: email,
-          reference: `forms-resume-${c.p.id}`,
-          personalisation: {
-            subject: c.t('forms.save.emailSubject'),
-            body: c.t('forms.save.emailBody', { url: `${k.config.publicUrl}${c.base}/resume/${token}`, days: RESUME_DAYS }),
-          },
-        });
-        reply.clearCookie(COOKIE(c.f.form.slug), { path: '/forms' });
-        return pages.message(req, reply, 200, {
-          title: c.t('forms.save.sentTitle'),
-          paragraphs: [c.t('forms.save.sentBody', { email, days: RESUME_DAYS })],
-        });
-      });
-      app.get('/forms/:slug/resume/:token', async (req, reply) => {
-        const slug = String((req.params as Record<string, string>).slug);
-        const r = await service.resume(String((req.params as Record<string, string>).token));
+      app.post(
+        '/forms/:slug/save',
+        { schema: { params: slug }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+        async (req, reply) => {
+          const c = await pages.current(req, reply);
+          if (pages.isReply(c)) return c;
+          const email = str(req.body as FormBody, 'email', 320);
+          if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
+            return saveForm(req, reply, c, [{ field: 'email', message: c.t('forms.errors.email', { label: 'email' }) }], email);
+          if (!deps.notify) throw new Error('saving for later needs the notify module');
+          const token = await service.saveForLater(c.p);
+          const templateId = await ensureTemplate(deps.notify, c.f.form.service_id, 'email');
+          await deps.notify.sendEmail(c.f.form.service_id, {
+            templateId,
+            to: email,
+            reference: `forms-resume-${c.p.id}`,
+            personalisation: {
+              subject: c.t('forms.save.emailSubject'),
+              body: c.t('forms.save.emailBody', { url: `${k.config.publicUrl}${c.base}/resume/${token}`, days: RESUME_DAYS }),
+            },
+          });
+          reply.clearCookie(COOKIE(c.f.form.slug), { path: '/forms' });
+          return pages.message(req, reply, 200, {
+            title: c.t('forms.save.sentTitle'),
+            paragraphs: [c.t('forms.save.sentBody', { email, days: RESUME_DAYS })],
+          });
+        },
+      );
+      app.get('/forms/:slug/resume/:token', { schema: { params: pathParams('slug', 'token') } }, async (req, reply) => {
+        const { slug, token } = req.params;
+        const r = await service.resume(token);
         const form = await service.form(slug);
         if (!r || !form || form.id !== r.progress.form_id) return pages.notFound(req, reply);
         reply.setCookie(COOKIE(slug), r.token, { path: '/forms', httpOnly: true, sameSite: 'lax' });

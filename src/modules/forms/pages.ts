@@ -4,8 +4,9 @@
 // the CSRF token, the form version and the page it was rendered for, so a tampered or stale
 // post is refused; a replayed send returns the same confirmation and makes nothing new.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FieldError } from '../../kernel/errors.js';
-import { formErrors, type FormBody } from '../../kernel/forms.js';
+import { formErrors, pathParams, queryFields, type FormBody } from '../../kernel/forms.js';
 import { renderMemoPage, renderPage, requestLang, translator } from '../../kernel/views.js';
 import { createCache } from '../../kernel/cache.js';
 import { sha256 } from '../../kernel/crypto.js';
@@ -40,6 +41,12 @@ export interface Current {
   t: T;
 }
 
+const SLUG = pathParams('slug');
+const PREVIEW = pathParams('slug', 'token');
+const PAGE = pathParams('slug', 'page');
+const ITEM = queryFields('item');
+type SlugRequest = FastifyRequest & { params: { slug: string } };
+
 export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   const { k, service } = d;
   const tr = (req: FastifyRequest) => {
@@ -48,7 +55,8 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   };
   /** Question pages as rendered, by a hash of everything they show (kernel/views.ts renderMemoPage). */
   const rendered = createCache<string>({ ttlMs: 10 * 60_000, max: 500 });
-  const slugOf = (req: FastifyRequest) => String((req.params as Record<string, string>).slug ?? '');
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const slugOf = (req: SlugRequest) => req.params.slug;
 
   function message(req: FastifyRequest, reply: FastifyReply, status: number, ctx: Record<string, unknown>) {
     reply.status(status);
@@ -64,7 +72,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   };
 
   /** The browser's progress through this form, or an answer sending them to the start. */
-  async function current(req: FastifyRequest, reply: FastifyReply): Promise<Current | FastifyReply> {
+  async function current(req: SlugRequest, reply: FastifyReply): Promise<Current | FastifyReply> {
     const slug = slugOf(req);
     const { lang, t } = tr(req);
     const token = req.cookies[COOKIE(slug)];
@@ -84,7 +92,13 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   }
   const isReply = (x: Current | FastifyReply): x is FastifyReply => !('p' in x && 'f' in x);
 
-  async function startPage(req: FastifyRequest, reply: FastifyReply, f: LoadedForm, action: string, preview: boolean) {
+  async function startPage(
+    req: FastifyRequest & { query: { expired?: string } },
+    reply: FastifyReply,
+    f: LoadedForm,
+    action: string,
+    preview: boolean,
+  ) {
     const { lang, t } = tr(req);
     const def = f.def;
     const attrs = await d.attributeNames();
@@ -103,7 +117,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       action,
       preview,
       signIn: !!def.signIn,
-      expired: (req.query as Record<string, string>).expired === '1',
+      expired: req.query.expired === '1',
       knows: knows.map((p) => t('forms.start.knowsFrom', { provider: p })),
       fee: fee ? money(fee) : null,
     });
@@ -217,28 +231,28 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   }
 
   // ---- start ----
-  app.get('/forms/:slug', async (req, reply) => {
+  r.get('/forms/:slug', { schema: { params: SLUG, querystring: queryFields('expired') } }, async (req, reply) => {
     const f = await service.live(slugOf(req));
     if (!f) return notFound(req, reply);
     return startPage(req, reply, f, `/forms/${f.form.slug}/start`, false);
   });
-  app.post('/forms/:slug/start', async (req, reply) => {
+  r.post('/forms/:slug/start', { schema: { params: SLUG } }, async (req, reply) => {
     const f = await service.live(slugOf(req));
     if (!f) return notFound(req, reply);
     return begin(req, reply, f, false);
   });
-  async function previewForm(req: FastifyRequest): Promise<LoadedForm | null> {
+  async function previewForm(req: SlugRequest & { params: { token: string } }): Promise<LoadedForm | null> {
     const form = await service.form(slugOf(req));
-    const token = String((req.params as Record<string, string>).token ?? '');
+    const token = req.params.token;
     if (!form || !form.draft_version || !token || sha256(token) !== sha256(form.preview_token)) return null;
     return service.load(form, form.draft_version);
   }
-  app.get('/forms/:slug/preview/:token', async (req, reply) => {
+  r.get('/forms/:slug/preview/:token', { schema: { params: PREVIEW, querystring: queryFields('expired') } }, async (req, reply) => {
     const f = await previewForm(req);
     if (!f) return notFound(req, reply);
     return startPage(req, reply, f, `/forms/${f.form.slug}/preview/${f.form.preview_token}`, true);
   });
-  app.post('/forms/:slug/preview/:token', async (req, reply) => {
+  r.post('/forms/:slug/preview/:token', { schema: { params: PREVIEW } }, async (req, reply) => {
     const f = await previewForm(req);
     if (!f) return notFound(req, reply);
     return begin(req, reply, f, true);
@@ -268,15 +282,15 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     });
   }
 
-  app.get('/forms/:slug/check', async (req, reply) => {
+  r.get('/forms/:slug/check', { schema: { params: SLUG, querystring: queryFields('payment') } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     if (c.p.submission_id) return reply.redirect(`${c.base}/confirmation`, 303);
     if (route(c.f.def, c.p.data).current) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
-    return renderCheck(req, reply, c, { paymentFailed: (req.query as Record<string, string>).payment === 'failed' });
+    return renderCheck(req, reply, c, { paymentFailed: req.query.payment === 'failed' });
   });
 
-  app.post('/forms/:slug/check', async (req, reply) => {
+  r.post('/forms/:slug/check', { schema: { params: SLUG } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     // A replayed send: the first one stands; nothing new is made.
@@ -306,7 +320,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     });
   }
 
-  app.get('/forms/:slug/confirmation', async (req, reply) => {
+  r.get('/forms/:slug/confirmation', { schema: { params: SLUG } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     if (!c.p.submission_id) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
@@ -326,10 +340,10 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   });
 
   // ---- "tell us if this is wrong": answer a prefilled question yourself ----
-  app.get('/forms/:slug/answer-myself', async (req, reply) => {
+  r.get('/forms/:slug/answer-myself', { schema: { params: SLUG, querystring: queryFields('question') } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
-    const qid = String((req.query as Record<string, string>).question ?? '');
+    const qid = req.query.question ?? '';
     const page = c.f.def.pages.find((pg) => pg.questions.some((q) => q.id === qid));
     if (!page || !c.p.data.sources[qid]) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
     c.p.data.declined = [...new Set([...c.p.data.declined, qid])];
@@ -341,10 +355,10 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   });
 
   // ---- repeating pages: the list and "add another" ----
-  app.get('/forms/:slug/:page/add-another', async (req, reply) => {
+  r.get('/forms/:slug/:page/add-another', { schema: { params: PAGE } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page?.repeat || !reachable(c, page)) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
     return renderAddAnother(req, reply, c, page, []);
   });
@@ -377,10 +391,10 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       ...formErrors(errors),
     });
   }
-  app.post('/forms/:slug/:page/add-another', async (req, reply) => {
+  r.post('/forms/:slug/:page/add-another', { schema: { params: PAGE } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page?.repeat || !reachable(c, page)) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
     const body = (req.body ?? {}) as FormBody;
     if (String(body._v ?? '') !== String(c.f.version)) return stale(req, reply, c);
@@ -394,12 +408,12 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
     await service.saveProgress(c.p);
     return reply.redirect(nextHref(c.base, c.f, c.p), 303);
   });
-  app.get('/forms/:slug/:page/remove', async (req, reply) => {
+  r.get('/forms/:slug/:page/remove', { schema: { params: PAGE, querystring: ITEM } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page?.repeat) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
-    const i = Number((req.query as Record<string, string>).item) - 1;
+    const i = Number(req.query.item) - 1;
     return message(req, reply, 200, {
       title: c.t('forms.repeat.removeTitle', { name: `${txt(page.repeat.itemName ?? page.title, c.lang)} ${i + 1}` }),
       paragraphs: [],
@@ -407,12 +421,12 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       link: { href: `${c.base}/${page.id}/add-another`, text: c.t('forms.repeat.keep') },
     });
   });
-  app.post('/forms/:slug/:page/remove', async (req, reply) => {
+  r.post('/forms/:slug/:page/remove', { schema: { params: PAGE, querystring: ITEM } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page?.repeat) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
-    const i = Number((req.query as Record<string, string>).item) - 1;
+    const i = Number(req.query.item) - 1;
     const items = c.p.data.repeats[page.id] ?? [];
     if (Number.isInteger(i) && i >= 0 && i < items.length) items.splice(i, 1);
     c.p.data.repeats[page.id] = items;
@@ -422,30 +436,30 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
   });
 
   // ---- question pages ----
-  app.get('/forms/:slug/:page', async (req, reply) => {
+  r.get('/forms/:slug/:page', { schema: { params: PAGE, querystring: queryFields('item', 'change') } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     if (c.p.submission_id) return reply.redirect(`${c.base}/confirmation`, 303);
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page) return notFound(req, reply);
     if (!reachable(c, page)) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
-    const q = req.query as Record<string, string>;
+    const q = req.query;
     const item = page.repeat ? clampItem(q.item, c.p.data.repeats[page.id]?.length ?? 0, page.repeat.max) : undefined;
     if (page.repeat && item === null) return reply.redirect(`${c.base}/${page.id}/add-another`, 303);
     return renderQuestionPage(req, reply, c, page, { item: item ?? undefined, change: q.change === '1' });
   });
 
-  app.post('/forms/:slug/:page', async (req, reply) => {
+  r.post('/forms/:slug/:page', { schema: { params: PAGE, querystring: ITEM } }, async (req, reply) => {
     const c = await current(req, reply);
     if (isReply(c)) return c;
     if (c.p.submission_id) return reply.redirect(`${c.base}/confirmation`, 303);
-    const page = pageOf(c, String((req.params as Record<string, string>).page));
+    const page = pageOf(c, req.params.page);
     if (!page) return notFound(req, reply);
     const { body, files } = await readUploads(req, page, c, d);
     // Tampered or stale: the page's own hidden fields must match what we rendered.
     if (String(body._v ?? '') !== String(c.f.version) || String(body._page ?? '') !== page.id) return stale(req, reply, c);
     if (!reachable(c, page)) return reply.redirect(nextHref(c.base, c.f, c.p), 303);
-    const q = req.query as Record<string, string>;
+    const q = req.query;
     const item = page.repeat ? clampItem(q.item, c.p.data.repeats[page.id]?.length ?? 0, page.repeat.max) : undefined;
     if (page.repeat && item === null) return reply.redirect(`${c.base}/${page.id}/add-another`, 303);
     const known = new Set(page.questions.filter((x) => c.p.data.sources[x.id] && !c.p.data.declined.includes(x.id)).map((x) => x.id));

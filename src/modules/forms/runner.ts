@@ -4,6 +4,8 @@
 // and come back later" hook in here too (pages-journey.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { pathParams, queryFields } from '../../kernel/forms.js';
 import type { Kernel } from '../../kernel/module.js';
 import type { Queryable } from '../../kernel/db.js';
 import type { Page } from './definition.js';
@@ -79,15 +81,21 @@ export function mountRunner(
     extra(scope, pages);
 
     if (d.findAddress) {
-      scope.get('/forms/:slug/find-address', async (req, reply) => {
-        const c = await pages.current(req, reply);
-        if (pages.isReply(c)) return c;
-        const qid = String((req.query as Record<string, string>).question ?? '');
-        const page = c.f.def.pages.find((p) => !p.repeat && p.questions.some((q) => q.id === qid && q.type === 'address'));
-        if (!page) return reply.redirect(pages.nextHref(c.base, c.f, c.p), 303);
-        reply.setCookie(FIND_COOKIE, `${c.f.form.slug}|${page.id}|${qid}`, { path: '/forms', httpOnly: true, sameSite: 'lax' });
-        return reply.redirect('/forms/find-address', 303);
-      });
+      scope
+        .withTypeProvider<TypeBoxTypeProvider>()
+        .get(
+          '/forms/:slug/find-address',
+          { schema: { params: pathParams('slug'), querystring: queryFields('question') } },
+          async (req, reply) => {
+            const c = await pages.current(req, reply);
+            if (pages.isReply(c)) return c;
+            const qid = req.query.question ?? '';
+            const page = c.f.def.pages.find((p) => !p.repeat && p.questions.some((q) => q.id === qid && q.type === 'address'));
+            if (!page) return reply.redirect(pages.nextHref(c.base, c.f, c.p), 303);
+            reply.setCookie(FIND_COOKIE, `${c.f.form.slug}|${page.id}|${qid}`, { path: '/forms', httpOnly: true, sameSite: 'lax' });
+            return reply.redirect('/forms/find-address', 303);
+          },
+        );
       d.findAddress(scope, {
         prefix: '/forms/find-address',
         async onChosen(address: ChosenAddress, req, reply) {
