@@ -117,6 +117,57 @@ describe('events outbox', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('reads events in transaction order, not in the order of their ids as text (9 before 10), losing none', async () => {
+    const db = await database();
+    const events = createEvents(db, log, { batch: 1 });
+    const got: string[] = [];
+    events.subscribe('order', async (e) => void got.push(e.type));
+    // Two long-finished transactions whose ids sort the other way as text.
+    await db.query("INSERT INTO kernel.events (tx, stream, type) VALUES ('9'::xid8, 's', 'nine'), ('10'::xid8, 's', 'ten')");
+    await events.drain();
+    expect(got).toEqual(['nine', 'ten']);
+  });
+
+  it('an idle poll opens no transaction, and events committed after it still arrive, from any process', async () => {
+    const db = await database();
+    let transactions = 0;
+    const counted: Db = { ...db, transaction: (fn) => (transactions++, db.transaction(fn)) };
+    const mine = createEvents(counted, log);
+    const theirs = createEvents(db, log); // another process with the same subscriber
+    const got: number[] = [];
+    const record = async (e: StoredEvent) => void got.push(e.payload.n);
+    mine.subscribe('shared', record, ['n.*']);
+    mine.subscribe('other', async () => {}, ['m.*']);
+    theirs.subscribe('shared', record, ['n.*']);
+    await db.transaction((tx) => mine.append(tx, { stream: 'n', type: 'n.x', payload: { n: 1 } }));
+    await mine.drain();
+    expect(got).toEqual([1]);
+    transactions = 0;
+    await mine.drain();
+    await mine.drain();
+    expect(transactions).toBe(0); // nothing new: one read of the newest event, no transaction per subscriber
+    await db.transaction((tx) => mine.append(tx, { stream: 'n', type: 'n.x', payload: { n: 2 } }));
+    await theirs.drain(); // the other process handles it and moves the shared cursor
+    await db.transaction((tx) => mine.append(tx, { stream: 'm', type: 'm.x', payload: { n: 3 } }));
+    await db.transaction((tx) => mine.append(tx, { stream: 'n', type: 'n.x', payload: { n: 4 } }));
+    await mine.drain();
+    expect(got).toEqual([1, 2, 4]);
+    transactions = 0;
+    await mine.drain();
+    expect(transactions).toBe(0);
+  });
+
+  it('handles in the same drain the events a handler appends', async () => {
+    const db = await database();
+    const events = createEvents(db, log);
+    const got: string[] = [];
+    events.subscribe('late', async (e) => void got.push(e.type), ['second']);
+    events.subscribe('chain', async (e, tx) => events.append(tx, { stream: 's', type: 'second' }), ['first']);
+    await db.transaction((tx) => events.append(tx, { stream: 's', type: 'first' }));
+    await events.drain();
+    expect(got).toEqual(['second']);
+  });
+
   it('wakes subscribers on commit through LISTEN/NOTIFY', async () => {
     const db = await database();
     const events = createEvents(db, log, { pollMs: 60_000 }); // polling alone would not deliver in time
