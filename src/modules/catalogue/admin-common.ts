@@ -3,6 +3,7 @@
 // and small form helpers that give plain-English GOV.UK error messages.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
+import { staffActorOf } from '../../kernel/staff.js';
 import { Forbidden, HttpError, type FieldError } from '../../kernel/errors.js';
 import { dateFromParts, fieldErrorsFrom, formErrors, str, type FormBody } from '../../kernel/forms.js';
 import { renderPage, requestLang, translator, type RenderContext } from '../../kernel/views.js';
@@ -12,12 +13,8 @@ import type { Organisation, Service } from './schema.js';
 export type StaffActor = Actor & { kind: 'staff' };
 export type T = ReturnType<typeof translator>;
 
-/** The signed-in staff member, put on the request by the console's preHandler. */
-export function actorOf(req: FastifyRequest): StaffActor {
-  const actor = (req as FastifyRequest & { actor?: StaffActor }).actor;
-  if (!actor) throw new Forbidden();
-  return actor;
-}
+/** The signed-in staff member, put on the request by the console's guard (kernel/staff.ts). */
+export const actorOf: (req: FastifyRequest) => StaffActor = staffActorOf<StaffActor>;
 
 export function tr(k: Kernel, req: FastifyRequest): T {
   return translator(k.views.messages, requestLang(req));

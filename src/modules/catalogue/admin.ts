@@ -9,11 +9,11 @@ import { str, type FormBody } from '../../kernel/forms.js';
 import { requestLang } from '../../kernel/views.js';
 import { SESSION_COOKIE } from '../../kernel/sessions.js';
 import type { CatalogueService } from './service.js';
-import { actorOf, dateTime, manageableOrgs, pageNumber, redirectDone, render, renderErrors, tr, type StaffActor } from './admin-common.js';
+import { actorOf, dateTime, manageableOrgs, pageNumber, redirectDone, render, renderErrors, tr } from './admin-common.js';
 import { adminServicePages } from './admin-services.js';
 import { adminKeyPages } from './admin-keys.js';
 import { adminOrgPages } from './admin-orgs.js';
-import { declareAuth } from '../../kernel/routes.js';
+import { guardStaff } from '../../kernel/staff.js';
 
 const AUDIT_PAGE_SIZE = 25;
 
@@ -81,19 +81,8 @@ export function adminPages(
   });
 
   app.register(async (admin) => {
-    declareAuth(admin, 'staff session');
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await sessions.load(req); // a stale cookie throws SessionExpired → "session expired" page
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) {
-        if (session) await sessions.destroy(req, reply); // the account was disabled or removed
-        const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
-        return reply.redirect(`/admin/sign-in${next}`, 303);
-      }
-      (req as FastifyRequest & { actor?: StaffActor }).actor = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    // A stale cookie throws SessionExpired ("session expired" page); a disabled or removed account's session ends.
+    guardStaff(admin, { sessions, actor: (id) => catalogue.staffActor(id), endStale: true });
 
     admin.get('/admin/sign-out', async (req, reply) =>
       render(kernel, req, reply, 'sign-out', { title: tr(kernel, req)('catalogue.admin.signOut.title') }),
