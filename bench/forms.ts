@@ -98,6 +98,7 @@ async function main(): Promise<number> {
     // 2. Whole submissions: check answers, then send.
     const people = await Promise.all(Array.from({ length: QUICK ? 600 : 3000 }, () => ready(built)));
     let next = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let done = 0;
     await Promise.all(
@@ -126,7 +127,11 @@ async function main(): Promise<number> {
     );
     const perSecond = done / ((performance.now() - t0) / 1000);
     const jobs = await built.kernel.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'forms.deliver'");
-    log(`submissions: ${done} in ${fmt((performance.now() - t0) / 1000, 1)}s; ${jobs.rows[0].n} delivery jobs queued`);
+    const cpu = process.cpuUsage(cpu0);
+    log(
+      `submissions: ${done} in ${fmt((performance.now() - t0) / 1000, 1)}s; ${jobs.rows[0].n} delivery jobs queued; ` +
+        `this process's CPU ${fmt((cpu.user + cpu.system) / 1000 / done, 2)} ms per submission (less load-sensitive than the rate)`,
+    );
 
     // 3. Import a 50-page definition and save it as a version.
     const big = {

@@ -254,7 +254,7 @@ export function journeyPages(k: Kernel, service: FormsService, runner: Pick<Runn
         }
         c.p.data.payment = { ...pay, status: 'success' };
         await service.saveProgress(c.p);
-        await service.submit(c.f, c.p.id, c.lang);
+        await service.submit(c.f, c.p.id, c.lang, c.p);
         return reply.redirect(`${c.base}/confirmation`, 303);
       });
 

@@ -308,7 +308,7 @@ export function runnerPages(app: FastifyInstance, d: RunnerDeps) {
       if (!d.pay) throw new Error('this form takes a fee, but no payments module was given');
       return reply.redirect(await d.pay(req, c, fee), 303);
     }
-    await service.submit(c.f, c.p.id, c.lang);
+    await service.submit(c.f, c.p.id, c.lang, c.p);
     return reply.redirect(`${c.base}/confirmation`, 303);
   });
 

@@ -33,6 +33,59 @@ export function newReference(prefix = 'CS'): string {
   return `${prefix}-${s.slice(0, 5)}-${s.slice(5)}`;
 }
 
+/** What a submission of this progress writes: its row, a delivery row per destination, their jobs. */
+function submissionOf(def: Definition, p: ProgressRow, submissionId: string, lang: 'en' | 'cy') {
+  const answers = submittedAnswers(def, p.data);
+  const onRoute = answersOnRoute(def, p.data);
+  const fee = feeOf(def, onRoute.answers);
+  const submission: Omit<SubmissionRow, 'created_at'> = {
+    id: submissionId,
+    service_id: p.service_id,
+    form_id: p.form_id,
+    version: p.version,
+    progress_id: p.id,
+    reference: newReference(def.referencePrefix),
+    language: lang,
+    answers,
+    fee: fee || null,
+    payment_id: p.data.payment?.id ?? null,
+    account_id: p.account_id,
+    preview: p.preview,
+  };
+  const targets: Array<{ kind: 'webhook' | 'email' | 'api' | 'confirmation'; target: string }> = [];
+  if (!p.preview) {
+    for (const d of def.deliveries ?? [])
+      targets.push(
+        d.type === 'webhook'
+          ? { kind: 'webhook', target: d.url }
+          : d.type === 'email'
+            ? { kind: 'email', target: d.to }
+            : { kind: 'api', target: 'api' },
+      );
+  }
+  const email = def.confirmation?.emailQuestion ? onRoute.answers[def.confirmation.emailQuestion] : undefined;
+  const phone = def.confirmation?.phoneQuestion ? onRoute.answers[def.confirmation.phoneQuestion] : undefined;
+  if (typeof email === 'string' && email) targets.push({ kind: 'confirmation', target: `email:${email}` });
+  if (typeof phone === 'string' && phone) targets.push({ kind: 'confirmation', target: `sms:${phone}` });
+  const rows = targets.map((t) => ({ id: randomUUID(), service_id: p.service_id, submission_id: submission.id, ...t }));
+  const jobs = rows
+    .filter((r) => r.kind !== 'api')
+    .map((r) => ({
+      name: DELIVERY_QUEUE,
+      data: { deliveryId: r.id },
+      options: { retryLimit: 12, retryDelay: 5, retryBackoff: true },
+    }));
+  return { submission, rows, jobs };
+}
+
+function submittedEvent(p: ProgressRow, submissionId: string) {
+  return {
+    stream: `forms.submission:${submissionId}`,
+    type: 'forms.submission.created',
+    payload: { service_id: p.service_id, form_id: p.form_id, version: p.version, key: p.key },
+  };
+}
+
 export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'log'>) {
   const { db } = k;
   const versions = createCache<LoadedForm | null>({ ttlMs: 60_000, max: 2000 });
@@ -168,67 +221,39 @@ export function createFormsService(k: Pick<Kernel, 'db' | 'events' | 'jobs' | 'l
      * Submits a person's answers, once. In one transaction: the submission, its files, a
      * delivery row per destination, their jobs, the outbox event and the progress marked
      * submitted. A second call for the same progress returns the first submission.
+     *
+     * Given the progress as the request read it (`read`), the claim and every row but the jobs
+     * go in one statement, on condition the progress is still unsubmitted and unchanged; if it
+     * is not, the claim is made again on the progress as it now is (or the replay is answered).
      */
-    async submit(f: LoadedForm, progressId: string, lang: 'en' | 'cy'): Promise<{ submission: SubmissionRow; replayed: boolean }> {
+    async submit(
+      f: LoadedForm,
+      progressId: string,
+      lang: 'en' | 'cy',
+      read?: ProgressRow,
+    ): Promise<{ submission: SubmissionRow; replayed: boolean }> {
       await ensureQueue();
       return db.transaction(async (tx) => {
-        // Claiming the progress locks it too: a concurrent or replayed send finds it claimed.
         const submissionId = randomUUID();
+        if (read && read.id === progressId && !read.submission_id) {
+          const made = submissionOf(f.def, read, submissionId, lang);
+          const event = read.preview ? null : submittedEvent(read, submissionId);
+          if (await store.claimAndInsertSubmission(tx, read, made.submission, made.rows, event)) {
+            if (made.jobs.length) await k.jobs.sendMany(made.jobs, { tx });
+            return { submission: { ...made.submission, created_at: new Date().toISOString() }, replayed: false };
+          }
+        }
+        // Claiming the progress locks it too: a concurrent or replayed send finds it claimed.
         const p = await store.claimProgress(tx, progressId, submissionId);
         if (!p) {
           const was = await store.lockProgress(tx, progressId);
           if (!was?.submission_id) throw new NotFound('No such form in progress');
           return { submission: (await store.submission(tx, was.submission_id))!, replayed: true };
         }
-        const def = f.def;
-        const answers = submittedAnswers(def, p.data);
-        const onRoute = answersOnRoute(def, p.data);
-        const fee = feeOf(def, onRoute.answers);
-        const submission: Omit<SubmissionRow, 'created_at'> = {
-          id: submissionId,
-          service_id: p.service_id,
-          form_id: p.form_id,
-          version: p.version,
-          progress_id: p.id,
-          reference: newReference(def.referencePrefix),
-          language: lang,
-          answers,
-          fee: fee || null,
-          payment_id: p.data.payment?.id ?? null,
-          account_id: p.account_id,
-          preview: p.preview,
-        };
-        const targets: Array<{ kind: 'webhook' | 'email' | 'api' | 'confirmation'; target: string }> = [];
-        if (!p.preview) {
-          for (const d of def.deliveries ?? [])
-            targets.push(
-              d.type === 'webhook'
-                ? { kind: 'webhook', target: d.url }
-                : d.type === 'email'
-                  ? { kind: 'email', target: d.to }
-                  : { kind: 'api', target: 'api' },
-            );
-        }
-        const email = def.confirmation?.emailQuestion ? onRoute.answers[def.confirmation.emailQuestion] : undefined;
-        const phone = def.confirmation?.phoneQuestion ? onRoute.answers[def.confirmation.phoneQuestion] : undefined;
-        if (typeof email === 'string' && email) targets.push({ kind: 'confirmation', target: `email:${email}` });
-        if (typeof phone === 'string' && phone) targets.push({ kind: 'confirmation', target: `sms:${phone}` });
-        const rows = targets.map((t) => ({ id: randomUUID(), service_id: p.service_id, submission_id: submission.id, ...t }));
+        const { submission, rows, jobs } = submissionOf(f.def, p, submissionId, lang);
         await store.insertSubmission(tx, submission, rows);
-        const jobs = rows
-          .filter((r) => r.kind !== 'api')
-          .map((r) => ({
-            name: DELIVERY_QUEUE,
-            data: { deliveryId: r.id },
-            options: { retryLimit: 12, retryDelay: 5, retryBackoff: true },
-          }));
         if (jobs.length) await k.jobs.sendMany(jobs, { tx });
-        if (!p.preview)
-          await k.events.append(tx, {
-            stream: `forms.submission:${submission.id}`,
-            type: 'forms.submission.created',
-            payload: { service_id: p.service_id, form_id: p.form_id, version: p.version, key: p.key },
-          });
+        if (!p.preview) await k.events.append(tx, submittedEvent(p, submissionId));
         return { submission: { ...submission, created_at: new Date().toISOString() }, replayed: false };
       });
     },

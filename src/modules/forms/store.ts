@@ -1,5 +1,6 @@
 // The SQL for forms' tables: forms and their versions, progress, submissions, files, deliveries.
 import type { Queryable } from '../../kernel/db.js';
+import { EVENTS_CHANNEL } from '../../kernel/events.js';
 import type { Definition } from './definition.js';
 import type { Progress, SubmittedAnswer } from './engine.js';
 
@@ -248,6 +249,53 @@ export const store = {
         deliveries.map((d) => d.target),
       ],
     );
+  },
+  /**
+   * The whole submission in one statement (one round trip), if the progress is still exactly as
+   * the request read it: claims the progress (unsubmitted, same answers and account), then
+   * writes the submission, its files, its delivery rows and (unless null) its outbox event with
+   * the NOTIFY that wakes the outbox. Nothing is written and false comes back if the progress
+   * was already submitted or has changed since it was read.
+   */
+  async claimAndInsertSubmission(
+    tx: Queryable,
+    read: Pick<ProgressRow, 'id' | 'data' | 'account_id'>,
+    s: Omit<SubmissionRow, 'created_at'>,
+    deliveries: Array<Pick<DeliveryRow, 'id' | 'service_id' | 'submission_id' | 'kind' | 'target'>>,
+    event: { stream: string; type: string; payload: Record<string, unknown> } | null,
+  ): Promise<boolean> {
+    const { rows } = await tx.query<{ claimed: boolean }>(
+      `WITH claim AS (UPDATE forms.progress SET submission_id = $1, resume_hash = NULL
+                       WHERE id = $2 AND submission_id IS NULL AND data = $3::jsonb AND account_id IS NOT DISTINCT FROM $4::text
+                       RETURNING id, service_id, form_id, version, account_id, preview),
+            sub AS (INSERT INTO forms.submissions (id, service_id, form_id, version, progress_id, reference, language, answers, fee, payment_id, account_id, preview)
+                    SELECT $1::uuid, c.service_id, c.form_id, c.version, c.id, $5::text, $6::text, $7::jsonb, $8::int, $9::text, c.account_id, c.preview
+                      FROM claim c),
+            files AS (UPDATE forms.files SET submission_id = $1 WHERE progress_id = $2 AND EXISTS (SELECT 1 FROM claim)),
+            deliveries AS (INSERT INTO forms.deliveries (id, service_id, submission_id, kind, target)
+                           SELECT d.id, c.service_id, $1, d.kind, d.target
+                             FROM claim c, unnest($10::uuid[], $11::text[], $12::text[]) AS d(id, kind, target)),
+            ev AS (INSERT INTO kernel.events (stream, type, payload) SELECT $13::text, $14::text, $15::jsonb FROM claim WHERE $13::text IS NOT NULL RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM claim) AS claimed, (SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM ev) AS woken`,
+      [
+        s.id,
+        read.id,
+        JSON.stringify(read.data),
+        read.account_id,
+        s.reference,
+        s.language,
+        JSON.stringify(s.answers),
+        s.fee,
+        s.payment_id,
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.kind),
+        deliveries.map((d) => d.target),
+        event?.stream ?? null,
+        event?.type ?? null,
+        event ? JSON.stringify(event.payload) : null,
+      ],
+    );
+    return rows[0].claimed;
   },
   /** Marks a progress submitted (locking it) unless it already was; null then, or if there is none. */
   async claimProgress(tx: Queryable, id: string, submissionId: string): Promise<ProgressRow | null> {
