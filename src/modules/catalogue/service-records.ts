@@ -203,10 +203,11 @@ export function createRecordChanges(ctx: Ctx) {
           }),
       );
     },
-    async saveRoadmapItem(actor: Actor, slug: string, id: string | null, input: RoadmapInput) {
-      const s = await ctx.service(slug);
+    /** Adds or changes a roadmap item; with `within`, inside the caller's transaction (as addDecision). */
+    async saveRoadmapItem(actor: Actor, slug: string, id: string | null, input: RoadmapInput, within?: Queryable) {
+      const s = await ctx.service(slug, within);
       ctx.require(actor, s.organisation.id, 'service');
-      const before = id ? await store.roadmapItem(db, s.id, id) : null;
+      const before = id ? await store.roadmapItem(within ?? db, s.id, id) : null;
       if (id && !before) throw new NotFound('No such roadmap item', 'roadmap_item_not_found');
       return ctx.change(
         actor,
@@ -215,6 +216,7 @@ export function createRecordChanges(ctx: Ctx) {
           subject: `catalogue.service:${s.id}`,
           organisationId: s.organisation.id,
           before,
+          within,
         },
         (tx) =>
           store.upsertRoadmapItem(tx, s.id, id, {

@@ -3,7 +3,7 @@
 // colleague sees and changes (and never doubles, even at once); organisations ask for things;
 // the platform's owner answers with a roadmap item or a decision in the catalogue; the public
 // governance page and its open data show it all by kind of organisation, in English and Welsh.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
 import { cli, engagementFixture, PASSWORD, staffBrowser } from './testing.js';
 
@@ -162,5 +162,37 @@ describe('requests to a platform', () => {
     const cy = await formBrowser(t).get('/platforms/governance?lang=cy');
     expect(cy.body).toContain('Platfformau a rennir: pwy ofynnodd am beth');
     expect(cy.body).toContain('Awdurdod lleol');
+  });
+
+  it('are answered once: two answers at once make one roadmap item, and a failure before the decision leaves none', async () => {
+    const f = await engagementFixture(t);
+    const { governance } = t.modules.engagement;
+    const council = { kind: 'staff', id: 'x', email: f.email, role: 'service_team', organisationId: f.org.id } as const;
+    const title = `Bulk upload ${Date.now()}`;
+    const req = await governance.propose(council, 'cityscape-forms', { title, detail: 'Spreadsheets.' });
+    const owner = await colleague('department-for-digital-government');
+    const itemsNamed = async () => (await t.kernel.db.query('SELECT 1 FROM catalogue.roadmap_items WHERE title = $1', [title])).rows.length;
+
+    // The decision fails after the roadmap item is written: neither stays, and the request is still open.
+    const spy = vi.spyOn(t.modules.catalogue.service, 'addDecision').mockRejectedValueOnce(new Error('the log is unavailable'));
+    try {
+      await expect(governance.answer(cli, req.id, { outcome: 'planned', status: 'now', reason: 'Soon.' })).rejects.toThrow('unavailable');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await itemsNamed()).toBe(0);
+    expect((await governance.request(req.id)).status).toBe('open');
+
+    const answers = await Promise.all(
+      [1, 2].map(() => owner.post(`/admin/platforms/requests/${req.id}`, { outcome: 'planned', status: 'next', reason: 'Needed.' })),
+    );
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([303, 400]);
+    expect(answers.find((r) => r.statusCode === 400)?.body).toContain('answered');
+    expect(await itemsNamed()).toBe(1);
+    const answered = await governance.request(req.id);
+    expect(answered.status).toBe('planned');
+    expect(answered.roadmap_item_id).not.toBeNull();
+    await expect(governance.answer(cli, req.id, { outcome: 'declined', status: 'now', reason: 'Later.' })).rejects.toThrow('answered');
+    expect(await itemsNamed()).toBe(1);
   });
 });

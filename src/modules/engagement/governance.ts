@@ -125,20 +125,25 @@ export function createGovernance(k: Kernel, catalogue: CatalogueService) {
     },
     /**
      * The platform owner's answer: planned (a new roadmap item, and a decision saying so) or
-     * declined (a decision with the reasons). The decision and the request's answer commit together.
+     * declined (a decision with the reasons). The roadmap item, the decision and the request's
+     * answer commit together, with the request locked first: a request is answered once, and a
+     * second answer (even one at the same moment) is refused and leaves no second item.
      */
     async answer(actor: Actor, id: string, input: { outcome: 'planned' | 'declined'; reason: string; status: 'now' | 'next' | 'later' }) {
+      const answered = () => new BadRequest('That request has been answered', [{ field: 'outcome', message: 'answered' }]);
       const r = await this.request(id);
       const p = (await platforms()).find((s) => s.id === r.service_id);
       if (!p) throw new NotFound('No such platform', 'platform_not_found');
       if (!catalogue.canManage(actor, p.organisation.id, 'service')) throw new Forbidden();
-      if (r.status !== 'open') throw new BadRequest('That request has been answered', [{ field: 'outcome', message: 'answered' }]);
-      const item =
-        input.outcome === 'planned'
-          ? await catalogue.saveRoadmapItem(actor, p.slug, null, { status: input.status, title: r.title, description: r.detail })
-          : null;
+      if (r.status !== 'open') throw answered();
       const holder = (await catalogue.getServiceDetail(p.slug)).office_holder;
       await db.transaction(async (tx) => {
+        const { rows } = await tx.query("SELECT 1 FROM engagement.platform_requests WHERE id = $1 AND status = 'open' FOR UPDATE", [r.id]);
+        if (!rows.length) throw answered();
+        const item =
+          input.outcome === 'planned'
+            ? await catalogue.saveRoadmapItem(actor, p.slug, null, { status: input.status, title: r.title, description: r.detail }, tx)
+            : null;
         const decision = await catalogue.addDecision(
           actor,
           p.slug,
@@ -150,12 +155,11 @@ export function createGovernance(k: Kernel, catalogue: CatalogueService) {
           },
           tx,
         );
-        const { rowCount } = await tx.query(
+        await tx.query(
           `UPDATE engagement.platform_requests SET status = $2, roadmap_item_id = $3, decision_id = $4, answer = $5, answered_at = now()
-            WHERE id = $1 AND status = 'open'`,
+            WHERE id = $1`,
           [r.id, input.outcome, item?.id ?? null, decision.id, input.reason],
         );
-        if (!rowCount) throw new BadRequest('That request has been answered', [{ field: 'outcome', message: 'answered' }]);
         await event(tx, p.id, 'engagement.platform.answered', { request_id: r.id, outcome: input.outcome, decision_id: decision.id });
       });
     },
