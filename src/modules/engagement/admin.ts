@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import { Forbidden, HttpError, NotFound, type FieldError } from '../../kernel/errors.js';
 import { fieldErrorsFrom, formErrors, list, str, type FormBody } from '../../kernel/forms.js';
+import { guardStaff, staffActorOf } from '../../kernel/staff.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { isUuid, type EngagementService } from './service.js';
@@ -19,11 +20,8 @@ type Staff = NonNullable<Awaited<ReturnType<CatalogueService['staffActor']>>>;
 const DONE = ['created', 'moderated', 'appeal-decided', 'responded', 'imported', 'statement-moderated'] as const;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function staffOf(req: FastifyRequest): Staff {
-  const s = (req as FastifyRequest & { engagementStaff?: Staff }).engagementStaff;
-  if (!s) throw new Forbidden();
-  return s;
-}
+/** The signed-in staff member of a request the console's guard let through (403 otherwise). */
+const staffOf = (req: FastifyRequest) => staffActorOf<Staff>(req);
 
 /** A date from GOV.UK day/month/year inputs: its ISO form, or null if not a real date. */
 function dateFrom(body: FormBody, name: string): string | null {
@@ -51,14 +49,7 @@ export function engagementConsole(
     (await catalogue.listServices()).filter((s) => catalogue.canManage(actor, s.organisation.id, 'service'));
 
   app.register(async (admin) => {
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in${req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : ''}`, 303);
-      (req as FastifyRequest & { engagementStaff?: Staff }).engagementStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
-    });
+    guardStaff<Staff>(admin, { sessions: k.sessions, actor: (id) => catalogue.staffActor(id) });
 
     admin.get('/admin/engagement', async (req, reply) => {
       const lang = requestLang(req);

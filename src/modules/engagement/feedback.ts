@@ -7,9 +7,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/module.js';
 import type { Queryable } from '../../kernel/db.js';
-import { Forbidden } from '../../kernel/errors.js';
 import { formErrors, str } from '../../kernel/forms.js';
 import { csv } from '../../kernel/csv.js';
+import { guardStaff } from '../../kernel/staff.js';
 import { renderPage, requestLang, translator } from '../../kernel/views.js';
 import type { Actor, CatalogueService } from '../catalogue/index.js';
 import { body } from './pages.js';
@@ -140,18 +140,13 @@ export function pageFeedback(app: FastifyInstance, k: Kernel, catalogue: Catalog
   // The explorer: staff see feedback on their own services' pages; a platform admin also sees
   // feedback on pages that belong to no service.
   app.register(async (admin) => {
-    admin.addHook('preHandler', async (req, reply) => {
-      const session = await k.sessions.load(req);
-      const staffId = session?.data.staffId;
-      const actor = typeof staffId === 'string' ? await catalogue.staffActor(staffId) : null;
-      if (!actor) return reply.redirect(`/admin/sign-in?next=${encodeURIComponent(req.url)}`, 303);
-      (req as FastifyRequest & { feedbackStaff?: Actor }).feedbackStaff = actor;
-      req.staff = { email: actor.email, role: actor.role, organisationId: actor.organisationId };
+    const staffOf = guardStaff<NonNullable<Awaited<ReturnType<CatalogueService['staffActor']>>>>(admin, {
+      sessions: k.sessions,
+      actor: (id) => catalogue.staffActor(id),
     });
 
     admin.get('/admin/engagement/feedback', async (req, reply) => {
-      const actor = (req as FastifyRequest & { feedbackStaff?: Actor }).feedbackStaff;
-      if (!actor) throw new Forbidden();
+      const actor: Actor = staffOf(req);
       const q = req.query as Record<string, unknown>;
       const f = {
         service: typeof q.service === 'string' ? q.service.slice(0, 80) : '',
