@@ -112,6 +112,43 @@ export function createKeyService(ctx: Ctx) {
       flushTimer = undefined;
       await flushUse();
     },
+    /**
+     * The demo's key traffic, dated back (engagement's demo seeds it for the adoption pages): a
+     * live key per entry that no one can use (its secret is thrown away), created on its first
+     * day, and its calls per day written as the usage counter writes them. One transaction, two
+     * statements; returns the number of keys.
+     */
+    async seedDemoKeyUse(keys: Array<{ serviceId: string; platform: string; days: Array<{ day: string; calls: number }> }>) {
+      const rows = keys
+        .filter((k) => k.days.length)
+        .map((k) => {
+          const secret = randomToken();
+          const days = k.days.map((d) => d.day).sort();
+          return { k, id: randomUUID(), hint: secret.slice(-4), secret_hash: sha256(secret), first: days[0]!, last: days.at(-1)! };
+        });
+      if (!rows.length) return 0;
+      await db.transaction(async (tx) => {
+        await store.insertDemoApiKeys(
+          tx,
+          rows.map((r) => ({
+            id: r.id,
+            service_id: r.k.serviceId,
+            platform: r.k.platform,
+            hint: r.hint,
+            secret_hash: r.secret_hash,
+            created_at: `${r.first}T09:00:00Z`,
+            last_used_at: `${r.last}T17:00:00Z`,
+          })),
+        );
+        await store.addKeyUse(
+          tx,
+          rows.flatMap((r) =>
+            r.k.days.map((d) => ({ keyId: r.id, serviceId: r.k.serviceId, platform: r.k.platform, day: d.day, calls: d.calls })),
+          ),
+        );
+      });
+      return rows.length;
+    },
     /** Calls per service and platform over the last `days` days (this process's pending counts included). */
     async keyUse(days = 30) {
       await flushUse();

@@ -329,6 +329,27 @@ export const store = {
   },
 
   // API key use (adoption)
+  /** Demo keys (no one holds their secrets: the hashes are of random text), created `created_at`. */
+  async insertDemoApiKeys(
+    db: Queryable,
+    keys: Array<{
+      id: string;
+      service_id: string;
+      platform: string;
+      hint: string;
+      secret_hash: string;
+      created_at: string;
+      last_used_at: string | null;
+    }>,
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO catalogue.api_keys (id, service_id, platform, type, name, hint, secret_hash, created_by, created_at, last_used_at)
+       SELECT id, service_id, platform, 'live', 'Live key (demo)', hint, secret_hash, 'demo', created_at, last_used_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+           AS k(id, service_id, platform, hint, secret_hash, created_at, last_used_at)`,
+      (['id', 'service_id', 'platform', 'hint', 'secret_hash', 'created_at', 'last_used_at'] as const).map((c) => keys.map((k) => k[c])),
+    );
+  },
   async addKeyUse(db: Queryable, uses: Array<{ keyId: string; serviceId: string | null; platform: string; day: string; calls: number }>) {
     await db.query(
       `INSERT INTO catalogue.api_key_usage (key_id, day, service_id, platform, calls)

@@ -1,6 +1,7 @@
 // The demo consultations: seeded with the demo catalogue, an open one a new user can take part
 // in and a closed one showing "you said, we did" linked to the decision in the service's log;
-// seeding again adds nothing.
+// seeding again adds nothing. With them, the shared platforms' governance (votes and requests
+// from a council and a department, answered or not) and adoption (a year of key traffic, an exemption).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, formBrowser, type TestApp } from '../../../test/helpers.js';
 
@@ -43,5 +44,38 @@ describe('demo consultations', () => {
       detail.decisions.find((d) => d.decision === 'Publish expected repair times on the report page')!.id,
     );
     expect((await b.get('/consultations?lang=cy')).body).toContain('A ddylid casglu gwydr bob pythefnos?');
+  });
+
+  it('gives the platforms’ governance and adoption pages votes, answered requests, an exemption and a trend', async () => {
+    const gov = t.modules.engagement.governance;
+    const votes = await gov.votes();
+    expect(new Set(votes.map((v) => v.organisation_kind))).toEqual(
+      new Set(['local_authority', 'ministerial_department', 'arms_length_body']),
+    );
+    const requests = await gov.requests();
+    expect(requests.map((r) => r.status).sort()).toEqual(['declined', 'open', 'planned']);
+    const planned = requests.find((r) => r.status === 'planned')!;
+    const pay = await t.modules.catalogue.service.getServiceDetail('cityscape-pay');
+    expect(pay.roadmap.find((i) => i.id === planned.roadmap_item_id)?.title).toBe(planned.title);
+    expect(pay.decisions.some((d) => d.id === planned.decision_id)).toBe(true);
+    expect(requests.find((r) => r.status === 'declined')!.decision_id).not.toBeNull();
+
+    const page = await formBrowser(t).get('/platforms/governance');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Refunds to the original card for parking fines');
+    expect(page.body).toContain('Declined: Letters by recorded delivery');
+
+    const json = (await t.app.inject({ url: '/platforms/adoption.json' })).json();
+    const months = new Set(json.trend.filter((r: { services: number }) => r.services > 0).map((r: { month: string }) => r.month));
+    expect(months.size).toBeGreaterThanOrEqual(10);
+    const parking = json.rows.find(
+      (r: { service: string; platform: string }) => r.service === 'pay-a-parking-fine' && r.platform === 'payments',
+    );
+    expect(parking).toMatchObject({ in_use: true });
+    expect(parking.calls_30_days).toBeGreaterThan(0);
+    const school = json.rows.find(
+      (r: { service: string; platform: string }) => r.service === 'apply-for-a-school-place' && r.platform === 'exchange',
+    );
+    expect(school.exempt_until).toBeTruthy();
   });
 });

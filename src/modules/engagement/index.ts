@@ -20,6 +20,7 @@ import { conversationPages } from './pages-conversation.js';
 import { openData } from './opendata.js';
 import { pageFeedback, type FeedbackRecorder } from './feedback.js';
 import { seedDemoEngagement } from './demo.js';
+import { seedDemoPlatformVoice } from './demo-platforms.js';
 import { createGovernance } from './governance.js';
 import { governancePages } from './pages-governance.js';
 import { createAdoption } from './adoption.js';
@@ -83,8 +84,16 @@ export function createEngagementModule(deps: EngagementDeps) {
       governancePages(app, kernel, governance, catalogue);
       adoptionPages(app, kernel, adoption, catalogue);
     },
-    /** An open consultation and a closed one with "you said, we did" on demo services (one SQL statement). */
-    seedDemo: () => seedDemoEngagement(kernel.db, catalogue),
+    /**
+     * An open consultation and a closed one with "you said, we did" on demo services (one SQL
+     * statement); with them, votes, requests, an exemption and a year of key traffic on the
+     * shared platforms (demo-platforms.ts).
+     */
+    async seedDemo() {
+      const seeded = await seedDemoEngagement(kernel.db, catalogue);
+      if (seeded) await seedDemoPlatformVoice(catalogue, governance, adoption);
+      return seeded;
+    },
     async startWorkers() {
       // Telling participants is retried from the outbox after a crash between response and email.
       kernel.events.subscribe(
