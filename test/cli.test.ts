@@ -14,6 +14,8 @@ import { cityscapeArgs } from './processes.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const BASE = process.env.DATABASE_URL;
 const SLUG = 'pay-a-parking-fine';
+/** A demo service the demo gives no API keys (the demo's key traffic is on others: engagement's demo-platforms.ts). */
+const KEYLESS = 'apply-for-a-blue-badge';
 
 interface Run {
   code: number | null;
@@ -154,20 +156,23 @@ describe('cityscape command line', () => {
     expect((await cityscape(['seed-demo'])).stdout).toContain('already has data');
 
     // Two commands at once: one waits for the other's lock instead of opening the database twice.
-    const [services, none] = await Promise.all([cityscape(['services', 'list', '--json']), cityscape(['keys', 'list', '--service', SLUG])]);
+    const [services, none] = await Promise.all([
+      cityscape(['services', 'list', '--json']),
+      cityscape(['keys', 'list', '--service', KEYLESS]),
+    ]);
     expect(services.code).toBe(0);
     const list = JSON.parse(services.stdout);
     expect(list.length).toBeGreaterThanOrEqual(10);
     expect(list.map((s: any) => s.slug)).toContain(SLUG);
-    expect(none).toMatchObject({ code: 0, stdout: `${SLUG} has no API keys.\n` });
+    expect(none).toMatchObject({ code: 0, stdout: `${KEYLESS} has no API keys.\n` });
 
-    const created = await cityscape(['keys', 'create', '--service', SLUG, '--platform', 'pay', '--type', 'test']);
+    const created = await cityscape(['keys', 'create', '--service', KEYLESS, '--platform', 'pay', '--type', 'test']);
     expect(created.code).toBe(0);
     const key = lastLine(created.stdout);
     expect(key).toMatch(/^api_test_\S{30,}$/);
     const id = /\(id ([0-9a-f-]{36})\)/.exec(created.stdout)![1];
 
-    const listed = await cityscape(['keys', 'list', '--service', SLUG, '--json']);
+    const listed = await cityscape(['keys', 'list', '--service', KEYLESS, '--json']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).not.toContain(key);
     expect(listed.stdout).not.toContain('secret');
@@ -178,7 +183,7 @@ describe('cityscape command line', () => {
     const revoked = await cityscape(['keys', 'revoke', id]);
     expect(revoked).toMatchObject({ code: 0 });
     expect(revoked.stdout).toContain(`Revoked key ${id}`);
-    expect(JSON.parse((await cityscape(['keys', 'list', '--service', SLUG, '--json'])).stdout)[0].revoked_at).not.toBeNull();
+    expect(JSON.parse((await cityscape(['keys', 'list', '--service', KEYLESS, '--json'])).stdout)[0].revoked_at).not.toBeNull();
 
     const weak = await cityscape(['admin', 'create', '--email', 'ada@example.org', '--password', 'short']);
     expect(weak.code).toBe(1);

@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: the seeded app listening on 127.0.0.1, Debian's
 // Chromium through playwright-core, axe checks that print violations readably, and
 // screenshots for the README (written only with UPDATE_SCREENSHOTS=1, so CI leaves the tree clean).
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
@@ -129,6 +130,22 @@ export async function axeReport(page: Page, where = page.url(), opts: { print?: 
   const report = formatViolations(where, results.violations as AxeViolation[]);
   if (report && opts.print !== false) console.log(report);
   return report;
+}
+
+/**
+ * Open each path in English and in Welsh (`lang=` appended): each answers `status(path)` (200 unless
+ * given), has <html lang> of that language, and passes axe. Throws on the first page that does not.
+ */
+export async function expectBilingualAxe(page: Page, paths: string[], status: (path: string) => number = () => 200): Promise<void> {
+  for (const path of paths) {
+    for (const lang of ['en', 'cy']) {
+      const url = `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
+      const res = await page.goto(url);
+      expect(res?.status(), url).toBe(status(path));
+      expect(await page.locator('html').getAttribute('lang'), url).toBe(lang);
+      expect(await axeReport(page, url)).toBe('');
+    }
+  }
 }
 
 /** Full-page screenshot to docs/screenshots/<name>.png, only when UPDATE_SCREENSHOTS=1. */

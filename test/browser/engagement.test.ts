@@ -4,7 +4,7 @@
 // platform voting, request, answer and exemption pages pass axe in English and Welsh, and hostile text
 // stays text (no script runs). Taking part through the plain forms is tested through HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeReport, newPage, pageProblems, startHarness, type Harness } from './browser.js';
+import { axeReport, expectBilingualAxe, newPage, pageProblems, startHarness, type Harness } from './browser.js';
 import { cli, engagementFixture, openConsultation, PASSWORD } from '../../src/modules/engagement/testing.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,21 +75,13 @@ describe('engagement pages', () => {
   it('pass axe in English and Welsh', async () => {
     const { context, page } = await newPage(h);
     try {
-      for (const path of [
+      await expectBilingualAxe(page, [
         '/consultations',
         `/consultations/${consultationId}`,
         `/consultations/${consultationId}/comment`,
         `/conversations/${conversationId}`,
         `/conversations/${conversationId}/report`,
-      ]) {
-        for (const lang of ['en', 'cy']) {
-          const url = `${path}?lang=${lang}`;
-          const res = await page.goto(url);
-          expect(res?.status(), url).toBe(200);
-          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
-          expect(await axeReport(page, url)).toBe('');
-        }
-      }
+      ]);
       expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
       expect(pageProblems(page)).toEqual([]);
     } finally {
@@ -100,15 +92,7 @@ describe('engagement pages', () => {
   it("the shared platforms' governance and adoption pages pass axe in English and Welsh", async () => {
     const { context, page } = await newPage(h);
     try {
-      for (const path of ['/platforms/governance', '/platforms/adoption', `/platforms/adoption/${orgSlug}`]) {
-        for (const lang of ['en', 'cy']) {
-          const url = `${path}?lang=${lang}`;
-          const res = await page.goto(url);
-          expect(res?.status(), url).toBe(200);
-          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
-          expect(await axeReport(page, url)).toBe('');
-        }
-      }
+      await expectBilingualAxe(page, ['/platforms/governance', '/platforms/adoption', `/platforms/adoption/${orgSlug}`]);
       expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
       expect(pageProblems(page)).toEqual([]);
     } finally {

@@ -3,7 +3,7 @@
 // keyboard and name their value; with JavaScript the "right now" figures change on their own
 // when the service's events arrive (Server-Sent Events), with no reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeReport, newPage, pageProblems, screenshot, startHarness, type Harness } from './browser.js';
+import { axeReport, expectBilingualAxe, newPage, pageProblems, screenshot, startHarness, type Harness } from './browser.js';
 import { emit } from '../../src/modules/performance/testing.js';
 
 const SLUG = 'apply-for-a-blue-badge';
@@ -28,15 +28,11 @@ describe('performance pages', () => {
   it('pass axe in English and Welsh, with no broken resources', async () => {
     const { context, page } = await newPage(h);
     try {
-      for (const path of ['/performance', `/performance/services/${SLUG}`, `/services/${SLUG}`, '/performance?period=nonsense']) {
-        for (const lang of ['en', 'cy']) {
-          const url = `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
-          const res = await page.goto(url);
-          expect(res?.status(), url).toBe(path.includes('nonsense') ? 400 : 200);
-          expect(await page.locator('html').getAttribute('lang')).toBe(lang);
-          expect(await axeReport(page, url)).toBe('');
-        }
-      }
+      await expectBilingualAxe(
+        page,
+        ['/performance', `/performance/services/${SLUG}`, `/services/${SLUG}`, '/performance?period=nonsense'],
+        (path) => (path.includes('nonsense') ? 400 : 200),
+      );
       await page.goto(`/performance/services/${SLUG}?lang=en`);
       await screenshot(page, 'performance-service');
       expect(pageProblems(page)).toEqual([]);

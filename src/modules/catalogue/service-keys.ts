@@ -136,8 +136,8 @@ export function createKeyService(ctx: Ctx) {
             platform: r.k.platform,
             hint: r.hint,
             secret_hash: r.secret_hash,
-            created_at: `${r.first}T09:00:00Z`,
-            last_used_at: `${r.last}T17:00:00Z`,
+            created_at: notAfterNow(`${r.first}T09:00:00Z`),
+            last_used_at: notAfterNow(`${r.last}T17:00:00Z`),
           })),
         );
         await store.addKeyUse(
@@ -283,3 +283,6 @@ export function createKeyService(ctx: Ctx) {
     },
   };
 }
+
+/** An ISO time, or now if it is later (today's demo traffic must not be "last used" this evening). */
+const notAfterNow = (iso: string) => new Date(Math.min(Date.parse(iso), Date.now())).toISOString();

@@ -332,18 +332,24 @@ export function createRoomsService(deps: RoomsDeps) {
       const actor = await hostActor(host);
       const decision = input.decision.trim();
       if (!decision) throw new BadRequest('Enter the decision', [{ field: 'decision', message: 'Enter the decision' }], 'decision');
-      const row = await catalogue.addDecision(actor, s.slug, {
-        decided_on: new Date().toISOString().slice(0, 10),
-        decision: decision.slice(0, 2000),
-        reasoning: `${input.reasoning.trim()}`.slice(0, 5000) || undefined,
-        decided_by: `${host.name} (call: ${r.title})`.slice(0, 200),
-        evidence_url: `${roomUrl(r.id)}/summary`,
-      });
-      await db.transaction(async (tx) => {
+      // The decision, the room's log entry and the broadcast commit together, or none of them.
+      return db.transaction(async (tx) => {
+        const row = await catalogue.addDecision(
+          actor,
+          s.slug,
+          {
+            decided_on: new Date().toISOString().slice(0, 10),
+            decision: decision.slice(0, 2000),
+            reasoning: `${input.reasoning.trim()}`.slice(0, 5000) || undefined,
+            decided_by: `${host.name} (call: ${r.title})`.slice(0, 200),
+            evidence_url: `${roomUrl(r.id)}/summary`,
+          },
+          tx,
+        );
         await log(tx, r, host, 'decision', { service: s.slug, serviceName: s.name, decision, reasoning: input.reasoning.trim() });
         await hub.publish(tx, { room: r.id, msg: { t: 'outcome', kind: 'decision', service: s.name, text: decision, by: host.name } });
+        return row;
       });
-      return row;
     },
 
     /** The host adds an action to a service's roadmap, with the room as evidence. */
@@ -360,12 +366,13 @@ export function createRoomsService(deps: RoomsDeps) {
       if (!title) throw new BadRequest('Enter the action', [{ field: 'action-title', message: 'Enter the action' }], 'action');
       const status = (['now', 'next', 'later'] as const).find((x) => x === input.status) ?? 'next';
       const description = [input.description.trim(), `Agreed on a call: ${roomUrl(r.id)}/summary`].filter(Boolean).join('\n\n');
-      const row = await catalogue.saveRoadmapItem(actor, s.slug, null, { status, title: title.slice(0, 200), description });
-      await db.transaction(async (tx) => {
+      // The roadmap item, the room's log entry and the broadcast commit together, or none of them.
+      return db.transaction(async (tx) => {
+        const row = await catalogue.saveRoadmapItem(actor, s.slug, null, { status, title: title.slice(0, 200), description }, tx);
         await log(tx, r, host, 'action', { service: s.slug, serviceName: s.name, title, status });
         await hub.publish(tx, { room: r.id, msg: { t: 'outcome', kind: 'action', service: s.name, text: title, by: host.name } });
+        return row;
       });
-      return row;
     },
 
     /** End the call for everyone; the summary goes to the attendees. */
